@@ -1,0 +1,34 @@
+# Larder. `make run` starts it on the embedded SQLite default; `make test` runs every test.
+# Both install what they need first.
+
+NODE_MODULES := node_modules/.larder-installed
+ARGS ?=
+
+.PHONY: install build run test typecheck bench clean update-fixtures system-deps
+
+install: $(NODE_MODULES)
+
+$(NODE_MODULES): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+build: install
+	npx tsc -p tsconfig.json
+
+run: build
+	node dist/src/cli.js serve $(ARGS)
+
+system-deps:
+	@./scripts/system-deps.sh
+
+typecheck: install
+	npx tsc -p tsconfig.test.json
+
+test: install system-deps typecheck
+	./scripts/run-tests.sh
+
+bench: build system-deps
+	./scripts/run-bench.sh
+
+clean:
+	rm -rf dist .tap

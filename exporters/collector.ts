@@ -1,0 +1,58 @@
+/**
+ * What a collector is. A collector registers its metrics on the Registry it is
+ * given and refreshes them in `update()`, which runs on its own interval, never
+ * during a scrape; a scrape only serializes what the last update left.
+ */
+import type { Registry } from 'prom-client';
+
+/** Host-collector settings (the `collectors` options group has this shape). */
+export interface HostCollectorOptions {
+  /** procfs mount point. @default '/proc' */
+  readonly procfs: string;
+  /** sysfs mount point. @default '/sys' */
+  readonly sysfs: string;
+  readonly mountPointsExclude?: RegExp | undefined;
+  readonly mountPointsInclude?: RegExp | undefined;
+  readonly fsTypesExclude?: RegExp | undefined;
+  readonly diskDeviceExclude?: RegExp | undefined;
+  readonly diskDeviceInclude?: RegExp | undefined;
+  readonly netdevDeviceExclude?: RegExp | undefined;
+  readonly netdevDeviceInclude?: RegExp | undefined;
+  /** Folder of `*.prom` files; '' = none. */
+  readonly textfileDirectory: string;
+}
+
+/** The logger a collector may use (structural, so exporters need nothing from src/). */
+export interface CollectorLog {
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+}
+
+/** Everything a collector gets from outside. */
+export interface CollectorContext {
+  readonly registry: Registry;
+  readonly options: HostCollectorOptions;
+  readonly log: CollectorLog;
+  /** The clock, in ms since the epoch. @default Date.now */
+  readonly now: () => number;
+}
+
+/** A running collector. */
+export interface Collector {
+  /** Refreshes the metric values. Rejects on failure; the runner keeps the last values. */
+  update(signal: AbortSignal): Promise<void>;
+  /** Releases timers or handles, if any. */
+  close?(): void;
+}
+
+/** A kind of collector, listed in exporters/index.ts. */
+export interface CollectorDefinition {
+  /** `--collector.<name>`, the `collect[]` filter value, and the `collector` label. */
+  readonly name: string;
+  /** On unless switched off. */
+  readonly defaultEnabled: boolean;
+  /** Costly collectors refresh on the slow interval. */
+  readonly slow?: boolean;
+  /** Registers the metrics and returns the collector. */
+  create(ctx: CollectorContext): Collector;
+}

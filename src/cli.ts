@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+/**
+ * The `larder` command. `larder serve` (the default) runs the exporter; every
+ * configuration error exits with code 2 and a message naming the option.
+ */
+import { ConfigError, loadConfig, optionsHelp } from './config.js';
+import { Logger } from './log.js';
+import { startLarder } from './main.js';
+import { VERSION } from './version.js';
+
+const USAGE = `Usage: larder <command> [options]
+
+Commands:
+  serve      collect metrics, serve them on /metrics and record them (default)
+  version    print the version
+
+Run "larder serve --help" for the options of serve.
+`;
+
+async function serve(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`Usage: larder serve [options]\n\nEvery option can also be set by its environment variable (in brackets) or in the config file (--config.file) under its flag name.\n\n${optionsHelp()}\n`);
+    return 0;
+  }
+  const { config, words } = loadConfig({ argv, env: process.env });
+  if (words.length) throw new ConfigError(`unexpected argument ${JSON.stringify(words[0])}; larder serve takes only --options`);
+  const log = new Logger(config.general.logLevel);
+  const larder = await startLarder(config, log);
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info('stopping', { signal });
+    const force = setTimeout(() => {
+      log.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, 10_000);
+    force.unref();
+    larder.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error('shutdown failed', { err: err as Error });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  return -1; // keep running
+}
+
+/** Runs the CLI; returns the exit code, or -1 while a server keeps running. */
+export async function runCli(args: string[]): Promise<number> {
+  const [first, ...rest] = args;
+  if (first === undefined || first.startsWith('--')) {
+    if (first === '--help' || first === '-h') {
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    if (first === '--version') return runCli(['version']);
+    return serve(args);
+  }
+  switch (first) {
+    case 'serve':
+      return serve(rest);
+    case 'version':
+      process.stdout.write(`larder ${VERSION}\n`);
+      return 0;
+    case 'help':
+      process.stdout.write(USAGE);
+      return 0;
+    default:
+      process.stderr.write(`larder: unknown command ${JSON.stringify(first)}\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+runCli(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`larder: ${err.message}\n`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`larder: ${(err as Error).stack ?? String(err)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

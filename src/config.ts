@@ -1,0 +1,215 @@
+/**
+ * One typed, validated configuration from defaults, an optional config file,
+ * environment variables and flags (later ones win). A bad value is a ConfigError
+ * naming the option, the value and what is allowed; the CLI turns it into exit code 2.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { COLLECTOR_DEFAULTS } from '../exporters/index.js';
+import { describeRaw, type OptionGroup, type OptionSpec, type OptionValues } from './options/option.js';
+import { generalOptions } from './options/general.js';
+import { webOptions } from './options/web.js';
+import { collectorOptions } from './options/collectors.js';
+import { storageOptions } from './options/storage.js';
+import { serviceOptions } from './options/services.js';
+
+/** Every option group, in the order `--help` lists them. */
+export const OPTION_GROUPS = {
+  general: generalOptions,
+  web: webOptions,
+  collectors: collectorOptions,
+  storage: storageOptions,
+  services: serviceOptions,
+} as const;
+
+type Groups = typeof OPTION_GROUPS;
+
+/** The whole configuration, frozen once loaded. */
+export type Config = { readonly [G in keyof Groups]: OptionValues<Groups[G]> } & {
+  /** Collector name → enabled. */
+  readonly collectorsEnabled: Readonly<Record<string, boolean>>;
+};
+
+/** A configuration problem; `message` names the option, the value and what is allowed. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Where configuration comes from; injectable for tests. */
+export interface ConfigSources {
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Reads the config file; defaults to the file system. */
+  readonly readFile?: (path: string) => string;
+}
+
+interface Located {
+  spec: OptionSpec<unknown>;
+  group: keyof Groups;
+  key: string;
+}
+
+function allOptions(): Located[] {
+  const out: Located[] = [];
+  for (const [group, options] of Object.entries(OPTION_GROUPS) as [keyof Groups, OptionGroup][]) {
+    for (const [key, spec] of Object.entries(options)) out.push({ spec, group, key });
+  }
+  return out;
+}
+
+function where(spec: OptionSpec<unknown>, source: 'flag' | 'env' | 'file', name?: string): string {
+  if (source === 'flag') return `--${spec.flag}`;
+  if (source === 'env') return `${name} (--${spec.flag})`;
+  return `config file key "${spec.flag}"`;
+}
+
+function parseOne(spec: OptionSpec<unknown>, raw: unknown, at: string): unknown {
+  try {
+    return spec.parse(raw);
+  } catch (err) {
+    throw new ConfigError(`invalid value ${JSON.stringify(describeRaw(raw))} for ${at}: ${(err as Error).message}`);
+  }
+}
+
+/** Splits argv into `--name=value` / `--name value` pairs and bare words. */
+function splitFlags(argv: readonly string[], isBoolean: (name: string) => boolean): { flags: [string, string][]; words: string[] } {
+  const flags: [string, string][] = [];
+  const words: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      words.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith('--')) {
+      words.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    if (eq > 0) {
+      flags.push([arg.slice(2, eq), arg.slice(eq + 1)]);
+    } else if (isBoolean(arg.slice(2))) {
+      flags.push([arg.slice(2), 'true']);
+    } else {
+      const value = argv[i + 1];
+      if (value === undefined) throw new ConfigError(`flag ${arg} needs a value (${arg}=VALUE)`);
+      flags.push([arg.slice(2), value]);
+      i++;
+    }
+  }
+  return { flags, words };
+}
+
+function collectorFlag(name: string): { collector: string; on: boolean } | undefined {
+  const m = /^(no-)?collector\.([a-z_]+)$/.exec(name);
+  if (!m) return undefined;
+  return { collector: m[2]!, on: m[1] === undefined };
+}
+
+function readConfigFile(path: string, readFile: (path: string) => string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFile(path);
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${path}: ${(err as Error).message}`);
+  }
+  let data: unknown;
+  try {
+    data = parseYaml(text); // YAML is a superset of JSON, so one parser reads both
+  } catch (err) {
+    throw new ConfigError(`config file ${path} is not valid YAML or JSON: ${(err as Error).message}`);
+  }
+  if (data === null || data === undefined) return {};
+  if (typeof data !== 'object' || Array.isArray(data)) throw new ConfigError(`config file ${path}: expected a mapping of option names to values`);
+  return data as Record<string, unknown>;
+}
+
+/**
+ * Loads the configuration. `argv` is the command's own arguments (after `serve`).
+ * Returns the config and the bare words left over; throws ConfigError on any bad input.
+ */
+export function loadConfig(sources: ConfigSources): { config: Config; words: string[] } {
+  const options = allOptions();
+  const byFlag = new Map(options.map((o) => [o.spec.flag, o]));
+  const isBoolean = (name: string): boolean => {
+    if (collectorFlag(name)) return true;
+    const o = byFlag.get(name);
+    return o !== undefined && typeof o.spec.default === 'boolean';
+  };
+  const { flags, words } = splitFlags(sources.argv, isBoolean);
+
+  const values = new Map<string, unknown>(options.map((o) => [`${o.group}.${o.key}`, o.spec.default]));
+  const collectorsEnabled: Record<string, boolean> = { ...COLLECTOR_DEFAULTS };
+  const setCollector = (name: string, on: unknown, at: string): void => {
+    if (!(name in COLLECTOR_DEFAULTS)) {
+      throw new ConfigError(`unknown collector "${name}" in ${at}; known collectors: ${Object.keys(COLLECTOR_DEFAULTS).join(', ')}`);
+    }
+    if (typeof on !== 'boolean') throw new ConfigError(`invalid value ${JSON.stringify(on)} for ${at}: expected true or false`);
+    collectorsEnabled[name] = on;
+  };
+
+  // The config file's path can come from a flag or the environment, so find it first.
+  const configFlag = flags.find(([n]) => n === 'config.file')?.[1];
+  const configPath = configFlag ?? sources.env['LARDER_CONFIG'] ?? '';
+  if (configPath !== '') {
+    const file = readConfigFile(configPath, sources.readFile ?? ((p) => readFileSync(p, 'utf8')));
+    for (const [name, raw] of Object.entries(file)) {
+      if (name === 'collectors') {
+        if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`config file key "collectors": expected a mapping of collector name to true/false`);
+        for (const [c, on] of Object.entries(raw as Record<string, unknown>)) setCollector(c, on, `config file key "collectors.${c}"`);
+        continue;
+      }
+      const o = byFlag.get(name);
+      if (!o) throw new ConfigError(`unknown key "${name}" in config file ${configPath}; see larder serve --help for the options`);
+      values.set(`${o.group}.${o.key}`, parseOne(o.spec, raw, where(o.spec, 'file')));
+    }
+  }
+
+  for (const o of options) {
+    for (const envName of o.spec.env ?? []) {
+      const raw = sources.env[envName];
+      if (raw !== undefined && raw !== '') {
+        values.set(`${o.group}.${o.key}`, parseOne(o.spec, raw, where(o.spec, 'env', envName)));
+        break;
+      }
+    }
+  }
+
+  for (const [name, raw] of flags) {
+    const c = collectorFlag(name);
+    if (c) {
+      if (raw !== 'true') throw new ConfigError(`flag --${name} takes no value`);
+      setCollector(c.collector, c.on, `--${name}`);
+      continue;
+    }
+    const o = byFlag.get(name);
+    if (!o || o.spec.fileOnly) throw new ConfigError(`unknown flag --${name}; see larder serve --help`);
+    values.set(`${o.group}.${o.key}`, parseOne(o.spec, raw, where(o.spec, 'flag')));
+  }
+
+  const config: Record<string, unknown> = { collectorsEnabled: Object.freeze(collectorsEnabled) };
+  for (const group of Object.keys(OPTION_GROUPS)) {
+    const g: Record<string, unknown> = {};
+    for (const o of options.filter((x) => x.group === group)) g[o.key] = values.get(`${group}.${o.key}`);
+    config[group] = Object.freeze(g);
+  }
+  return { config: Object.freeze(config) as Config, words };
+}
+
+/** The help text listing every option with its environment variable and default. */
+export function optionsHelp(): string {
+  const lines: string[] = [];
+  for (const [group, options] of Object.entries(OPTION_GROUPS) as [string, OptionGroup][]) {
+    lines.push(`${group}:`);
+    for (const spec of Object.values(options)) {
+      const shown = spec.show ? spec.show(spec.default) : JSON.stringify(spec.default);
+      const name = spec.fileOnly ? `${spec.flag}: (config file)` : `--${spec.flag}`;
+      const env = spec.env?.length ? ` [${spec.env.join(', ')}]` : '';
+      lines.push(`  ${name}${env}`);
+      lines.push(`      ${spec.help} (default: ${shown === '' ? '""' : shown})`);
+    }
+  }
+  lines.push('collectors (--collector.<name> / --no-collector.<name>, config file "collectors: {name: bool}"):');
+  for (const [name, on] of Object.entries(COLLECTOR_DEFAULTS)) lines.push(`  --collector.${name} (default: ${on ? 'enabled' : 'disabled'})`);
+  return lines.join('\n');
+}

@@ -1,0 +1,78 @@
+import t from 'tap';
+import { ConfigError, loadConfig, optionsHelp } from '../../src/config.js';
+
+const load = (argv: string[], env: Record<string, string> = {}, file?: string) =>
+  loadConfig({ argv, env, readFile: () => (file === undefined ? '' : file) }).config;
+
+t.test('defaults', async (t) => {
+  const c = load([]);
+  t.same(c.web.listen, { host: '0.0.0.0', port: 9464 });
+  t.equal(c.collectors.collectInterval, 15_000);
+  t.equal(c.storage.engine, 'sqlite');
+  t.equal(c.storage.sqlitePath, 'data/monitoring.db');
+  t.equal(c.storage.retentionDays, 30);
+  t.equal(c.collectorsEnabled['process'], true);
+});
+
+t.test('precedence: flag over env over file', async (t) => {
+  const file = 'listen: "127.0.0.1:1111"\ncollect-interval: 5s\n';
+  t.same(load(['--config.file', 'x.yml'], {}, file).web.listen, { host: '127.0.0.1', port: 1111 });
+  t.same(load(['--config.file=x.yml'], { LARDER_LISTEN: ':2222' }, file).web.listen, { host: '0.0.0.0', port: 2222 });
+  t.same(load(['--config.file=x.yml', '--listen=[::1]:3333'], { LARDER_LISTEN: ':2222' }, file).web.listen, { host: '::1', port: 3333 });
+  t.equal(load(['--config.file=x.yml'], {}, file).collectors.collectInterval, 5000);
+  t.equal(load([], { LARDER_COLLECT_INTERVAL: '1m30s' }).collectors.collectInterval, 90_000);
+});
+
+t.test('seed variables', async (t) => {
+  const c = load([], { MONITORING_DB: 'postgresql', DB_HOST: 'db', DB_PORT: '6543', METRICS_RETENTION_DAYS: '7', SQLITE_DB_PATH: '/x/m.db' });
+  t.equal(c.storage.engine, 'postgresql');
+  t.equal(c.storage.dbHost, 'db');
+  t.equal(c.storage.dbPort, 6543);
+  t.equal(c.storage.retentionDays, 7);
+  t.equal(c.storage.sqlitePath, '/x/m.db');
+});
+
+t.test('collector switches', async (t) => {
+  t.equal(load(['--no-collector.process']).collectorsEnabled['process'], false);
+  t.equal(load(['--collector.process'], {}, '').collectorsEnabled['process'], true);
+  t.equal(load(['--config.file=c.yml'], {}, 'collectors:\n  process: false\n').collectorsEnabled['process'], false);
+  t.throws(() => load(['--collector.nope']), /unknown collector "nope"/);
+});
+
+t.test('bad values name the option, the value and what is allowed', async (t) => {
+  const cases: [string[], Record<string, string>, RegExp][] = [
+    [['--listen=nowhere'], {}, /invalid value "nowhere" for --listen: expected host:port/],
+    [[], { LARDER_LISTEN: '1.2.3.4:99999' }, /LARDER_LISTEN \(--listen\).*port 0-65535/],
+    [[], { LARDER_COLLECT_INTERVAL: '15' }, /invalid value "15" for LARDER_COLLECT_INTERVAL.*expected a duration/],
+    [[], { LARDER_COLLECT_INTERVAL: '10ms' }, /expected a duration from 1s/],
+    [[], { MONITORING_DB: 'mysql' }, /invalid value "mysql" for MONITORING_DB.*one of sqlite, postgresql, none/],
+    [[], { DB_PORT: 'abc' }, /DB_PORT.*integer from 1 to 65535/],
+    [[], { METRICS_RETENTION_DAYS: '0' }, /METRICS_RETENTION_DAYS/],
+    [['--collector.filesystem.mount-points-exclude=('], {}, /regular expression/],
+    [['--bogus=1'], {}, /unknown flag --bogus/],
+    [['--listen'], {}, /needs a value/],
+  ];
+  for (const [argv, env, re] of cases) {
+    t.throws(() => load(argv, env), re, `${argv.join(' ')} ${JSON.stringify(env)}`);
+    try {
+      load(argv, env);
+    } catch (err) {
+      t.type(err, ConfigError);
+    }
+  }
+});
+
+t.test('config file errors', async (t) => {
+  t.throws(() => load(['--config.file=c.yml'], {}, 'nope: 1\n'), /unknown key "nope"/);
+  t.throws(() => load(['--config.file=c.yml'], {}, 'listen: [\n'), /not valid YAML/);
+  t.throws(() => load(['--config.file=c.yml'], {}, '- a\n- b\n'), /expected a mapping/);
+  t.throws(() => load(['--config.file=c.yml'], {}, 'web:\n  basic_auth_users:\n    alice: plain\n'), /basic_auth_users.alice: expected a bcrypt hash/);
+  t.throws(() => loadConfig({ argv: ['--config.file=/nonexistent/x.yml'], env: {} }), /cannot read config file \/nonexistent\/x.yml/);
+});
+
+t.test('help lists every option with its default and variable', async (t) => {
+  const help = optionsHelp();
+  for (const needle of ['--listen [LARDER_LISTEN]', '--collect-interval [LARDER_COLLECT_INTERVAL]', '(default: 15s)', '[MONITORING_DB]', '[SQLITE_DB_PATH]', '[METRICS_RETENTION_DAYS]', '[DB_HOST]', '[DB_PORT]', '[DB_NAME]', '[DB_USER]', '[DB_PASSWORD]', '[REDIS_HOST]', '[REDIS_PORT]', '--collector.process']) {
+    t.ok(help.includes(needle), needle);
+  }
+});
