@@ -13,3 +13,4 @@ export const COLLECTOR_DEFAULTS: Readonly<Record<string, boolean>> = Object.free
 export { CollectorSet, type CollectorSetOptions } from './collector-set.js';
 export type { Collector, CollectorContext, CollectorDefinition, CollectorLog, HostCollectorOptions } from './collector.js';
 export { ConstMetric, type ConstMetricConfig, type ConstSample, type Labels, type MetricKind } from './const-metric.js';
+export type { MetricFamily, Sample } from './metric-family.js';

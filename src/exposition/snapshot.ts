@@ -5,24 +5,9 @@
  */
 import type { Registry } from 'prom-client';
 import type { MetricKind } from '../../exporters/const-metric.js';
+import type { MetricFamily } from '../../exporters/metric-family.js';
 
-/** One exposed sample: `name{labels} value`. */
-export interface Sample {
-  /** The sample name, e.g. `http_request_duration_seconds_bucket`. */
-  readonly name: string;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly value: number;
-  /** Explicit timestamp (ms), only for samples parsed from a target that sent one. */
-  readonly timestampMs?: number;
-}
-
-/** A metric family: the unit of HELP/TYPE in the exposition. */
-export interface MetricFamily {
-  readonly name: string;
-  readonly help: string;
-  readonly type: MetricKind;
-  readonly samples: readonly Sample[];
-}
+export type { MetricFamily, Sample } from '../../exporters/metric-family.js';
 
 /** The result of collecting a registry. */
 export interface Snapshot {
