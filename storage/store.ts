@@ -1,0 +1,329 @@
+/**
+ * The `Store`: what the rest of Larder may ask of storage, the same on SQLite and
+ * PostgreSQL. Times cross this interface as epoch milliseconds (numbers); values as
+ * IEEE doubles, NaN and ±Infinity included. Schema and conventions: docs/storage.md.
+ *
+ * Stability: this file is the contract the recorder and the rollups build on.
+ * Members are added, never renamed or removed.
+ */
+
+/** The two SQL dialects a store speaks. */
+export type Dialect = 'sqlite' | 'postgresql';
+
+/** Prometheus metric types, as recorded in the series dictionary. */
+export type MetricType = 'counter' | 'gauge' | 'histogram' | 'summary' | 'untyped';
+
+/** Label name → value. Order does not matter; the store keeps a canonical (sorted) form. */
+export type Labels = Readonly<Record<string, string>>;
+
+/** A series to look up or create. `name` + `labels` identify it (the fingerprint). */
+export interface SeriesDef {
+  /** Metric name, Prometheus syntax (`[a-zA-Z_:][a-zA-Z0-9_:]*`). */
+  readonly name: string;
+  readonly labels: Labels;
+  /** Type at first sight; a later def with another type does not change the stored row. */
+  readonly type: MetricType;
+  /** Help text at first sight. @default '' */
+  readonly help?: string;
+}
+
+/** A row of the series dictionary. */
+export interface SeriesInfo {
+  readonly id: number;
+  readonly name: string;
+  readonly labels: Labels;
+  readonly type: MetricType;
+  readonly help: string;
+  /** Hex fingerprint of name + canonical labels (unique). */
+  readonly fingerprint: string;
+  /** When the series was created, epoch ms. */
+  readonly createdMs: number;
+}
+
+/** One raw sample. */
+export interface Sample {
+  readonly seriesId: number;
+  /** Epoch milliseconds (an integer). */
+  readonly timeMs: number;
+  /** Any double: NaN, +Inf and -Inf round-trip. */
+  readonly value: number;
+}
+
+/** A label matcher for reads: `=`, `!=`, `=~` and `!~` as in PromQL (regexes fully anchored). */
+export interface LabelMatcher {
+  readonly label: string;
+  readonly op: '=' | '!=' | '=~' | '!~';
+  readonly value: string;
+}
+
+/**
+ * A raw range read: either explicit series ids, or a metric name plus optional
+ * label matchers. The range is half-open: `fromMs <= t < toMs`.
+ */
+export interface ReadQuery {
+  readonly seriesIds?: readonly number[];
+  readonly name?: string;
+  readonly matchers?: readonly LabelMatcher[];
+  readonly fromMs: number;
+  readonly toMs: number;
+  /** Most rows returned; the read stops there (ordered by series, then time). @default unlimited */
+  readonly limit?: number;
+}
+
+/** Rows of one range read, ordered by series id, then time. */
+export interface ReadResult {
+  /** The series that matched (even those without samples in the range). */
+  readonly series: readonly SeriesInfo[];
+  readonly samples: readonly Sample[];
+}
+
+/** A latest value, as the seed's `getLatestMetrics()` and the `latest_metrics` view show it. */
+export interface LatestMetric {
+  readonly seriesId: number;
+  readonly name: string;
+  readonly labels: Labels;
+  readonly value: number;
+  readonly timeMs: number;
+}
+
+/** The seed's `getMetricStats(name, hours)` answer, over raw samples of every series of that name. */
+export interface MetricStats {
+  readonly name: string;
+  readonly hours: number;
+  /** Samples in the window (NaN samples included). */
+  readonly count: number;
+  /** Over the non-NaN samples; null when there are none. */
+  readonly avg: number | null;
+  readonly min: number | null;
+  readonly max: number | null;
+  /** Time of the oldest and newest sample in the window, epoch ms; null when empty. */
+  readonly firstMs: number | null;
+  readonly lastMs: number | null;
+}
+
+/** Alert severities. */
+export type AlertSeverity = 'info' | 'warning' | 'critical';
+
+/** Alert status in `alert_history`. */
+export type AlertStatus = 'firing' | 'resolved';
+
+/**
+ * An alert to record. Saving an alert with the same `name` and `labels` as an
+ * unresolved one updates that row (value, message, status, resolvedMs); otherwise
+ * a new row is inserted.
+ */
+export interface AlertInput {
+  readonly name: string;
+  readonly severity: AlertSeverity;
+  readonly message: string;
+  readonly value?: number | null;
+  readonly threshold?: number | null;
+  readonly labels?: Labels;
+  /** @default 'firing' */
+  readonly status?: AlertStatus;
+  /** @default now */
+  readonly firedMs?: number;
+  /** Set when status is 'resolved'. @default now when resolved, else null */
+  readonly resolvedMs?: number | null;
+}
+
+/** A row of `alert_history`. */
+export interface AlertRecord {
+  readonly id: number;
+  readonly name: string;
+  readonly severity: AlertSeverity;
+  readonly message: string;
+  readonly value: number | null;
+  readonly threshold: number | null;
+  readonly labels: Labels;
+  readonly status: AlertStatus;
+  readonly firedMs: number;
+  readonly resolvedMs: number | null;
+}
+
+/** Size and extent of one table (logical tables sum their chunks). */
+export interface TableStats {
+  readonly table: string;
+  readonly rows: number;
+  /** Bytes on disk (pages on SQLite, relation size incl. indexes on PostgreSQL). */
+  readonly bytes: number;
+  /** Chunk count for chunked logical tables, else 0. */
+  readonly chunks: number;
+}
+
+/** `getDatabaseStats()`. */
+export interface DatabaseStats {
+  readonly dialect: Dialect;
+  /** Whole store in bytes (the figure LARDER_STORE_MAX_BYTES caps). */
+  readonly totalBytes: number;
+  readonly series: number;
+  readonly tables: readonly TableStats[];
+  /** Oldest and newest raw sample, epoch ms; null when there are none. */
+  readonly oldestSampleMs: number | null;
+  readonly newestSampleMs: number | null;
+  readonly schemaVersion: number;
+  /** Samples waiting in the local spool for PostgreSQL (0 when not spooling). */
+  readonly spoolDepth: number;
+}
+
+/** One time chunk of a chunked logical table. */
+export interface ChunkInfo {
+  /** Logical table: 'samples', 'rollup_5m', 'rollup_5m_quantiles', … */
+  readonly table: string;
+  /** Physical table (SQLite) or partition (PostgreSQL) name; write into it directly on SQLite. */
+  readonly name: string;
+  /** Range covered, half-open `[startMs, endMs)`. */
+  readonly startMs: number;
+  readonly endMs: number;
+}
+
+/** A value bound to a `?` (SQLite) or `$n` (PostgreSQL) placeholder. */
+export type SqlValue = number | string | bigint | boolean | null | Uint8Array;
+
+/** A result row: column name → value as the driver returns it. */
+export type Row = Record<string, unknown>;
+
+/**
+ * Runs dialect-specific SQL (the rollups generate it). Placeholders: `?` on SQLite,
+ * `$1, $2, …` on PostgreSQL. On SQLite, NaN reads back as NULL (see docs/storage.md).
+ */
+export interface SqlExecutor {
+  readonly dialect: Dialect;
+  /** Rows of a statement that returns rows. */
+  query<R extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<R[]>;
+  /** Runs a statement; resolves with the number of rows it changed. */
+  execute(sql: string, params?: readonly SqlValue[]): Promise<{ changes: number }>;
+}
+
+/** Options of a rollup tier's tables, for `ensureRollupTier`. */
+export interface RollupTierDef {
+  /** Tier name, `[0-9a-z]+`: '1m', '5m', '1h', '1d'. Tables `rollup_<tier>` and `rollup_<tier>_quantiles`. */
+  readonly tier: string;
+  /** Chunk interval of the tier's tables, ms. */
+  readonly chunkMs: number;
+}
+
+/**
+ * The store. One per process per database. All methods reject with a clear Error
+ * on bad input or a failed database; stored data is never damaged by bad input.
+ */
+export interface Store extends SqlExecutor {
+  /** Migrated schema version of this store. */
+  readonly schemaVersion: number;
+
+  // ---- the seed's operations -------------------------------------------------
+
+  /** Records one sample of an untyped series `name{labels}` at now. */
+  saveMetric(name: string, value: number, labels?: Labels): Promise<void>;
+  /** Appends a row to `metrics_raw`: a type tag and JSON-serialisable data, at now. */
+  saveRawMetrics(type: string, data: unknown): Promise<void>;
+  /** The latest sample of every series (the `latest_metrics` view), ordered by name then labels. */
+  getLatestMetrics(): Promise<LatestMetric[]>;
+  /** Count/avg/min/max of the raw samples of all series named `name` in the last `hours` hours. */
+  getMetricStats(name: string, hours: number): Promise<MetricStats>;
+  /**
+   * Fills `metrics_hourly` for every closed hour not yet aggregated (idempotent:
+   * re-running rewrites the same rows). Resolves with the number of rows written.
+   */
+  aggregateHourlyMetrics(): Promise<number>;
+  /**
+   * Drops raw chunks entirely older than `retentionDays` days, plus old rows of
+   * `metrics_raw`, `metrics_hourly` and resolved alerts. Resolves with the chunks dropped.
+   */
+  cleanupOldMetrics(retentionDays: number): Promise<ChunkInfo[]>;
+  /** Records or updates an alert (see AlertInput); resolves with its row id. */
+  saveAlert(alert: AlertInput): Promise<number>;
+  /** Unresolved alerts (the `active_alerts` view), newest first. */
+  getActiveAlerts(): Promise<AlertRecord[]>;
+  /** Upserts the `daily_summaries` row of `date` (`YYYY-MM-DD`). */
+  saveDailySummary(date: string, data: unknown): Promise<void>;
+  /** Rows, bytes, chunks, sample extent, spool depth. */
+  getDatabaseStats(): Promise<DatabaseStats>;
+  /** VACUUM/ANALYZE (SQLite: `PRAGMA optimize` + VACUUM; PostgreSQL: VACUUM ANALYZE). */
+  optimize(): Promise<void>;
+
+  // ---- the recorder --------------------------------------------------------
+
+  /**
+   * Ids of the given series, creating missing ones, in input order. Idempotent:
+   * the same name + labels always gives the same id.
+   */
+  resolveSeries(defs: readonly SeriesDef[]): Promise<number[]>;
+  /** Series dictionary rows, all or those with the given ids. */
+  listSeries(ids?: readonly number[]): Promise<SeriesInfo[]>;
+  /**
+   * Writes samples in one transaction (chunks created as needed). A sample with the
+   * same series and time as a stored one replaces it. Resolves with the rows written.
+   */
+  writeSamples(samples: readonly Sample[]): Promise<number>;
+  /** Raw samples in a time range. */
+  readSamples(q: ReadQuery): Promise<ReadResult>;
+
+  // ---- the rollups and retention ---------------------------------------------
+
+  /**
+   * Runs `fn` in one transaction; everything it runs through `tx` commits or rolls
+   * back together. On SQLite nothing else runs on the store until it ends.
+   */
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /** Creates (if missing) the tables of a rollup tier; see docs/storage.md for columns. */
+  ensureRollupTier(def: RollupTierDef): Promise<void>;
+  /** The chunk of logical `table` that holds `timeMs`, created if missing. */
+  ensureChunk(table: string, timeMs: number): Promise<ChunkInfo>;
+  /** Chunks of one logical table, or of all, oldest first. */
+  listChunks(table?: string): Promise<ChunkInfo[]>;
+  /** Drops chunks of `table` whose whole range ends at or before `cutoffMs`; resolves with them. */
+  dropChunksBefore(table: string, cutoffMs: number): Promise<ChunkInfo[]>;
+  /** Drops one chunk by its physical name. */
+  dropChunk(table: string, name: string): Promise<void>;
+  /** Bytes of one chunk on disk (including its indexes). */
+  chunkBytes(table: string, name: string): Promise<number>;
+  /** Size of the whole store in bytes. */
+  sizeBytes(): Promise<number>;
+
+  // ---- operations -------------------------------------------------------------
+
+  /**
+   * SQLite only: a consistent copy of the database file at `destPath` while the store
+   * runs (gzip when the path ends in `.gz`). Rejects on PostgreSQL (use pg_dump).
+   */
+  backup(destPath: string): Promise<void>;
+  /** Samples waiting in the local spool (PostgreSQL fallback); 0 otherwise. */
+  spoolDepth(): Promise<number>;
+  /** Flushes what is pending, then closes. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Options of `openStore`. Plain values, so storage/ needs nothing from src/. */
+export interface StoreOptions {
+  /** 'sqlite' or 'postgresql' (MONITORING_DB). */
+  readonly engine: Dialect;
+  /** SQLite file (SQLITE_DB_PATH). @default 'data/monitoring.db' */
+  readonly sqlitePath?: string;
+  /** PostgreSQL URL (DATABASE_URL); when empty the db* fields are used. @default '' */
+  readonly databaseUrl?: string;
+  /** @default 'localhost' */
+  readonly dbHost?: string;
+  /** @default 5432 */
+  readonly dbPort?: number;
+  /** @default 'monitoring' */
+  readonly dbName?: string;
+  /** @default 'postgres' */
+  readonly dbUser?: string;
+  /** @default '' */
+  readonly dbPassword?: string;
+  /** PostgreSQL schema holding Larder's tables (created if missing). @default 'public' */
+  readonly pgSchema?: string;
+  /** Most PostgreSQL connections. @default 4 */
+  readonly pgPoolSize?: number;
+  /** Local SQLite spool used while PostgreSQL is unreachable; '' = no fallback. @default 'data/spool.db' */
+  readonly spoolPath?: string;
+  /** Raw chunk interval, ms. @default 86_400_000 (1 day) */
+  readonly chunkMs?: number;
+  /** How long SQLite waits for a lock held by a reader before failing, ms. @default 10_000 */
+  readonly busyTimeoutMs?: number;
+  /** File mode of created SQLite files. @default 0o640 */
+  readonly fileMode?: number;
+  /** The clock, epoch ms. Only used on the main thread. @default Date.now */
+  readonly now?: () => number;
+}
