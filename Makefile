@@ -24,7 +24,7 @@ system-deps:
 typecheck: install
 	npx tsc -p tsconfig.test.json
 
-test: install system-deps typecheck
+test: build system-deps typecheck
 	./scripts/run-tests.sh
 
 bench: build system-deps

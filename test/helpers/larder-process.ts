@@ -1,0 +1,68 @@
+/**
+ * Runs the built `larder` binary (dist/src/cli.js, built by `make test`) as a real
+ * child process, the way a user or PM2 starts it.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** The compiled CLI. */
+export const CLI = fileURLToPath(new URL('../../dist/src/cli.js', import.meta.url));
+
+/** Throws with a hint when the CLI has not been built. */
+export function assertBuilt(): void {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "make build" (make test builds it first)`);
+}
+
+/** Runs the CLI to completion. */
+export function runCli(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
+  assertBuilt();
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 30_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A running `larder serve`. */
+export interface LarderProcess {
+  readonly child: ChildProcess;
+  readonly url: string;
+  /** Everything written to stderr so far. */
+  stderr(): string;
+  /** Sends a signal and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts `larder serve` on the given port and waits until /healthz answers. */
+export async function startLarderProcess(port: number, args: string[] = [], env: Record<string, string> = {}): Promise<LarderProcess> {
+  assertBuilt();
+  const child = spawn(process.execPath, [CLI, 'serve', `--listen=127.0.0.1:${port}`, ...args], {
+    env: { ...process.env, MONITORING_DB: 'none', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`larder exited with ${child.exitCode}: ${stderr}`);
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`larder did not start: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    child,
+    url,
+    stderr: () => stderr,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
