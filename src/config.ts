@@ -12,6 +12,7 @@ import { webOptions } from './options/web.js';
 import { collectorOptions } from './options/collectors.js';
 import { storageOptions } from './options/storage.js';
 import { serviceOptions } from './options/services.js';
+import { recorderOptions } from './options/recorder.js';
 
 /** Every option group, in the order `--help` lists them. */
 export const OPTION_GROUPS = {
@@ -20,6 +21,7 @@ export const OPTION_GROUPS = {
   collectors: collectorOptions,
   storage: storageOptions,
   services: serviceOptions,
+  recorder: recorderOptions,
 } as const;
 
 type Groups = typeof OPTION_GROUPS;
