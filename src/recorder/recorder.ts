@@ -1,0 +1,208 @@
+/**
+ * The recorder: a periodic reader (in opentelemetry-js' sense) that takes one
+ * snapshot of the registry /metrics serves and writes every sample in one batch with
+ * one timestamp. Scrape targets hand their results to the same write queue.
+ * A failed write is kept and retried (a bounded buffer, oldest batch dropped and
+ * counted when full); nothing here ever rejects into the caller's event loop.
+ */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { MetricFamily } from '../../exporters/metric-family.js';
+import type { Labels, Sample, Store } from '../../storage/store.js';
+import { collectSnapshot } from '../exposition/snapshot.js';
+import type { Logger } from '../log.js';
+import { flattenFamilies, SeriesCache } from './series-cache.js';
+
+/** What the recorder needs. */
+export interface RecorderOptions {
+  /** The registry /metrics serves; its metrics and the recorder's own are recorded. */
+  readonly registry: Registry;
+  readonly store: Pick<Store, 'resolveSeries' | 'writeSamples'>;
+  readonly log: Logger;
+  /** Record interval, ms. @default 60_000 */
+  readonly intervalMs?: number;
+  /** Most samples kept for retry while the store fails; the oldest batches go first. @default 500_000 */
+  readonly maxBufferedSamples?: number;
+  /** The clock (epoch ms). @default Date.now */
+  readonly now?: () => number;
+}
+
+interface Batch {
+  readonly timeMs: number;
+  readonly samples: Sample[];
+}
+
+/** Records a registry (and whatever else is submitted) into a store. */
+export class Recorder {
+  private readonly registry: Registry;
+  private readonly store: Pick<Store, 'resolveSeries' | 'writeSamples'>;
+  private readonly log: Logger;
+  private readonly intervalMs: number;
+  private readonly maxBuffered: number;
+  private readonly now: () => number;
+  private readonly cache: SeriesCache;
+  /** Batches waiting to be written, oldest first. */
+  private readonly pending: Batch[] = [];
+  private pendingSamples = 0;
+  /** The write loop in flight, if any; writes are serialized through it. */
+  private flushing: Promise<void> | undefined;
+  private ticking: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  private readonly written: Counter;
+  private readonly batches: Counter;
+  private readonly errors: Counter;
+  private readonly dropped: Counter;
+  private readonly skipped: Counter;
+  private readonly duration: Histogram;
+  private readonly lag: Gauge;
+  private readonly buffered: Gauge;
+
+  constructor(opts: RecorderOptions) {
+    this.registry = opts.registry;
+    this.store = opts.store;
+    this.log = opts.log;
+    this.intervalMs = opts.intervalMs ?? 60_000;
+    this.maxBuffered = opts.maxBufferedSamples ?? 500_000;
+    this.now = opts.now ?? Date.now;
+    this.cache = new SeriesCache(opts.store);
+    const registers = [opts.registry];
+    this.written = new Counter({ name: 'larder_recorder_samples_written_total', help: 'Samples written to the store by the recorder.', registers });
+    this.batches = new Counter({ name: 'larder_recorder_batches_total', help: 'Batches written to the store by the recorder.', registers });
+    this.errors = new Counter({ name: 'larder_recorder_errors_total', help: 'Failed recorder steps (collect or write); a failed write is retried.', labelNames: ['stage'], registers });
+    this.dropped = new Counter({ name: 'larder_recorder_samples_dropped_total', help: 'Samples dropped because the retry buffer was full.', registers });
+    this.skipped = new Counter({ name: 'larder_recorder_skipped_ticks_total', help: 'Record ticks skipped because the previous one was still running.', registers });
+    this.duration = new Histogram({
+      name: 'larder_recorder_write_duration_seconds',
+      help: 'Time to write one batch to the store.',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.lag = new Gauge({ name: 'larder_recorder_lag_seconds', help: 'Age of the oldest snapshot not yet written (0 when all are written).', registers });
+    this.buffered = new Gauge({ name: 'larder_recorder_buffered_samples', help: 'Samples waiting to be written (after failed writes).', registers });
+    this.errors.inc({ stage: 'collect' }, 0);
+    this.errors.inc({ stage: 'write' }, 0);
+  }
+
+  /** Starts recording every interval (first record one interval from now). Timers do not keep the process alive. */
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.tick(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  /**
+   * Takes one snapshot of the registry and writes it. A tick while the previous one
+   * still runs is skipped (counted), so the recorder never overlaps itself. Never rejects.
+   */
+  tick(): Promise<void> {
+    if (this.ticking) {
+      this.skipped.inc();
+      return this.ticking;
+    }
+    const run = this.recordRegistry().finally(() => {
+      this.ticking = undefined;
+    });
+    this.ticking = run;
+    return run;
+  }
+
+  private async recordRegistry(): Promise<void> {
+    const timeMs = Math.round(this.now());
+    try {
+      const snapshot = await collectSnapshot(this.registry);
+      for (const e of snapshot.errors) this.log.once(`collect:${e.metric}`, 'warn', 'metric left out of the recording: its collect failed', { metric: e.metric, error: e.error });
+      await this.submit(snapshot.families, timeMs);
+    } catch (err) {
+      this.errors.inc({ stage: 'collect' });
+      this.log.once('recorder:collect', 'error', 'recording a snapshot failed', { error: err as Error });
+    }
+  }
+
+  /**
+   * Queues the samples of `families` at `timeMs` (one timestamp for all), with
+   * `extraLabels` added to each, and writes what is queued. Resolves when this batch
+   * is written or kept for retry; never rejects.
+   */
+  async submit(families: readonly MetricFamily[], timeMs: number, extraLabels?: Labels): Promise<void> {
+    const flat = flattenFamilies(families, extraLabels);
+    if (flat.length === 0) return;
+    let ids: number[];
+    try {
+      ids = await this.cache.idsOf(flat);
+    } catch (err) {
+      // Series could not be created: count it and keep the values by key? The store is
+      // failing anyway; the next tick retries the lookup with fresh values.
+      this.errors.inc({ stage: 'write' });
+      this.log.once('recorder:series', 'error', 'resolving series failed; this snapshot is lost, the next one retries', { error: err as Error });
+      return;
+    }
+    const samples: Sample[] = flat.map((s, i) => ({ seriesId: ids[i]!, timeMs, value: s.value }));
+    this.enqueue({ timeMs, samples });
+    await this.flush();
+  }
+
+  private enqueue(batch: Batch): void {
+    this.pending.push(batch);
+    this.pendingSamples += batch.samples.length;
+    while (this.pendingSamples > this.maxBuffered && this.pending.length > 1) {
+      const old = this.pending.shift()!;
+      this.pendingSamples -= old.samples.length;
+      this.dropped.inc(old.samples.length);
+      this.log.once('recorder:dropped', 'warn', 'retry buffer full: oldest batch dropped', { samples: old.samples.length, bufferLimit: this.maxBuffered });
+    }
+    this.updateGauges();
+  }
+
+  private updateGauges(): void {
+    this.buffered.set(this.pendingSamples);
+    const oldest = this.pending[0];
+    this.lag.set(oldest ? Math.max(0, (this.now() - oldest.timeMs) / 1000) : 0);
+  }
+
+  /** Writes queued batches oldest first, one write at a time; stops at the first failure (kept for the next try). */
+  flush(): Promise<void> {
+    // The loop in flight reads the queue as it goes, so it also writes what was just queued.
+    if (this.flushing) return this.flushing;
+    const run = (async () => {
+      while (this.pending.length > 0) {
+        const batch = this.pending[0]!;
+        const end = this.duration.startTimer();
+        try {
+          await this.store.writeSamples(batch.samples);
+        } catch (err) {
+          end();
+          this.errors.inc({ stage: 'write' });
+          this.log.once('recorder:write', 'error', 'writing samples failed; kept for retry', { error: err as Error, buffered: this.pendingSamples });
+          break;
+        }
+        end();
+        if (this.pending[0] === batch) {
+          this.pending.shift();
+          this.pendingSamples -= batch.samples.length;
+        }
+        this.written.inc(batch.samples.length);
+        this.batches.inc();
+        if (this.log.clearOnce('recorder:write')) this.log.info('writing samples works again');
+      }
+      this.updateGauges();
+    })().finally(() => {
+      this.flushing = undefined;
+    });
+    this.flushing = run;
+    return run;
+  }
+
+  /** Samples waiting for a retry. */
+  get bufferedSamples(): number {
+    return this.pendingSamples;
+  }
+
+  /** Stops the timer, waits for the tick in flight and tries once more to write what is buffered (SIGTERM path). */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.ticking;
+    await this.flush();
+    if (this.pendingSamples > 0) this.log.warn('recorder stopped with unwritten samples', { samples: this.pendingSamples });
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * Snapshot → samples: turns collected metric families into series definitions and
+ * values, and remembers series ids so a steady registry costs no lookups.
+ */
+import type { MetricFamily } from '../../exporters/metric-family.js';
+import type { Labels, MetricType, SeriesDef, Store } from '../../storage/store.js';
+
+/** One value of a snapshot, with the series it belongs to. */
+export interface FlatSample {
+  readonly key: string;
+  readonly def: SeriesDef;
+  readonly value: number;
+}
+
+/** Identity of a series in memory: name and labels in sorted order. */
+export function seriesKey(name: string, labels: Labels): string {
+  const keys = Object.keys(labels).sort();
+  let out = name;
+  for (const k of keys) out += `\u0000${k}\u0001${labels[k]}`;
+  return out;
+}
+
+/**
+ * Every sample of the families, flattened: gauges, counters, histogram
+ * `_bucket`/`_sum`/`_count`, summary quantiles/`_sum`/`_count`. Each series keeps the
+ * family's type, so the rollups know a `_bucket` series belongs to a histogram.
+ * OpenMetrics `_created` samples are left out: they are a start time, not a measurement.
+ * `extraLabels` (a scrape target's job and instance) win over the sample's own, as
+ * Prometheus does with `honor_labels: false` (the sample's value moves to `exported_<name>`).
+ */
+export function flattenFamilies(families: readonly MetricFamily[], extraLabels?: Labels): FlatSample[] {
+  const out: FlatSample[] = [];
+  const extra = extraLabels && Object.keys(extraLabels).length > 0 ? extraLabels : undefined;
+  for (const f of families) {
+    const type: MetricType = f.type;
+    for (const s of f.samples) {
+      if (s.name.endsWith('_created') && s.name !== f.name) continue;
+      let labels: Labels = s.labels;
+      if (extra) {
+        const merged: Record<string, string> = {};
+        for (const [k, v] of Object.entries(s.labels)) merged[k in extra ? `exported_${k}` : k] = v;
+        Object.assign(merged, extra);
+        labels = merged;
+      }
+      out.push({ key: seriesKey(s.name, labels), def: { name: s.name, labels, type, help: f.help }, value: s.value });
+    }
+  }
+  return out;
+}
+
+/** Series key → id, filled from the store in bulk on first sight. */
+export class SeriesCache {
+  private readonly ids = new Map<string, number>();
+
+  constructor(private readonly store: Pick<Store, 'resolveSeries'>) {}
+
+  /** Number of cached series. */
+  get size(): number {
+    return this.ids.size;
+  }
+
+  /** Ids of the samples' series, in order; unknown series are created with one store call. */
+  async idsOf(samples: readonly FlatSample[]): Promise<number[]> {
+    const missing: FlatSample[] = [];
+    const queued = new Set<string>();
+    for (const s of samples) {
+      if (!this.ids.has(s.key) && !queued.has(s.key)) {
+        queued.add(s.key);
+        missing.push(s);
+      }
+    }
+    if (missing.length > 0) {
+      const ids = await this.store.resolveSeries(missing.map((s) => s.def));
+      missing.forEach((s, i) => this.ids.set(s.key, ids[i]!));
+    }
+    return samples.map((s) => this.ids.get(s.key)!);
+  }
+
+  /** Forgets every id (after the store was replaced). */
+  clear(): void {
+    this.ids.clear();
+  }
+}

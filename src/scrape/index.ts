@@ -1,0 +1,39 @@
+/** Scrape targets: every configured target on its own timer, isolated from the others. */
+import { Gauge, type Registry } from 'prom-client';
+import type { ScrapeTargetConfig } from '../options/recorder.js';
+import type { Logger } from '../log.js';
+import { ScrapeTarget, type ScrapeSink, type TargetSpec } from './target.js';
+
+export { scrapeOnce, formatOf, SCRAPE_ACCEPT, ScrapeTarget, type ScrapeResult, type ScrapeSink, type TargetSpec } from './target.js';
+
+/** Turns configured targets into specs; a target without an interval uses the record interval. */
+export function targetSpecs(targets: readonly ScrapeTargetConfig[], recordIntervalMs: number): TargetSpec[] {
+  return targets.map((t) => {
+    const intervalMs = t.interval > 0 ? t.interval : recordIntervalMs;
+    return { url: t.url, job: t.job, instance: t.instance, intervalMs, timeoutMs: Math.min(t.timeout, intervalMs) };
+  });
+}
+
+/** Running scrape targets. */
+export interface ScrapeManager {
+  readonly targets: readonly ScrapeTarget[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts every target. `larder_scrape_target_up{job,instance}` on the registry shows
+ * each target's state on /metrics too.
+ */
+export function startScrapeTargets(opts: { specs: readonly TargetSpec[]; sink: ScrapeSink; registry: Registry; log: Logger; now?: () => number }): ScrapeManager {
+  const upGauge = new Gauge({ name: 'larder_scrape_target_up', help: 'Whether the last scrape of a recorded target succeeded.', labelNames: ['job', 'instance'], registers: [opts.registry] });
+  const targets = opts.specs.map(
+    (spec) => new ScrapeTarget(spec, opts.sink, opts.log, opts.now ?? Date.now, (s, r) => upGauge.set({ job: s.job, instance: s.instance }, r.up ? 1 : 0)),
+  );
+  for (const t of targets) t.start();
+  return {
+    targets,
+    async stop() {
+      await Promise.all(targets.map((t) => t.stop()));
+    },
+  };
+}

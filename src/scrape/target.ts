@@ -1,0 +1,167 @@
+/**
+ * One scrape target: another process's /metrics, fetched on an interval with a
+ * timeout, parsed (Prometheus text or OpenMetrics, as the response says), labelled
+ * with job and instance, and handed to the recorder with Prometheus' synthetic
+ * series `up`, `scrape_duration_seconds` and `scrape_samples_scraped`. A target that
+ * is down, slow or sends garbage is recorded as `up 0`, its reason logged once.
+ */
+import { parseExposition, type ExpositionFormat } from '../../exporters/text-parser.js';
+import type { MetricFamily } from '../../exporters/metric-family.js';
+import type { Labels } from '../../storage/store.js';
+import type { Logger } from '../log.js';
+
+/** What Prometheus sends: OpenMetrics preferred, then the text format. */
+export const SCRAPE_ACCEPT =
+  'application/openmetrics-text;version=1.0.0;q=0.9,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+
+/** Bodies above this are refused, so a runaway target cannot exhaust memory. */
+export const MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+/** A target's settings. */
+export interface TargetSpec {
+  readonly url: string;
+  readonly job: string;
+  readonly instance: string;
+  /** ms */
+  readonly intervalMs: number;
+  /** ms; at most the interval. */
+  readonly timeoutMs: number;
+}
+
+/** The outcome of one scrape. */
+export interface ScrapeResult {
+  readonly up: boolean;
+  /** Why the scrape failed (undefined when up). */
+  readonly error?: string;
+  readonly durationSeconds: number;
+  /** The target's families (empty when down) plus up/scrape_duration_seconds/scrape_samples_scraped. */
+  readonly families: MetricFamily[];
+}
+
+/** The format of a response from its Content-Type. */
+export function formatOf(contentType: string | null): ExpositionFormat {
+  return contentType !== null && /^\s*application\/openmetrics-text/i.test(contentType) ? 'openmetrics' : 'text';
+}
+
+function synthetic(up: boolean, durationSeconds: number, samples: number): MetricFamily[] {
+  const g = (name: string, help: string, value: number): MetricFamily => ({ name, help, type: 'gauge', samples: [{ name, labels: {}, value }] });
+  return [
+    g('up', 'Whether the last scrape of the target succeeded (1) or not (0).', up ? 1 : 0),
+    g('scrape_duration_seconds', 'Duration of the last scrape of the target.', durationSeconds),
+    g('scrape_samples_scraped', 'Samples the target exposed in the last scrape.', samples),
+  ];
+}
+
+async function readCapped(res: Response, limit: number): Promise<string> {
+  const declared = Number(res.headers.get('content-length') ?? NaN);
+  if (declared > limit) throw new Error(`body of ${declared} bytes exceeds the ${limit}-byte limit`);
+  if (!res.body) return '';
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    total += chunk.byteLength;
+    if (total > limit) throw new Error(`body exceeds the ${limit}-byte limit`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * Scrapes once. Never rejects: every failure (connection refused, timeout, HTTP
+ * status, malformed exposition) becomes `up: false` with the reason.
+ */
+export async function scrapeOnce(spec: TargetSpec, now: () => number = Date.now): Promise<ScrapeResult> {
+  const start = now();
+  let families: MetricFamily[] = [];
+  let error: string | undefined;
+  try {
+    const res = await fetch(spec.url, {
+      headers: { Accept: SCRAPE_ACCEPT, 'X-Prometheus-Scrape-Timeout-Seconds': String(spec.timeoutMs / 1000) },
+      signal: AbortSignal.timeout(spec.timeoutMs),
+      redirect: 'follow',
+    });
+    if (!res.ok) {
+      await res.body?.cancel();
+      throw new Error(`HTTP status ${res.status} ${res.statusText}`.trim());
+    }
+    const text = await readCapped(res, MAX_BODY_BYTES);
+    families = parseExposition(text, formatOf(res.headers.get('content-type')));
+  } catch (err) {
+    families = [];
+    const e = err as Error & { cause?: { code?: string; message?: string } };
+    if (e.name === 'TimeoutError' || e.name === 'AbortError') error = `timeout after ${spec.timeoutMs} ms`;
+    else if (e.name === 'ExpositionParseError') error = `malformed exposition: ${e.message}`;
+    else error = e.cause?.code ? `${e.message}: ${e.cause.code}` : e.message;
+  }
+  const durationSeconds = (now() - start) / 1000;
+  const up = error === undefined;
+  const count = families.reduce((n, f) => n + f.samples.length, 0);
+  return error === undefined
+    ? { up, durationSeconds, families: [...families, ...synthetic(up, durationSeconds, count)] }
+    : { up, error, durationSeconds, families: synthetic(up, durationSeconds, 0) };
+}
+
+/** Where a target's results go (the recorder's submit). */
+export type ScrapeSink = (families: readonly MetricFamily[], timeMs: number, labels: Labels) => Promise<void>;
+
+/** A target scraped on its own timer, never overlapping itself. */
+export class ScrapeTarget {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  /** The last result, for status pages and tests. */
+  last: ScrapeResult | undefined;
+
+  constructor(
+    readonly spec: TargetSpec,
+    private readonly sink: ScrapeSink,
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+    private readonly onResult?: (spec: TargetSpec, result: ScrapeResult) => void,
+  ) {}
+
+  /** The labels every series of this target carries. */
+  get labels(): Labels {
+    return { job: this.spec.job, instance: this.spec.instance };
+  }
+
+  /** Scrapes now (unless a scrape is running) and hands the result to the sink. Never rejects. */
+  scrape(): Promise<void> {
+    if (this.running) return this.running;
+    const run = (async () => {
+      const timeMs = Math.round(this.now());
+      const result = await scrapeOnce(this.spec, this.now);
+      this.last = result;
+      const key = `scrape:${this.spec.job}:${this.spec.instance}`;
+      if (result.up) {
+        if (this.log.clearOnce(key)) this.log.info('scrape target is up again', { job: this.spec.job, instance: this.spec.instance });
+      } else {
+        this.log.once(key, 'warn', 'scrape target down', { job: this.spec.job, instance: this.spec.instance, url: this.spec.url, reason: result.error });
+      }
+      this.onResult?.(this.spec, result);
+      try {
+        await this.sink(result.families, timeMs, this.labels);
+      } catch (err) {
+        this.log.once(`${key}:sink`, 'error', 'recording a scrape failed', { job: this.spec.job, error: err as Error });
+      }
+    })().finally(() => {
+      this.running = undefined;
+    });
+    this.running = run;
+    return run;
+  }
+
+  /** Scrapes at once, then every interval. */
+  start(): void {
+    if (this.timer) return;
+    void this.scrape();
+    this.timer = setInterval(() => void this.scrape(), this.spec.intervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops the timer and waits for a scrape in flight. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+}
