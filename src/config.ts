@@ -12,6 +12,7 @@ import { webOptions } from './options/web.js';
 import { collectorOptions } from './options/collectors.js';
 import { storageOptions } from './options/storage.js';
 import { serviceOptions } from './options/services.js';
+import { appOptions } from './options/app.js';
 import { recorderOptions } from './options/recorder.js';
 
 /** Every option group, in the order `--help` lists them. */
@@ -22,6 +23,7 @@ export const OPTION_GROUPS = {
   storage: storageOptions,
   services: serviceOptions,
   recorder: recorderOptions,
+  app: appOptions,
 } as const;
 
 type Groups = typeof OPTION_GROUPS;
