@@ -67,7 +67,11 @@ export class CollectorSet {
   metricsOf(collectors: Iterable<string>): Set<string> {
     const wanted = new Set(collectors);
     const out = new Set<string>();
-    for (const r of this.running) if (wanted.has(r.def.name)) for (const m of r.metrics) out.add(m);
+    for (const r of this.running) {
+      if (!wanted.has(r.def.name)) continue;
+      for (const m of r.metrics) out.add(m);
+      for (const m of r.collector.dynamicMetrics?.() ?? []) out.add(m);
+    }
     return out;
   }
 

@@ -20,6 +20,8 @@ export interface HostCollectorOptions {
   readonly netdevDeviceInclude?: RegExp | undefined;
   /** Folder of `*.prom` files; '' = none. */
   readonly textfileDirectory: string;
+  /** A statfs on one mount running longer (ms) marks it `node_filesystem_device_error` 1. @default 5000 */
+  readonly filesystemMountTimeout?: number | undefined;
 }
 
 /** The logger a collector may use (structural, so exporters need nothing from src/). */
@@ -43,6 +45,11 @@ export interface Collector {
   update(signal: AbortSignal): Promise<void>;
   /** Releases timers or handles, if any. */
   close?(): void;
+  /**
+   * Names of metrics this collector registered after create() (families known only
+   * once read, e.g. /proc/meminfo fields or textfile families), for the `collect[]` filter.
+   */
+  dynamicMetrics?(): Iterable<string>;
 }
 
 /** A kind of collector, listed in exporters/index.ts. */

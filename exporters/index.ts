@@ -1,9 +1,39 @@
 /** The collectors Larder knows, listed explicitly (no registration by import side effect). */
 import type { CollectorDefinition } from './collector.js';
+import { cgroupCollector } from './cgroup.js';
+import { cpuCollector } from './cpu.js';
+import { diskstatsCollector } from './diskstats.js';
+import { filesystemCollector } from './filesystem.js';
+import { loadavgCollector } from './loadavg.js';
+import { meminfoCollector } from './meminfo.js';
+import { netdevCollector } from './netdev.js';
 import { processCollector } from './process.js';
+import { processesCollector } from './processes.js';
+import { statCollector } from './stat.js';
+import { textfileCollector } from './textfile.js';
+import { timeCollector } from './time.js';
+import { unameCollector } from './uname.js';
+import { usageCollector } from './usage.js';
+
+/** The host collectors, read from /proc and /sys (node_exporter's names where they mean the same). */
+export const HOST_COLLECTORS: readonly CollectorDefinition[] = [
+  cpuCollector,
+  loadavgCollector,
+  meminfoCollector,
+  filesystemCollector,
+  diskstatsCollector,
+  netdevCollector,
+  statCollector,
+  timeCollector,
+  unameCollector,
+  processesCollector,
+  usageCollector,
+  cgroupCollector,
+  textfileCollector,
+];
 
 /** Every collector, in exposition order. */
-export const COLLECTORS: readonly CollectorDefinition[] = [processCollector];
+export const COLLECTORS: readonly CollectorDefinition[] = [processCollector, ...HOST_COLLECTORS];
 
 /** Collector name → on by default. */
 export const COLLECTOR_DEFAULTS: Readonly<Record<string, boolean>> = Object.freeze(
@@ -14,3 +44,5 @@ export { CollectorSet, type CollectorSetOptions } from './collector-set.js';
 export type { Collector, CollectorContext, CollectorDefinition, CollectorLog, HostCollectorOptions } from './collector.js';
 export { ConstMetric, type ConstMetricConfig, type ConstSample, type Labels, type MetricKind } from './const-metric.js';
 export type { MetricFamily, Sample } from './metric-family.js';
+export { ConstFamily } from './const-family.js';
+export { ExpositionParseError, parseExposition, type DeclaredType, type ExpositionFormat, type ParsedFamily } from './text-parser.js';

@@ -20,7 +20,7 @@ export const collectorOptions = defineOptions({
     flag: 'slow-collect-interval',
     env: ['LARDER_SLOW_COLLECT_INTERVAL'],
     default: 60_000,
-    help: 'refresh interval of the costly collectors (process list, filesystems)',
+    help: 'refresh interval of the costly collectors (the per-process scan of the processes collector)',
     parse: duration({ min: 1000, max: 3_600_000 }),
     show: showDuration,
   },
@@ -101,6 +101,14 @@ export const collectorOptions = defineOptions({
     help: 'regex of network devices to report (all when empty)',
     parse: regex(),
     show: showRegex,
+  },
+  filesystemMountTimeout: {
+    flag: 'collector.filesystem.mount-timeout',
+    env: ['LARDER_FILESYSTEM_MOUNT_TIMEOUT'],
+    default: 5_000,
+    help: 'a statfs on one mount running longer (a stale NFS server) marks it node_filesystem_device_error 1; it is skipped until the call returns',
+    parse: duration({ min: 100, max: 600_000 }),
+    show: showDuration,
   },
   textfileDirectory: {
     flag: 'collector.textfile.directory',

@@ -1,0 +1,133 @@
+/**
+ * node_exporter's textfile collector: serves the metrics of the `*.prom` files in a
+ * folder (written atomically by cron jobs and batch scripts: write elsewhere, rename
+ * in). A file that does not parse is skipped whole and sets
+ * `node_textfile_scrape_error` 1; the other files are still served.
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Registry } from 'prom-client';
+import type { CollectorDefinition } from './collector.js';
+import { ConstMetric } from './const-metric.js';
+import { DynamicFamilies } from './dynamic-metrics.js';
+import type { MetricFamily, Sample } from './metric-family.js';
+import { parseExposition } from './text-parser.js';
+
+/** What one pass over the folder found. */
+export interface TextfileResult {
+  readonly families: MetricFamily[];
+  /** File name → modification time (seconds), for the files that were served. */
+  readonly mtimes: Map<string, number>;
+  /** File name (or the folder) → why it was skipped. */
+  readonly errors: Map<string, string>;
+}
+
+interface MutableFamily {
+  name: string;
+  help: string;
+  type: MetricFamily['type'];
+  samples: Sample[];
+}
+
+/**
+ * Merges the parsed files, in name order, into one family list. A file is refused
+ * whole when it parses badly, carries timestamps (node_exporter refuses them too: the
+ * scrape time is the sample time), redeclares a family of an earlier file with
+ * another type or help, or names a metric some other collector owns (`taken`).
+ */
+export function mergeTextfiles(files: readonly { name: string; text: string }[], taken: (metric: string) => boolean): { families: MetricFamily[]; errors: Map<string, string>; ok: string[] } {
+  const merged = new Map<string, MutableFamily>();
+  const errors = new Map<string, string>();
+  const ok: string[] = [];
+  for (const file of [...files].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    try {
+      const families = parseExposition(file.text, 'text');
+      for (const f of families) {
+        if (f.samples.some((s) => s.timestampMs !== undefined)) throw new Error(`metric ${f.name} has a client-side timestamp, which textfiles may not carry`);
+        const prev = merged.get(f.name);
+        if (prev && (prev.type !== f.type || prev.help !== f.help)) throw new Error(`metric ${f.name} was declared differently in an earlier file`);
+        if (!prev && taken(f.name)) throw new Error(`metric ${f.name} is already exported by another collector`);
+      }
+      for (const f of families) {
+        const prev = merged.get(f.name);
+        if (prev) prev.samples.push(...f.samples);
+        else merged.set(f.name, { name: f.name, help: f.help || `Metric read from ${file.name}`, type: f.type, samples: [...f.samples] });
+      }
+      ok.push(file.name);
+    } catch (err) {
+      errors.set(file.name, (err as Error).message);
+    }
+  }
+  return { families: [...merged.values()], errors, ok };
+}
+
+/** Reads and merges every `*.prom` file of `dir`. */
+export async function readTextfiles(dir: string, taken: (metric: string) => boolean): Promise<TextfileResult> {
+  const errors = new Map<string, string>();
+  let names: string[];
+  try {
+    names = (await readdir(dir)).filter((n) => n.endsWith('.prom'));
+  } catch (err) {
+    errors.set(dir, (err as Error).message);
+    return { families: [], mtimes: new Map(), errors };
+  }
+  const files: { name: string; text: string }[] = [];
+  const mtimes = new Map<string, number>();
+  await Promise.all(
+    names.map(async (name) => {
+      try {
+        const path = join(dir, name);
+        const [st, text] = await Promise.all([stat(path), readFile(path, 'utf8')]);
+        if (!st.isFile()) return;
+        files.push({ name, text });
+        mtimes.set(name, st.mtimeMs / 1000);
+      } catch (err) {
+        errors.set(name, (err as Error).message); // removed between readdir and read, or unreadable
+      }
+    }),
+  );
+  const merged = mergeTextfiles(files, taken);
+  for (const [name, why] of merged.errors) {
+    errors.set(name, why);
+    mtimes.delete(name);
+  }
+  return { families: merged.families, mtimes, errors };
+}
+
+function ownedElsewhere(registry: Registry, mine: DynamicFamilies): (metric: string) => boolean {
+  return (metric) => registry.getSingleMetric(metric) !== undefined && !mine.names().includes(metric);
+}
+
+/** The `textfile` collector; idle (scrape error 0, no families) while no directory is set. */
+export const textfileCollector: CollectorDefinition = {
+  name: 'textfile',
+  defaultEnabled: true,
+  create(ctx) {
+    const mtime = new ConstMetric(ctx.registry, { name: 'node_textfile_mtime_seconds', help: 'Unixtime mtime of textfiles successfully read.' });
+    const scrapeError = new ConstMetric(ctx.registry, { name: 'node_textfile_scrape_error', help: '1 if there was an error opening or reading a file, 0 otherwise' });
+    const families = new DynamicFamilies(ctx.registry);
+    // "file: cause" lines already logged, so a broken file is logged once, not every interval
+    let logged = new Set<string>();
+    return {
+      async update() {
+        const dir = ctx.options.textfileDirectory;
+        if (dir === '') {
+          scrapeError.setValue(0);
+          return;
+        }
+        const result = await readTextfiles(dir, ownedElsewhere(ctx.registry, families));
+        families.replace(result.families);
+        mtime.set([...result.mtimes].sort(([a], [b]) => (a < b ? -1 : 1)).map(([file, t]) => ({ labels: { file }, value: t })));
+        scrapeError.setValue(result.errors.size > 0 ? 1 : 0);
+        const now = new Set<string>();
+        for (const [file, why] of result.errors) {
+          const key = `${file}: ${why}`;
+          now.add(key);
+          if (!logged.has(key)) ctx.log.warn('textfile skipped', { file, err: why });
+        }
+        logged = now;
+      },
+      dynamicMetrics: () => families.names(),
+    };
+  },
+};
