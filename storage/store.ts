@@ -227,8 +227,9 @@ export interface Store extends SqlExecutor {
    */
   aggregateHourlyMetrics(): Promise<number>;
   /**
-   * Drops raw chunks entirely older than `retentionDays` days, plus old rows of
-   * `metrics_raw`, `metrics_hourly` and resolved alerts. Resolves with the chunks dropped.
+   * Drops raw chunks entirely older than `retentionDays` days, plus older rows of
+   * `metrics_raw` and alerts resolved before then (`metrics_hourly` is kept: it is a
+   * rollup with its own, longer life). Resolves with the chunks dropped.
    */
   cleanupOldMetrics(retentionDays: number): Promise<ChunkInfo[]>;
   /** Records or updates an alert (see AlertInput); resolves with its row id. */

@@ -1,0 +1,806 @@
+/**
+ * The SQLite store, synchronous. node-sqlite3-wasm blocks the calling thread, so this
+ * class runs inside the worker (sqlite-worker.ts); the main thread talks to it
+ * through SqliteStore. Every time it needs is passed in (`nowMs`), so the clock
+ * stays on the main thread.
+ */
+import sqlite3 from 'node-sqlite3-wasm';
+import { chmodSync, createReadStream, createWriteStream, renameSync, rmSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import { checkChunkMs, checkLogicalTable, chunkName, chunkRange } from './chunking.js';
+import { canonicalLabels, checkMetricName, checkMetricType, checkTimeMs, fingerprint, parseLabels } from './series-key.js';
+import { acquireOwnership, createWithMode, sleepSync } from './sqlite-lock.js';
+import { SQLITE_MIGRATIONS, allViewDdl, chunkTableDdl, ident, kindColumnList, type Migration } from './sqlite-sql.js';
+import { checkTier, tierTables, type TableKind } from './table-kinds.js';
+import { checkAlert, checkDate, checkStatsArgs, matchSeries, rawJson, seriesFromRow, type SeriesRow } from './store-common.js';
+import type {
+  AlertInput,
+  AlertRecord,
+  ChunkInfo,
+  DatabaseStats,
+  LatestMetric,
+  MetricStats,
+  ReadQuery,
+  ReadResult,
+  Row,
+  Sample,
+  SeriesDef,
+  SeriesInfo,
+  SqlValue,
+  TableStats,
+} from './store.js';
+
+type Database = InstanceType<typeof sqlite3.Database>;
+type Statement = ReturnType<Database['prepare']>;
+
+/** Options of the synchronous engine. */
+export interface SqliteEngineOptions {
+  readonly path: string;
+  /** Raw chunk interval for new chunks. @default 86_400_000 */
+  readonly chunkMs?: number;
+  /** How long to wait for a lock held by another process. @default 10_000 */
+  readonly busyTimeoutMs?: number;
+  /** Mode of created files. @default 0o640 */
+  readonly fileMode?: number;
+  /** Grace before a dead owner's lock directory is removed. @default 1500 */
+  readonly staleLockGraceMs?: number;
+  /** Time of the open, for created_at of migrations. */
+  readonly nowMs: number;
+}
+
+/** Thrown when the file was written by a newer Larder. */
+export class NewerSchemaError extends Error {
+  constructor(where: string, found: number, known: number) {
+    super(`${where} has schema version ${found}, newer than this Larder knows (${known}); upgrade Larder, the store was left untouched`);
+    this.name = 'NewerSchemaError';
+  }
+}
+
+interface CatalogTable {
+  readonly kind: TableKind;
+  chunkMs: number;
+  /** Chunks sorted by start. */
+  chunks: ChunkInfo[];
+}
+
+const BUSY = /database is locked|SQLITE_BUSY|database table is locked/i;
+
+/** The synchronous SQLite engine. */
+export class SqliteEngine {
+  readonly dialect = 'sqlite' as const;
+  readonly path: string;
+  schemaVersion = 0;
+  private readonly db: Database;
+  private readonly release: () => void;
+  private readonly busyTimeoutMs: number;
+  private readonly fileMode: number;
+  private readonly statements = new Map<string, Statement>();
+  private readonly catalog = new Map<string, CatalogTable>();
+  private readonly seriesIds = new Map<string, number>();
+  private readonly knownIds = new Set<number>();
+  private depth = 0;
+  private closed = false;
+
+  constructor(opts: SqliteEngineOptions) {
+    this.path = opts.path;
+    this.busyTimeoutMs = opts.busyTimeoutMs ?? 10_000;
+    this.fileMode = opts.fileMode ?? 0o640;
+    const chunkMs = opts.chunkMs ?? 86_400_000;
+    checkChunkMs(chunkMs, 'chunkMs');
+    this.release = acquireOwnership(this.path, opts.staleLockGraceMs);
+    try {
+      createWithMode(this.path, this.fileMode);
+      this.db = new sqlite3.Database(this.path);
+    } catch (e) {
+      this.release();
+      throw new Error(`cannot open SQLite store ${this.path}: ${(e as Error).message}`, { cause: e });
+    }
+    try {
+      this.pragmas();
+      this.migrate(opts.nowMs);
+      this.loadCatalog();
+      this.withBusyRetry(() => this.db.run("UPDATE chunk_tables SET chunk_ms = ? WHERE logical = 'samples'", [chunkMs]));
+      this.catalog.get('samples')!.chunkMs = chunkMs;
+      chmodSync(this.path, this.fileMode);
+    } catch (e) {
+      this.db.close();
+      this.release();
+      throw e;
+    }
+  }
+
+  private pragmas(): void {
+    // DELETE journal on purpose: WAL needs shared memory this VFS lacks, and with
+    // locking_mode=EXCLUSIVE it would lock every reader (Grafana, sqlite3) out.
+    this.db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(this.busyTimeoutMs))}`);
+    this.withBusyRetry(() => this.db.exec('PRAGMA journal_mode = DELETE'));
+    // NORMAL: a crash loses no committed transaction in rollback-journal mode on
+    // a sane file system; FULL would add an fsync per commit for power loss only.
+    this.db.exec('PRAGMA synchronous = NORMAL');
+    this.db.exec('PRAGMA cache_size = -16000'); // 16 MB
+    this.db.exec('PRAGMA foreign_keys = ON');
+    this.db.exec('PRAGMA temp_store = MEMORY');
+  }
+
+  /**
+   * Runs `fn`, retrying while another process (a dotfile reader) holds the lock.
+   * busy_timeout covers most waits; this covers BEGIN/COMMIT races it does not.
+   */
+  private withBusyRetry<T>(fn: () => T): T {
+    const deadline = Date.now() + this.busyTimeoutMs;
+    for (;;) {
+      try {
+        return fn();
+      } catch (e) {
+        if (!BUSY.test((e as Error).message) || Date.now() > deadline) throw e;
+        sleepSync(5);
+      }
+    }
+  }
+
+  // ---- migrations -----------------------------------------------------------
+
+  private migrate(nowMs: number): void {
+    const known = SQLITE_MIGRATIONS[SQLITE_MIGRATIONS.length - 1]!.version;
+    const has = this.db.get("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'");
+    let current = 0;
+    if (has !== null) {
+      const row = this.db.get('SELECT MAX(version) AS v FROM schema_migrations');
+      current = Number(row?.['v'] ?? 0);
+    }
+    if (current > known) throw new NewerSchemaError(this.path, current, known);
+    for (const m of SQLITE_MIGRATIONS) {
+      if (m.version <= current) continue;
+      this.applyMigration(m, nowMs);
+    }
+    this.schemaVersion = known;
+  }
+
+  private applyMigration(m: Migration, nowMs: number): void {
+    this.transaction(() => {
+      this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+      // Re-check inside the write lock: another opener may have just applied it.
+      const done = this.db.get('SELECT 1 AS x FROM schema_migrations WHERE version = ?', [m.version]);
+      if (done !== null) return;
+      this.db.exec(m.sql);
+      this.db.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [m.version, m.name, nowMs]);
+    });
+  }
+
+  // ---- transactions and statements ------------------------------------------------
+
+  /** Runs `fn` in a transaction (a savepoint when one is already open). */
+  transaction<T>(fn: () => T): T {
+    if (this.depth > 0) {
+      const sp = `sp${this.depth}`;
+      this.db.exec(`SAVEPOINT ${sp}`);
+      this.depth++;
+      try {
+        const r = fn();
+        this.db.exec(`RELEASE ${sp}`);
+        return r;
+      } catch (e) {
+        this.db.exec(`ROLLBACK TO ${sp}`);
+        this.db.exec(`RELEASE ${sp}`);
+        throw e;
+      } finally {
+        this.depth--;
+      }
+    }
+    this.begin();
+    try {
+      const r = fn();
+      this.commit();
+      return r;
+    } catch (e) {
+      this.rollback();
+      throw e;
+    }
+  }
+
+  /** Opens the outer transaction of an interactive (main-thread) transaction. */
+  begin(): void {
+    if (this.depth > 0) throw new Error('a transaction is already open');
+    this.withBusyRetry(() => this.db.exec('BEGIN IMMEDIATE'));
+    this.depth = 1;
+  }
+
+  /** Commits the outer transaction, waiting out readers that hold the lock. */
+  commit(): void {
+    if (this.depth !== 1) throw new Error('no transaction to commit');
+    this.withBusyRetry(() => this.db.exec('COMMIT'));
+    this.depth = 0;
+  }
+
+  /** Rolls the outer transaction back (no-op when none is open). */
+  rollback(): void {
+    if (this.depth === 0) return;
+    this.depth = 0;
+    if (this.db.inTransaction) this.db.exec('ROLLBACK');
+  }
+
+  /** A prepared statement, reused until close (or until its chunk is dropped). */
+  private stmt(sql: string): Statement {
+    let s = this.statements.get(sql);
+    if (s === undefined) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  private forgetStatements(fragment: string): void {
+    for (const [sql, s] of this.statements) {
+      if (sql.includes(fragment)) {
+        s.finalize();
+        this.statements.delete(sql);
+      }
+    }
+  }
+
+  /** Rows of arbitrary SQL (the rollups' executor). */
+  query(sql: string, params: readonly SqlValue[] = []): Row[] {
+    return this.withBusyRetry(() => this.db.all(sql, bindable(params))) as Row[];
+  }
+
+  /** Runs arbitrary SQL; the number of rows changed. */
+  execute(sql: string, params: readonly SqlValue[] = []): { changes: number } {
+    if (params.length === 0 && /;\s*\S/.test(sql)) {
+      // Several statements: exec runs them all (no parameters possible).
+      const before = this.totalChanges();
+      this.withBusyRetry(() => this.db.exec(sql));
+      return { changes: this.totalChanges() - before };
+    }
+    const r = this.withBusyRetry(() => this.db.run(sql, bindable(params)));
+    return { changes: r.changes };
+  }
+
+  private totalChanges(): number {
+    return Number(this.db.get('SELECT total_changes() AS n')?.['n'] ?? 0);
+  }
+
+  // ---- chunks -----------------------------------------------------------------
+
+  private loadCatalog(): void {
+    this.catalog.clear();
+    for (const r of this.db.all('SELECT logical, kind, chunk_ms FROM chunk_tables')) {
+      this.catalog.set(String(r['logical']), { kind: r['kind'] as TableKind, chunkMs: Number(r['chunk_ms']), chunks: [] });
+    }
+    for (const r of this.db.all('SELECT logical, name, start_ts, end_ts FROM chunks ORDER BY logical, start_ts')) {
+      const t = this.catalog.get(String(r['logical']));
+      t?.chunks.push({ table: String(r['logical']), name: String(r['name']), startMs: Number(r['start_ts']), endMs: Number(r['end_ts']) });
+    }
+  }
+
+  private table(logical: string, where: string): CatalogTable {
+    checkLogicalTable(logical, where);
+    const t = this.catalog.get(logical);
+    if (t === undefined) throw new Error(`${where}: unknown table ${logical}: expected samples or a rollup tier table created by ensureRollupTier`);
+    return t;
+  }
+
+  /** Registers a rollup tier's two logical tables (idempotent). */
+  ensureRollupTier(tier: string, chunkMs: number): void {
+    checkTier(tier, 'ensureRollupTier');
+    checkChunkMs(chunkMs, `ensureRollupTier(${tier})`);
+    const { rollup, quantiles } = tierTables(tier);
+    this.transaction(() => {
+      for (const [logical, kind] of [[rollup, 'rollup'], [quantiles, 'quantiles']] as const) {
+        const t = this.catalog.get(logical);
+        if (t !== undefined) {
+          if (t.chunkMs !== chunkMs) {
+            this.db.run('UPDATE chunk_tables SET chunk_ms = ? WHERE logical = ?', [chunkMs, logical]);
+            t.chunkMs = chunkMs;
+          }
+          continue;
+        }
+        this.db.run('INSERT INTO chunk_tables (logical, kind, chunk_ms) VALUES (?, ?, ?)', [logical, kind, chunkMs]);
+        this.catalog.set(logical, { kind, chunkMs, chunks: [] });
+        for (const s of allViewDdl(logical, kind, [])) this.db.exec(s);
+      }
+    });
+  }
+
+  /** The chunk of `logical` holding `timeMs`, or undefined. Binary search. */
+  private findChunk(t: CatalogTable, timeMs: number): ChunkInfo | undefined {
+    const cs = t.chunks;
+    let lo = 0;
+    let hi = cs.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const c = cs[mid]!;
+      if (timeMs < c.startMs) hi = mid - 1;
+      else if (timeMs >= c.endMs) lo = mid + 1;
+      else return c;
+    }
+    return undefined;
+  }
+
+  /** The chunk holding `timeMs`, created (with its view refreshed) when missing. */
+  ensureChunk(logical: string, timeMs: number, nowMs: number): ChunkInfo {
+    const t = this.table(logical, 'ensureChunk');
+    checkTimeMs(timeMs, 'ensureChunk');
+    const found = this.findChunk(t, timeMs);
+    if (found !== undefined) return found;
+    let { startMs, endMs } = chunkRange(timeMs, t.chunkMs);
+    // After an interval change, clip so that chunks never overlap.
+    for (const c of t.chunks) {
+      if (c.endMs <= timeMs && c.endMs > startMs) startMs = c.endMs;
+      if (c.startMs > timeMs && c.startMs < endMs) endMs = c.startMs;
+    }
+    const chunk: ChunkInfo = { table: logical, name: chunkName(logical, startMs), startMs, endMs };
+    this.transaction(() => {
+      this.db.exec(chunkTableDdl(chunk.name, t.kind));
+      this.db.run('INSERT INTO chunks (name, logical, start_ts, end_ts, created_at) VALUES (?, ?, ?, ?, ?)', [chunk.name, logical, startMs, endMs, nowMs]);
+      const next = [...t.chunks, chunk].sort((a, b) => a.startMs - b.startMs);
+      this.refreshView(logical, t.kind, next);
+      t.chunks = next;
+    });
+    return chunk;
+  }
+
+  private refreshView(logical: string, kind: TableKind, chunks: readonly ChunkInfo[]): void {
+    for (const s of allViewDdl(logical, kind, chunks.map((c) => c.name))) this.db.exec(s);
+  }
+
+  /** Chunks of one logical table, or all, oldest first. */
+  listChunks(logical?: string): ChunkInfo[] {
+    if (logical !== undefined) return [...this.table(logical, 'listChunks').chunks];
+    return [...this.catalog.values()].flatMap((t) => t.chunks).sort((a, b) => a.startMs - b.startMs || a.table.localeCompare(b.table));
+  }
+
+  /** Drops the chunks of `logical` that end at or before `cutoffMs`. */
+  dropChunksBefore(logical: string, cutoffMs: number): ChunkInfo[] {
+    const t = this.table(logical, 'dropChunksBefore');
+    if (typeof cutoffMs !== 'number' || !Number.isFinite(cutoffMs)) throw new RangeError(`dropChunksBefore: invalid cutoff ${String(cutoffMs)}`);
+    const gone = t.chunks.filter((c) => c.endMs <= cutoffMs);
+    if (gone.length > 0) this.dropChunks(logical, t, gone);
+    return gone;
+  }
+
+  /** Drops one chunk by name. */
+  dropChunk(logical: string, name: string): void {
+    const t = this.table(logical, 'dropChunk');
+    const c = t.chunks.find((x) => x.name === name);
+    if (c === undefined) throw new Error(`dropChunk: ${logical} has no chunk ${JSON.stringify(name)}`);
+    this.dropChunks(logical, t, [c]);
+  }
+
+  private dropChunks(logical: string, t: CatalogTable, gone: readonly ChunkInfo[]): void {
+    const names = new Set(gone.map((c) => c.name));
+    const keep = t.chunks.filter((c) => !names.has(c.name));
+    for (const c of gone) this.forgetStatements(ident(c.name));
+    this.transaction(() => {
+      this.refreshView(logical, t.kind, keep);
+      for (const c of gone) {
+        this.db.exec(`DROP TABLE IF EXISTS ${ident(c.name)}`);
+        this.db.run('DELETE FROM chunks WHERE name = ?', [c.name]);
+      }
+    });
+    t.chunks = keep;
+  }
+
+  /** Chunks of `logical` overlapping `[fromMs, toMs)`. */
+  private overlapping(logical: string, fromMs: number, toMs: number): ChunkInfo[] {
+    return (this.catalog.get(logical)?.chunks ?? []).filter((c) => c.endMs > fromMs && c.startMs < toMs);
+  }
+
+  /** Bytes of one chunk (WITHOUT ROWID: the table is its own index). */
+  chunkBytes(logical: string, name: string): number {
+    const t = this.table(logical, 'chunkBytes');
+    if (!t.chunks.some((c) => c.name === name)) throw new Error(`chunkBytes: ${logical} has no chunk ${JSON.stringify(name)}`);
+    return Number(this.db.get('SELECT COALESCE(SUM(pgsize), 0) AS b FROM dbstat WHERE name = ?', [name])?.['b'] ?? 0);
+  }
+
+  /** Size of the database file in bytes (page count × page size). */
+  sizeBytes(): number {
+    const pc = Number(this.db.get('PRAGMA page_count')?.['page_count'] ?? 0);
+    const ps = Number(this.db.get('PRAGMA page_size')?.['page_size'] ?? 0);
+    return pc * ps;
+  }
+
+  // ---- series -------------------------------------------------------------------
+
+  /** Ids of the series, created when missing. */
+  resolveSeries(defs: readonly SeriesDef[], nowMs: number): number[] {
+    if (!Array.isArray(defs)) throw new TypeError('resolveSeries: expected an array of series definitions');
+    const keys = defs.map((d, i) => {
+      const where = `resolveSeries[${i}]`;
+      if (d === null || typeof d !== 'object') throw new TypeError(`${where}: expected {name, labels, type, help}`);
+      checkMetricName(d.name, where);
+      checkMetricType(d.type, where);
+      if (d.help !== undefined && typeof d.help !== 'string') throw new TypeError(`${where}: help must be a string`);
+      const labels = canonicalLabels(d.labels, where);
+      return { def: d, labels, fp: fingerprint(d.name, labels) };
+    });
+    const missing = keys.filter((k) => !this.seriesIds.has(k.fp));
+    if (missing.length > 0) {
+      this.transaction(() => {
+        const ins = this.stmt('INSERT INTO series (name, labels, fingerprint, type, help, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (fingerprint) DO NOTHING');
+        const sel = this.stmt('SELECT id FROM series WHERE fingerprint = ?');
+        for (const k of missing) {
+          if (this.seriesIds.has(k.fp)) continue;
+          ins.run([k.def.name, k.labels, k.fp, k.def.type, k.def.help ?? '', nowMs]);
+          const id = Number(first(sel, [k.fp])!['id']);
+          this.seriesIds.set(k.fp, id);
+          this.knownIds.add(id);
+        }
+      });
+    }
+    return keys.map((k) => this.seriesIds.get(k.fp)!);
+  }
+
+  /** Series rows, all or by id (unknown ids are left out). */
+  listSeries(ids?: readonly number[]): SeriesInfo[] {
+    const sql = 'SELECT id, name, labels, type, help, fingerprint, created_at FROM series';
+    if (ids === undefined) return this.db.all(`${sql} ORDER BY id`).map((r) => seriesFromRow(r as unknown as SeriesRow));
+    const out: SeriesInfo[] = [];
+    const sel = this.stmt(`${sql} WHERE id = ?`);
+    for (const id of ids) {
+      const r = first(sel, [id]);
+      if (r !== undefined) out.push(seriesFromRow(r as unknown as SeriesRow));
+    }
+    return out;
+  }
+
+  private checkSeriesIds(samples: readonly Sample[]): void {
+    const unknown = new Set<number>();
+    for (const s of samples) if (!this.knownIds.has(s.seriesId)) unknown.add(s.seriesId);
+    if (unknown.size === 0) return;
+    const sel = this.stmt('SELECT 1 AS x FROM series WHERE id = ?');
+    for (const id of unknown) {
+      if (first(sel, [id]) === undefined) throw new Error(`writeSamples: unknown series id ${id}: create series with resolveSeries first`);
+      this.knownIds.add(id);
+    }
+  }
+
+  // ---- samples ------------------------------------------------------------------
+
+  /** Writes samples in one transaction; the number written. */
+  writeSamples(samples: readonly Sample[], nowMs: number): number {
+    if (!Array.isArray(samples)) throw new TypeError('writeSamples: expected an array of samples');
+    checkSamples(samples);
+    if (samples.length === 0) return 0;
+    this.checkSeriesIds(samples);
+    const samplesTable = this.catalog.get('samples')!;
+    // Chunks are created before the data transaction (each in its own, tiny one).
+    let last: ChunkInfo | undefined;
+    const chunkOf: ChunkInfo[] = new Array<ChunkInfo>(samples.length);
+    for (let i = 0; i < samples.length; i++) {
+      const t = samples[i]!.timeMs;
+      if (last === undefined || t < last.startMs || t >= last.endMs) {
+        last = this.findChunk(samplesTable, t) ?? this.ensureChunk('samples', t, nowMs);
+      }
+      chunkOf[i] = last;
+    }
+    const latest = new Map<number, Sample>();
+    for (const s of samples) {
+      const l = latest.get(s.seriesId);
+      if (l === undefined || s.timeMs >= l.timeMs) latest.set(s.seriesId, s);
+    }
+    this.transaction(() => {
+      let lastName = '';
+      let ins: Statement | undefined;
+      for (let i = 0; i < samples.length; i++) {
+        const c = chunkOf[i]!;
+        if (c.name !== lastName) {
+          ins = this.stmt(`INSERT OR REPLACE INTO ${ident(c.name)} (series_id, ts, value) VALUES (?, ?, ?)`);
+          lastName = c.name;
+        }
+        const s = samples[i]!;
+        ins!.run([s.seriesId, s.timeMs, s.value]);
+      }
+      const up = this.stmt(
+        'INSERT INTO series_latest (series_id, ts, value) VALUES (?, ?, ?) ON CONFLICT (series_id) DO UPDATE SET ts = excluded.ts, value = excluded.value WHERE excluded.ts >= series_latest.ts',
+      );
+      for (const s of latest.values()) up.run([s.seriesId, s.timeMs, s.value]);
+    });
+    return samples.length;
+  }
+
+  /** Raw samples of the matching series in `[fromMs, toMs)`. */
+  readSamples(q: ReadQuery): ReadResult {
+    checkReadQuery(q);
+    let series: SeriesInfo[];
+    if (q.seriesIds !== undefined) series = this.listSeries(q.seriesIds).sort((a, b) => a.id - b.id);
+    else {
+      const rows = this.db.all('SELECT id, name, labels, type, help, fingerprint, created_at FROM series WHERE name = ? ORDER BY id', [q.name!]);
+      series = matchSeries(rows.map((r) => seriesFromRow(r as unknown as SeriesRow)), q.matchers ?? []);
+    }
+    const chunks = this.overlapping('samples', q.fromMs, q.toMs);
+    const limit = q.limit ?? Number.POSITIVE_INFINITY;
+    const samples: Sample[] = [];
+    outer: for (const s of series) {
+      for (const c of chunks) {
+        const st = this.stmt(`SELECT ts, value FROM ${ident(c.name)} WHERE series_id = ? AND ts >= ? AND ts < ? ORDER BY ts`);
+        for (const r of st.all([s.id, q.fromMs, q.toMs])) {
+          if (samples.length >= limit) break outer;
+          samples.push({ seriesId: s.id, timeMs: Number(r['ts']), value: r['value'] === null ? Number.NaN : Number(r['value']) });
+        }
+      }
+    }
+    return { series, samples };
+  }
+
+  // ---- the seed's operations ---------------------------------------------------------
+
+  /** saveMetric: an untyped series sample at now. */
+  saveMetric(name: string, value: number, labels: Record<string, string> | undefined, nowMs: number): void {
+    if (typeof value !== 'number') throw new TypeError(`saveMetric(${String(name)}): value must be a number, got ${typeof value}`);
+    const [id] = this.resolveSeries([{ name, labels: labels ?? {}, type: 'untyped', help: '' }], nowMs);
+    this.writeSamples([{ seriesId: id!, timeMs: nowMs, value }], nowMs);
+  }
+
+  /** saveRawMetrics: one metrics_raw row. */
+  saveRawMetrics(type: string, data: unknown, nowMs: number): void {
+    const json = rawJson(type, data);
+    this.withBusyRetry(() => this.stmt('INSERT INTO metrics_raw (ts, type, data) VALUES (?, ?, ?)').run([nowMs, type, json]));
+  }
+
+  /** The latest_metrics view. */
+  getLatestMetrics(): LatestMetric[] {
+    return this.query('SELECT series_id, metric_name, labels, value, ts FROM latest_metrics ORDER BY metric_name, labels').map((r) => ({
+      seriesId: Number(r['series_id']),
+      name: String(r['metric_name']),
+      labels: parseLabels(r['labels']),
+      value: r['value'] === null ? Number.NaN : Number(r['value']),
+      timeMs: Number(r['ts']),
+    }));
+  }
+
+  /** getMetricStats over raw chunks in `[now - hours, now]`. */
+  getMetricStats(name: string, hours: number, nowMs: number): MetricStats {
+    checkStatsArgs(name, hours);
+    const fromMs = nowMs - Math.round(hours * 3_600_000);
+    let count = 0;
+    let n = 0;
+    let sum = 0;
+    let min: number | null = null;
+    let max: number | null = null;
+    let firstMs: number | null = null;
+    let lastMs: number | null = null;
+    for (const c of this.overlapping('samples', fromMs, nowMs + 1)) {
+      const r = this.query(
+        `SELECT COUNT(*) AS count, COUNT(value) AS n, SUM(value) AS sum, MIN(value) AS min, MAX(value) AS max, MIN(ts) AS first, MAX(ts) AS last
+         FROM ${ident(c.name)} WHERE series_id IN (SELECT id FROM series WHERE name = ?) AND ts >= ? AND ts <= ?`,
+        [name, fromMs, nowMs],
+      )[0]!;
+      const cnt = Number(r['count']);
+      if (cnt === 0) continue;
+      count += cnt;
+      const nn = Number(r['n']);
+      if (nn > 0) {
+        n += nn;
+        sum += Number(r['sum']);
+        min = min === null ? Number(r['min']) : Math.min(min, Number(r['min']));
+        max = max === null ? Number(r['max']) : Math.max(max, Number(r['max']));
+      }
+      firstMs = firstMs === null ? Number(r['first']) : Math.min(firstMs, Number(r['first']));
+      lastMs = lastMs === null ? Number(r['last']) : Math.max(lastMs, Number(r['last']));
+    }
+    return { name, hours, count, avg: n > 0 ? sum / n : null, min, max, firstMs, lastMs };
+  }
+
+  /**
+   * Fills metrics_hourly for closed hours, from the last aggregated hour (re-done, to
+   * take late samples) up to the current hour. The number of rows written.
+   */
+  aggregateHourlyMetrics(nowMs: number): number {
+    const H = 3_600_000;
+    const endMs = Math.floor(nowMs / H) * H;
+    const lastRow = this.db.get('SELECT MAX(ts) AS t FROM metrics_hourly');
+    const chunks = this.catalog.get('samples')!.chunks;
+    if (chunks.length === 0) return 0;
+    let fromMs = lastRow?.['t'] === null || lastRow === null ? chunks[0]!.startMs : Number(lastRow['t']);
+    fromMs = Math.floor(fromMs / H) * H;
+    if (fromMs >= endMs) return 0;
+    const over = this.overlapping('samples', fromMs, endMs);
+    if (over.length === 0) return 0;
+    const src = over.map((c) => `SELECT series_id, ts, value FROM ${ident(c.name)} WHERE ts >= ? AND ts < ?`).join(' UNION ALL ');
+    const params: SqlValue[] = over.flatMap(() => [fromMs, endMs]);
+    return this.transaction(
+      () =>
+        this.db.run(
+          `INSERT OR REPLACE INTO metrics_hourly (series_id, ts, metric_name, labels, avg, min, max, count)
+           SELECT r.series_id, (r.ts / ${H}) * ${H} AS hour, se.name, se.labels, AVG(r.value), MIN(r.value), MAX(r.value), COUNT(*)
+           FROM (${src}) r JOIN series se ON se.id = r.series_id
+           GROUP BY r.series_id, hour`,
+          params as sqlite3.BindValues,
+        ).changes,
+    );
+  }
+
+  /** Retention of raw chunks, metrics_raw and resolved alerts. */
+  cleanupOldMetrics(retentionDays: number, nowMs: number): ChunkInfo[] {
+    if (typeof retentionDays !== 'number' || !Number.isFinite(retentionDays) || retentionDays <= 0) {
+      throw new RangeError(`cleanupOldMetrics: invalid retentionDays ${String(retentionDays)}: expected a positive number of days`);
+    }
+    const cutoff = nowMs - Math.round(retentionDays * 86_400_000);
+    const gone = this.dropChunksBefore('samples', cutoff);
+    this.transaction(() => {
+      this.db.run('DELETE FROM metrics_raw WHERE ts < ?', [cutoff]);
+      this.db.run("DELETE FROM alert_history WHERE status = 'resolved' AND resolved_at < ?", [cutoff]);
+    });
+    return gone;
+  }
+
+  /** Inserts or updates an alert. */
+  saveAlert(a: AlertInput, nowMs: number): number {
+    const c = checkAlert(a, nowMs);
+    return this.transaction(() => {
+      const open = this.db.get("SELECT id FROM alert_history WHERE status = 'firing' AND name = ? AND labels = ? ORDER BY id DESC LIMIT 1", [c.name, c.labels]);
+      if (open !== null) {
+        const id = Number(open['id']);
+        this.db.run('UPDATE alert_history SET severity = ?, message = ?, value = ?, threshold = ?, status = ?, resolved_at = ? WHERE id = ?', [
+          c.severity, c.message, c.value, c.threshold, c.status, c.resolvedMs, id,
+        ]);
+        return id;
+      }
+      const r = this.db.run(
+        'INSERT INTO alert_history (name, severity, message, value, threshold, labels, status, fired_at, resolved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        [c.name, c.severity, c.message, c.value, c.threshold, c.labels, c.status, c.firedMs, c.resolvedMs],
+      );
+      return Number(r.lastInsertRowid);
+    });
+  }
+
+  /** The active_alerts view, newest first. */
+  getActiveAlerts(): AlertRecord[] {
+    return this.query('SELECT * FROM active_alerts ORDER BY fired_at DESC, id DESC').map((r) => ({
+      id: Number(r['id']),
+      name: String(r['name']),
+      severity: r['severity'] as AlertRecord['severity'],
+      message: String(r['message']),
+      value: r['value'] === null ? null : Number(r['value']),
+      threshold: r['threshold'] === null ? null : Number(r['threshold']),
+      labels: parseLabels(r['labels']),
+      status: r['status'] as AlertRecord['status'],
+      firedMs: Number(r['fired_at']),
+      resolvedMs: r['resolved_at'] === null ? null : Number(r['resolved_at']),
+    }));
+  }
+
+  /** Upserts a daily summary. */
+  saveDailySummary(date: string, data: unknown, nowMs: number): void {
+    checkDate(date);
+    const json = rawJson('daily summary', data);
+    this.withBusyRetry(() =>
+      this.db.run(
+        'INSERT INTO daily_summaries (date, data, created_at, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (date) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at',
+        [date, json, nowMs, nowMs],
+      ),
+    );
+  }
+
+  /** Rows and bytes per table; logical tables sum their chunks. */
+  getDatabaseStats(spoolDepth: number): DatabaseStats {
+    const bytesBy = new Map<string, number>();
+    // dbstat lists indexes under their own name: attribute them to their table.
+    const owner = new Map<string, string>();
+    for (const r of this.db.all("SELECT name, tbl_name FROM sqlite_master WHERE type IN ('table', 'index')")) owner.set(String(r['name']), String(r['tbl_name']));
+    for (const r of this.db.all('SELECT name, SUM(pgsize) AS b FROM dbstat GROUP BY name')) {
+      const t = owner.get(String(r['name'])) ?? String(r['name']);
+      bytesBy.set(t, (bytesBy.get(t) ?? 0) + Number(r['b']));
+    }
+    const chunkOf = new Map<string, string>();
+    for (const t of this.catalog.values()) for (const c of t.chunks) chunkOf.set(c.name, c.table);
+    const stats = new Map<string, { rows: number; bytes: number; chunks: number }>();
+    for (const logical of this.catalog.keys()) stats.set(logical, { rows: 0, bytes: 0, chunks: 0 });
+    const plain = this.db
+      .all("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+      .map((r) => String(r['name']));
+    for (const name of plain) {
+      const rows = Number(this.db.get(`SELECT COUNT(*) AS n FROM ${ident(name)}`)?.['n'] ?? 0);
+      const bytes = bytesBy.get(name) ?? 0;
+      const logical = chunkOf.get(name);
+      const key = logical ?? name;
+      const s = stats.get(key) ?? { rows: 0, bytes: 0, chunks: 0 };
+      s.rows += rows;
+      s.bytes += bytes;
+      if (logical !== undefined) s.chunks++;
+      stats.set(key, s);
+    }
+    const tables: TableStats[] = [...stats.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([table, s]) => ({ table, ...s }));
+    let oldest: number | null = null;
+    let newest: number | null = null;
+    const cs = this.catalog.get('samples')!.chunks;
+    for (const c of cs) {
+      const r = this.db.get(`SELECT MIN(ts) AS lo FROM ${ident(c.name)}`);
+      if (r?.['lo'] !== null && r !== null) {
+        oldest = Number(r['lo']);
+        break;
+      }
+    }
+    for (let i = cs.length - 1; i >= 0; i--) {
+      const r = this.db.get(`SELECT MAX(ts) AS hi FROM ${ident(cs[i]!.name)}`);
+      if (r?.['hi'] !== null && r !== null) {
+        newest = Number(r['hi']);
+        break;
+      }
+    }
+    const series = Number(this.db.get('SELECT COUNT(*) AS n FROM series')?.['n'] ?? 0);
+    return { dialect: 'sqlite', totalBytes: this.sizeBytes(), series, tables, oldestSampleMs: oldest, newestSampleMs: newest, schemaVersion: this.schemaVersion, spoolDepth };
+  }
+
+  /** PRAGMA optimize, ANALYZE, VACUUM. */
+  optimize(): void {
+    this.withBusyRetry(() => this.db.exec('PRAGMA optimize'));
+    this.withBusyRetry(() => this.db.exec('ANALYZE'));
+    // VACUUM cannot run with statements pending: finalize the cached ones first.
+    for (const s of this.statements.values()) s.finalize();
+    this.statements.clear();
+    this.withBusyRetry(() => this.db.exec('VACUUM'));
+  }
+
+  /** A consistent copy of the database (VACUUM INTO), gzipped when `dest` ends in .gz. */
+  async backup(dest: string): Promise<void> {
+    if (typeof dest !== 'string' || dest === '') throw new TypeError('backup: expected a destination path');
+    const gz = dest.endsWith('.gz');
+    const plain = gz ? `${dest}.${process.pid}.tmp` : `${dest}.tmp`;
+    rmSync(plain, { force: true });
+    try {
+      this.withBusyRetry(() => this.db.run('VACUUM INTO ?', [plain]));
+      chmodSync(plain, this.fileMode);
+      if (gz) {
+        await pipeline(createReadStream(plain), createGzip(), createWriteStream(`${dest}.tmp`, { mode: this.fileMode }));
+        rmSync(plain, { force: true });
+      }
+      renameSync(`${dest}.tmp`, dest);
+    } catch (e) {
+      rmSync(plain, { force: true });
+      rmSync(`${dest}.tmp`, { force: true });
+      throw new Error(`backup to ${dest} failed: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  /** Finalizes statements, closes the file and gives up ownership. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.rollback();
+      for (const s of this.statements.values()) s.finalize();
+      this.statements.clear();
+      this.db.close();
+    } finally {
+      this.release();
+    }
+  }
+}
+
+/**
+ * The first row of a cached statement. Runs it to completion: a statement left
+ * mid-step stays busy, and a busy statement blocks DROP TABLE ("table is locked").
+ */
+function first(st: Statement, params: sqlite3.BindValues): Record<string, unknown> | undefined {
+  return st.all(params)[0];
+}
+
+/** Parameters as node-sqlite3-wasm binds them (booleans become 0/1 there too). */
+function bindable(params: readonly SqlValue[]): sqlite3.BindValues {
+  if (!Array.isArray(params)) throw new TypeError('SQL parameters must be an array');
+  return params as SqlValue[];
+}
+
+/** Throws on the first malformed sample, naming its index. */
+export function checkSamples(samples: readonly Sample[]): void {
+  for (let i = 0; i < samples.length; i++) {
+    const s = samples[i];
+    if (s === null || typeof s !== 'object') throw new TypeError(`writeSamples[${i}]: expected {seriesId, timeMs, value}`);
+    if (!Number.isSafeInteger(s.seriesId) || s.seriesId <= 0) throw new TypeError(`writeSamples[${i}]: invalid seriesId ${String(s.seriesId)}`);
+    checkTimeMs(s.timeMs, `writeSamples[${i}]`);
+    if (typeof s.value !== 'number') throw new TypeError(`writeSamples[${i}]: value must be a number, got ${typeof s.value}`);
+  }
+}
+
+/** Throws unless a ReadQuery is well formed. */
+export function checkReadQuery(q: ReadQuery): void {
+  if (q === null || typeof q !== 'object') throw new TypeError('readSamples: expected {seriesIds | name, fromMs, toMs}');
+  checkTimeMs(q.fromMs, 'readSamples fromMs');
+  checkTimeMs(q.toMs, 'readSamples toMs');
+  if (q.seriesIds !== undefined) {
+    if (!Array.isArray(q.seriesIds) || q.seriesIds.some((id) => !Number.isSafeInteger(id))) throw new TypeError('readSamples: seriesIds must be an array of integers');
+  } else checkMetricName(q.name, 'readSamples');
+  if (q.limit !== undefined && (!Number.isSafeInteger(q.limit) || q.limit < 0)) throw new RangeError(`readSamples: invalid limit ${String(q.limit)}`);
+}

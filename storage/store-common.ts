@@ -1,0 +1,133 @@
+/**
+ * Validation and row mapping shared by both dialects, pure, so bad input is refused
+ * the same way everywhere, before any SQL runs.
+ */
+import { canonicalLabels, checkMetricName, parseLabels } from './series-key.js';
+import type { AlertInput, AlertSeverity, AlertStatus, LabelMatcher, MetricType, SeriesInfo } from './store.js';
+
+/** A series row as both dialects select it. */
+export interface SeriesRow {
+  readonly id: number | string;
+  readonly name: string;
+  readonly labels: string;
+  readonly type: string;
+  readonly help: string;
+  readonly fingerprint: string;
+  readonly created_at: number | string;
+}
+
+/** Maps a selected series row. */
+export function seriesFromRow(r: SeriesRow): SeriesInfo {
+  return {
+    id: Number(r.id),
+    name: r.name,
+    labels: parseLabels(r.labels),
+    type: r.type as MetricType,
+    help: r.help,
+    fingerprint: r.fingerprint,
+    createdMs: Number(r.created_at),
+  };
+}
+
+/** Series whose labels satisfy every matcher (regexes anchored, as in PromQL). */
+export function matchSeries(series: readonly SeriesInfo[], matchers: readonly LabelMatcher[]): SeriesInfo[] {
+  const tests = matchers.map((m, i) => {
+    if (m === null || typeof m !== 'object' || typeof m.label !== 'string' || typeof m.value !== 'string') {
+      throw new TypeError(`readSamples matcher ${i}: expected {label, op, value}`);
+    }
+    const get = (l: Readonly<Record<string, string>>): string => l[m.label] ?? '';
+    switch (m.op) {
+      case '=':
+        return (l: Readonly<Record<string, string>>) => get(l) === m.value;
+      case '!=':
+        return (l: Readonly<Record<string, string>>) => get(l) !== m.value;
+      case '=~':
+      case '!~': {
+        let re: RegExp;
+        try {
+          re = new RegExp(`^(?:${m.value})$`, 'u');
+        } catch (e) {
+          throw new TypeError(`readSamples matcher ${i}: invalid regex ${JSON.stringify(m.value)}: ${(e as Error).message}`);
+        }
+        return m.op === '=~' ? (l: Readonly<Record<string, string>>) => re.test(get(l)) : (l: Readonly<Record<string, string>>) => !re.test(get(l));
+      }
+      default:
+        throw new TypeError(`readSamples matcher ${i}: invalid op ${JSON.stringify((m as LabelMatcher).op)}: expected =, !=, =~ or !~`);
+    }
+  });
+  return series.filter((s) => tests.every((t) => t(s.labels)));
+}
+
+/** JSON text of `data` for metrics_raw / daily_summaries, or a clear error. */
+export function rawJson(what: string, data: unknown): string {
+  if (typeof what !== 'string' || what === '' || what.length > 200) throw new TypeError(`${String(what)}: type must be a non-empty string of at most 200 characters`);
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(data);
+  } catch (e) {
+    throw new TypeError(`${what}: data is not JSON-serialisable: ${(e as Error).message}`);
+  }
+  if (json === undefined) throw new TypeError(`${what}: data is not JSON-serialisable (got ${typeof data})`);
+  return json;
+}
+
+/** Throws unless `date` is a real calendar date `YYYY-MM-DD`. */
+export function checkDate(date: unknown): asserts date is string {
+  if (typeof date !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(date) || new Date(`${date}T00:00:00Z`).toISOString().slice(0, 10) !== date) {
+    throw new TypeError(`saveDailySummary: invalid date ${JSON.stringify(date)}: expected YYYY-MM-DD`);
+  }
+}
+
+/** Throws unless getMetricStats' arguments are sane. */
+export function checkStatsArgs(name: unknown, hours: unknown): void {
+  checkMetricName(name, 'getMetricStats');
+  if (typeof hours !== 'number' || !Number.isFinite(hours) || hours <= 0 || hours > 24 * 366 * 100) {
+    throw new RangeError(`getMetricStats(${String(name)}): invalid hours ${String(hours)}: expected a positive number`);
+  }
+}
+
+const SEVERITIES: ReadonlySet<string> = new Set<AlertSeverity>(['info', 'warning', 'critical']);
+const STATUSES: ReadonlySet<string> = new Set<AlertStatus>(['firing', 'resolved']);
+
+/** An alert checked and normalised for storage. */
+export interface CheckedAlert {
+  readonly name: string;
+  readonly severity: AlertSeverity;
+  readonly message: string;
+  readonly value: number | null;
+  readonly threshold: number | null;
+  readonly labels: string;
+  readonly status: AlertStatus;
+  readonly firedMs: number;
+  readonly resolvedMs: number | null;
+}
+
+/** Validates an alert; defaults filled from `nowMs`. */
+export function checkAlert(a: AlertInput, nowMs: number): CheckedAlert {
+  if (a === null || typeof a !== 'object') throw new TypeError('saveAlert: expected {name, severity, message, …}');
+  if (typeof a.name !== 'string' || a.name === '' || a.name.length > 200) throw new TypeError(`saveAlert: invalid name ${JSON.stringify(a.name)}`);
+  if (!SEVERITIES.has(a.severity)) throw new TypeError(`saveAlert(${a.name}): invalid severity ${JSON.stringify(a.severity)}: expected info, warning or critical`);
+  if (typeof a.message !== 'string') throw new TypeError(`saveAlert(${a.name}): message must be a string`);
+  const status = a.status ?? 'firing';
+  if (!STATUSES.has(status)) throw new TypeError(`saveAlert(${a.name}): invalid status ${JSON.stringify(status)}: expected firing or resolved`);
+  const num = (v: unknown, what: string): number | null => {
+    if (v === undefined || v === null) return null;
+    if (typeof v !== 'number') throw new TypeError(`saveAlert(${a.name}): ${what} must be a number or null`);
+    return v;
+  };
+  const firedMs = a.firedMs ?? nowMs;
+  if (!Number.isSafeInteger(firedMs)) throw new TypeError(`saveAlert(${a.name}): invalid firedMs ${String(firedMs)}`);
+  const resolvedMs = status === 'resolved' ? (a.resolvedMs ?? nowMs) : null;
+  if (resolvedMs !== null && !Number.isSafeInteger(resolvedMs)) throw new TypeError(`saveAlert(${a.name}): invalid resolvedMs ${String(resolvedMs)}`);
+  return {
+    name: a.name,
+    severity: a.severity,
+    message: a.message,
+    value: num(a.value, 'value'),
+    threshold: num(a.threshold, 'threshold'),
+    labels: canonicalLabels(a.labels, `saveAlert(${a.name})`),
+    status,
+    firedMs,
+    resolvedMs,
+  };
+}
