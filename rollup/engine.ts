@@ -1,0 +1,201 @@
+/**
+ * The rollup engine: for each tier in order, materializes the closed buckets past
+ * its watermark, in bounded transactions (one per slice). Each transaction deletes the
+ * slice's rows, inserts them anew, writes the quantiles, the carry and the watermark,
+ * so a run repeated, or resumed after a crash (rolled back by the database), writes
+ * exactly the same rows. A tier's buckets close when the tier below has passed them;
+ * the first tier's close `graceMs` after their end, so late samples still count.
+ */
+import type { ChunkInfo, SeriesInfo, SqlExecutor, Store } from '../storage/store.js';
+import { closedRange } from './buckets.js';
+import { quantileRows, type IncreaseRow } from './quantile-rows.js';
+import { carryTableDdl, carryUpdateSql, deleteRangeSql, ident, Params, rawRollupSql, tierRollupSql, tsMs } from './sql.js';
+import type { Tier } from './tiers.js';
+
+/** Larder's carry table (last value per series before the first tier's watermark). */
+export const CARRY_TABLE = 'rollup_carry';
+
+/** Chunk interval of a tier's tables: about a hundred to a few hundred buckets per chunk at the fine end, a year at the daily end. */
+export function tierChunkMs(t: Tier): number {
+  const DAY = 86_400_000;
+  if (t.resolutionMs <= 60_000) return DAY;
+  if (t.resolutionMs <= 300_000) return 7 * DAY;
+  if (t.resolutionMs <= 3_600_000) return 30 * DAY;
+  return 360 * DAY;
+}
+
+/** Options of the engine. */
+export interface RollupOptions {
+  readonly store: Store;
+  readonly tiers: readonly Tier[];
+  /** How long after its end a first-tier bucket waits for late samples. @default 120_000 */
+  readonly graceMs?: number;
+  /** Most buckets per transaction when catching up. @default 288 */
+  readonly maxBucketsPerTransaction?: number;
+  /** The clock. @default Date.now */
+  readonly now?: () => number;
+  /** Called inside each slice's transaction before it commits (crash tests use it). */
+  readonly onSlice?: (tier: string, from: number, to: number) => Promise<void> | void;
+}
+
+/** What a run did per tier. */
+export interface TierRun {
+  readonly tier: string;
+  readonly buckets: number;
+  readonly rows: number;
+  readonly quantileRows: number;
+  readonly watermark: number | undefined;
+}
+
+/** Incremental, idempotent rollups over a store. */
+export class RollupEngine {
+  readonly store: Store;
+  readonly tiers: readonly Tier[];
+  private readonly graceMs: number;
+  private readonly maxBuckets: number;
+  private readonly now: () => number;
+  private readonly onSlice: RollupOptions['onSlice'];
+  private prepared = false;
+
+  constructor(opts: RollupOptions) {
+    this.store = opts.store;
+    this.tiers = opts.tiers;
+    this.graceMs = opts.graceMs ?? 120_000;
+    this.maxBuckets = opts.maxBucketsPerTransaction ?? 288;
+    this.now = opts.now ?? Date.now;
+    this.onSlice = opts.onSlice;
+  }
+
+  /** Creates the tier tables and the carry table if missing. */
+  async prepare(): Promise<void> {
+    if (this.prepared) return;
+    for (const t of this.tiers) await this.store.ensureRollupTier({ tier: t.name, chunkMs: tierChunkMs(t) });
+    await this.store.execute(carryTableDdl(CARRY_TABLE));
+    this.prepared = true;
+  }
+
+  /** The watermark of a tier (end of the last bucket done), epoch ms. */
+  async watermark(tier: string, ex: SqlExecutor = this.store): Promise<number | undefined> {
+    const rows = await ex.query<{ w: unknown }>(`SELECT ${tsMs(ex.dialect, 'watermark_ms')} AS w FROM rollup_watermarks WHERE tier = ${new Params(ex.dialect).add(tier)}`, [tier]);
+    return rows[0] ? Number(rows[0].w) : undefined;
+  }
+
+  private async setWatermark(ex: SqlExecutor, tier: string, ms: number): Promise<void> {
+    const p = new Params(ex.dialect);
+    const value = ex.dialect === 'sqlite' ? p.add(ms) : p.time(ms);
+    await ex.execute(`INSERT INTO rollup_watermarks (tier, watermark_ms) VALUES (${p.add(tier)}, ${value}) ON CONFLICT (tier) DO UPDATE SET watermark_ms = excluded.watermark_ms`, p.values);
+  }
+
+  private async oldest(table: string): Promise<number | undefined> {
+    const chunks = await this.store.listChunks(table);
+    for (const c of chunks) {
+      const rows = await this.store.query<{ t: unknown }>(`SELECT min(${tsMs(this.store.dialect, 'ts')}) AS t FROM ${ident(c.name)}`);
+      if (rows[0]?.t !== null && rows[0]?.t !== undefined) return Number(rows[0].t);
+    }
+    return undefined;
+  }
+
+  /**
+   * Rolls up every tier whose resolution is at most `maxResolutionMs` (all by
+   * default), finest first, each as far as the tier below allows.
+   */
+  async run(maxResolutionMs = Infinity): Promise<TierRun[]> {
+    await this.prepare();
+    const out: TierRun[] = [];
+    let below: { table: string; closedBefore: number | undefined } = { table: 'samples', closedBefore: this.now() - this.graceMs };
+    let series: Map<number, SeriesInfo> | undefined;
+    for (const [i, tier] of this.tiers.entries()) {
+      if (tier.resolutionMs > maxResolutionMs) break;
+      const table = `rollup_${tier.name}`;
+      const wm = await this.watermark(tier.name);
+      const closedBefore = below.closedBefore;
+      const range = closedBefore === undefined ? undefined : closedRange(wm, wm === undefined ? await this.oldest(below.table) : undefined, closedBefore, tier.resolutionMs);
+      let rows = 0;
+      let qrows = 0;
+      let buckets = 0;
+      if (range) {
+        series ??= new Map((await this.store.listSeries()).map((s) => [s.id, s]));
+        const sources = await this.store.listChunks(below.table);
+        for (const slice of await this.slicesFor(tier, range.from, range.to)) {
+          const r = await this.runSlice(i, tier, slice.chunk, slice.qchunk, sources, slice.from, slice.to, series);
+          rows += r.rows;
+          qrows += r.qrows;
+          buckets += (slice.to - slice.from) / tier.resolutionMs;
+        }
+      }
+      const now = range ? range.to : wm;
+      out.push({ tier: tier.name, buckets, rows, quantileRows: qrows, watermark: now });
+      below = { table, closedBefore: now };
+    }
+    return out;
+  }
+
+  private async slicesFor(tier: Tier, from: number, to: number): Promise<{ from: number; to: number; chunk: ChunkInfo; qchunk: ChunkInfo }[]> {
+    const out: { from: number; to: number; chunk: ChunkInfo; qchunk: ChunkInfo }[] = [];
+    let a = from;
+    while (a < to) {
+      const chunk = await this.store.ensureChunk(`rollup_${tier.name}`, a);
+      const qchunk = await this.store.ensureChunk(`rollup_${tier.name}_quantiles`, a);
+      const b = Math.min(to, chunk.endMs, qchunk.endMs, a + this.maxBuckets * tier.resolutionMs);
+      out.push({ from: a, to: b, chunk, qchunk });
+      a = b;
+    }
+    return out;
+  }
+
+  private async runSlice(
+    index: number,
+    tier: Tier,
+    chunk: ChunkInfo,
+    qchunk: ChunkInfo,
+    allSources: readonly ChunkInfo[],
+    from: number,
+    to: number,
+    series: Map<number, SeriesInfo>,
+  ): Promise<{ rows: number; qrows: number }> {
+    const d = this.store.dialect;
+    const sources = allSources.filter((c) => c.endMs > from && c.startMs < to).map((c) => c.name);
+    return this.store.transaction(async (tx) => {
+      for (const c of [chunk.name, qchunk.name]) {
+        const del = deleteRangeSql(d, c, from, to);
+        await tx.execute(del.sql, del.params);
+      }
+      let rows = 0;
+      if (index === 0) {
+        const ins = rawRollupSql({ dialect: d, target: chunk.name, sources, carryTable: CARRY_TABLE, tier: tier.name, resolutionMs: tier.resolutionMs, from, to });
+        rows = (await tx.execute(ins.sql, ins.params)).changes;
+        const carry = carryUpdateSql(d, { carryTable: CARRY_TABLE, target: chunk.name, tier: tier.name, from, to });
+        await tx.execute(carry.sql, carry.params);
+      } else {
+        const ins = tierRollupSql({ dialect: d, target: chunk.name, sources, resolutionMs: tier.resolutionMs, from, to });
+        if (ins) rows = (await tx.execute(ins.sql, ins.params)).changes;
+      }
+      const qrows = await this.writeQuantiles(tx, chunk.name, qchunk.name, from, to, series);
+      await this.setWatermark(tx, tier.name, to);
+      await this.onSlice?.(tier.name, from, to);
+      return { rows, qrows };
+    });
+  }
+
+  private async writeQuantiles(tx: SqlExecutor, chunk: string, qchunk: string, from: number, to: number, series: Map<number, SeriesInfo>): Promise<number> {
+    const d = tx.dialect;
+    const p = new Params(d);
+    const inc = await tx.query<{ series_id: unknown; t: unknown; increase: unknown }>(
+      `SELECT r.series_id, ${tsMs(d, 'r.ts')} AS t, r.increase FROM ${ident(chunk)} r JOIN series se ON se.id = r.series_id
+       WHERE se.type = 'histogram' AND r.ts >= ${p.time(from)} AND r.ts < ${p.time(to)}`,
+      p.values,
+    );
+    if (inc.length === 0) return 0;
+    // Series unknown to the map (created after the run began) are skipped by quantileRows;
+    // the store cannot be asked here: on SQLite nothing else runs during a transaction.
+    const rows: IncreaseRow[] = inc.map((r) => ({ seriesId: Number(r.series_id), ts: Number(r.t), increase: r.increase === null ? null : Number(r.increase) }));
+    const q = quantileRows(series, rows);
+    for (let i = 0; i < q.length; i += 100) {
+      const part = q.slice(i, i + 100);
+      const ip = new Params(d);
+      const values = part.map((r) => `(${ip.add(r.seriesId)}, ${ip.time(r.ts)}, ${ip.add(r.count)}, ${ip.add(r.sum)}, ${ip.add(r.p50)}, ${ip.add(r.p95)}, ${ip.add(r.p99)})`);
+      await tx.execute(`INSERT INTO ${ident(qchunk)} (series_id, ts, count, sum, p50, p95, p99) VALUES ${values.join(', ')}`, ip.values);
+    }
+    return q.length;
+  }
+}
