@@ -1,0 +1,36 @@
+/**
+ * ioredis instrumentation: every command, pipelined or not, passes through the
+ * client's `sendCommand(command)`, which is wrapped on the instance. A command re-sent
+ * after a reconnect passes through again and is counted once.
+ */
+import { timeCommand, type RedisMetrics } from './redis-metrics.js';
+
+/** The part of an ioredis client (Redis or Cluster) used here. */
+export interface IoRedisLike {
+  sendCommand(...args: never[]): unknown;
+}
+
+interface CommandLike {
+  readonly name?: unknown;
+  readonly promise?: unknown;
+}
+
+const WRAPPED = Symbol('larder.ioredis.instrumented');
+
+/** Instruments an ioredis client in place and returns it. */
+export function instrumentIoRedis<T extends IoRedisLike>(metrics: RedisMetrics, client: T): T {
+  const c = client as unknown as { sendCommand: (...args: unknown[]) => unknown; [WRAPPED]?: true };
+  if (c[WRAPPED]) return client;
+  c[WRAPPED] = true;
+  const seen = new WeakSet<object>();
+  const original = c.sendCommand;
+  c.sendCommand = function instrumentedSendCommand(this: unknown, ...args: unknown[]): unknown {
+    const command = args[0] as CommandLike | undefined;
+    if (command && typeof command === 'object' && !seen.has(command)) {
+      seen.add(command);
+      timeCommand(metrics, String(command.name ?? 'unknown').toUpperCase(), performance.now(), command.promise);
+    }
+    return original.apply(this, args);
+  };
+  return client;
+}
