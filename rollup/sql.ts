@@ -13,7 +13,8 @@ export class Params {
   /** A placeholder bound to `v`. */
   add(v: SqlValue): string {
     this.values.push(v);
-    return this.dialect === 'sqlite' ? '?' : `$${this.values.length}`;
+    // Numbered on both (SQLite's ?NNN), so a placeholder can be used more than once.
+    return this.dialect === 'sqlite' ? `?${this.values.length}` : `$${this.values.length}`;
   }
   /** A placeholder for a time in epoch ms, as the dialect's `ts` type. */
   time(ms: number): string {
