@@ -278,13 +278,16 @@ function parseSampleLine(line: string, lineNo: number, om: boolean): Sample {
   const labels: Record<string, string> = {};
   if (line[brace] === '{') pos = parseLabels(line, brace + 1, labels, fail, om);
 
-  if (line[pos] !== ' ' && line[pos] !== '\t') fail('expected a space before the value');
-  skipSpace();
+  if (line[pos] !== ' ' && (om || line[pos] !== '\t')) fail('expected a space before the value');
+  if (om) pos++;
+  else skipSpace();
   const rest = line.slice(pos);
   const hash = om ? rest.indexOf(' # ') : -1;
   const main = hash >= 0 ? rest.slice(0, hash) : rest;
   if (hash >= 0) parseExemplar(rest.slice(hash + 3), fail);
-  const tokens = main.trim().split(/[ \t]+/);
+  // OpenMetrics separates by exactly one space; the text format by any blanks
+  const tokens = om ? main.split(' ') : main.trim().split(/[ \t]+/);
+  if (tokens.includes('')) fail('expected a value and an optional timestamp, separated by single spaces');
   if (tokens.length > 2 || tokens[0] === '') fail('expected a value and an optional timestamp');
   const value = parseFloatToken(tokens[0]!);
   if (value === undefined) fail(`invalid value ${JSON.stringify(tokens[0])}`);
