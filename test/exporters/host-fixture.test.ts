@@ -27,7 +27,7 @@ t.test('cpu: USER_HZ ticks to seconds, one series per cpu and mode', async (t) =
   t.equal(value(f, 'node_cpu_seconds_total', { cpu: '0', mode: 'steal' }), 0.07);
   t.equal(value(f, 'node_cpu_guest_seconds_total', { cpu: '0', mode: 'user' }), 0.03);
   t.equal(value(f, 'node_cpu_guest_seconds_total', { cpu: '0', mode: 'nice' }), 0.01);
-  t.equal(h.registry.getSingleMetric('node_cpu_seconds_total')?.type, 'counter');
+  t.equal(f.get('node_cpu_seconds_total')?.type, 'counter');
   h.stop();
 });
 
