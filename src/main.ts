@@ -6,10 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { Registry } from 'prom-client';
 import { COLLECTORS } from '../exporters/index.js';
-import { CollectorSet } from '../exporters/collector-set.js';
+import type { CollectorSet } from '../exporters/collector-set.js';
 import { ConfigError, type Config } from './config.js';
 import { Logger } from './log.js';
-import { startServer, type RunningServer } from './server.js';
+import { createLarder, type Larder as AppLarder, type LifecycleStep } from './larder.js';
+import type { RunningServer } from './server.js';
 import { Authenticator } from './web-auth.js';
 
 /** A running Larder. */
@@ -17,6 +18,8 @@ export interface Larder {
   readonly registry: Registry;
   readonly server: RunningServer;
   readonly collectors: CollectorSet;
+  /** The library handle underneath (business metrics, guard, cluster view). */
+  readonly app: AppLarder;
   /** Stops collecting, closes the server; resolves when everything is flushed. */
   stop(): Promise<void>;
 }
@@ -29,8 +32,17 @@ function readRequired(path: string, option: string): Buffer {
   }
 }
 
-/** Starts collectors and the HTTP server as the config says. */
-export async function startLarder(config: Config, log: Logger = new Logger(config.general.logLevel)): Promise<Larder> {
+/**
+ * Starts collectors and the HTTP server as the config says: the library's
+ * `createLarder()` with the config's settings, so `larder serve` runs the same code
+ * as a service using Larder in-process.
+ *
+ * More start/stop steps (storage, recorder) go in `steps`, or by
+ * `larder.use({ name, start, stop })` below before `larder.start()`: they start in
+ * order after the collectors and before the server listens, and stop in reverse
+ * after the server has closed.
+ */
+export async function startLarder(config: Config, log: Logger = new Logger(config.general.logLevel), steps: readonly LifecycleStep[] = []): Promise<Larder> {
   const web = config.web;
   if ((web.tlsCertFile === '') !== (web.tlsKeyFile === '')) {
     throw new ConfigError('--web.tls-cert-file and --web.tls-key-file must be given together');
@@ -40,25 +52,31 @@ export async function startLarder(config: Config, log: Logger = new Logger(confi
   if (token !== undefined && token.length < 8) throw new ConfigError(`--web.bearer-token-file ${JSON.stringify(web.bearerTokenFile)}: the token must have at least 8 characters`);
   const auth = new Authenticator(web.auth, token);
 
-  const registry = new Registry();
-  const enabled = COLLECTORS.filter((c) => config.collectorsEnabled[c.name]);
-  const collectors = new CollectorSet(
-    { registry, options: config.collectors, log: log.child('collector'), now: Date.now },
-    enabled,
-    { interval: config.collectors.collectInterval, slowInterval: config.collectors.slowCollectInterval, timeout: config.collectors.collectTimeout },
-  );
-  await collectors.start();
-
-  const server = await startServer({ registry, collectors, auth, log: log.child('http'), maxRequests: web.maxRequests, tls }, web.listen);
-  log.info('larder listening', { url: server.url, collectors: enabled.map((c) => c.name).join(',') });
+  const enabled = COLLECTORS.filter((c) => config.collectorsEnabled[c.name]).map((c) => c.name);
+  let app: AppLarder;
+  try {
+    app = createLarder({
+      registry: new Registry(),
+      log,
+      app: config.app,
+      collectors: enabled,
+      collectorOptions: config.collectors,
+      serve: { listen: web.listen, auth, tls, maxRequests: web.maxRequests },
+    });
+  } catch (err) {
+    // settings the option parsers cannot check alone (e.g. cluster.instance-id >= cluster.instances)
+    throw new ConfigError((err as Error).message);
+  }
+  for (const step of steps) app.use(step);
+  await app.start();
+  const server = app.server!;
+  log.info('larder listening', { url: server.url, collectors: enabled.join(',') });
 
   return {
-    registry,
+    registry: app.registry,
     server,
-    collectors,
-    async stop() {
-      collectors.stop();
-      await server.close();
-    },
+    collectors: app.collectors,
+    app,
+    stop: () => app.stop(),
   };
 }

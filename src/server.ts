@@ -11,7 +11,7 @@ import { gzip } from 'node:zlib';
 import express, { type Request, type Response, type NextFunction } from 'express';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { CollectorSet } from '../exporters/collector-set.js';
-import { collectSnapshot } from './exposition/snapshot.js';
+import { collectSnapshot, type Snapshot } from './exposition/snapshot.js';
 import { negotiate, OPENMETRICS_TEXT, PROMETHEUS_TEXT, toOpenMetrics, toPrometheusText } from './exposition/format.js';
 import type { Authenticator } from './web-auth.js';
 import type { Logger } from './log.js';
@@ -29,6 +29,8 @@ export interface ServerOptions {
   readonly maxRequests: number;
   /** PEM certificate and key; both set → HTTPS. */
   readonly tls?: { cert: Buffer; key: Buffer } | undefined;
+  /** Collects what /metrics serves (the cluster view merges instances here). @default collectSnapshot(registry, include) */
+  readonly snapshot?: ((include?: (name: string) => boolean) => Promise<Snapshot>) | undefined;
 }
 
 /** A started server. */
@@ -109,7 +111,7 @@ export function createApp(opts: ServerOptions): express.Express {
         const drop = collectors.metricsOf(exclude);
         include = (n) => !drop.has(n);
       }
-      const snapshot = await collectSnapshot(registry, include);
+      const snapshot = await (opts.snapshot ? opts.snapshot(include) : collectSnapshot(registry, include));
       for (const { metric, error } of snapshot.errors) log.once(`collect:${metric}`, 'warn', 'metric collect failed; left out of the scrape', { metric, err: error });
       const format = negotiate(req.headers.accept);
       const body = format === 'openmetrics' ? toOpenMetrics(snapshot.families) : toPrometheusText(snapshot.families);

@@ -5,11 +5,10 @@
 import { DEFAULT_DURATION_BUCKETS, DEFAULT_SIZE_BUCKETS } from '../../exporters/http/middleware.js';
 import { parseBusinessMetrics, type BusinessMetricDefinition } from '../../exporters/business/business-metrics.js';
 import { assertBuckets } from '../../exporters/guard/series-guard.js';
+import { AGGREGATION_MODES, type AggregationMode } from '../cluster/aggregate.js';
 import { bool, defineOptions, duration, int, showDuration, str } from './option.js';
 
-/** How the cluster view merges one metric across instances. */
-export type AggregationMode = 'sum' | 'max' | 'min' | 'instance';
-const MODES: readonly AggregationMode[] = ['sum', 'max', 'min', 'instance'];
+const MODES = AGGREGATION_MODES;
 
 /** A list of bucket bounds: `0.01,0.1,1` from a flag or variable, a list in the config file. */
 function buckets(): (raw: unknown) => readonly number[] {

@@ -1,0 +1,244 @@
+/**
+ * The library API: `createLarder()` builds one registry with its series guard,
+ * collectors, business metrics and (lazily) HTTP, database and Redis metrics, and
+ * `start()` / `stop()` run what needs running. The standalone `larder serve` is built
+ * from the same function (src/main.ts), so a service and the exporter behave alike.
+ */
+import type { RequestHandler, Request, Response } from 'express';
+import { Registry } from 'prom-client';
+import { COLLECTORS } from '../exporters/index.js';
+import { CollectorSet } from '../exporters/collector-set.js';
+import { BusinessMetrics, SEED_BUSINESS_METRICS } from '../exporters/business/business-metrics.js';
+import { createDbMetrics, type DbMetrics } from '../exporters/db/db-metrics.js';
+import { instrumentPg, type PgClientLike, type PgPoolLike } from '../exporters/db/pg.js';
+import { instrumentPgPromise, type PgPromiseEventContext, type PgPromiseEvents } from '../exporters/db/pg-promise.js';
+import { SeriesGuard } from '../exporters/guard/series-guard.js';
+import { createHttpMetrics, type HttpMetrics } from '../exporters/http/middleware.js';
+import { instrumentIoRedis, type IoRedisLike } from '../exporters/redis/ioredis.js';
+import { instrumentNodeRedis, type NodeRedisLike } from '../exporters/redis/node-redis.js';
+import { createRedisMetrics, type RedisMetrics } from '../exporters/redis/redis-metrics.js';
+import { ClusterView, type ClusterSnapshot } from './cluster/cluster-view.js';
+import { collectSnapshot } from './exposition/snapshot.js';
+import { negotiate, OPENMETRICS_TEXT, PROMETHEUS_TEXT, toOpenMetrics, toPrometheusText } from './exposition/format.js';
+import { Logger } from './log.js';
+import type { OptionGroup, OptionValues } from './options/option.js';
+import { appOptions } from './options/app.js';
+import { collectorOptions } from './options/collectors.js';
+import { startServer, type RunningServer } from './server.js';
+import { Authenticator } from './web-auth.js';
+
+/** Application metric settings (the `app` option group: `larder serve --help` lists them). */
+export type AppSettings = OptionValues<typeof appOptions>;
+/** Collector settings and intervals (the `collectors` option group). */
+export type CollectorSettings = OptionValues<typeof collectorOptions>;
+
+/** Where and how `start()` serves /metrics on its own port. */
+export interface ServeOptions {
+  /** host:port; port 0 picks a free one. */
+  readonly listen: { readonly host: string; readonly port: number };
+  /** Basic/bearer auth. @default open */
+  readonly auth?: Authenticator;
+  /** PEM certificate and key → HTTPS. @default plain HTTP */
+  readonly tls?: { cert: Buffer; key: Buffer };
+  /** Most concurrent scrapes; 0 = no limit. @default 40 */
+  readonly maxRequests?: number;
+}
+
+/** Options of `createLarder`. */
+export interface LarderOptions {
+  /** The registry everything registers on. @default a new Registry */
+  readonly registry?: Registry;
+  /** @default a Logger at level warn */
+  readonly log?: Logger;
+  /** Application metric settings; unset fields take their option defaults. @default {} */
+  readonly app?: Partial<AppSettings>;
+  /** Names of the collectors `start()` runs (see `larder serve --help`). @default ['process'] */
+  readonly collectors?: readonly string[];
+  /** Collector settings; unset fields take their option defaults. @default {} */
+  readonly collectorOptions?: Partial<CollectorSettings>;
+  /** Serve /metrics on its own port from `start()`. @default not served: mount `metricsHandler()` in your app */
+  readonly serve?: ServeOptions;
+}
+
+/** An extra step run by `start()` (in the order added, before the server starts) and `stop()` (in reverse, after the server stops). */
+export interface LifecycleStep {
+  readonly name: string;
+  start?(): void | Promise<void>;
+  stop?(): void | Promise<void>;
+}
+
+/** A Larder in a service (or in the standalone exporter). */
+export interface Larder {
+  readonly registry: Registry;
+  /** Bounds application metrics (cardinality limit, expiry); declare your own metrics through it. */
+  readonly guard: SeriesGuard;
+  /** Declare and update business metrics. */
+  readonly business: BusinessMetrics;
+  /** HTTP metrics, registered on first use. */
+  readonly http: HttpMetrics;
+  /** The express middleware (`app.use(larder.middleware)`, first). */
+  readonly middleware: RequestHandler;
+  /** The collectors `start()` runs. */
+  readonly collectors: CollectorSet;
+  /** The cluster view, when `app.clusterInstances` > 1. */
+  readonly cluster: ClusterView | undefined;
+  /** The /metrics server, once `start()` served one. */
+  readonly server: RunningServer | undefined;
+  /** A handler serving the exposition (merged across the cluster when there is one): `app.get('/metrics', larder.metricsHandler())`. */
+  metricsHandler(): RequestHandler;
+  /** The current snapshot (what /metrics serves). */
+  snapshot(include?: (metricName: string) => boolean): Promise<ClusterSnapshot>;
+  /** pg-promise init options with query/receive/error events that record db_* metrics: `pgp(larder.instrumentPgPromise({...}))`. */
+  instrumentPgPromise<T extends PgPromiseEvents<E>, E extends PgPromiseEventContext = PgPromiseEventContext>(initOptions?: T): T;
+  /** Instruments a pg Client or Pool in place. */
+  instrumentPg<T extends PgClientLike | PgPoolLike>(clientOrPool: T): T;
+  /** Instruments an ioredis client or a node-redis v4 client in place. */
+  instrumentRedis<T extends IoRedisLike | NodeRedisLike>(client: T): T;
+  /** Adds a start/stop step; call before `start()`. */
+  use(step: LifecycleStep): void;
+  /** Starts the expiry sweep, collectors, cluster endpoint, extra steps, then the server. */
+  start(): Promise<void>;
+  /** Stops all of it, in reverse. */
+  stop(): Promise<void>;
+}
+
+function defaultsOf<G extends OptionGroup>(group: G): OptionValues<G> {
+  return Object.fromEntries(Object.entries(group).map(([k, spec]) => [k, spec.default])) as OptionValues<G>;
+}
+
+function isIoRedis(client: object): boolean {
+  // ioredis commands are Command objects through sendCommand; node-redis has no `pipeline` and has `multiExecutor`
+  return typeof (client as { pipeline?: unknown }).pipeline === 'function' && typeof (client as { multiExecutor?: unknown }).multiExecutor !== 'function';
+}
+
+/** Builds a Larder; nothing runs until `start()`. Throws on bad settings, naming them. */
+export function createLarder(options: LarderOptions = {}): Larder {
+  const registry = options.registry ?? new Registry();
+  const log = options.log ?? new Logger('warn');
+  const app: AppSettings = { ...defaultsOf(appOptions), ...options.app };
+  const collectorSettings: CollectorSettings = { ...defaultsOf(collectorOptions), ...options.collectorOptions };
+
+  const guard = new SeriesGuard({ registry, limit: app.cardinalityLimit, expireAfter: app.seriesExpiry, log: log.child('guard') });
+  const business = new BusinessMetrics(guard);
+  if (app.businessSeed) business.declareAll(SEED_BUSINESS_METRICS);
+  business.declareAll(app.businessMetrics);
+
+  const wanted = options.collectors ?? ['process'];
+  for (const name of wanted) {
+    if (!COLLECTORS.some((c) => c.name === name)) throw new Error(`unknown collector "${name}"; known collectors: ${COLLECTORS.map((c) => c.name).join(', ')}`);
+  }
+  const collectors = new CollectorSet(
+    { registry, options: collectorSettings, log: log.child('collector'), now: Date.now },
+    COLLECTORS.filter((c) => wanted.includes(c.name)),
+    { interval: collectorSettings.collectInterval, slowInterval: collectorSettings.slowCollectInterval, timeout: collectorSettings.collectTimeout },
+  );
+
+  const local = (include?: (name: string) => boolean) => collectSnapshot(registry, include);
+  const cluster =
+    app.clusterInstances > 1
+      ? new ClusterView(local, {
+          instances: app.clusterInstances,
+          instanceId: app.clusterInstanceId,
+          portBase: app.clusterPortBase,
+          timeout: app.clusterTimeout,
+          label: app.clusterLabel,
+          aggregation: app.clusterAggregation,
+        })
+      : undefined;
+  const snapshot = async (include?: (name: string) => boolean): Promise<ClusterSnapshot> => {
+    if (cluster) {
+      const snap = await cluster.collect(include);
+      for (const m of snap.missing) log.once(`cluster-missing:${m.instance}`, 'warn', 'cluster instance left out of the scrape', { instance: m.instance, reason: m.reason });
+      return snap;
+    }
+    return { ...(await local(include)), missing: [] };
+  };
+
+  let http: HttpMetrics | undefined;
+  let db: DbMetrics | undefined;
+  let redis: RedisMetrics | undefined;
+  const httpMetrics = (): HttpMetrics => (http ??= createHttpMetrics({ guard, durationBuckets: app.httpDurationBuckets, sizeBuckets: app.httpSizeBuckets }));
+  const steps: LifecycleStep[] = [];
+  let server: RunningServer | undefined;
+  let started = false;
+
+  const larder: Larder = {
+    registry,
+    guard,
+    business,
+    collectors,
+    cluster,
+    get http() {
+      return httpMetrics();
+    },
+    get middleware() {
+      return httpMetrics().middleware;
+    },
+    get server() {
+      return server;
+    },
+    snapshot,
+    metricsHandler() {
+      return (req: Request, res: Response) => {
+        snapshot().then(
+          (snap) => {
+            for (const { metric, error } of snap.errors) log.once(`collect:${metric}`, 'warn', 'metric collect failed; left out of the scrape', { metric, err: error });
+            const om = negotiate(req.headers.accept) === 'openmetrics';
+            if (snap.missing.length) res.set('X-Larder-Missing-Instances', snap.missing.map((m) => m.instance).join(','));
+            res.set('Content-Type', om ? OPENMETRICS_TEXT : PROMETHEUS_TEXT).send(om ? toOpenMetrics(snap.families) : toPrometheusText(snap.families));
+          },
+          (err: unknown) => {
+            log.error('scrape failed', { err: err as Error });
+            res.status(500).type('text/plain').send('Internal error while collecting metrics\n');
+          },
+        );
+      };
+    },
+    instrumentPgPromise(initOptions) {
+      return instrumentPgPromise((db ??= createDbMetrics(guard)), initOptions);
+    },
+    instrumentPg(target) {
+      return instrumentPg((db ??= createDbMetrics(guard)), target);
+    },
+    instrumentRedis(client) {
+      redis ??= createRedisMetrics(guard);
+      return isIoRedis(client) ? instrumentIoRedis(redis, client as IoRedisLike) as typeof client : instrumentNodeRedis(redis, client as NodeRedisLike) as typeof client;
+    },
+    use(step) {
+      if (started) throw new Error(`larder: step "${step.name}" added after start()`);
+      steps.push(step);
+    },
+    async start() {
+      if (started) return;
+      started = true;
+      guard.start();
+      await collectors.start();
+      await cluster?.start();
+      for (const step of steps) await step.start?.();
+      if (options.serve) {
+        const s = options.serve;
+        server = await startServer(
+          { registry, collectors, auth: s.auth ?? new Authenticator({ basicAuthUsers: {} }, undefined), log: log.child('http'), maxRequests: s.maxRequests ?? 40, tls: s.tls, snapshot },
+          s.listen,
+        );
+      }
+    },
+    async stop() {
+      if (!started) return;
+      started = false;
+      await server?.close();
+      server = undefined;
+      for (const step of [...steps].reverse()) {
+        try {
+          await step.stop?.();
+        } catch (err) {
+          log.error('stop step failed', { step: step.name, err: err as Error });
+        }
+      }
+      await cluster?.stop();
+      collectors.stop();
+      guard.stop();
+    },
+  };
+  return larder;
+}
