@@ -76,13 +76,14 @@ export class RollupEngine {
 
   /** The watermark of a tier (end of the last bucket done), epoch ms. */
   async watermark(tier: string, ex: SqlExecutor = this.store): Promise<number | undefined> {
-    const rows = await ex.query<{ w: unknown }>(`SELECT ${tsMs(ex.dialect, 'watermark_ms')} AS w FROM rollup_watermarks WHERE tier = ${new Params(ex.dialect).add(tier)}`, [tier]);
+    // watermark_ms is epoch ms (INTEGER / bigint) on both dialects.
+    const rows = await ex.query<{ w: unknown }>(`SELECT watermark_ms AS w FROM rollup_watermarks WHERE tier = ${new Params(ex.dialect).add(tier)}`, [tier]);
     return rows[0] ? Number(rows[0].w) : undefined;
   }
 
   private async setWatermark(ex: SqlExecutor, tier: string, ms: number): Promise<void> {
     const p = new Params(ex.dialect);
-    const value = ex.dialect === 'sqlite' ? p.add(ms) : p.time(ms);
+    const value = p.ms(ms);
     await ex.execute(`INSERT INTO rollup_watermarks (tier, watermark_ms) VALUES (${p.add(tier)}, ${value}) ON CONFLICT (tier) DO UPDATE SET watermark_ms = excluded.watermark_ms`, p.values);
   }
 
