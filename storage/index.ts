@@ -1,0 +1,36 @@
+/** The storage package's public surface. See docs/storage.md. */
+export type {
+  AlertInput,
+  AlertRecord,
+  AlertSeverity,
+  AlertStatus,
+  ChunkInfo,
+  DatabaseStats,
+  Dialect,
+  LabelMatcher,
+  Labels,
+  LatestMetric,
+  MetricStats,
+  MetricType,
+  ReadQuery,
+  ReadResult,
+  RollupTierDef,
+  Row,
+  Sample,
+  SeriesDef,
+  SeriesInfo,
+  SqlExecutor,
+  SqlValue,
+  Store,
+  StoreOptions,
+  TableStats,
+} from './store.js';
+export { openStore, pgOptionsOf } from './open-store.js';
+export { openSqliteStore, SqliteStore, SqliteStoreError, type SqliteStoreOptions } from './sqlite-store.js';
+export { openPgStore, PgStore, isConnectionError, type PgStoreOptions } from './pg-store.js';
+export { openFallbackStore, FallbackStore, type FallbackStoreOptions } from './fallback-store.js';
+export { NewerSchemaError } from './sqlite-engine.js';
+export { StoreInUseError } from './sqlite-lock.js';
+export { KIND_COLUMNS, tierTables, type TableKind } from './table-kinds.js';
+export { canonicalLabels, fingerprint } from './series-key.js';
+export { chunkName, chunkRange } from './chunking.js';

@@ -1,0 +1,636 @@
+/**
+ * The PostgreSQL `Store` (pg-promise): a bounded pool, batched writes through
+ * `unnest()` of typed arrays (one statement, three parameters, no SQL formatting in
+ * Node), native range partitions created ahead of time, migrations under an
+ * advisory lock so several Larder hosts can share one database.
+ */
+import pgPromise from 'pg-promise';
+import { checkChunkMs, checkLogicalTable, chunkName, chunkRange } from './chunking.js';
+import { PG_MIGRATIONS, logicalTableDdl, msOf, partitionDdl, pgIdent, tsOf } from './pg-sql.js';
+import { canonicalLabels, checkMetricName, checkMetricType, checkTimeMs, fingerprint } from './series-key.js';
+import { NewerSchemaError, checkReadQuery, checkSamples } from './sqlite-engine.js';
+import { checkAlert, checkDate, checkStatsArgs, matchSeries, rawJson, type SeriesRow } from './store-common.js';
+import { checkTier, tierTables, type TableKind } from './table-kinds.js';
+import type {
+  AlertInput,
+  AlertRecord,
+  ChunkInfo,
+  DatabaseStats,
+  Labels,
+  LatestMetric,
+  MetricStats,
+  ReadQuery,
+  ReadResult,
+  RollupTierDef,
+  Row,
+  Sample,
+  SeriesDef,
+  SeriesInfo,
+  SqlExecutor,
+  SqlValue,
+  Store,
+  TableStats,
+} from './store.js';
+
+type Db = pgPromise.IDatabase<object>;
+type Task = pgPromise.IBaseProtocol<object>;
+
+/** Options of the PostgreSQL store. */
+export interface PgStoreOptions {
+  /** Connection URL; when empty the fields below are used. @default '' */
+  readonly databaseUrl?: string;
+  /** @default 'localhost' */
+  readonly host?: string;
+  /** @default 5432 */
+  readonly port?: number;
+  /** @default 'monitoring' */
+  readonly database?: string;
+  /** @default 'postgres' */
+  readonly user?: string;
+  /** @default '' */
+  readonly password?: string;
+  /** Schema holding the tables (created if missing). @default 'public' */
+  readonly schema?: string;
+  /** Most connections. @default 4 */
+  readonly poolSize?: number;
+  /** Raw chunk (partition) interval, ms. @default 86_400_000 */
+  readonly chunkMs?: number;
+  /** Connect timeout, ms. @default 5000 */
+  readonly connectTimeoutMs?: number;
+  /** @default Date.now */
+  readonly now?: () => number;
+}
+
+const SCHEMA = /^[a-z_][a-z0-9_]{0,62}$/;
+// One advisory-lock key for Larder's DDL (migrations, partitions) in this database.
+const DDL_LOCK = 0x4c617264; // 'Lard'
+
+/** Whether an error means PostgreSQL is unreachable (worth spooling), not a bad statement. */
+export function isConnectionError(e: unknown): boolean {
+  const err = e as { code?: unknown; message?: unknown } | null;
+  const code = typeof err?.code === 'string' ? err.code : '';
+  if (/^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN)$/.test(code)) return true;
+  if (/^(08|57P0)/.test(code)) return true; // connection exception, admin/crash shutdown (pg_terminate_backend)
+  const msg = typeof err?.message === 'string' ? err.message : '';
+  return /Connection terminated|connection timeout|timeout expired|Client has encountered a connection error|not queryable|ECONNREFUSED/i.test(msg);
+}
+
+/** Opens the PostgreSQL store: connects, creates the schema, migrates, creates the current partitions. */
+export async function openPgStore(opts: PgStoreOptions): Promise<PgStore> {
+  const schema = opts.schema ?? 'public';
+  if (!SCHEMA.test(schema)) throw new TypeError(`PostgreSQL store: invalid schema ${JSON.stringify(schema)}: expected [a-z_][a-z0-9_]*`);
+  const chunkMs = opts.chunkMs ?? 86_400_000;
+  checkChunkMs(chunkMs, 'PostgreSQL store chunkMs');
+  const pgp = pgPromise({ noWarnings: true });
+  const common = {
+    max: opts.poolSize ?? 4,
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
+    idleTimeoutMillis: 30_000,
+    options: `-c search_path=${schema}`,
+    application_name: 'larder',
+  };
+  const db: Db =
+    opts.databaseUrl !== undefined && opts.databaseUrl !== ''
+      ? pgp({ connectionString: opts.databaseUrl, ...common })
+      : pgp({
+          host: opts.host ?? 'localhost',
+          port: opts.port ?? 5432,
+          database: opts.database ?? 'monitoring',
+          user: opts.user ?? 'postgres',
+          password: opts.password ?? '',
+          ...common,
+        });
+  const now = opts.now ?? Date.now;
+  try {
+    await db.none(`CREATE SCHEMA IF NOT EXISTS ${pgIdent(schema)}`);
+    const version = await migrate(db, schema);
+    const store = new PgStore(pgp, db, version, now, schema);
+    await store.setSamplesChunkMs(chunkMs);
+    // Partitions ahead of time: the current one and the next.
+    await store.ensureChunk('samples', now());
+    await store.ensureChunk('samples', now() + chunkMs);
+    return store;
+  } catch (e) {
+    pgp.end();
+    throw e;
+  }
+}
+
+async function migrate(db: Db, schema: string): Promise<number> {
+  const known = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;
+  await db.tx(async (t) => {
+    await t.none('SELECT pg_advisory_xact_lock($1)', [DDL_LOCK]);
+    const has = await t.one<{ r: string | null }>('SELECT to_regclass($1) AS r', [`${schema}.schema_migrations`]);
+    let current = 0;
+    if (has.r !== null) current = Number((await t.one<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations')).v ?? 0);
+    if (current > known) throw new NewerSchemaError(`PostgreSQL schema ${schema}`, current, known);
+    await t.none('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
+    for (const m of PG_MIGRATIONS) {
+      if (m.version <= current) continue;
+      await t.none(m.sql);
+      await t.none('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+    }
+  });
+  return known;
+}
+
+interface CatalogTable {
+  readonly kind: TableKind;
+  chunkMs: number;
+  chunks: ChunkInfo[];
+}
+
+const SERIES_COLS = `id, name, labels::text AS labels, type, help, fingerprint, ${msOf('created_at')} AS created_at`;
+
+/** The PostgreSQL store. Create with openPgStore. */
+export class PgStore implements Store {
+  readonly dialect = 'postgresql' as const;
+  private readonly catalog = new Map<string, CatalogTable>();
+  private readonly seriesIds = new Map<string, number>();
+  private closed = false;
+
+  /** @internal use openPgStore */
+  constructor(
+    private readonly pgp: pgPromise.IMain,
+    private readonly db: Db,
+    readonly schemaVersion: number,
+    private readonly now: () => number,
+    readonly schema: string,
+  ) {}
+
+  /** Server-side bound parameters ($1…), so values are never formatted into SQL text. */
+  private static pq(sql: string, params: readonly SqlValue[]): pgPromise.ParameterizedQuery | string {
+    if (!Array.isArray(params)) throw new TypeError('SQL parameters must be an array');
+    return params.length === 0 ? sql : new pgPromise.ParameterizedQuery({ text: sql, values: [...params] });
+  }
+
+  private static executor(t: Task): SqlExecutor {
+    return {
+      dialect: 'postgresql',
+      query: <R extends Row = Row>(sql: string, params: readonly SqlValue[] = []) => t.any<R>(PgStore.pq(sql, params)),
+      execute: async (sql: string, params: readonly SqlValue[] = []) => ({ changes: (await t.result(PgStore.pq(sql, params))).rowCount ?? 0 }),
+    };
+  }
+
+  query<R extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<R[]> {
+    return PgStore.executor(this.db).query<R>(sql, params);
+  }
+
+  execute(sql: string, params: readonly SqlValue[] = []): Promise<{ changes: number }> {
+    return PgStore.executor(this.db).execute(sql, params);
+  }
+
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.db.tx((t) => fn(PgStore.executor(t)));
+  }
+
+  // ---- chunks -------------------------------------------------------------------
+
+  private async loadCatalog(t: Task = this.db): Promise<void> {
+    const tables = await t.any<{ logical: string; kind: TableKind; chunk_ms: string }>('SELECT logical, kind, chunk_ms FROM chunk_tables');
+    const chunks = await t.any<{ logical: string; name: string; s: number; e: number }>(
+      `SELECT logical, name, ${msOf('start_ts')} AS s, ${msOf('end_ts')} AS e FROM chunks ORDER BY logical, start_ts`,
+    );
+    this.catalog.clear();
+    for (const r of tables) this.catalog.set(r.logical, { kind: r.kind, chunkMs: Number(r.chunk_ms), chunks: [] });
+    for (const r of chunks) this.catalog.get(r.logical)?.chunks.push({ table: r.logical, name: r.name, startMs: r.s, endMs: r.e });
+  }
+
+  /** @internal sets the raw chunk interval for new partitions. */
+  async setSamplesChunkMs(chunkMs: number): Promise<void> {
+    await this.db.none("UPDATE chunk_tables SET chunk_ms = $1 WHERE logical = 'samples' AND chunk_ms <> $1", [chunkMs]);
+    await this.loadCatalog();
+  }
+
+  private async table(logical: string, where: string): Promise<CatalogTable> {
+    checkLogicalTable(logical, where);
+    let t = this.catalog.get(logical);
+    if (t === undefined) {
+      await this.loadCatalog(); // another host may have created it
+      t = this.catalog.get(logical);
+    }
+    if (t === undefined) throw new Error(`${where}: unknown table ${logical}: expected samples or a rollup tier table created by ensureRollupTier`);
+    return t;
+  }
+
+  async ensureRollupTier(def: RollupTierDef): Promise<void> {
+    checkTier(def?.tier, 'ensureRollupTier');
+    checkChunkMs(def.chunkMs, `ensureRollupTier(${def.tier})`);
+    const { rollup, quantiles } = tierTables(def.tier);
+    await this.db.tx(async (t) => {
+      await t.none('SELECT pg_advisory_xact_lock($1)', [DDL_LOCK]);
+      for (const [logical, kind] of [[rollup, 'rollup'], [quantiles, 'quantiles']] as const) {
+        await t.none(logicalTableDdl(logical, kind));
+        await t.none('INSERT INTO chunk_tables (logical, kind, chunk_ms) VALUES ($1, $2, $3) ON CONFLICT (logical) DO UPDATE SET chunk_ms = EXCLUDED.chunk_ms', [logical, kind, def.chunkMs]);
+      }
+    });
+    await this.loadCatalog();
+  }
+
+  private static find(t: CatalogTable, timeMs: number): ChunkInfo | undefined {
+    return t.chunks.find((c) => c.startMs <= timeMs && timeMs < c.endMs);
+  }
+
+  async ensureChunk(logical: string, timeMs: number): Promise<ChunkInfo> {
+    const t = await this.table(logical, 'ensureChunk');
+    checkTimeMs(timeMs, 'ensureChunk');
+    const hit = PgStore.find(t, timeMs);
+    if (hit !== undefined) return hit;
+    await this.db.tx(async (tx) => {
+      // Serialised across hosts; the catalog is re-read under the lock.
+      await tx.none('SELECT pg_advisory_xact_lock($1)', [DDL_LOCK]);
+      await this.loadCatalog(tx);
+      const fresh = this.catalog.get(logical)!;
+      if (PgStore.find(fresh, timeMs) !== undefined) return;
+      let { startMs, endMs } = chunkRange(timeMs, fresh.chunkMs);
+      for (const c of fresh.chunks) {
+        if (c.endMs <= timeMs && c.endMs > startMs) startMs = c.endMs;
+        if (c.startMs > timeMs && c.startMs < endMs) endMs = c.startMs;
+      }
+      const name = chunkName(logical, startMs);
+      await tx.none(partitionDdl(logical, name, startMs, endMs));
+      await tx.none(`INSERT INTO chunks (name, logical, start_ts, end_ts, created_at) VALUES ($1, $2, ${tsOf('$3')}, ${tsOf('$4')}, now())`, [name, logical, startMs, endMs]);
+      fresh.chunks.push({ table: logical, name, startMs, endMs });
+      fresh.chunks.sort((a, b) => a.startMs - b.startMs);
+    });
+    return PgStore.find(this.catalog.get(logical)!, timeMs)!;
+  }
+
+  async listChunks(table?: string): Promise<ChunkInfo[]> {
+    await this.loadCatalog();
+    if (table !== undefined) return [...(await this.table(table, 'listChunks')).chunks];
+    return [...this.catalog.values()].flatMap((t) => t.chunks).sort((a, b) => a.startMs - b.startMs || a.table.localeCompare(b.table));
+  }
+
+  async dropChunksBefore(table: string, cutoffMs: number): Promise<ChunkInfo[]> {
+    if (typeof cutoffMs !== 'number' || !Number.isFinite(cutoffMs)) throw new RangeError(`dropChunksBefore: invalid cutoff ${String(cutoffMs)}`);
+    await this.loadCatalog();
+    const t = await this.table(table, 'dropChunksBefore');
+    const gone = t.chunks.filter((c) => c.endMs <= cutoffMs);
+    await this.dropChunks(gone);
+    return gone;
+  }
+
+  async dropChunk(table: string, name: string): Promise<void> {
+    await this.loadCatalog();
+    const t = await this.table(table, 'dropChunk');
+    const c = t.chunks.find((x) => x.name === name);
+    if (c === undefined) throw new Error(`dropChunk: ${table} has no chunk ${JSON.stringify(name)}`);
+    await this.dropChunks([c]);
+  }
+
+  private async dropChunks(gone: readonly ChunkInfo[]): Promise<void> {
+    if (gone.length === 0) return;
+    await this.db.tx(async (tx) => {
+      await tx.none('SELECT pg_advisory_xact_lock($1)', [DDL_LOCK]);
+      for (const c of gone) {
+        await tx.none(`DROP TABLE IF EXISTS ${pgIdent(c.name)}`);
+        await tx.none('DELETE FROM chunks WHERE name = $1', [c.name]);
+      }
+    });
+    await this.loadCatalog();
+  }
+
+  async chunkBytes(table: string, name: string): Promise<number> {
+    const t = await this.table(table, 'chunkBytes');
+    if (!t.chunks.some((c) => c.name === name)) throw new Error(`chunkBytes: ${table} has no chunk ${JSON.stringify(name)}`);
+    return (await this.db.one<{ b: number }>('SELECT pg_total_relation_size(to_regclass($1))::float8 AS b', [`${this.schema}.${name}`])).b;
+  }
+
+  async sizeBytes(): Promise<number> {
+    const r = await this.db.one<{ b: number | null }>(
+      `SELECT SUM(pg_total_relation_size(c.oid))::float8 AS b FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = $1 AND c.relkind IN ('r', 'm')`,
+      [this.schema],
+    );
+    return r.b ?? 0;
+  }
+
+  // ---- series ---------------------------------------------------------------------
+
+  async resolveSeries(defs: readonly SeriesDef[]): Promise<number[]> {
+    if (!Array.isArray(defs)) throw new TypeError('resolveSeries: expected an array of series definitions');
+    const keys = defs.map((d, i) => {
+      const where = `resolveSeries[${i}]`;
+      if (d === null || typeof d !== 'object') throw new TypeError(`${where}: expected {name, labels, type, help}`);
+      checkMetricName(d.name, where);
+      checkMetricType(d.type, where);
+      if (d.help !== undefined && typeof d.help !== 'string') throw new TypeError(`${where}: help must be a string`);
+      const labels = canonicalLabels(d.labels, where);
+      return { def: d, labels, fp: fingerprint(d.name, labels) };
+    });
+    const missing = new Map<string, (typeof keys)[number]>();
+    for (const k of keys) if (!this.seriesIds.has(k.fp)) missing.set(k.fp, k);
+    if (missing.size > 0) {
+      const m = [...missing.values()];
+      const nowMs = this.now();
+      await this.db.none(
+        `INSERT INTO series (name, labels, fingerprint, type, help, created_at)
+         SELECT n, l::jsonb, f, t, h, ${tsOf('$6')} FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(n, l, f, t, h)
+         ON CONFLICT (fingerprint) DO NOTHING`,
+        [m.map((k) => k.def.name), m.map((k) => k.labels), m.map((k) => k.fp), m.map((k) => k.def.type), m.map((k) => k.def.help ?? ''), nowMs],
+      );
+      const rows = await this.db.any<{ id: number; fingerprint: string }>('SELECT id, fingerprint FROM series WHERE fingerprint = ANY($1::text[])', [m.map((k) => k.fp)]);
+      for (const r of rows) this.seriesIds.set(r.fingerprint, r.id);
+    }
+    return keys.map((k) => {
+      const id = this.seriesIds.get(k.fp);
+      if (id === undefined) throw new Error(`resolveSeries: series ${k.def.name}${k.labels} was not created`);
+      return id;
+    });
+  }
+
+  async listSeries(ids?: readonly number[]): Promise<SeriesInfo[]> {
+    const rows =
+      ids === undefined
+        ? await this.db.any<SeriesRow>(`SELECT ${SERIES_COLS} FROM series ORDER BY id`)
+        : await this.db.any<SeriesRow>(`SELECT ${SERIES_COLS} FROM series WHERE id = ANY($1::int[]) ORDER BY id`, [[...ids]]);
+    const byId = new Map(rows.map((r) => [Number(r.id), pgSeries(r)]));
+    if (ids === undefined) return [...byId.values()];
+    return ids.flatMap((id) => {
+      const s = byId.get(id);
+      return s === undefined ? [] : [s];
+    });
+  }
+
+  // ---- samples ----------------------------------------------------------------------
+
+  async writeSamples(samples: readonly Sample[]): Promise<number> {
+    if (!Array.isArray(samples)) throw new TypeError('writeSamples: expected an array of samples');
+    checkSamples(samples);
+    if (samples.length === 0) return 0;
+    // ON CONFLICT DO UPDATE may not touch a row twice in one statement: last one wins, as on SQLite.
+    const uniq = dedupe(samples);
+    const t = await this.table('samples', 'writeSamples');
+    let lo = Number.POSITIVE_INFINITY;
+    let hi = Number.NEGATIVE_INFINITY;
+    for (const s of uniq) {
+      if (s.timeMs < lo) lo = s.timeMs;
+      if (s.timeMs > hi) hi = s.timeMs;
+    }
+    for (let x = lo; ; ) {
+      const c = PgStore.find(t, x) ?? (await this.ensureChunk('samples', x));
+      if (c.endMs > hi) break;
+      x = uniq.reduce((m, s) => (s.timeMs >= c.endMs && s.timeMs < m ? s.timeMs : m), Number.POSITIVE_INFINITY);
+      if (!Number.isFinite(x)) break;
+    }
+    const ids = uniq.map((s) => s.seriesId);
+    const ts = uniq.map((s) => s.timeMs);
+    const vs = uniq.map((s) => s.value);
+    try {
+      await this.db.tx(async (tx) => {
+        await tx.none(
+          `INSERT INTO samples (series_id, ts, value)
+           SELECT s, ${tsOf('t')}, v FROM unnest($1::int[], $2::float8[], $3::float8[]) AS u(s, t, v)
+           ON CONFLICT (series_id, ts) DO UPDATE SET value = EXCLUDED.value`,
+          [ids, ts, vs],
+        );
+        const latest = new Map<number, Sample>();
+        for (const s of uniq) {
+          const l = latest.get(s.seriesId);
+          if (l === undefined || s.timeMs >= l.timeMs) latest.set(s.seriesId, s);
+        }
+        const ls = [...latest.values()];
+        await tx.none(
+          `INSERT INTO series_latest (series_id, ts, value)
+           SELECT s, ${tsOf('t')}, v FROM unnest($1::int[], $2::float8[], $3::float8[]) AS u(s, t, v)
+           ON CONFLICT (series_id) DO UPDATE SET ts = EXCLUDED.ts, value = EXCLUDED.value WHERE EXCLUDED.ts >= series_latest.ts`,
+          [ls.map((s) => s.seriesId), ls.map((s) => s.timeMs), ls.map((s) => s.value)],
+        );
+      });
+    } catch (e) {
+      if ((e as { code?: string }).code === '23503') throw new Error(`writeSamples: unknown series id in batch: create series with resolveSeries first`, { cause: e });
+      throw e;
+    }
+    return samples.length;
+  }
+
+  async readSamples(q: ReadQuery): Promise<ReadResult> {
+    checkReadQuery(q);
+    let series: SeriesInfo[];
+    if (q.seriesIds !== undefined) series = (await this.listSeries(q.seriesIds)).sort((a, b) => a.id - b.id);
+    else {
+      const rows = await this.db.any<SeriesRow>(`SELECT ${SERIES_COLS} FROM series WHERE name = $1 ORDER BY id`, [q.name]);
+      series = matchSeries(rows.map(pgSeries), q.matchers ?? []);
+    }
+    if (series.length === 0) return { series, samples: [] };
+    const limit = q.limit === undefined ? 'ALL' : String(q.limit);
+    const rows = await this.db.any<{ s: number; t: number; v: number | null }>(
+      `SELECT series_id AS s, ${msOf('ts')} AS t, value AS v FROM samples
+       WHERE series_id = ANY($1::int[]) AND ts >= ${tsOf('$2')} AND ts < ${tsOf('$3')} ORDER BY series_id, ts LIMIT ${limit}`,
+      [series.map((s) => s.id), q.fromMs, q.toMs],
+    );
+    return { series, samples: rows.map((r) => ({ seriesId: r.s, timeMs: r.t, value: r.v === null ? Number.NaN : r.v })) };
+  }
+
+  // ---- the seed's operations ----------------------------------------------------------
+
+  async saveMetric(name: string, value: number, labels: Labels = {}): Promise<void> {
+    if (typeof value !== 'number') throw new TypeError(`saveMetric(${String(name)}): value must be a number, got ${typeof value}`);
+    const [id] = await this.resolveSeries([{ name, labels, type: 'untyped', help: '' }]);
+    await this.writeSamples([{ seriesId: id!, timeMs: this.now(), value }]);
+  }
+
+  async saveRawMetrics(type: string, data: unknown): Promise<void> {
+    const json = rawJson(type, data);
+    await this.db.none(`INSERT INTO metrics_raw (ts, type, data) VALUES (${tsOf('$1')}, $2, $3::jsonb)`, [this.now(), type, json]);
+  }
+
+  async getLatestMetrics(): Promise<LatestMetric[]> {
+    const rows = await this.db.any<{ series_id: number; metric_name: string; labels: string; value: number | null; t: number }>(
+      `SELECT series_id, metric_name, labels::text AS labels, value, ${msOf('ts')} AS t FROM latest_metrics`,
+    );
+    return rows
+      .map((r) => ({ seriesId: r.series_id, name: r.metric_name, labels: canonicalOf(r.labels), value: r.value === null ? Number.NaN : r.value, timeMs: r.t }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : cmp(JSON.stringify(a.labels), JSON.stringify(b.labels))));
+  }
+
+  async getMetricStats(name: string, hours: number): Promise<MetricStats> {
+    checkStatsArgs(name, hours);
+    const nowMs = this.now();
+    const fromMs = nowMs - Math.round(hours * 3_600_000);
+    // NaN is excluded from avg/min/max as SQLite (which stores it as NULL) does.
+    const r = await this.db.one<{ count: number; avg: number | null; min: number | null; max: number | null; first: number | null; last: number | null }>(
+      `SELECT COUNT(*)::float8 AS count,
+              AVG(value) FILTER (WHERE value <> 'NaN') AS avg, MIN(value) FILTER (WHERE value <> 'NaN') AS min, MAX(value) FILTER (WHERE value <> 'NaN') AS max,
+              ${msOf('MIN(ts)')} AS first, ${msOf('MAX(ts)')} AS last
+       FROM samples WHERE series_id IN (SELECT id FROM series WHERE name = $1) AND ts >= ${tsOf('$2')} AND ts <= ${tsOf('$3')}`,
+      [name, fromMs, nowMs],
+    );
+    return { name, hours, count: r.count, avg: r.avg, min: r.min, max: r.max, firstMs: r.first, lastMs: r.last };
+  }
+
+  async aggregateHourlyMetrics(): Promise<number> {
+    const H = 3_600_000;
+    const endMs = Math.floor(this.now() / H) * H;
+    const last = await this.db.one<{ t: number | null }>(`SELECT ${msOf('MAX(ts)')} AS t FROM metrics_hourly`);
+    let fromMs = last.t;
+    if (fromMs === null) {
+      const chunks = (await this.listChunks('samples')).filter((c) => c.startMs < endMs);
+      if (chunks.length === 0) return 0;
+      fromMs = chunks[0]!.startMs;
+    }
+    fromMs = Math.floor(fromMs / H) * H;
+    if (fromMs >= endMs) return 0;
+    // AVG/MIN/MAX skip NaN (NULL on SQLite); COUNT counts every sample on both.
+    const r = await this.db.result(
+      `INSERT INTO metrics_hourly (series_id, ts, metric_name, labels, avg, min, max, count)
+       SELECT r.series_id, date_trunc('hour', r.ts) AS hour, se.name, se.labels,
+              AVG(r.value) FILTER (WHERE r.value <> 'NaN'), MIN(r.value) FILTER (WHERE r.value <> 'NaN'), MAX(r.value) FILTER (WHERE r.value <> 'NaN'), COUNT(*)
+       FROM samples r JOIN series se ON se.id = r.series_id
+       WHERE r.ts >= ${tsOf('$1')} AND r.ts < ${tsOf('$2')}
+       GROUP BY r.series_id, hour, se.name, se.labels
+       ON CONFLICT (series_id, ts) DO UPDATE SET avg = EXCLUDED.avg, min = EXCLUDED.min, max = EXCLUDED.max, count = EXCLUDED.count,
+         metric_name = EXCLUDED.metric_name, labels = EXCLUDED.labels`,
+      [fromMs, endMs],
+    );
+    return r.rowCount ?? 0;
+  }
+
+  async cleanupOldMetrics(retentionDays: number): Promise<ChunkInfo[]> {
+    if (typeof retentionDays !== 'number' || !Number.isFinite(retentionDays) || retentionDays <= 0) {
+      throw new RangeError(`cleanupOldMetrics: invalid retentionDays ${String(retentionDays)}: expected a positive number of days`);
+    }
+    const cutoff = this.now() - Math.round(retentionDays * 86_400_000);
+    const gone = await this.dropChunksBefore('samples', cutoff);
+    await this.db.tx(async (t) => {
+      await t.none(`DELETE FROM metrics_raw WHERE ts < ${tsOf('$1')}`, [cutoff]);
+      await t.none(`DELETE FROM alert_history WHERE status = 'resolved' AND resolved_at < ${tsOf('$1')}`, [cutoff]);
+    });
+    return gone;
+  }
+
+  async saveAlert(alert: AlertInput): Promise<number> {
+    const c = checkAlert(alert, this.now());
+    return this.db.tx(async (t) => {
+      // Serialise saves of the same alert so two firings never open two rows.
+      await t.none('SELECT pg_advisory_xact_lock(hashtext($1))', [`larder-alert:${c.name}`]);
+      const open = await t.oneOrNone<{ id: number }>(
+        "SELECT id FROM alert_history WHERE status = 'firing' AND name = $1 AND labels = $2::jsonb ORDER BY id DESC LIMIT 1",
+        [c.name, c.labels],
+      );
+      if (open !== null) {
+        await t.none(
+          `UPDATE alert_history SET severity = $1, message = $2, value = $3, threshold = $4, status = $5, resolved_at = ${tsOf('$6')} WHERE id = $7`,
+          [c.severity, c.message, c.value, c.threshold, c.status, c.resolvedMs, open.id],
+        );
+        return open.id;
+      }
+      const r = await t.one<{ id: number }>(
+        `INSERT INTO alert_history (name, severity, message, value, threshold, labels, status, fired_at, resolved_at)
+         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, ${tsOf('$8')}, ${tsOf('$9')}) RETURNING id`,
+        [c.name, c.severity, c.message, c.value, c.threshold, c.labels, c.status, c.firedMs, c.resolvedMs],
+      );
+      return r.id;
+    });
+  }
+
+  async getActiveAlerts(): Promise<AlertRecord[]> {
+    const rows = await this.db.any<{
+      id: number; name: string; severity: AlertRecord['severity']; message: string; value: number | null; threshold: number | null;
+      labels: string; status: AlertRecord['status']; f: number; r: number | null;
+    }>(`SELECT id, name, severity, message, value, threshold, labels::text AS labels, status, ${msOf('fired_at')} AS f, ${msOf('resolved_at')} AS r
+        FROM active_alerts ORDER BY fired_at DESC, id DESC`);
+    return rows.map((r) => ({
+      id: r.id, name: r.name, severity: r.severity, message: r.message, value: r.value, threshold: r.threshold,
+      labels: canonicalOf(r.labels), status: r.status, firedMs: r.f, resolvedMs: r.r,
+    }));
+  }
+
+  async saveDailySummary(date: string, data: unknown): Promise<void> {
+    checkDate(date);
+    const json = rawJson('daily summary', data);
+    await this.db.none(
+      `INSERT INTO daily_summaries (date, data, created_at, updated_at) VALUES ($1::date, $2::jsonb, now(), now())
+       ON CONFLICT (date) DO UPDATE SET data = EXCLUDED.data, updated_at = now()`,
+      [date, json],
+    );
+  }
+
+  async getDatabaseStats(): Promise<DatabaseStats> {
+    await this.loadCatalog();
+    const rels = await this.db.any<{ name: string; parent: string | null; bytes: number; rows: number }>(
+      `SELECT c.relname AS name, p.relname AS parent, pg_total_relation_size(c.oid)::float8 AS bytes, 0::float8 AS rows
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       LEFT JOIN pg_inherits i ON i.inhrelid = c.oid LEFT JOIN pg_class p ON p.oid = i.inhparent
+       WHERE n.nspname = $1 AND c.relkind = 'r'`,
+      [this.schema],
+    );
+    const stats = new Map<string, { rows: number; bytes: number; chunks: number }>();
+    for (const logical of this.catalog.keys()) stats.set(logical, { rows: 0, bytes: 0, chunks: 0 });
+    for (const r of rels) {
+      const rows = (await this.db.one<{ n: number }>(`SELECT COUNT(*)::float8 AS n FROM ${pgIdent(r.name)}`)).n;
+      const key = r.parent ?? r.name;
+      const s = stats.get(key) ?? { rows: 0, bytes: 0, chunks: 0 };
+      s.rows += rows;
+      s.bytes += r.bytes;
+      if (r.parent !== null) s.chunks++;
+      stats.set(key, s);
+    }
+    const tables: TableStats[] = [...stats.entries()].sort(([a], [b]) => cmp(a, b)).map(([table, s]) => ({ table, ...s }));
+    const ext = await this.db.one<{ lo: number | null; hi: number | null }>(`SELECT ${msOf('MIN(ts)')} AS lo, ${msOf('MAX(ts)')} AS hi FROM samples`);
+    const series = (await this.db.one<{ n: number }>('SELECT COUNT(*)::float8 AS n FROM series')).n;
+    return {
+      dialect: 'postgresql', totalBytes: await this.sizeBytes(), series, tables,
+      oldestSampleMs: ext.lo, newestSampleMs: ext.hi, schemaVersion: this.schemaVersion, spoolDepth: 0,
+    };
+  }
+
+  async optimize(): Promise<void> {
+    // VACUUM cannot run inside a transaction block; one statement per call.
+    for (const r of await this.db.any<{ name: string }>(
+      "SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r'",
+      [this.schema],
+    )) {
+      await this.db.none(`VACUUM (ANALYZE) ${pgIdent(r.name)}`);
+    }
+  }
+
+  backup(): Promise<void> {
+    return Promise.reject(new Error('backup: the PostgreSQL store is backed up with pg_dump (or your PostgreSQL backup tooling), not by Larder'));
+  }
+
+  spoolDepth(): Promise<number> {
+    return Promise.resolve(0);
+  }
+
+  close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      this.pgp.end();
+    }
+    return Promise.resolve();
+  }
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** jsonb text (reordered, spaced) back to the canonical label object (keys sorted). */
+function canonicalOf(jsonbText: string): Labels {
+  const o = JSON.parse(jsonbText) as Record<string, string>;
+  const out: Record<string, string> = {};
+  for (const k of Object.keys(o).sort()) out[k] = o[k]!;
+  return out;
+}
+
+function pgSeries(r: SeriesRow): SeriesInfo {
+  return {
+    id: Number(r.id), name: r.name, labels: canonicalOf(r.labels), type: r.type as SeriesInfo['type'],
+    help: r.help, fingerprint: r.fingerprint, createdMs: Number(r.created_at),
+  };
+}
+
+/** Samples with duplicate (series, time) collapsed, the last one winning. */
+function dedupe(samples: readonly Sample[]): readonly Sample[] {
+  const seen = new Map<string, number>();
+  let dup = false;
+  for (let i = 0; i < samples.length; i++) {
+    const k = `${samples[i]!.seriesId}:${samples[i]!.timeMs}`;
+    if (seen.has(k)) dup = true;
+    seen.set(k, i);
+  }
+  if (!dup) return samples;
+  return [...seen.values()].sort((a, b) => a - b).map((i) => samples[i]!);
+}

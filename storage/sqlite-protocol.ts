@@ -1,0 +1,22 @@
+/** Messages between SqliteStore (main thread) and sqlite-worker.ts. */
+
+/** Operations the worker answers. */
+export type WorkerOp =
+  | 'query' | 'execute' | 'begin' | 'commit' | 'rollback'
+  | 'saveMetric' | 'saveRawMetrics' | 'getLatestMetrics' | 'getMetricStats' | 'aggregateHourlyMetrics'
+  | 'cleanupOldMetrics' | 'saveAlert' | 'getActiveAlerts' | 'saveDailySummary' | 'getDatabaseStats' | 'optimize'
+  | 'resolveSeries' | 'listSeries' | 'writeSamples' | 'readSamples'
+  | 'ensureRollupTier' | 'ensureChunk' | 'listChunks' | 'dropChunksBefore' | 'dropChunk' | 'chunkBytes' | 'sizeBytes'
+  | 'backup' | 'close';
+
+/** A request: `id` pairs it with its reply. */
+export interface WorkerRequest {
+  readonly id: number;
+  readonly op: WorkerOp;
+  readonly args: readonly unknown[];
+}
+
+/** A reply; id 0 is the open result. */
+export type WorkerReply =
+  | { readonly id: number; readonly ok: true; readonly result: unknown }
+  | { readonly id: number; readonly ok: false; readonly error: { readonly name: string; readonly message: string } };

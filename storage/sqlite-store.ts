@@ -1,0 +1,262 @@
+/**
+ * The SQLite `Store` on the main thread: a proxy that sends each operation to the
+ * worker owning the file (sqlite-worker.ts), so the event loop serving /metrics
+ * never blocks on SQLite. An interactive transaction holds a client-side gate: other
+ * callers wait until it ends, so nothing interleaves with it in the worker.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { Worker } from 'node:worker_threads';
+import type { WorkerOp, WorkerReply, WorkerRequest } from './sqlite-protocol.js';
+import type { SqliteEngineOptions } from './sqlite-engine.js';
+import type {
+  AlertInput,
+  AlertRecord,
+  ChunkInfo,
+  DatabaseStats,
+  Labels,
+  LatestMetric,
+  MetricStats,
+  ReadQuery,
+  ReadResult,
+  RollupTierDef,
+  Row,
+  Sample,
+  SeriesDef,
+  SeriesInfo,
+  SqlExecutor,
+  SqlValue,
+  Store,
+} from './store.js';
+
+/** Options of the SQLite store. */
+export interface SqliteStoreOptions {
+  /** Database file. */
+  readonly path: string;
+  /** Raw chunk interval, ms. @default 86_400_000 */
+  readonly chunkMs?: number;
+  /** Wait for another process's lock this long, ms. @default 10_000 */
+  readonly busyTimeoutMs?: number;
+  /** Mode of created files. @default 0o640 */
+  readonly fileMode?: number;
+  /** Grace before a dead owner's `.lock` directory is removed, ms. @default 1500 */
+  readonly staleLockGraceMs?: number;
+  /** Clock, epoch ms. @default Date.now */
+  readonly now?: () => number;
+}
+
+/** The error a failed worker operation rejects with (name and message from the worker). */
+export class SqliteStoreError extends Error {
+  constructor(name: string, message: string) {
+    super(message);
+    this.name = name;
+  }
+}
+
+/** The worker module: the .ts sibling under a TypeScript loader (tests), else the .js. */
+function workerUrl(): URL {
+  const ts = import.meta.url.endsWith('.ts');
+  return new URL(ts ? './sqlite-worker.ts' : './sqlite-worker.js', import.meta.url);
+}
+
+/** Opens the SQLite store: starts the worker and waits until the file is open and migrated. */
+export async function openSqliteStore(opts: SqliteStoreOptions): Promise<SqliteStore> {
+  if (typeof opts.path !== 'string' || opts.path === '') throw new TypeError('SQLite store: path is required (SQLITE_DB_PATH)');
+  const now = opts.now ?? Date.now;
+  const data: SqliteEngineOptions = {
+    path: opts.path,
+    nowMs: now(),
+    ...(opts.chunkMs !== undefined ? { chunkMs: opts.chunkMs } : {}),
+    ...(opts.busyTimeoutMs !== undefined ? { busyTimeoutMs: opts.busyTimeoutMs } : {}),
+    ...(opts.fileMode !== undefined ? { fileMode: opts.fileMode } : {}),
+    ...(opts.staleLockGraceMs !== undefined ? { staleLockGraceMs: opts.staleLockGraceMs } : {}),
+  };
+  const worker = new Worker(workerUrl(), { workerData: data });
+  const schemaVersion = await new Promise<number>((resolve, reject) => {
+    const onError = (e: Error): void => reject(new Error(`SQLite store ${opts.path}: worker failed to start: ${e.message}`, { cause: e }));
+    worker.once('error', onError);
+    worker.once('message', (m: WorkerReply) => {
+      worker.off('error', onError);
+      if (m.ok) resolve((m.result as { schemaVersion: number }).schemaVersion);
+      else reject(new SqliteStoreError(m.error.name, m.error.message));
+    });
+  }).catch(async (e: unknown) => {
+    await worker.terminate();
+    throw e;
+  });
+  return new SqliteStore(worker, schemaVersion, now, opts.path);
+}
+
+/** The SQLite store (main-thread side). Create with openSqliteStore. */
+export class SqliteStore implements Store {
+  readonly dialect = 'sqlite' as const;
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly inTx = new AsyncLocalStorage<true>();
+  private txActive: Promise<void> | undefined;
+  private dead: Error | undefined;
+  private closing: Promise<void> | undefined;
+
+  /** @internal use openSqliteStore */
+  constructor(
+    private readonly worker: Worker,
+    readonly schemaVersion: number,
+    private readonly now: () => number,
+    readonly path: string,
+  ) {
+    worker.on('message', (m: WorkerReply) => {
+      const p = this.pending.get(m.id);
+      if (p === undefined) return;
+      this.pending.delete(m.id);
+      if (m.ok) p.resolve(m.result);
+      else p.reject(new SqliteStoreError(m.error.name, m.error.message));
+    });
+    const fail = (e: Error): void => {
+      this.dead = e;
+      for (const p of this.pending.values()) p.reject(e);
+      this.pending.clear();
+    };
+    worker.on('error', (e) => fail(new Error(`SQLite worker for ${path} failed: ${e.message}`, { cause: e })));
+    worker.on('exit', (code) => fail(new Error(`SQLite worker for ${path} exited (code ${code})`)));
+  }
+
+  private send<T>(op: WorkerOp, args: readonly unknown[]): Promise<T> {
+    if (this.dead !== undefined) return Promise.reject(this.dead);
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.worker.postMessage({ id, op, args } satisfies WorkerRequest);
+    });
+  }
+
+  /** Sends an operation once no transaction of another caller is open. */
+  private async call<T>(op: WorkerOp, ...args: unknown[]): Promise<T> {
+    if (this.inTx.getStore() !== true) {
+      while (this.txActive !== undefined) await this.txActive;
+    }
+    return this.send<T>(op, args);
+  }
+
+  query<R extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<R[]> {
+    return this.call<R[]>('query', sql, params);
+  }
+
+  execute(sql: string, params: readonly SqlValue[] = []): Promise<{ changes: number }> {
+    return this.call('execute', sql, params);
+  }
+
+  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    const tx: SqlExecutor = {
+      dialect: 'sqlite',
+      query: <R extends Row = Row>(sql: string, params: readonly SqlValue[] = []) => this.send<R[]>('query', [sql, params]),
+      execute: (sql: string, params: readonly SqlValue[] = []) => this.send<{ changes: number }>('execute', [sql, params]),
+    };
+    // Called from inside a transaction: it joins the open one.
+    if (this.inTx.getStore() === true) return fn(tx);
+    while (this.txActive !== undefined) await this.txActive;
+    let done!: () => void;
+    this.txActive = new Promise<void>((r) => (done = r));
+    try {
+      await this.send('begin', []);
+      let result: T;
+      try {
+        result = await this.inTx.run(true, () => fn(tx));
+      } catch (e) {
+        await this.send('rollback', []).catch(() => undefined);
+        throw e;
+      }
+      await this.send('commit', []);
+      return result;
+    } finally {
+      this.txActive = undefined;
+      done();
+    }
+  }
+
+  saveMetric(name: string, value: number, labels: Labels = {}): Promise<void> {
+    return this.call('saveMetric', name, value, labels, this.now());
+  }
+  saveRawMetrics(type: string, data: unknown): Promise<void> {
+    return this.call('saveRawMetrics', type, data, this.now());
+  }
+  getLatestMetrics(): Promise<LatestMetric[]> {
+    return this.call('getLatestMetrics');
+  }
+  getMetricStats(name: string, hours: number): Promise<MetricStats> {
+    return this.call('getMetricStats', name, hours, this.now());
+  }
+  aggregateHourlyMetrics(): Promise<number> {
+    return this.call('aggregateHourlyMetrics', this.now());
+  }
+  cleanupOldMetrics(retentionDays: number): Promise<ChunkInfo[]> {
+    return this.call('cleanupOldMetrics', retentionDays, this.now());
+  }
+  saveAlert(alert: AlertInput): Promise<number> {
+    return this.call('saveAlert', alert, this.now());
+  }
+  getActiveAlerts(): Promise<AlertRecord[]> {
+    return this.call('getActiveAlerts');
+  }
+  saveDailySummary(date: string, data: unknown): Promise<void> {
+    return this.call('saveDailySummary', date, data, this.now());
+  }
+  getDatabaseStats(): Promise<DatabaseStats> {
+    return this.call('getDatabaseStats');
+  }
+  optimize(): Promise<void> {
+    return this.call('optimize');
+  }
+  resolveSeries(defs: readonly SeriesDef[]): Promise<number[]> {
+    return this.call('resolveSeries', defs, this.now());
+  }
+  listSeries(ids?: readonly number[]): Promise<SeriesInfo[]> {
+    return this.call('listSeries', ids);
+  }
+  writeSamples(samples: readonly Sample[]): Promise<number> {
+    return this.call('writeSamples', samples, this.now());
+  }
+  readSamples(q: ReadQuery): Promise<ReadResult> {
+    return this.call('readSamples', q);
+  }
+  ensureRollupTier(def: RollupTierDef): Promise<void> {
+    return this.call('ensureRollupTier', def?.tier, def?.chunkMs);
+  }
+  ensureChunk(table: string, timeMs: number): Promise<ChunkInfo> {
+    return this.call('ensureChunk', table, timeMs, this.now());
+  }
+  listChunks(table?: string): Promise<ChunkInfo[]> {
+    return this.call('listChunks', table);
+  }
+  dropChunksBefore(table: string, cutoffMs: number): Promise<ChunkInfo[]> {
+    return this.call('dropChunksBefore', table, cutoffMs);
+  }
+  dropChunk(table: string, name: string): Promise<void> {
+    return this.call('dropChunk', table, name);
+  }
+  chunkBytes(table: string, name: string): Promise<number> {
+    return this.call('chunkBytes', table, name);
+  }
+  sizeBytes(): Promise<number> {
+    return this.call('sizeBytes');
+  }
+  backup(destPath: string): Promise<void> {
+    return this.call('backup', destPath);
+  }
+  spoolDepth(): Promise<number> {
+    return Promise.resolve(0);
+  }
+
+  /** Waits for queued work (and any open transaction), closes the file, ends the worker. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (this.dead === undefined) {
+        try {
+          await this.call('close');
+        } finally {
+          this.dead = new Error(`SQLite store ${this.path} is closed`);
+          await this.worker.terminate();
+        }
+      }
+    })();
+    return this.closing;
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * The worker thread that owns the SQLite file. node-sqlite3-wasm is synchronous (a
+ * 200k-row insert blocked its thread for 335 ms), so it runs here, never on the
+ * thread that serves /metrics. Messages are handled one at a time, in order.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { SqliteEngine, type SqliteEngineOptions } from './sqlite-engine.js';
+import type { WorkerReply, WorkerRequest } from './sqlite-protocol.js';
+
+const port = parentPort;
+if (port === null) throw new Error('sqlite-worker.ts must run as a worker thread');
+
+function errorOf(e: unknown): { name: string; message: string } {
+  return e instanceof Error ? { name: e.name, message: e.message } : { name: 'Error', message: String(e) };
+}
+
+let engine: SqliteEngine | undefined;
+try {
+  engine = new SqliteEngine(workerData as SqliteEngineOptions);
+  port.postMessage({ id: 0, ok: true, result: { schemaVersion: engine.schemaVersion } } satisfies WorkerReply);
+} catch (e) {
+  port.postMessage({ id: 0, ok: false, error: errorOf(e) } satisfies WorkerReply);
+  port.close();
+}
+
+/** Dispatches one request to the engine. Only the listed operations exist. */
+async function handle(e: SqliteEngine, r: WorkerRequest): Promise<unknown> {
+  const a = r.args;
+  switch (r.op) {
+    case 'query': return e.query(a[0] as string, a[1] as never);
+    case 'execute': return e.execute(a[0] as string, a[1] as never);
+    case 'begin': return e.begin();
+    case 'commit': return e.commit();
+    case 'rollback': return e.rollback();
+    case 'saveMetric': return e.saveMetric(a[0] as string, a[1] as number, a[2] as never, a[3] as number);
+    case 'saveRawMetrics': return e.saveRawMetrics(a[0] as string, a[1], a[2] as number);
+    case 'getLatestMetrics': return e.getLatestMetrics();
+    case 'getMetricStats': return e.getMetricStats(a[0] as string, a[1] as number, a[2] as number);
+    case 'aggregateHourlyMetrics': return e.aggregateHourlyMetrics(a[0] as number);
+    case 'cleanupOldMetrics': return e.cleanupOldMetrics(a[0] as number, a[1] as number);
+    case 'saveAlert': return e.saveAlert(a[0] as never, a[1] as number);
+    case 'getActiveAlerts': return e.getActiveAlerts();
+    case 'saveDailySummary': return e.saveDailySummary(a[0] as string, a[1], a[2] as number);
+    case 'getDatabaseStats': return e.getDatabaseStats(0);
+    case 'optimize': return e.optimize();
+    case 'resolveSeries': return e.resolveSeries(a[0] as never, a[1] as number);
+    case 'listSeries': return e.listSeries(a[0] as never);
+    case 'writeSamples': return e.writeSamples(a[0] as never, a[1] as number);
+    case 'readSamples': return e.readSamples(a[0] as never);
+    case 'ensureRollupTier': return e.ensureRollupTier(a[0] as string, a[1] as number);
+    case 'ensureChunk': return e.ensureChunk(a[0] as string, a[1] as number, a[2] as number);
+    case 'listChunks': return e.listChunks(a[0] as string | undefined);
+    case 'dropChunksBefore': return e.dropChunksBefore(a[0] as string, a[1] as number);
+    case 'dropChunk': return e.dropChunk(a[0] as string, a[1] as string);
+    case 'chunkBytes': return e.chunkBytes(a[0] as string, a[1] as string);
+    case 'sizeBytes': return e.sizeBytes();
+    case 'backup': return e.backup(a[0] as string);
+    case 'close': return e.close();
+  }
+}
+
+// Requests are chained so an async one (backup) never interleaves with the next.
+let tail: Promise<void> = Promise.resolve();
+port.on('message', (r: WorkerRequest) => {
+  tail = tail.then(async () => {
+    let reply: WorkerReply;
+    try {
+      if (engine === undefined) throw new Error('the SQLite store failed to open');
+      reply = { id: r.id, ok: true, result: await handle(engine, r) };
+    } catch (e) {
+      reply = { id: r.id, ok: false, error: errorOf(e) };
+    }
+    port.postMessage(reply);
+    if (r.op === 'close') port.close();
+  });
+});
