@@ -1,0 +1,147 @@
+/**
+ * The recording side of Larder, wired from the config: the recorder (registry →
+ * store every record interval), the scrape targets, and the rollup schedules
+ * (sub-daily tiers as their buckets close, an hourly catch-up at the top of the hour,
+ * and at 03:00 the daily tier, retention, the size cap and the daily summary).
+ */
+import type { Registry } from 'prom-client';
+import type { Store } from '../../storage/store.js';
+import { RollupEngine } from '../../rollup/engine.js';
+import { applyRetention, applySizeCap, retentionTargets } from '../../rollup/retention.js';
+import { buildDailySummary, utcDate } from '../../rollup/summary.js';
+import { resolveTiers, type Tier } from '../../rollup/tiers.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import { Scheduler } from '../scheduler/scheduler.js';
+import { startScrapeTargets, targetSpecs, type ScrapeManager } from '../scrape/index.js';
+import { Recorder } from './recorder.js';
+
+export { Recorder, type RecorderOptions } from './recorder.js';
+export { SeriesCache, flattenFamilies, seriesKey, type FlatSample } from './series-cache.js';
+
+const DAY = 86_400_000;
+
+/** What startRecording needs. */
+export interface RecordingOptions {
+  readonly registry: Registry;
+  readonly store: Store;
+  readonly config: Pick<Config, 'storage' | 'recorder'>;
+  readonly log: Logger;
+  /** The clock. @default Date.now */
+  readonly now?: () => number;
+  /** Start the timers and schedules (false: build everything, run jobs by hand). @default true */
+  readonly schedule?: boolean;
+}
+
+/** The running recording side. */
+export interface Recording {
+  readonly recorder: Recorder;
+  readonly engine: RollupEngine;
+  readonly scheduler: Scheduler;
+  readonly scrape: ScrapeManager;
+  readonly tiers: readonly Tier[];
+  /** The jobs, callable directly (each never overlaps itself when scheduled too). */
+  readonly jobs: { readonly rollup: () => Promise<void>; readonly hourly: () => Promise<void>; readonly daily: () => Promise<void> };
+  /** Stops schedules, targets and the recorder; flushes the batch in flight. */
+  stop(): Promise<void>;
+}
+
+/** The daily job's work, outside the scheduler so tests can call it with a fixed clock. */
+export async function dailyMaintenance(opts: {
+  store: Store;
+  engine: RollupEngine;
+  tiers: readonly Tier[];
+  rawRetentionDays: number;
+  maxBytes: number;
+  businessPrefix: string;
+  nowMs: number;
+  log: Logger;
+}): Promise<void> {
+  const { store, engine, tiers, nowMs, log } = opts;
+  await engine.run();
+  const watermarks = new Map<string, number | undefined>();
+  for (const t of tiers) watermarks.set(t.name, await engine.watermark(t.name));
+  const targets = retentionTargets(tiers, opts.rawRetentionDays * DAY, watermarks);
+  const dropped = await applyRetention(store, targets, nowMs);
+  // The seed's own tables (metrics_raw, metrics_hourly, resolved alerts); only once the
+  // first tier has passed the raw cut, since this also drops raw chunks by age.
+  const firstWm = tiers[0] ? watermarks.get(tiers[0].name) : undefined;
+  if (firstWm !== undefined && firstWm >= nowMs - opts.rawRetentionDays * DAY) await store.cleanupOldMetrics(opts.rawRetentionDays);
+  const capped = await applySizeCap(store, targets, opts.maxBytes);
+  if (capped.length > 0 && store.dialect === 'sqlite') await store.optimize(); // VACUUM gives the pages back to the disk
+  if (dropped.length + capped.length > 0) log.info('retention dropped chunks', { byAge: dropped.length, bySizeCap: capped.length });
+  // Summaries of the finished days the finest tier covers, up to a week back.
+  const finest = tiers[0];
+  const wm = finest ? watermarks.get(finest.name) : undefined;
+  if (!finest || wm === undefined) return;
+  const last = await store.query<{ date: unknown }>('SELECT max(date) AS date FROM daily_summaries');
+  const lastDate = last[0]?.date ? String(last[0].date).slice(0, 10) : undefined;
+  const chunks = (await store.listChunks(`rollup_${finest.name}`)).map((c) => c);
+  for (let day = Math.floor(nowMs / DAY) * DAY - 7 * DAY; day + DAY <= Math.min(wm, Math.floor(nowMs / DAY) * DAY); day += DAY) {
+    if (lastDate !== undefined && utcDate(day) <= lastDate) continue;
+    const names = chunks.filter((c) => c.endMs > day && c.startMs < day + DAY).map((c) => c.name);
+    if (names.length === 0) continue;
+    const summary = await buildDailySummary(store, { tier: finest.name, chunks: names, dayStart: day, businessPrefix: opts.businessPrefix });
+    await store.saveDailySummary(summary.date, summary);
+  }
+}
+
+/**
+ * Starts the recorder, the scrape targets and the rollup schedules. Throws on a bad
+ * schedule; nothing it starts rejects later (failures are logged and counted).
+ */
+export function startRecording(opts: RecordingOptions): Recording {
+  const { registry, store, config, log } = opts;
+  const now = opts.now ?? Date.now;
+  const recordInterval = config.storage.recordInterval;
+  const tiers = resolveTiers(config.recorder.tiers, recordInterval);
+  const recorder = new Recorder({ registry, store, log: log.child('recorder'), intervalMs: recordInterval, now });
+  const engine = new RollupEngine({ store, tiers, graceMs: config.recorder.grace, maxBucketsPerTransaction: config.recorder.maxBucketsPerRun, now });
+  const scheduler = new Scheduler(registry, log.child('scheduler'));
+  const subDaily = tiers.filter((t) => t.resolutionMs < DAY).reduce((m, t) => Math.max(m, t.resolutionMs), 0);
+  const jobs = {
+    rollup: async () => {
+      await engine.run(subDaily);
+    },
+    hourly: async () => {
+      await engine.run(subDaily);
+      await store.aggregateHourlyMetrics(); // the seed's metrics_hourly keeps being filled
+    },
+    daily: () =>
+      dailyMaintenance({
+        store,
+        engine,
+        tiers,
+        rawRetentionDays: config.storage.retentionDays,
+        maxBytes: config.storage.maxBytes,
+        businessPrefix: config.recorder.businessPrefix,
+        nowMs: now(),
+        log: log.child('retention'),
+      }),
+  };
+  const scheduled = opts.schedule ?? true;
+  scheduler.add('rollup', scheduled ? config.recorder.rollupCron : undefined, jobs.rollup);
+  scheduler.add('rollup-hourly', scheduled ? config.recorder.hourlyCron : undefined, jobs.hourly);
+  scheduler.add('rollup-daily', scheduled ? config.recorder.dailyCron : undefined, jobs.daily);
+  const scrape = startScrapeTargets({
+    specs: scheduled ? targetSpecs(config.recorder.targets, recordInterval) : [],
+    sink: (families, timeMs, labels) => recorder.submit(families, timeMs, labels),
+    registry,
+    log: log.child('scrape'),
+    now,
+  });
+  if (scheduled) recorder.start();
+  return {
+    recorder,
+    engine,
+    scheduler,
+    scrape,
+    tiers,
+    jobs: { rollup: () => scheduler.run('rollup'), hourly: () => scheduler.run('rollup-hourly'), daily: () => scheduler.run('rollup-daily') },
+    async stop() {
+      await scheduler.stop();
+      await scrape.stop();
+      await recorder.stop();
+    },
+  };
+}
