@@ -26,6 +26,8 @@ interface MutableFamily {
   name: string;
   help: string;
   type: MetricFamily['type'];
+  /** HELP as the first file wrote it ('' when none), to compare later files against. */
+  declaredHelp: string;
   samples: Sample[];
 }
 
@@ -37,6 +39,8 @@ interface MutableFamily {
  */
 export function mergeTextfiles(files: readonly { name: string; text: string }[], taken: (metric: string) => boolean): { families: MetricFamily[]; errors: Map<string, string>; ok: string[] } {
   const merged = new Map<string, MutableFamily>();
+  // series already served, so a file repeating one of an earlier file is refused (Prometheus would reject the duplicate)
+  const series = new Set<string>();
   const errors = new Map<string, string>();
   const ok: string[] = [];
   for (const file of [...files].sort((a, b) => (a.name < b.name ? -1 : 1))) {
@@ -45,20 +49,28 @@ export function mergeTextfiles(files: readonly { name: string; text: string }[],
       for (const f of families) {
         if (f.samples.some((s) => s.timestampMs !== undefined)) throw new Error(`metric ${f.name} has a client-side timestamp, which textfiles may not carry`);
         const prev = merged.get(f.name);
-        if (prev && (prev.type !== f.type || prev.help !== f.help)) throw new Error(`metric ${f.name} was declared differently in an earlier file`);
+        if (prev && (prev.type !== f.type || prev.declaredHelp !== f.help)) throw new Error(`metric ${f.name} was declared differently in an earlier file`);
         if (!prev && taken(f.name)) throw new Error(`metric ${f.name} is already exported by another collector`);
+        for (const smp of prev ? f.samples : []) {
+          if (series.has(seriesKey(smp))) throw new Error(`series ${smp.name}${JSON.stringify(smp.labels)} is already in an earlier file`);
+        }
       }
+      for (const f of families) for (const smp of f.samples) series.add(seriesKey(smp));
       for (const f of families) {
         const prev = merged.get(f.name);
         if (prev) prev.samples.push(...f.samples);
-        else merged.set(f.name, { name: f.name, help: f.help || `Metric read from ${file.name}`, type: f.type, samples: [...f.samples] });
+        else merged.set(f.name, { name: f.name, help: f.help || `Metric read from ${file.name}`, type: f.type, declaredHelp: f.help, samples: [...f.samples] });
       }
       ok.push(file.name);
     } catch (err) {
       errors.set(file.name, (err as Error).message);
     }
   }
-  return { families: [...merged.values()], errors, ok };
+  return { families: [...merged.values()].map(({ name, help, type, samples }) => ({ name, help, type, samples })), errors, ok };
+}
+
+function seriesKey(s: Sample): string {
+  return `${s.name}${JSON.stringify(Object.entries(s.labels).sort(([a], [b]) => (a < b ? -1 : 1)))}`;
 }
 
 /** Reads and merges every `*.prom` file of `dir`. */
