@@ -8,7 +8,10 @@
  * other, and pending ones wait in order.
  */
 import type { DbMetrics } from './db-metrics.js';
-import { sqlOperation, UNKNOWN_OPERATION } from './sql-operation.js';
+import { sqlOperation } from './sql-operation.js';
+
+/** The operation label of a failure to connect, when no query was sent. */
+export const CONNECT_OPERATION = 'CONNECT';
 
 /** The part of pg-promise's event context used here (structural: pg-promise stays the caller's). */
 export interface PgPromiseEventContext {
@@ -80,10 +83,11 @@ export function instrumentPgPromise<T extends PgPromiseEvents<E>, E extends PgPr
       if (p) {
         metrics.record(p.operation, false, (performance.now() - p.started) / 1000);
       } else if ((err as { name?: unknown } | null)?.name !== 'QueryResultError') {
-        // failed before the query was sent (no connection, bad formatting). A QueryResultError
-        // (e.g. .one() got no rows) comes after a receive that already counted the query.
+        // failed before the query was sent: without a query in the context the connection
+        // failed (operation CONNECT), else e.g. formatting did. A QueryResultError (.one()
+        // got no rows) comes after a receive that already counted the query.
         const text = queryText(e?.query);
-        metrics.record(text === undefined ? UNKNOWN_OPERATION : sqlOperation(text), false);
+        metrics.record(text === undefined ? CONNECT_OPERATION : sqlOperation(text), false);
       }
       user.error?.call(this, err, e);
     },
