@@ -40,7 +40,8 @@ export function instrumentNodeRedis<T extends NodeRedisLike>(metrics: RedisMetri
   const commandOf = new Map<string, string>();
   for (const key of methods.keys()) if (UPPER.test(key)) commandOf.set(key.toLowerCase().replace(/_/g, ''), key);
   for (const [key, fn] of methods) {
-    if (SKIP.has(key)) continue;
+    // classes (the client's Multi) are constructed, not called
+    if (SKIP.has(key) || Function.prototype.toString.call(fn).startsWith('class')) continue;
     const command = commandOf.get(key.toLowerCase().replace(/_/g, ''));
     if (!command) continue;
     c[key] = function (this: unknown, ...args: unknown[]): unknown {
