@@ -119,7 +119,7 @@ export async function openPgStore(opts: PgStoreOptions): Promise<PgStore> {
 async function migrate(db: Db, schema: string): Promise<number> {
   const known = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;
   await db.tx(async (t) => {
-    await t.none('SELECT pg_advisory_xact_lock($1)', [DDL_LOCK]);
+    await t.any('SELECT pg_advisory_xact_lock($1)', [DDL_LOCK]);
     const has = await t.one<{ r: string | null }>('SELECT to_regclass($1) AS r', [`${schema}.schema_migrations`]);
     let current = 0;
     if (has.r !== null) current = Number((await t.one<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations')).v ?? 0);
@@ -218,7 +218,7 @@ export class PgStore implements Store {
     checkChunkMs(def.chunkMs, `ensureRollupTier(${def.tier})`);
     const { rollup, quantiles } = tierTables(def.tier);
     await this.db.tx(async (t) => {
-      await t.none('SELECT pg_advisory_xact_lock($1)', [DDL_LOCK]);
+      await t.any('SELECT pg_advisory_xact_lock($1)', [DDL_LOCK]);
       for (const [logical, kind] of [[rollup, 'rollup'], [quantiles, 'quantiles']] as const) {
         await t.none(logicalTableDdl(logical, kind));
         await t.none('INSERT INTO chunk_tables (logical, kind, chunk_ms) VALUES ($1, $2, $3) ON CONFLICT (logical) DO UPDATE SET chunk_ms = EXCLUDED.chunk_ms', [logical, kind, def.chunkMs]);
@@ -238,7 +238,7 @@ export class PgStore implements Store {
     if (hit !== undefined) return hit;
     await this.db.tx(async (tx) => {
       // Serialised across hosts; the catalog is re-read under the lock.
-      await tx.none('SELECT pg_advisory_xact_lock($1)', [DDL_LOCK]);
+      await tx.any('SELECT pg_advisory_xact_lock($1)', [DDL_LOCK]);
       await this.loadCatalog(tx);
       const fresh = this.catalog.get(logical)!;
       if (PgStore.find(fresh, timeMs) !== undefined) return;
@@ -282,7 +282,7 @@ export class PgStore implements Store {
   private async dropChunks(gone: readonly ChunkInfo[]): Promise<void> {
     if (gone.length === 0) return;
     await this.db.tx(async (tx) => {
-      await tx.none('SELECT pg_advisory_xact_lock($1)', [DDL_LOCK]);
+      await tx.any('SELECT pg_advisory_xact_lock($1)', [DDL_LOCK]);
       for (const c of gone) {
         await tx.none(`DROP TABLE IF EXISTS ${pgIdent(c.name)}`);
         await tx.none('DELETE FROM chunks WHERE name = $1', [c.name]);
@@ -504,7 +504,7 @@ export class PgStore implements Store {
     const c = checkAlert(alert, this.now());
     return this.db.tx(async (t) => {
       // Serialise saves of the same alert so two firings never open two rows.
-      await t.none('SELECT pg_advisory_xact_lock(hashtext($1))', [`larder-alert:${c.name}`]);
+      await t.any('SELECT pg_advisory_xact_lock(hashtext($1))', [`larder-alert:${c.name}`]);
       const open = await t.oneOrNone<{ id: number }>(
         "SELECT id FROM alert_history WHERE status = 'firing' AND name = $1 AND labels = $2::jsonb ORDER BY id DESC LIMIT 1",
         [c.name, c.labels],

@@ -83,7 +83,16 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<SqliteS
     await worker.terminate();
     throw e;
   });
-  return new SqliteStore(worker, schemaVersion, now, opts.path);
+  const store = new SqliteStore(worker, schemaVersion, now, opts.path);
+  // Chunks ahead of time, as on PostgreSQL: the current one and the next.
+  try {
+    await store.ensureChunk('samples', now());
+    await store.ensureChunk('samples', now() + (opts.chunkMs ?? 86_400_000));
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  return store;
 }
 
 /** The SQLite store (main-thread side). Create with openSqliteStore. */
