@@ -5,46 +5,12 @@
 import t from 'tap';
 import { RollupEngine } from '../../rollup/engine.js';
 import { DEFAULT_TIERS } from '../../rollup/tiers.js';
-import { ident, tsMs } from '../../rollup/sql.js';
-import type { Store } from '../../storage/store.js';
 import { FIRST_RUN_AT, HOUR, MIN, SERIES, T0, fixtureSamples } from '../fixtures/rollup/fixture.js';
 import { referenceQuantiles, referenceRows, type RefQuantile, type RefRow } from './reference.js';
 import { DIALECTS, openTestStore } from './stores.js';
+import { QUANTILE_COLS, ROLLUP_COLS, tableRows } from './tables.js';
 
 const DAY = 24 * HOUR;
-const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-
-/** Every row of a logical table, series mapped back to fixture indexes. */
-export async function tableRows(store: Store, table: string, cols: readonly string[], indexOf: Map<number, number>): Promise<Record<string, number | null>[]> {
-  const out: Record<string, number | null>[] = [];
-  for (const c of await store.listChunks(table)) {
-    const rows = await store.query(`SELECT series_id, ${tsMs(store.dialect, 'ts')} AS t, ${cols.map(ident).join(', ')} FROM ${ident(c.name)}`);
-    for (const r of rows) {
-      const row: Record<string, number | null> = { series: indexOf.get(Number(r['series_id'])) ?? -1, ts: Number(r['t']) };
-      for (const col of cols) row[col] = num(r[col]);
-      out.push(row);
-    }
-  }
-  return out.sort((a, b) => a['series']! - b['series']! || a['ts']! - b['ts']!);
-}
-
-export const ROLLUP_COLS = ['count', 'sum', 'min', 'max', 'first', 'last', 'increase'] as const;
-export const QUANTILE_COLS = ['count', 'sum', 'p50', 'p95', 'p99'] as const;
-
-/** Writes the fixture and runs the engine twice (before and after the late samples). */
-export async function loadAndRoll(store: Store, clock: { now: number }, engine: RollupEngine): Promise<{ ids: number[]; indexOf: Map<number, number> }> {
-  const ids = await store.resolveSeries(SERIES);
-  const indexOf = new Map(ids.map((id, i) => [id, i]));
-  const samples = fixtureSamples();
-  await store.writeSamples(samples.filter((s) => !s.late).map((s) => ({ seriesId: ids[s.series]!, timeMs: s.ts, value: s.value })));
-  clock.now = FIRST_RUN_AT;
-  await engine.run();
-  await store.writeSamples(samples.filter((s) => s.late).map((s) => ({ seriesId: ids[s.series]!, timeMs: s.ts, value: s.value })));
-  clock.now = T0 + DAY + HOUR;
-  await engine.run();
-  return { ids, indexOf };
-}
-
 for (const dialect of DIALECTS) {
   t.test(`fixture rolled up on ${dialect}`, async (t) => {
     const clock = { now: T0 };
