@@ -1,0 +1,117 @@
+/**
+ * Cost of collection: CPU and wall time per full round of the host collectors (median
+ * over ROUNDS rounds), the longest event-loop stall while collecting, and the same
+ * figures for one pass of the equivalent systeminformation calls in the same run.
+ *
+ *   ./scripts/run-bench.sh collectors        (ROUNDS=60 by default)
+ *
+ * CPU is this process's user+system time (libuv's thread pool included, where the file
+ * reads run) plus that of waited-for children (systeminformation spawns some).
+ */
+import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Registry } from 'prom-client';
+import * as si from 'systeminformation';
+import { CollectorSet } from '../exporters/collector-set.js';
+import type { CollectorDefinition } from '../exporters/collector.js';
+import { HOST_COLLECTORS } from '../exporters/index.js';
+import { loadConfig } from '../src/config.js';
+import { fmt, median, printTable, quantile } from './lib/stats.js';
+import { sysconf } from './lib/sysconf.js';
+
+const ROUNDS = Number(process.env['ROUNDS'] ?? 60);
+const SI_ROUNDS = Number(process.env['SI_ROUNDS'] ?? 5);
+const options = loadConfig({ argv: [], env: {} }).config.collectors;
+
+/** CPU seconds of this process and its reaped children, from /proc/self/stat. */
+function cpuSeconds(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / sysconf.clockTicks;
+}
+
+/** process.cpuUsage() is finer-grained (µs) than /proc ticks, but misses children. */
+function ownCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+interface Cost {
+  readonly cpuMs: number[];
+  readonly wallMs: number[];
+  /** Longest event-loop stall over all rounds, ms. */
+  readonly stallMs: number;
+  /** CPU ms of children over all rounds. */
+  readonly childCpuMs: number;
+}
+
+/** Runs `round` n times; CPU and wall per round, stall measured by a 1 ms-resolution delay monitor. */
+async function measure(n: number, round: () => Promise<unknown>): Promise<Cost> {
+  const cpuMs: number[] = [];
+  const wallMs: number[] = [];
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  const childBefore = cpuSeconds() * 1000 - ownCpuMs();
+  h.enable();
+  for (let i = 0; i < n; i++) {
+    const c0 = ownCpuMs();
+    const t0 = performance.now();
+    await round();
+    wallMs.push(performance.now() - t0);
+    cpuMs.push(ownCpuMs() - c0);
+    // let the monitor's timer fire between rounds, as the real schedule would
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  h.disable();
+  const childAfter = cpuSeconds() * 1000 - ownCpuMs();
+  // the histogram counts delay beyond the 1 ms timer resolution, in ns
+  return { cpuMs, wallMs, stallMs: Math.max(0, h.max / 1e6 - 1), childCpuMs: Math.max(0, childAfter - childBefore) };
+}
+
+function collectorSet(defs: readonly CollectorDefinition[]): CollectorSet {
+  return new CollectorSet({ registry: new Registry(), options, log: { warn: () => {}, info: () => {} }, now: Date.now }, defs, {
+    interval: 15_000,
+    slowInterval: 60_000,
+    timeout: 10_000,
+  });
+}
+
+const fast = HOST_COLLECTORS.filter((c) => !c.slow);
+const slow = HOST_COLLECTORS.filter((c) => c.slow);
+const fastSet = collectorSet(fast);
+const slowSet = collectorSet(slow);
+await fastSet.updateAll(); // warm up: first reads, JIT, the usage collector's first CPU sample
+await slowSet.updateAll();
+
+const fastCost = await measure(ROUNDS, () => fastSet.updateAll());
+const slowCost = await measure(ROUNDS, () => slowSet.updateAll());
+fastSet.stop();
+slowSet.stop();
+
+// The equivalent systeminformation pass: load, memory, filesystems, network, disk I/O, processes.
+const siPass = (): Promise<unknown> => Promise.all([si.currentLoad(), si.mem(), si.fsSize(), si.networkStats('*'), si.disksIO(), si.processes()]);
+await siPass(); // warm up (first calls cache static facts)
+const siCost = await measure(SI_ROUNDS, siPass);
+
+const ms = (cost: Cost): { cpu: number; cpuP90: number; wall: number; child: number } => ({
+  cpu: median(cost.cpuMs),
+  cpuP90: quantile(cost.cpuMs, 0.9),
+  wall: median(cost.wallMs),
+  child: cost.childCpuMs / cost.cpuMs.length,
+});
+const f = ms(fastCost);
+const s = ms(slowCost);
+const x = ms(siCost);
+const larderRound = f.cpu + f.child + s.cpu + s.child; // one round of every host collector
+const siRound = x.cpu + x.child;
+
+console.log(`host collectors: ${fast.map((c) => c.name).join(', ')} every ${options.collectInterval / 1000}s; ${slow.map((c) => c.name).join(', ')} every ${options.slowCollectInterval / 1000}s`);
+printTable([
+  ['what', 'rounds', 'CPU ms (median)', 'CPU ms (p90)', 'children CPU ms', 'wall ms (median)', 'longest stall ms'],
+  ['larder fast collectors', String(ROUNDS), fmt(f.cpu), fmt(f.cpuP90), fmt(f.child), fmt(f.wall), fmt(fastCost.stallMs)],
+  ['larder slow (processes)', String(ROUNDS), fmt(s.cpu), fmt(s.cpuP90), fmt(s.child), fmt(s.wall), fmt(slowCost.stallMs)],
+  ['systeminformation pass', String(SI_ROUNDS), fmt(x.cpu), fmt(x.cpuP90), fmt(x.child), fmt(x.wall), fmt(siCost.stallMs)],
+]);
+const perSecond = (f.cpu + f.child) / (options.collectInterval / 1000) + (s.cpu + s.child) / (options.slowCollectInterval / 1000);
+console.log(`one round of every host collector: ${fmt(larderRound)} ms CPU vs systeminformation ${fmt(siRound)} ms: ratio ${fmt(larderRound / siRound, 3)}`);
+console.log(`collection CPU at the default intervals: ${fmt(perSecond / 10, 4)}% of one core (target < 0.5%)`);
+console.log(`longest event-loop stall from collection: ${fmt(Math.max(fastCost.stallMs, slowCost.stallMs))} ms (target <= 5 ms); systeminformation: ${fmt(siCost.stallMs)} ms`);
