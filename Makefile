@@ -4,7 +4,7 @@
 NODE_MODULES := node_modules/.larder-installed
 ARGS ?=
 
-.PHONY: install build run test typecheck bench clean update-fixtures system-deps
+.PHONY: install build run test typecheck bench clean update-fixtures system-deps example
 
 install: $(NODE_MODULES)
 
@@ -26,6 +26,10 @@ typecheck: install
 
 test: build system-deps typecheck
 	./scripts/run-tests.sh
+
+# The express "recipes" example on the local PostgreSQL and Redis (ARGS='--traffic' adds synthetic load).
+example: install
+	node --import @tapjs/typescript/import examples/recipes/server.ts $(ARGS)
 
 bench: build system-deps
 	./scripts/run-bench.sh

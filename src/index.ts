@@ -27,6 +27,7 @@ export { sqlOperation } from '../exporters/db/sql-operation.js';
 export { instrumentPg } from '../exporters/db/pg.js';
 export type { PgClientLike, PgPoolLike } from '../exporters/db/pg.js';
 export { instrumentPgPromise } from '../exporters/db/pg-promise.js';
+export { CONNECT_OPERATION } from '../exporters/db/pg-promise.js';
 export type { PgPromiseEventContext, PgPromiseEvents } from '../exporters/db/pg-promise.js';
 export { createRedisMetrics, DEFAULT_REDIS_BUCKETS } from '../exporters/redis/redis-metrics.js';
 export type { RedisMetrics } from '../exporters/redis/redis-metrics.js';

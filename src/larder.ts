@@ -11,7 +11,7 @@ import { CollectorSet } from '../exporters/collector-set.js';
 import { BusinessMetrics, SEED_BUSINESS_METRICS } from '../exporters/business/business-metrics.js';
 import { createDbMetrics, type DbMetrics } from '../exporters/db/db-metrics.js';
 import { instrumentPg, type PgClientLike, type PgPoolLike } from '../exporters/db/pg.js';
-import { instrumentPgPromise, type PgPromiseEventContext, type PgPromiseEvents } from '../exporters/db/pg-promise.js';
+import { instrumentPgPromise } from '../exporters/db/pg-promise.js';
 import { SeriesGuard } from '../exporters/guard/series-guard.js';
 import { createHttpMetrics, type HttpMetrics } from '../exporters/http/middleware.js';
 import { instrumentIoRedis, type IoRedisLike } from '../exporters/redis/ioredis.js';
@@ -89,7 +89,7 @@ export interface Larder {
   /** The current snapshot (what /metrics serves). */
   snapshot(include?: (metricName: string) => boolean): Promise<ClusterSnapshot>;
   /** pg-promise init options with query/receive/error events that record db_* metrics: `pgp(larder.instrumentPgPromise({...}))`. */
-  instrumentPgPromise<T extends PgPromiseEvents<E>, E extends PgPromiseEventContext = PgPromiseEventContext>(initOptions?: T): T;
+  instrumentPgPromise<T extends object>(initOptions?: T): T;
   /** Instruments a pg Client or Pool in place. */
   instrumentPg<T extends PgClientLike | PgPoolLike>(clientOrPool: T): T;
   /** Instruments an ioredis client or a node-redis v4 client in place. */

@@ -48,10 +48,12 @@ function queryText(q: unknown): unknown {
  * Returns `initOptions` with `query`, `receive` and `error` handlers that update
  * `metrics`; the caller's own handlers are chained.
  */
-export function instrumentPgPromise<T extends PgPromiseEvents<E>, E extends PgPromiseEventContext = PgPromiseEventContext>(metrics: DbMetrics, initOptions: T = {} as T): T {
+export function instrumentPgPromise<T extends object>(metrics: DbMetrics, initOptions: T = {} as T): T {
+  type E = PgPromiseEventContext;
   const pending = new WeakMap<object, Pending[]>();
   const noClient = {};
-  const user = { query: initOptions.query, receive: initOptions.receive, error: initOptions.error };
+  const own = initOptions as PgPromiseEvents;
+  const user = { query: own.query, receive: own.receive, error: own.error };
 
   const take = (ctx: E | undefined): Pending | undefined => {
     const list = pending.get(ctx?.client ?? noClient);

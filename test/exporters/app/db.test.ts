@@ -23,7 +23,7 @@ t.test('pg-promise through its init options events', async (t) => {
   const larder = createLarder({ collectors: [] });
   const seen: string[] = [];
   // the caller's own handlers keep working
-  const pgp = pgPromise(larder.instrumentPgPromise({ query: (e) => void seen.push(String(e.query)) }));
+  const pgp = pgPromise(larder.instrumentPgPromise({ query: (e: { query: unknown }) => void seen.push(String(e.query)) }));
   const db = pgp({ ...PG, max: 2 });
   t.teardown(() => pgp.end());
 
