@@ -57,6 +57,8 @@ export interface PgStoreOptions {
   readonly chunkMs?: number;
   /** Connect timeout, ms. @default 5000 */
   readonly connectTimeoutMs?: number;
+  /** application_name of the connections (shows in pg_stat_activity). @default 'larder' */
+  readonly applicationName?: string;
   /** @default Date.now */
   readonly now?: () => number;
 }
@@ -87,7 +89,7 @@ export async function openPgStore(opts: PgStoreOptions): Promise<PgStore> {
     connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
     idleTimeoutMillis: 30_000,
     options: `-c search_path=${schema}`,
-    application_name: 'larder',
+    application_name: opts.applicationName ?? 'larder',
   };
   const db: Db =
     opts.databaseUrl !== undefined && opts.databaseUrl !== ''
@@ -104,14 +106,15 @@ export async function openPgStore(opts: PgStoreOptions): Promise<PgStore> {
   try {
     await db.none(`CREATE SCHEMA IF NOT EXISTS ${pgIdent(schema)}`);
     const version = await migrate(db, schema);
-    const store = new PgStore(pgp, db, version, now, schema);
+    const store = new PgStore(db, version, now, schema);
     await store.setSamplesChunkMs(chunkMs);
     // Partitions ahead of time: the current one and the next.
     await store.ensureChunk('samples', now());
     await store.ensureChunk('samples', now() + chunkMs);
     return store;
   } catch (e) {
-    pgp.end();
+    // Only this pool: pgp.end() would shut every pg-promise pool in the process.
+    await db.$pool.end();
     throw e;
   }
 }
@@ -151,7 +154,6 @@ export class PgStore implements Store {
 
   /** @internal use openPgStore */
   constructor(
-    private readonly pgp: pgPromise.IMain,
     private readonly db: Db,
     readonly schemaVersion: number,
     private readonly now: () => number,
@@ -594,12 +596,11 @@ export class PgStore implements Store {
     return Promise.resolve(0);
   }
 
-  close(): Promise<void> {
-    if (!this.closed) {
-      this.closed = true;
-      this.pgp.end();
-    }
-    return Promise.resolve();
+  /** Ends this store's pool (not pgp.end(), which would end every pg-promise pool in the process). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.db.$pool.end();
   }
 }
 

@@ -49,7 +49,7 @@ export async function dropSchema(schema: string): Promise<void> {
   try {
     await db.none(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
   } finally {
-    pgp.end();
+    await db.$pool.end();
   }
 }
 
