@@ -14,6 +14,15 @@ import { textfileCollector } from './textfile.js';
 import { timeCollector } from './time.js';
 import { unameCollector } from './uname.js';
 import { usageCollector } from './usage.js';
+import { conntrackCollector } from './conntrack.js';
+import { entropyCollector } from './entropy.js';
+import { filefdCollector } from './filefd.js';
+import { netclassCollector } from './netclass.js';
+import { netstatCollector } from './netstat.js';
+import { pressureCollector } from './pressure.js';
+import { sockstatCollector } from './sockstat.js';
+import { softnetCollector } from './softnet.js';
+import { vmstatCollector } from './vmstat.js';
 
 /** The host collectors, read from /proc and /sys (node_exporter's names where they mean the same). */
 export const HOST_COLLECTORS: readonly CollectorDefinition[] = [
@@ -23,7 +32,16 @@ export const HOST_COLLECTORS: readonly CollectorDefinition[] = [
   filesystemCollector,
   diskstatsCollector,
   netdevCollector,
+  netclassCollector,
+  netstatCollector,
+  sockstatCollector,
+  softnetCollector,
+  conntrackCollector,
   statCollector,
+  vmstatCollector,
+  pressureCollector,
+  filefdCollector,
+  entropyCollector,
   timeCollector,
   unameCollector,
   processesCollector,

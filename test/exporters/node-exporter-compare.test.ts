@@ -50,6 +50,12 @@ async function startNodeExporter(args: string[]): Promise<{ scrape(): Promise<Ma
 /** Larder's node_* metrics that node_exporter may not expose here, and why. */
 const LARDER_ONLY: Record<string, string> = {
   node_cpu_guest_seconds_total: 'node_exporter leaves it out on kernels without guest columns',
+  // the Node Exporter Full dashboard uses these; node_exporter 1.6+ has them, Debian's 1.5 not yet
+  node_softnet_received_rps_total: 'node_exporter 1.6+',
+  node_softnet_flow_limit_count_total: 'node_exporter 1.6+',
+  node_netstat_TcpExt_TCPOFOQueue: 'node_exporter 1.6+ default netstat fields',
+  node_netstat_TcpExt_TCPRcvQDrop: 'node_exporter 1.6+ default netstat fields',
+  node_pressure_irq_stalled_seconds_total: 'node_exporter 1.6+, kernels with IRQ pressure',
 };
 
 t.test('side by side with prometheus-node-exporter', async (t) => {
@@ -95,6 +101,20 @@ t.test('side by side with prometheus-node-exporter', async (t) => {
         if (mine === undefined) continue; // a device our default patterns leave out
         t.ok(Math.abs(mine - s.value) <= Math.max(1000, s.value * 0.01), `${name}${JSON.stringify(s.labels)}: ${mine} vs ${s.value}`);
       }
+    }
+  });
+
+  t.test('kernel tables and interface properties agree', async (t) => {
+    for (const name of ['node_filefd_maximum', 'node_entropy_pool_size_bits', 'node_nf_conntrack_entries_limit', 'node_processes_max_processes', 'node_netstat_Ip_Forwarding']) {
+      t.equal(value(ours, name), value(theirs, name), name);
+    }
+    for (const name of ['node_network_mtu_bytes', 'node_network_up', 'node_network_carrier', 'node_network_speed_bytes', 'node_network_transmit_queue_length', 'node_network_info']) {
+      const bySeries = (f: Map<string, MetricFamily>): string[] => samples(f, name).map((s) => `${JSON.stringify(Object.entries(s.labels).sort())} ${s.value}`).sort();
+      t.same(bySeries(ours), bySeries(theirs), name);
+    }
+    for (const s of samples(theirs, 'node_softnet_processed_total')) {
+      const mine = value(ours, 'node_softnet_processed_total', s.labels);
+      t.ok(mine !== undefined && Math.abs(mine - s.value) <= Math.max(1000, s.value * 0.05), `softnet cpu ${s.labels['cpu']}: ${mine} vs ${s.value}`);
     }
   });
 
