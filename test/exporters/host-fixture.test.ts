@@ -13,6 +13,15 @@ import { statCollector } from '../../exporters/stat.js';
 import { timeCollector } from '../../exporters/time.js';
 import { unameCollector } from '../../exporters/uname.js';
 import { usageCollector } from '../../exporters/usage.js';
+import { conntrackCollector } from '../../exporters/conntrack.js';
+import { entropyCollector } from '../../exporters/entropy.js';
+import { filefdCollector } from '../../exporters/filefd.js';
+import { netclassCollector } from '../../exporters/netclass.js';
+import { netstatCollector } from '../../exporters/netstat.js';
+import { pressureCollector } from '../../exporters/pressure.js';
+import { sockstatCollector } from '../../exporters/sockstat.js';
+import { softnetCollector } from '../../exporters/softnet.js';
+import { vmstatCollector } from '../../exporters/vmstat.js';
 import { fixture, harness, samples, value } from './helpers.js';
 
 const procfs = fixture('proc-basic');
@@ -200,4 +209,75 @@ t.test('a missing procfs file fails the collector, which keeps its last values',
   t.equal(value(f, 'larder_collector_success', { collector: 'loadavg' }), 0);
   t.equal(samples(f, 'node_load1').length, 0);
   h.stop();
+});
+
+t.test('vmstat: node_exporter default fields only, untyped', async (t) => {
+  const h = harness([vmstatCollector], { procfs });
+  const f = await h.collect();
+  t.same([...f.keys()].filter((n) => n.startsWith('node_vmstat_')).sort(), [
+    'node_vmstat_oom_kill', 'node_vmstat_pgfault', 'node_vmstat_pgmajfault', 'node_vmstat_pgpgin', 'node_vmstat_pgpgout', 'node_vmstat_pswpin', 'node_vmstat_pswpout',
+  ]);
+  t.equal(value(f, 'node_vmstat_pgfault'), 50_000);
+  t.equal(f.get('node_vmstat_pgfault')?.type, 'untyped');
+  h.stop();
+});
+
+t.test('netstat: netstat, snmp and snmp6 with the default field selection', async (t) => {
+  const h = harness([netstatCollector], { procfs });
+  const f = await h.collect();
+  const want: Record<string, number> = {
+    node_netstat_TcpExt_SyncookiesSent: 1, node_netstat_TcpExt_ListenDrops: 4, node_netstat_TcpExt_TCPRcvQDrop: 8, node_netstat_IpExt_InOctets: 123_456,
+    node_netstat_Ip_Forwarding: 1, node_netstat_Tcp_CurrEstab: 8, node_netstat_Tcp_InErrs: 6, node_netstat_Tcp_RetransSegs: 5, node_netstat_Udp_InErrors: 13,
+    node_netstat_Udp_SndbufErrors: 16, node_netstat_Ip6_InOctets: 5000, node_netstat_Icmp6_InMsgs: 7, node_netstat_Udp6_InDatagrams: 8,
+  };
+  for (const [name, v] of Object.entries(want)) t.equal(value(f, name), v, name);
+  t.equal(f.get('node_netstat_TcpExt_DelayedACKs'), undefined, 'not a default field');
+  t.equal(f.get('node_netstat_Ip_DefaultTTL'), undefined);
+  h.stop();
+});
+
+t.test('sockstat, softnet, pressure, filefd, entropy, conntrack', async (t) => {
+  const h = harness([sockstatCollector, softnetCollector, pressureCollector, filefdCollector, entropyCollector, conntrackCollector], { procfs });
+  const f = await h.collect();
+  t.equal(value(f, 'node_sockstat_sockets_used'), 43);
+  t.equal(value(f, 'node_sockstat_TCP_tw'), 42);
+  t.equal(value(f, 'node_sockstat_TCP_mem'), 3);
+  t.equal(value(f, 'node_sockstat_TCP_mem_bytes'), 3 * 4096);
+  t.equal(value(f, 'node_sockstat_UDP_mem_bytes'), 4096);
+  t.equal(value(f, 'node_sockstat_TCP6_inuse'), 2);
+  t.equal(value(f, 'node_softnet_processed_total', { cpu: '0' }), 0x40cc);
+  t.equal(value(f, 'node_softnet_processed_total', { cpu: '1' }), 0xc33b);
+  t.equal(value(f, 'node_softnet_dropped_total', { cpu: '0' }), 1);
+  t.equal(value(f, 'node_softnet_times_squeezed_total', { cpu: '0' }), 2);
+  t.equal(value(f, 'node_softnet_received_rps_total', { cpu: '0' }), 5);
+  t.equal(value(f, 'node_softnet_flow_limit_count_total', { cpu: '0' }), 6);
+  t.equal(value(f, 'node_pressure_cpu_waiting_seconds_total'), 11.984873);
+  t.equal(value(f, 'node_pressure_io_waiting_seconds_total'), 2.5);
+  t.equal(value(f, 'node_pressure_io_stalled_seconds_total'), 1.5);
+  t.equal(value(f, 'node_pressure_memory_stalled_seconds_total'), 0.000005);
+  t.equal(value(f, 'node_pressure_irq_stalled_seconds_total'), undefined, 'no irq file, no series');
+  t.equal(value(f, 'node_filefd_allocated'), 1184);
+  t.equal(value(f, 'node_filefd_maximum'), 9_223_372_036_854_775_807);
+  t.equal(value(f, 'node_entropy_available_bits'), 256);
+  t.equal(value(f, 'node_nf_conntrack_entries'), 7);
+  t.equal(value(f, 'node_nf_conntrack_entries_limit'), 262_144);
+  h.stop();
+});
+
+t.test('netclass: up, carrier, mtu, speed, queue length and info from a sysfs tree', async (t) => {
+  const h = harness([netclassCollector], { sysfs: fixture('sys-basic') });
+  const f = await h.collect();
+  t.same(samples(f, 'node_network_up').map((s) => [s.labels['device'], s.value]), [['eth0', 1], ['lo', 0], ['wg0', 0]]);
+  t.same(samples(f, 'node_network_carrier').map((s) => s.labels['device']), ['eth0', 'lo'], 'no carrier file, no series');
+  t.equal(value(f, 'node_network_mtu_bytes', { device: 'wg0' }), 1420);
+  t.equal(value(f, 'node_network_speed_bytes', { device: 'eth0' }), 125_000_000);
+  t.equal(value(f, 'node_network_speed_bytes', { device: 'wg0' }), -125_000, 'unknown speed, as node_exporter shows it');
+  t.equal(value(f, 'node_network_transmit_queue_length', { device: 'wg0' }), 500);
+  t.same(samples(f, 'node_network_info', { device: 'eth0' })[0]?.labels, {
+    address: '02:fc:00:00:00:01', broadcast: 'ff:ff:ff:ff:ff:ff', device: 'eth0', duplex: 'full', ifalias: 'uplink', operstate: 'up',
+  });
+  h.stop();
+  const h2 = harness([netclassCollector], { sysfs: fixture('sys-basic'), netdevDeviceExclude: /^(lo|wg\d+)$/ });
+  t.same(samples(await h2.collect(), 'node_network_up').map((s) => s.labels['device']), ['eth0']);
+  h2.stop();
 });

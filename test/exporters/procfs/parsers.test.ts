@@ -144,3 +144,36 @@ t.test('cgroup parsers', async (t) => {
   t.equal(parseCpuStatUsageV2('usage_usec 1500000\nuser_usec 1\n'), 1.5);
   t.equal(parseCpuStatUsageV2('nr_periods 0\n'), undefined);
 });
+
+t.test('netstat, sockstat, softnet, pressure, vmstat parsers', async (t) => {
+  const { parseNetstatPairs, parseSnmp6 } = await import('../../../exporters/procfs/netstat.js');
+  const { parseSockstat } = await import('../../../exporters/procfs/sockstat.js');
+  const { parseSoftnet } = await import('../../../exporters/procfs/softnet.js');
+  const { parsePressure } = await import('../../../exporters/procfs/pressure.js');
+  const { parseVmstat } = await import('../../../exporters/procfs/vmstat.js');
+  t.same(parseNetstatPairs('Tcp: A B\nTcp: 1 2\n'), [
+    { protocol: 'Tcp', name: 'A', value: 1 },
+    { protocol: 'Tcp', name: 'B', value: 2 },
+  ]);
+  t.throws(() => parseNetstatPairs('Tcp: A B\nUdp: 1 2\n'), /mismatched lines for Tcp/);
+  t.throws(() => parseNetstatPairs('Tcp: A B\nTcp: 1\n'), /mismatched/);
+  t.same(parseSnmp6('Ip6InOctets 5\nUdpLite6InErrors 2\nOther 1\n'), [
+    { protocol: 'Ip6', name: 'InOctets', value: 5 },
+    { protocol: 'UdpLite6', name: 'InErrors', value: 2 },
+  ]);
+  t.same(parseSockstat('sockets: used 3\nTCP: inuse 1 mem 2\n'), [
+    { protocol: 'sockets', field: 'used', value: 3 },
+    { protocol: 'TCP', field: 'inuse', value: 1 },
+    { protocol: 'TCP', field: 'mem', value: 2 },
+  ]);
+  t.throws(() => parseSockstat('TCP: inuse\n'), /odd number of fields/);
+  // an old kernel: 10 columns, no CPU column; CPUs by line
+  const old = parseSoftnet('00000010 00000001 00000002 0 0 0 0 0 0 00000003\n00000020 0 0 0 0 0 0 0 0 0\n');
+  t.same(old.map((s) => [s.cpu, s.processed, s.receivedRps, s.flowLimitCount]), [['0', 16, 3, undefined], ['1', 32, 0, undefined]]);
+  // 5.10+: CPU 3 alone online
+  t.equal(parseSoftnet('1 0 0 0 0 0 0 0 0 0 0 0 00000003\n')[0]!.cpu, '3');
+  t.throws(() => parseSoftnet('zz\n'), /expected hex columns/);
+  t.same(parsePressure('some avg10=0.00 avg60=0.00 avg300=0.00 total=1500000\n'), { some: 1.5 });
+  t.same(parsePressure('some avg10=0 total=1\nfull avg10=0 total=2\n'), { some: 0.000001, full: 0.000002 });
+  t.same(parseVmstat('pgfault 5\nnr_x 1\npswpin 2\n', /^(pgfault|pswp)/), [{ name: 'pgfault', value: 5 }, { name: 'pswpin', value: 2 }]);
+});
