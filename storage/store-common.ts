@@ -73,7 +73,9 @@ export function rawJson(what: string, data: unknown): string {
 
 /** Throws unless `date` is a real calendar date `YYYY-MM-DD`. */
 export function checkDate(date: unknown): asserts date is string {
-  if (typeof date !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(date) || new Date(`${date}T00:00:00Z`).toISOString().slice(0, 10) !== date) {
+  const d = typeof date === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(date) ? new Date(`${date}T00:00:00Z`) : undefined;
+  // An impossible month gives an Invalid Date (toISOString would throw); Feb 30 rolls over.
+  if (d === undefined || Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== date) {
     throw new TypeError(`saveDailySummary: invalid date ${JSON.stringify(date)}: expected YYYY-MM-DD`);
   }
 }
