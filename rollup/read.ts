@@ -10,12 +10,15 @@ import type { Tier } from './tiers.js';
 
 /**
  * The coarsest tier whose buckets are no wider than `stepMs` and whose retention
- * still holds `fromMs`; undefined means raw samples answer.
+ * still holds `fromMs`; undefined means raw samples answer. When raw no longer holds
+ * `fromMs` either (`rawRetentionMs` given), the finest tier that does answers, at a
+ * coarser step than asked rather than with missing data.
  */
-export function chooseTier(tiers: readonly Tier[], q: { fromMs: number; stepMs: number; nowMs: number }): Tier | undefined {
+export function chooseTier(tiers: readonly Tier[], q: { fromMs: number; stepMs: number; nowMs: number; rawRetentionMs?: number }): Tier | undefined {
   let best: Tier | undefined;
   for (const t of tiers) if (t.resolutionMs <= q.stepMs && q.nowMs - t.retentionMs <= q.fromMs) best = t;
-  return best;
+  if (best || q.rawRetentionMs === undefined || q.nowMs - q.rawRetentionMs <= q.fromMs) return best;
+  return tiers.find((t) => q.nowMs - t.retentionMs <= q.fromMs);
 }
 
 /** One point of a range read. */
@@ -75,11 +78,11 @@ export async function readTier(store: Store, tier: string, ids: readonly number[
 export async function readRange(
   store: Store,
   tiers: readonly Tier[],
-  q: { name: string; matchers?: readonly LabelMatcher[]; fromMs: number; toMs: number; stepMs: number; nowMs?: number },
+  q: { name: string; matchers?: readonly LabelMatcher[]; fromMs: number; toMs: number; stepMs: number; nowMs?: number; rawRetentionMs?: number },
 ): Promise<RangeResult> {
   if (!(q.toMs > q.fromMs)) throw new RangeError(`readRange ${q.name}: toMs (${q.toMs}) must be after fromMs (${q.fromMs})`);
   if (!(q.stepMs > 0)) throw new RangeError(`readRange ${q.name}: stepMs must be positive, got ${q.stepMs}`);
-  const tier = chooseTier(tiers, { fromMs: q.fromMs, stepMs: q.stepMs, nowMs: q.nowMs ?? Date.now() });
+  const tier = chooseTier(tiers, { fromMs: q.fromMs, stepMs: q.stepMs, nowMs: q.nowMs ?? Date.now(), ...(q.rawRetentionMs !== undefined ? { rawRetentionMs: q.rawRetentionMs } : {}) });
   const series = await seriesOf(store, q.name, q.matchers);
   if (!tier) {
     const raw = await store.readSamples({ seriesIds: series.map((s) => s.id), fromMs: q.fromMs, toMs: q.toMs });

@@ -74,9 +74,10 @@ export async function dailyMaintenance(opts: {
   const finest = tiers[0];
   const wm = finest ? watermarks.get(finest.name) : undefined;
   if (!finest || wm === undefined) return;
-  const last = await store.query<{ date: unknown }>('SELECT max(date) AS date FROM daily_summaries');
+  // date is TEXT on SQLite and a date on PostgreSQL (which the driver would turn into a local-time Date).
+  const last = await store.query<{ date: unknown }>(`SELECT max(date)${store.dialect === 'postgresql' ? '::text' : ''} AS date FROM daily_summaries`);
   const lastDate = last[0]?.date ? String(last[0].date).slice(0, 10) : undefined;
-  const chunks = (await store.listChunks(`rollup_${finest.name}`)).map((c) => c);
+  const chunks = await store.listChunks(`rollup_${finest.name}`);
   for (let day = Math.floor(nowMs / DAY) * DAY - 7 * DAY; day + DAY <= Math.min(wm, Math.floor(nowMs / DAY) * DAY); day += DAY) {
     if (lastDate !== undefined && utcDate(day) <= lastDate) continue;
     const names = chunks.filter((c) => c.endMs > day && c.startMs < day + DAY).map((c) => c.name);
