@@ -264,7 +264,10 @@ export interface Store extends SqlExecutor {
 
   /**
    * Runs `fn` in one transaction; everything it runs through `tx` commits or rolls
-   * back together. On SQLite nothing else runs on the store until it ends.
+   * back together. On SQLite nothing else runs on the store until it ends (other
+   * callers wait). Create the chunks you need (`ensureChunk`) before the transaction:
+   * on PostgreSQL creating a partition while your transaction holds locks on the
+   * parent table would wait for it forever.
    */
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
   /** Creates (if missing) the tables of a rollup tier; see docs/storage.md for columns. */
