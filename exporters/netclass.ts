@@ -7,7 +7,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CollectorDefinition } from './collector.js';
 import { ConstMetric, type ConstSample } from './const-metric.js';
-import { readOptional } from './procfs/read.js';
+import { readSingleShot } from './procfs/read.js';
 
 /** What one interface's sysfs folder says; numbers are undefined where the kernel refuses (carrier of a down link). */
 export interface NetClass {
@@ -33,7 +33,7 @@ const int = (s: string | undefined): number | undefined => {
 export async function readNetClass(sysfs: string): Promise<NetClass[]> {
   const base = join(sysfs, 'class', 'net');
   const names = await readdir(base);
-  const read = (dev: string, f: string): Promise<string | undefined> => readOptional(base, dev, f);
+  const read = (dev: string, f: string): Promise<string | undefined> => readSingleShot(join(base, dev, f));
   const all = await Promise.all(
     names.map(async (device): Promise<NetClass | undefined> => {
       const [operstate, address, broadcast, duplex, ifalias, carrier, mtu, speed, txq] = await Promise.all(

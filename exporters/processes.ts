@@ -5,10 +5,11 @@
  * which spawns `ps`.
  */
 import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { CollectorDefinition } from './collector.js';
 import { ConstMetric } from './const-metric.js';
 import { parsePidStat, type PidStat } from './procfs/pid-stat.js';
-import { readOptional, readText } from './procfs/read.js';
+import { readSingleShot, readText } from './procfs/read.js';
 
 /** At most this many /proc/<pid>/stat reads in flight, to leave libuv's thread pool to others. */
 const CONCURRENCY = 16;
@@ -21,7 +22,7 @@ export async function readAllPidStats(procfs: string): Promise<PidStat[]> {
   const worker = async (): Promise<void> => {
     while (next < pids.length) {
       const pid = pids[next++]!;
-      const text = await readOptional(procfs, pid, 'stat');
+      const text = await readSingleShot(join(procfs, pid, 'stat'));
       if (text === undefined) continue; // exited
       try {
         out.push(parsePidStat(text));

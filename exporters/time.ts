@@ -3,9 +3,8 @@ import type { CollectorDefinition } from './collector.js';
 import { ConstMetric } from './const-metric.js';
 
 /** The zone's short name (`UTC`, `CET`) at `ms`, as Go's time.Zone() gives it. */
-function zoneName(ms: number): string {
-  const part = new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(new Date(ms)).find((p) => p.type === 'timeZoneName');
-  return part?.value ?? 'UTC';
+function zoneName(format: Intl.DateTimeFormat, ms: number): string {
+  return format.formatToParts(new Date(ms)).find((p) => p.type === 'timeZoneName')?.value ?? 'UTC';
 }
 
 /** node_exporter's `time` collector. */
@@ -15,11 +14,13 @@ export const timeCollector: CollectorDefinition = {
   create(ctx) {
     const now = new ConstMetric(ctx.registry, { name: 'node_time_seconds', help: 'System time in seconds since epoch (1970).' });
     const offset = new ConstMetric(ctx.registry, { name: 'node_time_zone_offset_seconds', help: 'System time zone offset in seconds.' });
+    // building the formatter costs ~0.5 ms; using it is cheap
+    const format = new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' });
     return {
       async update() {
         const ms = ctx.now();
         now.setValue(ms / 1000);
-        offset.set([{ labels: { time_zone: zoneName(ms) }, value: -new Date(ms).getTimezoneOffset() * 60 }]);
+        offset.set([{ labels: { time_zone: zoneName(format, ms) }, value: -new Date(ms).getTimezoneOffset() * 60 }]);
       },
     };
   },
