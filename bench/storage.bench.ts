@@ -120,7 +120,7 @@ function nativeRun(dir: string, i: number): number | undefined {
   const db = join(dir, `native-${i}.db`);
   const sqlPath = join(dir, `native-${i}.sql`);
   const parts: string[] = [
-    'PRAGMA journal_mode = DELETE; PRAGMA synchronous = NORMAL;',
+    'PRAGMA journal_mode = DELETE; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -16000;', // as Larder's engine
     'CREATE TABLE s (series_id INTEGER NOT NULL, ts INTEGER NOT NULL, value REAL, PRIMARY KEY (series_id, ts)) WITHOUT ROWID;',
   ];
   for (const b of batches(Array.from({ length: SERIES }, (_, s) => s + 1))) {
