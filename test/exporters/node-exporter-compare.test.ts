@@ -8,17 +8,20 @@ import t from 'tap';
 import { HOST_COLLECTORS } from '../../exporters/index.js';
 import type { MetricFamily } from '../../exporters/metric-family.js';
 import { parseExposition } from '../../exporters/text-parser.js';
-import { need } from '../helpers/peers.js';
+import { need, promtoolCheckMetrics } from '../helpers/peers.js';
+import { collectSnapshot } from '../../src/exposition/snapshot.js';
+import { toPrometheusText } from '../../src/exposition/format.js';
 import { freePort } from '../helpers/prometheus.js';
 import { harness, samples, value } from './helpers.js';
 
 /** Starts node_exporter on a free loopback port; returns its scrape and a stop. */
-async function startNodeExporter(args: string[]): Promise<{ scrape(): Promise<Map<string, MetricFamily>>; stop(): Promise<void> }> {
+async function startNodeExporter(args: string[]): Promise<{ scrape(): Promise<Map<string, MetricFamily>>; text(): Promise<string>; stop(): Promise<void> }> {
   const port = await freePort();
   const child = spawn('prometheus-node-exporter', [`--web.listen-address=127.0.0.1:${port}`, '--log.level=error', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const url = `http://127.0.0.1:${port}/metrics`;
+  const text = async (): Promise<string> => (await fetch(url)).text();
   const stop = async (): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGTERM');
@@ -40,9 +43,9 @@ async function startNodeExporter(args: string[]): Promise<{ scrape(): Promise<Ma
   }
   return {
     async scrape() {
-      const text = await (await fetch(url)).text();
-      return new Map(parseExposition(text, 'text').map((f) => [f.name, f]));
+      return new Map(parseExposition(await text(), 'text').map((f) => [f.name, f]));
     },
+    text,
     stop,
   };
 }
@@ -134,6 +137,18 @@ t.test('side by side with prometheus-node-exporter', async (t) => {
       if (f.samples.length && other.samples.length) t.same(labelNames(f), theirsLabels, `${name} labels`);
     }
     t.ok(compared > 80, `${compared} metrics compared`);
+  });
+
+  t.test('promtool: every finding on the host metrics is one node_exporter itself gets (the names are kept for compatibility)', async (t) => {
+    if (!(await need(t, 'prometheus'))) return;
+    const mine = promtoolCheckMetrics(toPrometheusText((await collectSnapshot(h.registry)).families));
+    const theirsLint = new Set(promtoolCheckMetrics(await ne.text()).output.split('\n'));
+    const extra = mine.output
+      .split('\n')
+      .filter((l) => l !== '' && !theirsLint.has(l))
+      .filter((l) => !Object.keys(LARDER_ONLY).some((name) => l.startsWith(`${name} `)));
+    t.same(extra, [], 'no finding of our own making');
+    t.notMatch(mine.output, /^larder_/m, "Larder's own metrics are clean");
   });
 
   t.test('the dashboard panels: node_exporter metrics the issue names are all there', async (t) => {
