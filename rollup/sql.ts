@@ -68,10 +68,29 @@ function unionOf(chunks: readonly string[], cols: string, where: string): string
 export const ROLLUP_COLUMNS = 'series_id, ts, count, sum, min, max, first, last, increase';
 
 /**
- * INSERT of the first tier's rows for buckets in `[from, to)` from raw chunks.
- * The last value each series had before `from` comes from `carryTable` (written by
- * the previous run), so the first delta of a bucket is measured across the edge
- * (and across gaps) exactly once.
+ * The window part shared by both rollups: each row with its bucket and, in series/time
+ * order, the previous value and the previous and next rows' buckets. One window over
+ * (series_id, ts), which on SQLite is the chunk's primary-key order, so it costs no sort;
+ * a bucket's first and last rows are those whose neighbour is in another bucket
+ * (cheaper than FIRST_VALUE/LAST_VALUE, which partition by bucket and sort again).
+ */
+function windowed(d: Dialect, src: string, valueCols: string, resolutionMs: number): string {
+  const b = bucketOf(d, 's.ts', resolutionMs);
+  return `SELECT s.series_id, s.ts, ${valueCols}, ${b} AS bucket,
+    LAG(${b}) OVER win AS pb, LEAD(${b}) OVER win AS nb, LAG(s.v) OVER win AS prev
+  FROM (${src}) s
+  WINDOW win AS (PARTITION BY s.series_id ORDER BY s.ts)`;
+}
+
+const IS_FIRST = '(w.pb IS NULL OR w.pb <> w.bucket)';
+const IS_LAST = '(w.nb IS NULL OR w.nb <> w.bucket)';
+
+/**
+ * The first tier's rows for buckets in `[from, to)` from raw chunks: INSERT, then the
+ * boundary UPDATE. Deltas are taken between consecutive samples inside the range; the
+ * delta into each series' first bucket from the last value before `from` (kept in
+ * `carryTable` by the previous run, however far back) is added by the UPDATE, so each
+ * delta counts exactly once, across slice edges and gaps alike. Gauges get a NULL increase.
  */
 export function rawRollupSql(opts: {
   dialect: Dialect;
@@ -82,29 +101,34 @@ export function rawRollupSql(opts: {
   resolutionMs: number;
   from: number;
   to: number;
-}): { sql: string; params: SqlValue[] } {
+}): { sql: string; params: SqlValue[]; boundary: { sql: string; params: SqlValue[] } } {
   const { dialect: d } = opts;
   const p = new Params(d);
   const from = p.time(opts.from);
   const to = p.time(opts.to);
-  const raw = opts.sources.length > 0 ? unionOf(opts.sources, 'series_id, ts, value, 0 AS carry', `ts >= ${from} AND ts < ${to}`) : undefined;
-  const carryTs = d === 'sqlite' ? 'ts' : 'to_timestamp(ts::double precision / 1000)';
-  const carry = `SELECT series_id, ${carryTs} AS ts, last AS value, 1 AS carry FROM ${ident(opts.carryTable)} WHERE tier = ${p.add(opts.tier)} AND ts < ${p.ms(opts.from)}`;
-  const src = raw ? `${raw} UNION ALL ${carry}` : carry;
-  const bucket = bucketOf(d, 'ts', opts.resolutionMs);
+  const src = opts.sources.length > 0 ? unionOf(opts.sources, `series_id, ts, ${nanNull(d, 'value')} AS v`, `ts >= ${from} AND ts < ${to}`) : `SELECT NULL AS series_id, NULL AS ts, NULL AS v WHERE 1 = 0`;
   const sql = `INSERT INTO ${ident(opts.target)} (${ROLLUP_COLUMNS})
-SELECT w.series_id, w.bucket, count(w.v), sum(w.v), min(w.v), max(w.v), max(w.fv), max(w.lv),
-  CASE WHEN ${counterLike('se')} THEN sum(CASE WHEN w.prev IS NULL OR w.v IS NULL THEN NULL WHEN w.v >= w.prev THEN w.v - w.prev ELSE w.v END) END
+SELECT a.series_id, a.bucket, a.n, a.s, a.mi, a.ma, a.f, a.l,
+  CASE WHEN (SELECT ${counterLike('se')} FROM series se WHERE se.id = a.series_id) THEN coalesce(a.inc, 0) END
 FROM (
-  SELECT x.series_id, x.ts, x.v, x.carry, x.bucket,
-    LAG(x.v) OVER (PARTITION BY x.series_id ORDER BY x.ts) AS prev,
-    FIRST_VALUE(x.v) OVER (PARTITION BY x.series_id, x.bucket ORDER BY x.ts) AS fv,
-    LAST_VALUE(x.v) OVER (PARTITION BY x.series_id, x.bucket ORDER BY x.ts ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS lv
-  FROM (SELECT series_id, ts, ${nanNull(d, 'value')} AS v, carry, ${bucket} AS bucket FROM (${src}) s) x
-) w JOIN series se ON se.id = w.series_id
-WHERE w.carry = 0
-GROUP BY w.series_id, w.bucket, se.type, se.name`;
-  return { sql, params: p.values };
+  SELECT w.series_id, w.bucket, count(w.v) AS n, sum(w.v) AS s, min(w.v) AS mi, max(w.v) AS ma,
+    max(CASE WHEN ${IS_FIRST} THEN w.v END) AS f, max(CASE WHEN ${IS_LAST} THEN w.v END) AS l,
+    sum(CASE WHEN w.prev IS NULL OR w.v IS NULL THEN NULL WHEN w.v >= w.prev THEN w.v - w.prev ELSE w.v END) AS inc
+  FROM (${windowed(d, src, 's.v', opts.resolutionMs)}) w
+  GROUP BY w.series_id, w.bucket
+) a`;
+  const q = new Params(d);
+  const tier = q.add(opts.tier);
+  const bFrom = q.time(opts.from);
+  const bTo = q.time(opts.to);
+  const fromMs = q.ms(opts.from);
+  const boundary = `UPDATE ${ident(opts.target)} AS r
+SET increase = r.increase + (CASE WHEN r.first >= c.last THEN r.first - c.last ELSE r.first END)
+FROM ${ident(opts.carryTable)} c
+WHERE c.tier = ${tier} AND c.series_id = r.series_id AND c.ts < ${fromMs}
+  AND r.increase IS NOT NULL AND r.first IS NOT NULL AND c.last IS NOT NULL
+  AND r.ts = (SELECT min(r2.ts) FROM ${ident(opts.target)} r2 WHERE r2.series_id = r.series_id AND r2.ts >= ${bFrom} AND r2.ts < ${bTo})`;
+  return { sql, params: p.values, boundary: { sql: boundary, params: q.values } };
 }
 
 /** INSERT of a higher tier's rows for buckets in `[from, to)` from the tier below. */
@@ -114,16 +138,12 @@ export function tierRollupSql(opts: { dialect: Dialect; target: string; sources:
   const p = new Params(d);
   const from = p.time(opts.from);
   const to = p.time(opts.to);
-  const src = unionOf(opts.sources, 'series_id, ts, count, sum, min, max, first, last, increase', `ts >= ${from} AND ts < ${to}`);
+  const src = unionOf(opts.sources, 'series_id, ts, count, sum, min, max, first, last, increase, NULL AS v', `ts >= ${from} AND ts < ${to}`);
   const sql = `INSERT INTO ${ident(opts.target)} (${ROLLUP_COLUMNS})
-SELECT series_id, bucket, sum(count), sum(sum), min(min), max(max), max(fv), max(lv), sum(increase)
-FROM (
-  SELECT series_id, ts, count, sum, min, max, increase, bucket,
-    FIRST_VALUE(first) OVER (PARTITION BY series_id, bucket ORDER BY ts) AS fv,
-    LAST_VALUE(last) OVER (PARTITION BY series_id, bucket ORDER BY ts ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS lv
-  FROM (SELECT s.*, ${bucketOf(d, 'ts', opts.resolutionMs)} AS bucket FROM (${src}) s) x
-) w
-GROUP BY series_id, bucket`;
+SELECT w.series_id, w.bucket, sum(w.count), sum(w.sum), min(w.min), max(w.max),
+  max(CASE WHEN ${IS_FIRST} THEN w.first END), max(CASE WHEN ${IS_LAST} THEN w.last END), sum(w.increase)
+FROM (${windowed(d, src, 's.count, s.sum, s.min, s.max, s.first, s.last, s.increase', opts.resolutionMs)}) w
+GROUP BY w.series_id, w.bucket`;
   return { sql, params: p.values };
 }
 
