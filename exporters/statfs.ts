@@ -37,12 +37,28 @@ export async function readMounts(procfs: string): Promise<Mount[]> {
   return parseMounts(text);
 }
 
+/** What statfs(2) returns, as far as sizes need it. */
+export interface RawStatfs {
+  readonly bsize: number;
+  readonly blocks: number;
+  readonly bfree: number;
+  readonly bavail: number;
+  readonly files: number;
+  readonly ffree: number;
+}
+
 /** Runs statfs with a per-mount timeout and remembers mounts whose call never returned. */
 export class BoundedStatfs {
   private readonly pending = new Map<string, Promise<unknown>>();
 
-  /** @param timeoutMs a call running longer is given up on. */
-  constructor(private readonly timeoutMs: number) {}
+  /**
+   * @param timeoutMs a call running longer is given up on.
+   * @param statfsFn the system call; a test of the hang handling passes one that never returns.
+   */
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly statfsFn: (path: string) => Promise<RawStatfs> = statfs,
+  ) {}
 
   /** Mount points whose statfs is still hung. */
   stuck(): string[] {
@@ -52,7 +68,7 @@ export class BoundedStatfs {
   /** statfs of one mount point; rejects on error, timeout, or while an earlier call on it is still hung. */
   stat(mountPoint: string): Promise<FsSize> {
     if (this.pending.has(mountPoint)) return Promise.reject(new Error(`statfs ${mountPoint}: an earlier call is still hung`));
-    const call = statfs(mountPoint);
+    const call = this.statfsFn(mountPoint);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
