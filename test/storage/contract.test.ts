@@ -3,7 +3,7 @@
  * same answers on SQLite and PostgreSQL.
  */
 import t from 'tap';
-import { DIALECTS, clock, msExpr, openTestStore, ph } from './stores.js';
+import { DIALECTS, clock, msExpr, openTestStore, ph } from './fixtures/stores.js';
 import type { Store } from '../../storage/store.js';
 
 const H = 3_600_000;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { need, run } from '../helpers/peers.js';
-import { tempDir } from './stores.js';
+import { tempDir } from './fixtures/stores.js';
 import { openSqliteStore } from '../../storage/sqlite-store.js';
 
 const WRITER = fileURLToPath(new URL('./fixtures/writer.ts', import.meta.url));

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import pgPromise from 'pg-promise';
 import { PG, need } from '../helpers/peers.js';
-import { dropSchema, schemaName, tempDir } from './stores.js';
+import { dropSchema, schemaName, tempDir } from './fixtures/stores.js';
 import { openFallbackStore } from '../../storage/fallback-store.js';
 
 /** A TCP proxy to PostgreSQL on a fixed port that can be stopped and started. */

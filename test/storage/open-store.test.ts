@@ -2,7 +2,7 @@
 import t from 'tap';
 import { join } from 'node:path';
 import { PG, need } from '../helpers/peers.js';
-import { dropSchema, schemaName, tempDir } from './stores.js';
+import { dropSchema, schemaName, tempDir } from './fixtures/stores.js';
 import { openStore } from '../../storage/open-store.js';
 import { FallbackStore } from '../../storage/fallback-store.js';
 import { PgStore } from '../../storage/pg-store.js';

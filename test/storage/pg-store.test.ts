@@ -1,7 +1,7 @@
 /** PostgreSQL specifics: migrations, partitions ahead of time, the seed's queries through psql. */
 import t from 'tap';
 import { PG, need, run } from '../helpers/peers.js';
-import { dropSchema, schemaName } from './stores.js';
+import { dropSchema, schemaName } from './fixtures/stores.js';
 import { openPgStore } from '../../storage/pg-store.js';
 import { PG_MIGRATIONS } from '../../storage/pg-sql.js';
 

@@ -9,7 +9,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { need, run } from '../helpers/peers.js';
-import { clock, tempDir } from './stores.js';
+import { clock, tempDir } from './fixtures/stores.js';
 import { openSqliteStore } from '../../storage/sqlite-store.js';
 import { SqliteEngine } from '../../storage/sqlite-engine.js';
 import { SQLITE_MIGRATIONS } from '../../storage/sqlite-sql.js';
