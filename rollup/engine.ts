@@ -164,8 +164,10 @@ export class RollupEngine {
       let rows = 0;
       if (index === 0) {
         const ins = rawRollupSql({ dialect: d, target: chunk.name, sources, carryTable: CARRY_TABLE, tier: tier.name, resolutionMs: tier.resolutionMs, from, to });
-        rows = (await tx.execute(ins.sql, ins.params)).changes;
-        await tx.execute(ins.boundary.sql, ins.boundary.params);
+        if (sources.length > 0) {
+          rows = (await tx.execute(ins.sql, ins.params)).changes;
+          await tx.execute(ins.boundary.sql, ins.boundary.params);
+        }
         const carry = carryUpdateSql(d, { carryTable: CARRY_TABLE, target: chunk.name, tier: tier.name, from, to });
         await tx.execute(carry.sql, carry.params);
       } else {

@@ -106,7 +106,8 @@ export function rawRollupSql(opts: {
   const p = new Params(d);
   const from = p.time(opts.from);
   const to = p.time(opts.to);
-  const src = opts.sources.length > 0 ? unionOf(opts.sources, `series_id, ts, ${nanNull(d, 'value')} AS v`, `ts >= ${from} AND ts < ${to}`) : `SELECT NULL AS series_id, NULL AS ts, NULL AS v WHERE 1 = 0`;
+  // With no raw chunk in the range there is nothing to insert: a statement that selects nothing.
+  const src = opts.sources.length > 0 ? unionOf(opts.sources, `series_id, ts, ${nanNull(d, 'value')} AS v`, `ts >= ${from} AND ts < ${to}`) : `SELECT series_id, ${d === 'sqlite' ? 'ts' : 'to_timestamp(ts::double precision / 1000)'} AS ts, last AS v FROM ${ident(opts.carryTable)} WHERE ${from} IS NULL AND ${to} IS NULL`;
   const sql = `INSERT INTO ${ident(opts.target)} (${ROLLUP_COLUMNS})
 SELECT a.series_id, a.bucket, a.n, a.s, a.mi, a.ma, a.f, a.l,
   CASE WHEN (SELECT ${counterLike('se')} FROM series se WHERE se.id = a.series_id) THEN coalesce(a.inc, 0) END

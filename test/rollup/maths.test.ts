@@ -66,3 +66,17 @@ t.test('tiers', async (t) => {
   ];
   for (const [text, err] of bad) t.throws(() => parseTiers(text), err, text);
 });
+
+t.test('rollup SQL binds every parameter it declares', async (t) => {
+  const { rawRollupSql, tierRollupSql } = await import('../../rollup/sql.js');
+  for (const dialect of ['sqlite', 'postgresql'] as const) {
+    for (const sources of [[], ['samples_a'], ['samples_a', 'samples_b']]) {
+      const r = rawRollupSql({ dialect, target: 'rollup_5m_x', sources, carryTable: 'rollup_carry', tier: '5m', resolutionMs: 300_000, from: 0, to: 600_000 });
+      const used = new Set([...r.sql.matchAll(dialect === 'sqlite' ? /\?(\d+)/g : /\$(\d+)/g)].map((m) => Number(m[1])));
+      t.same([...used].sort(), r.params.map((_, i) => i + 1), `${dialect} raw, ${sources.length} sources: every parameter used`);
+      const b = new Set([...r.boundary.sql.matchAll(dialect === 'sqlite' ? /\?(\d+)/g : /\$(\d+)/g)].map((m) => Number(m[1])));
+      t.same([...b].sort(), r.boundary.params.map((_, i) => i + 1), `${dialect} boundary: every parameter used`);
+    }
+    t.equal(tierRollupSql({ dialect, target: 'x', sources: [], resolutionMs: 3_600_000, from: 0, to: 1 }), undefined, 'no source, no statement');
+  }
+});
