@@ -64,6 +64,10 @@ interface CatalogTable {
   chunks: ChunkInfo[];
 }
 
+/** Rows per multi-row INSERT in writeSamples (3 parameters each; well under SQLite's limits). */
+const ROWS_PER_INSERT = 100;
+const MULTI_VALUES = Array.from({ length: ROWS_PER_INSERT }, () => '(?, ?, ?)').join(', ');
+
 const BUSY = /database is locked|SQLITE_BUSY|database table is locked/i;
 
 /** The synchronous SQLite engine. */
@@ -480,16 +484,31 @@ export class SqliteEngine {
       if (l === undefined || s.timeMs >= l.timeMs) latest.set(s.seriesId, s);
     }
     this.transaction(() => {
-      let lastName = '';
-      let ins: Statement | undefined;
-      for (let i = 0; i < samples.length; i++) {
+      // Runs of samples in the same chunk go ROWS_PER_INSERT at a time through one
+      // multi-row statement (fewer step/reset calls into wasm), the rest one by one.
+      // Within a statement rows apply in order, so the last duplicate wins, as singly.
+      let i = 0;
+      while (i < samples.length) {
         const c = chunkOf[i]!;
-        if (c.name !== lastName) {
-          ins = this.stmt(`INSERT OR REPLACE INTO ${ident(c.name)} (series_id, ts, value) VALUES (?, ?, ?)`);
-          lastName = c.name;
+        let end = i;
+        while (end < samples.length && chunkOf[end] === c) end++;
+        const table = ident(c.name);
+        const many = this.stmt(`INSERT OR REPLACE INTO ${table} (series_id, ts, value) VALUES ${MULTI_VALUES}`);
+        const one = this.stmt(`INSERT OR REPLACE INTO ${table} (series_id, ts, value) VALUES (?, ?, ?)`);
+        const args: number[] = new Array<number>(ROWS_PER_INSERT * 3);
+        for (; i + ROWS_PER_INSERT <= end; i += ROWS_PER_INSERT) {
+          for (let j = 0; j < ROWS_PER_INSERT; j++) {
+            const s = samples[i + j]!;
+            args[j * 3] = s.seriesId;
+            args[j * 3 + 1] = s.timeMs;
+            args[j * 3 + 2] = s.value;
+          }
+          many.run(args);
         }
-        const s = samples[i]!;
-        ins!.run([s.seriesId, s.timeMs, s.value]);
+        for (; i < end; i++) {
+          const s = samples[i]!;
+          one.run([s.seriesId, s.timeMs, s.value]);
+        }
       }
       const up = this.stmt(
         'INSERT INTO series_latest (series_id, ts, value) VALUES (?, ?, ?) ON CONFLICT (series_id) DO UPDATE SET ts = excluded.ts, value = excluded.value WHERE excluded.ts >= series_latest.ts',

@@ -124,6 +124,15 @@ for (const dialect of DIALECTS) {
       await s.writeSamples([{ seriesId: z!, timeMs: T0 - H, value: 1 }]);
       t.equal((await s.getLatestMetrics())[0]!.value, 9);
 
+      // a big batch across a chunk edge with duplicate keys (multi-row inserts on SQLite)
+      const big = Array.from({ length: 530 }, (_, i) => ({ seriesId: z!, timeMs: DAY0 + D - 265 + (i % 500), value: i }));
+      t.equal(await s.writeSamples(big), 530);
+      const got = (await s.readSamples({ seriesIds: [z!], fromMs: DAY0 + D - 265, toMs: DAY0 + D + 500 })).samples;
+      t.equal(got.length, 500, '500 distinct times');
+      t.same(got.slice(0, 30).map((x) => x.value), Array.from({ length: 30 }, (_, i) => 500 + i), 'the last duplicate wins');
+      t.same(got.slice(30).map((x) => x.value), Array.from({ length: 470 }, (_, i) => 30 + i));
+      await s.writeSamples([{ seriesId: z!, timeMs: T0 + 2 * D, value: 9 }]);
+
       // bad input: refused whole, named, nothing written
       const before = (await s.getDatabaseStats()).tables.find((x) => x.table === 'samples')!.rows;
       await t.rejects(s.writeSamples([{ seriesId: a!, timeMs: T0 + 5, value: 1 }, { seriesId: a!, timeMs: 1.5, value: 1 }]), /writeSamples\[1\]: invalid time 1.5/);
