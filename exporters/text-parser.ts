@@ -41,7 +41,8 @@ export class ExpositionParseError extends Error {
 }
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+/** A label name at `lastIndex` (sticky, so no substring per label). */
+const LABEL_AT = /[a-zA-Z_][a-zA-Z0-9_]*/y;
 const TEXT_TYPES: readonly DeclaredType[] = ['counter', 'gauge', 'histogram', 'summary', 'untyped'];
 const OM_TYPES: readonly DeclaredType[] = ['counter', 'gauge', 'histogram', 'summary', 'unknown', 'info', 'stateset', 'gaugehistogram'];
 
@@ -236,9 +237,18 @@ function checkSample(b: Builder, s: Sample, lineNo: number, om: boolean): void {
     const q = s.labels['quantile'];
     if (q === undefined || parseFloatToken(q) === undefined) throw new ExpositionParseError(lineNo, `summary sample ${s.name} needs a numeric quantile label`);
   }
-  const key = `${s.name}${JSON.stringify(Object.entries(s.labels).sort(([a], [c]) => (a < c ? -1 : a > c ? 1 : 0)))}`;
+  const key = seriesKey(s);
   if (b.seen.has(key)) throw new ExpositionParseError(lineNo, `duplicate sample ${s.name} with the same labels`);
   b.seen.add(key);
+}
+
+/** A string identifying name and label set (label order does not matter). \u0000 cannot occur in names. */
+function seriesKey(s: Sample): string {
+  const keys = Object.keys(s.labels);
+  if (keys.length > 1) keys.sort();
+  let key = s.name;
+  for (const k of keys) key += `\u0000${k}\u0000${s.labels[k]}`;
+  return key;
 }
 
 function unescapeHelp(s: string, om: boolean): string {
@@ -314,10 +324,10 @@ function parseLabels(line: string, pos: number, into: Record<string, string>, fa
   };
   skipSpace();
   while (line[pos] !== '}') {
-    const m = /^[a-zA-Z_][a-zA-Z0-9_]*/.exec(line.slice(pos));
+    LABEL_AT.lastIndex = pos;
+    const m = LABEL_AT.exec(line);
     if (!m) fail('expected a label name');
     const label = m![0];
-    if (!LABEL_NAME.test(label)) fail(`invalid label name ${JSON.stringify(label)}`);
     pos += label.length;
     skipSpace();
     if (line[pos] !== '=') fail(`expected = after label ${label}`);
@@ -325,22 +335,22 @@ function parseLabels(line: string, pos: number, into: Record<string, string>, fa
     skipSpace();
     if (line[pos] !== '"') fail(`expected " to open the value of label ${label}`);
     pos++;
+    // copy runs of plain characters at once; only escapes are handled one by one
     let value = '';
     for (;;) {
+      let end = pos;
+      while (end < line.length && line[end] !== '"' && line[end] !== '\\') end++;
+      value += line.slice(pos, end);
+      pos = end;
       const c = line[pos];
       if (c === undefined) fail(`unterminated value of label ${label}`);
       if (c === '"') break;
-      if (c === '\\') {
-        const e = line[pos + 1];
-        if (e === '\\') value += '\\';
-        else if (e === '"') value += '"';
-        else if (e === 'n') value += '\n';
-        else fail(`invalid escape \\${e ?? ''} in the value of label ${label}`);
-        pos += 2;
-        continue;
-      }
-      value += c;
-      pos++;
+      const e = line[pos + 1];
+      if (e === '\\') value += '\\';
+      else if (e === '"') value += '"';
+      else if (e === 'n') value += '\n';
+      else fail(`invalid escape \\${e ?? ''} in the value of label ${label}`);
+      pos += 2;
     }
     pos++; // closing quote
     if (Object.prototype.hasOwnProperty.call(into, label)) fail(`duplicate label ${label}`);

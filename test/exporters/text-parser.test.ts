@@ -301,5 +301,6 @@ t.test('a large exposition parses quickly', async (t) => {
   const [fam] = parseExposition(lines.join('\n') + '\n', 'text');
   const ms = performance.now() - started;
   t.equal(fam?.samples.length, 20_000);
-  t.ok(ms < 2000, `20000 samples in ${ms.toFixed(0)} ms`);
+  // a guard against quadratic behaviour, loose enough for a loaded 2-core machine (~0.1 s when idle)
+  t.ok(ms < 5000, `20000 samples in ${ms.toFixed(0)} ms`);
 });
