@@ -363,7 +363,7 @@ export class PgStore implements Store {
     if (samples.length === 0) return 0;
     // ON CONFLICT DO UPDATE may not touch a row twice in one statement: last one wins, as on SQLite.
     const uniq = dedupe(samples);
-    const t = await this.table('samples', 'writeSamples');
+    await this.table('samples', 'writeSamples');
     let lo = Number.POSITIVE_INFINITY;
     let hi = Number.NEGATIVE_INFINITY;
     for (const s of uniq) {
@@ -371,7 +371,8 @@ export class PgStore implements Store {
       if (s.timeMs > hi) hi = s.timeMs;
     }
     for (let x = lo; ; ) {
-      const c = PgStore.find(t, x) ?? (await this.ensureChunk('samples', x));
+      // Re-read each time: ensureChunk reloads the catalog into new objects.
+      const c = PgStore.find(this.catalog.get('samples')!, x) ?? (await this.ensureChunk('samples', x));
       if (c.endMs > hi) break;
       x = uniq.reduce((m, s) => (s.timeMs >= c.endMs && s.timeMs < m ? s.timeMs : m), Number.POSITIVE_INFINITY);
       if (!Number.isFinite(x)) break;
