@@ -31,18 +31,22 @@ t.test('SIGKILL mid-batch: integrity ok, every committed batch present, restart 
   });
   let committed = -1;
   let seriesId = 0;
+  const at: number[] = [];
   await new Promise<void>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout });
     lines.on('line', (line) => {
       const [word, n] = line.split(' ');
       if (word === 'ready') seriesId = Number(n);
-      if (word === 'committed') committed = Number(n);
-      // Kill at an uneven moment after a few batches: mid-way through the next one.
+      if (word === 'committed') {
+        committed = Number(n);
+        at.push(Date.now());
+      }
+      // Kill mid-way through the next batch (half a batch period after a commit).
       if (committed === 6) {
         setTimeout(() => {
           child.kill('SIGKILL');
           resolve();
-        }, 30);
+        }, Math.max(5, (at[6]! - at[5]!) / 2));
         lines.removeAllListeners('line');
       }
     });
@@ -90,8 +94,10 @@ t.test('a native sqlite3 reader (dotfile VFS) in a loop while Larder writes', as
   const counts: number[] = [];
   const errors: string[] = [];
   let busy = 0;
+  // At least 5 s, and on until both sides did some work (a loaded machine is slow).
   const until = Date.now() + 5000;
-  while (Date.now() < until) {
+  const hardStop = Date.now() + 30_000;
+  while (Date.now() < until || ((counts.length < 10 || batches < 10) && Date.now() < hardStop)) {
     await new Promise<void>((resolve) => {
       execFile('sqlite3', ['-cmd', '.timeout 2000', dotfile(path), 'SELECT COUNT(*) FROM samples_all;'], (err, stdout, stderr) => {
         if (err !== null) {
@@ -112,4 +118,26 @@ t.test('a native sqlite3 reader (dotfile VFS) in a loop while Larder writes', as
   t.ok(counts.every((n, i) => i === 0 || n >= counts[i - 1]!), 'counts never go back');
   t.equal(Number((await s.query<{ n: number }>('SELECT COUNT(*) AS n FROM samples_all'))[0]!.n), batches * 500, 'nothing lost');
   t.equal(run('sqlite3', [dotfile(path), 'PRAGMA integrity_check']).trim(), 'ok');
+});
+
+t.test('Larder waits, rather than fails, while a dotfile reader holds the lock', async (t) => {
+  if (!(await need(t, 'sqlite3'))) return;
+  const dir = tempDir(t);
+  const path = join(dir, 'monitoring.db');
+  const s = await openSqliteStore({ path, now: () => Date.UTC(2026, 0, 10) });
+  t.teardown(() => s.close());
+  const [id] = await s.resolveSeries([{ name: 'wait_test', labels: {}, type: 'gauge' }]);
+  // The reader opens a transaction, reads, and keeps the lock for 2 s.
+  const reader = new Promise<string>((resolve, reject) => {
+    execFile('sqlite3', [dotfile(path), 'BEGIN;', 'SELECT COUNT(*) FROM series;', '.shell sleep 2', 'COMMIT;'], (err, stdout) => (err ? reject(err) : resolve(stdout)));
+  });
+  // wait until the reader holds the lock
+  for (let i = 0; i < 200 && !existsSync(`${path}.lock`); i++) await new Promise((r) => setTimeout(r, 10));
+  t.ok(existsSync(`${path}.lock`), 'the reader holds the lock');
+  const t0 = Date.now();
+  await s.writeSamples([{ seriesId: id!, timeMs: Date.UTC(2026, 0, 10, 1), value: 1 }]);
+  const waited = Date.now() - t0;
+  t.ok(waited >= 1000, `the write waited for the reader (${waited} ms) and then succeeded`);
+  t.equal((await reader).trim(), '1');
+  t.equal((await s.readSamples({ seriesIds: [id!], fromMs: 0, toMs: Date.UTC(2027, 0, 1) })).samples.length, 1);
 });
