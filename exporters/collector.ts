@@ -11,6 +11,8 @@ export interface HostCollectorOptions {
   readonly procfs: string;
   /** sysfs mount point. @default '/sys' */
   readonly sysfs: string;
+  /** Root of the host's file system (for /etc/os-release, and statfs of mounts when the host root is mounted elsewhere). @default '/' */
+  readonly rootfs?: string | undefined;
   readonly mountPointsExclude?: RegExp | undefined;
   readonly mountPointsInclude?: RegExp | undefined;
   readonly fsTypesExclude?: RegExp | undefined;

@@ -1,4 +1,5 @@
 /** `node_filesystem_*{device,fstype,mountpoint}` from the mount table and statfs (node_exporter's filesystem collector). */
+import { join } from 'node:path';
 import type { CollectorDefinition } from './collector.js';
 import { ConstMetric, type ConstSample } from './const-metric.js';
 import { selectMounts } from './procfs/mounts.js';
@@ -30,7 +31,7 @@ export const filesystemCollector: CollectorDefinition = {
     return {
       async update() {
         const mounts = selectMounts(await readMounts(ctx.options.procfs), ctx.options);
-        const results = await Promise.allSettled(mounts.map((m) => statfs.stat(m.mountPoint)));
+        const results = await Promise.allSettled(mounts.map((m) => statfs.stat(join(ctx.options.rootfs ?? '/', m.mountPoint))));
         const out = { size: [] as ConstSample[], free: [] as ConstSample[], avail: [] as ConstSample[], files: [] as ConstSample[], filesFree: [] as ConstSample[], ro: [] as ConstSample[], err: [] as ConstSample[] };
         mounts.forEach((m, i) => {
           const labels = { device: m.device, fstype: m.fsType, mountpoint: m.mountPoint };

@@ -19,6 +19,7 @@ import { entropyCollector } from './entropy.js';
 import { filefdCollector } from './filefd.js';
 import { netclassCollector } from './netclass.js';
 import { netstatCollector } from './netstat.js';
+import { osCollector } from './os.js';
 import { pressureCollector } from './pressure.js';
 import { sockstatCollector } from './sockstat.js';
 import { softnetCollector } from './softnet.js';
@@ -44,6 +45,7 @@ export const HOST_COLLECTORS: readonly CollectorDefinition[] = [
   entropyCollector,
   timeCollector,
   unameCollector,
+  osCollector,
   processesCollector,
   usageCollector,
   cgroupCollector,

@@ -4,6 +4,7 @@
  */
 import { readdir } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { join } from 'node:path';
 import type { CollectorDefinition } from './collector.js';
 import { ConstMetric, type ConstSample } from './const-metric.js';
 import { DEFAULT_MOUNT_TIMEOUT_MS } from './filesystem.js';
@@ -54,7 +55,7 @@ export const usageCollector: CollectorDefinition = {
         mem.setValue(memoryUsageRatio(parseMeminfo(meminfo)));
         procs.setValue(count);
         const selected = selectMounts(mounts, ctx.options);
-        const sizes = await Promise.allSettled(selected.map((m) => statfs.stat(m.mountPoint)));
+        const sizes = await Promise.allSettled(selected.map((m) => statfs.stat(join(ctx.options.rootfs ?? '/', m.mountPoint))));
         const samples: ConstSample[] = [];
         selected.forEach((m, i) => {
           const s = sizes[i]!;

@@ -46,6 +46,13 @@ export const collectorOptions = defineOptions({
     help: 'sysfs mount point',
     parse: str(),
   },
+  rootfs: {
+    flag: 'path.rootfs',
+    env: ['LARDER_ROOTFS'],
+    default: '/',
+    help: "root of the host's file system (e.g. /host when it is mounted into a container): os-release and filesystem sizes are read under it",
+    parse: str(),
+  },
   mountPointsExclude: {
     flag: 'collector.filesystem.mount-points-exclude',
     env: ['LARDER_FILESYSTEM_MOUNT_POINTS_EXCLUDE'],

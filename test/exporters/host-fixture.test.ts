@@ -281,3 +281,30 @@ t.test('netclass: up, carrier, mtu, speed, queue length and info from a sysfs tr
   t.same(samples(await h2.collect(), 'node_network_up').map((s) => s.labels['device']), ['eth0']);
   h2.stop();
 });
+
+t.test('os: os-release under the rootfs, /usr/lib fallback', async (t) => {
+  const { osCollector } = await import('../../exporters/os.js');
+  const h = harness([osCollector], { rootfs: fixture('rootfs-basic') });
+  const f = await h.collect();
+  t.same(samples(f, 'node_os_info')[0]?.labels, {
+    build_id: '', id: 'ubuntu', id_like: 'debian', image_id: '', image_version: '', name: 'Ubuntu', pretty_name: 'Ubuntu 22.04.4 LTS',
+    variant: '', variant_id: '', version: '22.04.4 LTS (Jammy Jellyfish)', version_codename: 'jammy', version_id: '22.04',
+  });
+  t.same(samples(f, 'node_os_version')[0], { name: 'node_os_version', labels: { id: 'ubuntu', id_like: 'debian', name: 'Ubuntu' }, value: 22.04 });
+  h.stop();
+  const h2 = harness([osCollector], { rootfs: fixture('rootfs-usrlib') });
+  const f2 = await h2.collect();
+  t.equal(samples(f2, 'node_os_info')[0]?.labels['pretty_name'], 'Alpine "Linux" v3.19');
+  t.equal(samples(f2, 'node_os_info')[0]?.labels['name'], 'Alpine Linux');
+  t.equal(value(f2, 'node_os_version'), 3.19);
+  h2.stop();
+});
+
+t.test('filesystem: sizes are read under the rootfs, labels keep the host mount point', async (t) => {
+  const h = harness([filesystemCollector], { procfs, rootfs: fixture('rootfs-basic') });
+  const f = await h.collect();
+  const st = await statfs(fixture('rootfs-basic'));
+  t.equal(value(f, 'node_filesystem_size_bytes', { mountpoint: '/' }), st.blocks * st.bsize);
+  t.equal(value(f, 'node_filesystem_device_error', { mountpoint: '/nonexistent-larder mount' }), 1);
+  h.stop();
+});
