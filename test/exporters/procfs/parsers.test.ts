@@ -177,3 +177,17 @@ t.test('netstat, sockstat, softnet, pressure, vmstat parsers', async (t) => {
   t.same(parsePressure('some avg10=0 total=1\nfull avg10=0 total=2\n'), { some: 0.000001, full: 0.000002 });
   t.same(parseVmstat('pgfault 5\nnr_x 1\npswpin 2\n', /^(pgfault|pswp)/), [{ name: 'pgfault', value: 5 }, { name: 'pswpin', value: 2 }]);
 });
+
+t.test('parseOsRelease and osVersionNumber', async (t) => {
+  const { parseOsRelease, osVersionNumber } = await import('../../../exporters/procfs/os-release.js');
+  t.same(parseOsRelease('ID=debian\nNAME="Debian GNU/Linux"\nX=\'single $quoted\'\nESC="a \\"b\\" \\\\ c"\n# comment\nbad line\n'), {
+    ID: 'debian',
+    NAME: 'Debian GNU/Linux',
+    X: 'single $quoted',
+    ESC: 'a "b" \\ c',
+  });
+  t.equal(osVersionNumber('12'), 12);
+  t.equal(osVersionNumber('22.04'), 22.04);
+  t.equal(osVersionNumber('3.19.1'), 3.19);
+  t.ok(Number.isNaN(osVersionNumber('rolling')));
+});
