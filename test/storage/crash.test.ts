@@ -41,13 +41,16 @@ t.test('SIGKILL mid-batch: integrity ok, every committed batch present, restart 
         committed = Number(n);
         at.push(Date.now());
       }
-      // Kill mid-way through the next batch (half a batch period after a commit).
-      if (committed === 6) {
-        setTimeout(() => {
-          child.kill('SIGKILL');
-          resolve();
-        }, Math.max(5, (at[6]! - at[5]!) / 2));
+      // After a few batches, kill the moment the writer holds the lock (mid-transaction).
+      if (committed === 4) {
         lines.removeAllListeners('line');
+        const poll = setInterval(() => {
+          if (existsSync(`${path}.lock`) || Date.now() - at[4]! > 10_000) {
+            clearInterval(poll);
+            child.kill('SIGKILL');
+            resolve();
+          }
+        }, 1);
       }
     });
     child.once('exit', (code) => reject(new Error(`writer exited early (${code})`)));
