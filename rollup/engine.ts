@@ -87,11 +87,17 @@ export class RollupEngine {
     await ex.execute(`INSERT INTO rollup_watermarks (tier, watermark_ms) VALUES (${p.add(tier)}, ${value}) ON CONFLICT (tier) DO UPDATE SET watermark_ms = excluded.watermark_ms`, p.values);
   }
 
+  /**
+   * Where a tier with no watermark starts: in the oldest chunk below that holds any row,
+   * its first row (rollup chunks are small), or for raw the chunk's start (a min(ts)
+   * would scan a whole raw chunk, whose key leads with series_id; empty buckets cost little).
+   */
   private async oldest(table: string): Promise<number | undefined> {
-    const chunks = await this.store.listChunks(table);
-    for (const c of chunks) {
+    for (const c of await this.store.listChunks(table)) {
+      if ((await this.store.query(`SELECT 1 AS x FROM ${ident(c.name)} LIMIT 1`)).length === 0) continue;
+      if (table === 'samples') return c.startMs;
       const rows = await this.store.query<{ t: unknown }>(`SELECT min(${tsMs(this.store.dialect, 'ts')}) AS t FROM ${ident(c.name)}`);
-      if (rows[0]?.t !== null && rows[0]?.t !== undefined) return Number(rows[0].t);
+      return Number(rows[0]!.t);
     }
     return undefined;
   }
