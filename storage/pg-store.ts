@@ -57,6 +57,11 @@ export interface PgStoreOptions {
   readonly chunkMs?: number;
   /** Connect timeout, ms. @default 5000 */
   readonly connectTimeoutMs?: number;
+  /**
+   * Client-side limit on one query, ms: a connection to a PostgreSQL that vanished
+   * without a reset would otherwise hang the writer (and the spool behind it). @default 300_000
+   */
+  readonly queryTimeoutMs?: number;
   /** application_name of the connections (shows in pg_stat_activity). @default 'larder' */
   readonly applicationName?: string;
   /** @default Date.now */
@@ -74,7 +79,7 @@ export function isConnectionError(e: unknown): boolean {
   if (/^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN)$/.test(code)) return true;
   if (/^(08|57P0)/.test(code)) return true; // connection exception, admin/crash shutdown (pg_terminate_backend)
   const msg = typeof err?.message === 'string' ? err.message : '';
-  return /Connection terminated|connection timeout|timeout expired|Client has encountered a connection error|not queryable|ECONNREFUSED/i.test(msg);
+  return /Connection terminated|connection timeout|timeout expired|Query read timeout|Client has encountered a connection error|not queryable|ECONNREFUSED/i.test(msg);
 }
 
 /** Opens the PostgreSQL store: connects, creates the schema, migrates, creates the current partitions. */
@@ -88,6 +93,8 @@ export async function openPgStore(opts: PgStoreOptions): Promise<PgStore> {
     max: opts.poolSize ?? 4,
     connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
     idleTimeoutMillis: 30_000,
+    query_timeout: opts.queryTimeoutMs ?? 300_000,
+    keepAlive: true,
     options: `-c search_path=${schema}`,
     application_name: opts.applicationName ?? 'larder',
   };
