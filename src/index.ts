@@ -14,7 +14,7 @@ export type { RunningServer } from './server.js';
 export { Authenticator } from './web-auth.js';
 
 // application metrics
-export { SeriesGuard, GuardedCounter, GuardedGauge, GuardedHistogram, DEFAULT_SERIES_LIMIT, assertBuckets } from '../exporters/guard/series-guard.js';
+export { SeriesGuard, SeriesGroup, GuardedCounter, GuardedGauge, GuardedHistogram, DEFAULT_SERIES_LIMIT, assertBuckets } from '../exporters/guard/series-guard.js';
 export type { GuardedConfig, GuardLog, LabelSet, SeriesGuardOptions } from '../exporters/guard/series-guard.js';
 export { InvalidNameError, assertMetricName, assertLabelNames, cleanLabelValue } from '../exporters/guard/names.js';
 export { createHttpMetrics, DEFAULT_DURATION_BUCKETS, DEFAULT_SIZE_BUCKETS, UNMATCHED_ROUTE, ABORTED_STATUS } from '../exporters/http/middleware.js';

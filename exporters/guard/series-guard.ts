@@ -42,10 +42,12 @@ export interface GuardedConfig<L extends string> {
   readonly labelNames?: readonly L[];
 }
 
-interface Entry {
+/** A tracked label set: its cleaned labels and when it was last updated (ms). */
+export interface TrackedSeries {
   readonly labels: Record<string, string>;
   last: number;
 }
+type Entry = TrackedSeries;
 
 /** Removes one label set from the underlying metric. */
 type Remove = (labels: Record<string, string>) => void;
@@ -67,6 +69,11 @@ class Tracker {
    * dropped. Known label sets only refresh their timestamp.
    */
   admit(labels: Readonly<Record<string, string | number | undefined>> | undefined): Record<string, string> | undefined {
+    return this.admitEntry(labels)?.labels;
+  }
+
+  /** Like admit, but returns the tracked entry, so a caller caching it can refresh `last` itself. */
+  admitEntry(labels: Readonly<Record<string, string | number | undefined>> | undefined): Entry | undefined {
     const names = this.labelNames;
     let key = '';
     for (let i = 0; i < names.length; i++) {
@@ -78,7 +85,7 @@ class Tracker {
     const known = this.entries.get(key);
     if (known) {
       known.last = now;
-      return known.labels;
+      return known;
     }
     if (labels) {
       for (const k of Object.keys(labels)) {
@@ -99,8 +106,9 @@ class Tracker {
       const v = labels?.[n];
       if (v !== undefined) clean[n] = cleanLabelValue(v);
     }
-    this.entries.set(key, { labels: clean, last: now });
-    return clean;
+    const entry = { labels: clean, last: now };
+    this.entries.set(key, entry);
+    return entry;
   }
 
   /** Removes label sets last updated before `cutoff`; returns how many. */
@@ -173,6 +181,67 @@ export class GuardedHistogram<L extends string = string> {
   }
 }
 
+/**
+ * Metrics always updated together with the same labels (the HTTP middleware's count,
+ * duration and sizes) sharing one tracker: one admission per update instead of one
+ * per metric, and a label set expires from all of them at once.
+ */
+export class SeriesGroup<L extends string = string> {
+  private readonly removers: Remove[] = [];
+  private readonly tracker: Tracker;
+
+  constructor(
+    private readonly guard: SeriesGuard,
+    /** The name the group's drops are counted under. */
+    readonly name: string,
+    readonly labelNames: readonly L[],
+  ) {
+    this.tracker = guard.track(name, labelNames, (l) => {
+      for (const r of this.removers) r(l);
+    });
+  }
+
+  /** The cleaned labels to update every member with, or undefined when the label set is dropped. */
+  admit(labels: LabelSet<L>): Readonly<Partial<Record<L, string>>> | undefined {
+    return this.tracker.admit(labels) as Partial<Record<L, string>> | undefined;
+  }
+
+  /**
+   * Like `admit`, returning the tracked entry: a caller that caches it must set
+   * `entry.last = guard.now()` on every update, or the label set expires while in use.
+   */
+  admitEntry(labels: LabelSet<L>): TrackedSeries | undefined {
+    return this.tracker.admitEntry(labels);
+  }
+
+  /** The guard's clock (ms). */
+  now(): number {
+    return this.guard.now();
+  }
+
+  /** Adds a function called with the labels of each label set that expires. */
+  onRemove(remove: (labels: Readonly<Partial<Record<L, string>>>) => void): void {
+    this.removers.push(remove as Remove);
+  }
+
+  /** Declares a counter of the group (update it only with labels from `admit`). */
+  counter(config: { readonly name: string; readonly help: string }): Counter<L> {
+    this.guard.checkDeclaration({ ...config, labelNames: this.labelNames }, 'counter');
+    const metric = new Counter<L>({ name: config.name, help: config.help, labelNames: [...this.labelNames], registers: [this.guard.registry] });
+    this.removers.push((l) => metric.remove(l as Partial<Record<L, string>>));
+    return metric;
+  }
+
+  /** Declares a histogram of the group. */
+  histogram(config: { readonly name: string; readonly help: string; readonly buckets: readonly number[] }): Histogram<L> {
+    this.guard.checkDeclaration({ ...config, labelNames: this.labelNames }, 'histogram');
+    assertBuckets(config.name, config.buckets);
+    const metric = new Histogram<L>({ name: config.name, help: config.help, labelNames: [...this.labelNames], buckets: [...config.buckets], registers: [this.guard.registry] });
+    this.removers.push((l) => metric.remove(l as Partial<Record<L, string>>));
+    return metric;
+  }
+}
+
 /** Validates names, creates bounded metrics on one registry, and expires idle series. */
 export class SeriesGuard {
   /** Most label sets per metric (0 = none). */
@@ -232,7 +301,14 @@ export class SeriesGuard {
     return new GuardedHistogram(metric, this.track(config.name, labelNames, (l) => metric.remove(l as Partial<Record<L, string>>)));
   }
 
-  /** Label sets tracked now, per metric name. */
+  /** A group of metrics updated together with the same labels; `name` is what drops are counted under. */
+  group<L extends string = never>(name: string, labelNames: readonly L[]): SeriesGroup<L> {
+    assertMetricName(name);
+    assertLabelNames(name, labelNames, 'histogram');
+    return new SeriesGroup(this, name, labelNames);
+  }
+
+  /** Label sets tracked now, per metric (or group) name. */
   seriesCounts(): Record<string, number> {
     return Object.fromEntries(this.trackers.map((t) => [t.name, t.entries.size]));
   }
@@ -268,6 +344,11 @@ export class SeriesGuard {
     this.droppedTotal.inc({ metric: t.name });
   }
 
+  /** @internal validates a declaration; returns its label names. */
+  checkDeclaration<L extends string>(config: GuardedConfig<L>, type: 'counter' | 'gauge' | 'histogram'): L[] {
+    return this.check(config, type);
+  }
+
   private check<L extends string>(config: GuardedConfig<L>, type: 'counter' | 'gauge' | 'histogram'): L[] {
     assertMetricName(config.name);
     const labelNames = [...(config.labelNames ?? [])];
@@ -277,7 +358,8 @@ export class SeriesGuard {
     return labelNames;
   }
 
-  private track(name: string, labelNames: readonly string[], remove: Remove): Tracker {
+  /** @internal */
+  track(name: string, labelNames: readonly string[], remove: Remove): Tracker {
     const t = new Tracker(name, labelNames, remove, this);
     this.trackers.push(t);
     return t;

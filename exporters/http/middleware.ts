@@ -4,11 +4,15 @@
  * Mount it first (`app.use(metrics.middleware)`), so it sees every request,
  * including those that end in a 404 or in an error thrown by a handler (counted with
  * the status the error handler finally sent).
+ *
+ * It does little per request (one listener, one Map lookup, array increments; see
+ * request-series.ts), because for a small handler the middleware's own cost is a
+ * visible share of the request: bench/middleware.bench.ts measures it.
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { Gauge } from 'prom-client';
-import type { GuardedCounter, GuardedHistogram, SeriesGuard } from '../guard/series-guard.js';
-import { assertBuckets } from '../guard/series-guard.js';
+import type { Socket } from 'node:net';
+import { assertBuckets, type SeriesGroup, type SeriesGuard } from '../guard/series-guard.js';
+import { RequestSeries } from './request-series.js';
 import { RoutePatterns, type RouteLike } from './route-pattern.js';
 
 /**
@@ -27,7 +31,7 @@ const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIO
 
 /** Options of the HTTP metrics. */
 export interface HttpMetricsOptions {
-  /** Creates the bounded metrics (and holds the registry). */
+  /** Bounds the label sets (and holds the registry). */
   readonly guard: SeriesGuard;
   /** Upper bounds (s) of `http_request_duration_seconds`. @default DEFAULT_DURATION_BUCKETS */
   readonly durationBuckets?: readonly number[];
@@ -43,11 +47,10 @@ type Names = 'method' | 'route' | 'status_code';
 export interface HttpMetrics {
   /** Mount first: `app.use(http.middleware)`. */
   readonly middleware: RequestHandler;
-  readonly requests: GuardedCounter<Names>;
-  readonly duration: GuardedHistogram<Names>;
-  readonly requestSize: GuardedHistogram<Names>;
-  readonly responseSize: GuardedHistogram<Names>;
-  readonly inFlight: Gauge;
+  /** The label sets of the HTTP metrics, bounded together (drops count under `http_requests_total`). */
+  readonly series: SeriesGroup<Names>;
+  /** Requests being served now. */
+  inFlight(): number;
 }
 
 function pathOf(url: string): string {
@@ -55,10 +58,35 @@ function pathOf(url: string): string {
   return q < 0 ? url : url.slice(0, q);
 }
 
-function byteLength(chunk: unknown, encoding: unknown): number {
-  if (typeof chunk === 'string') return Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
-  if (chunk instanceof Uint8Array) return chunk.byteLength;
-  return 0;
+const STATE = Symbol('larder.http');
+
+interface RequestState {
+  readonly started: number;
+  readonly req: Request;
+  readonly app: Request['app'];
+  readonly url: string;
+  readonly socket: Socket | null;
+  /** The socket's bytesWritten when the request came in (keep-alive sockets carry earlier responses). */
+  readonly written: number;
+}
+
+type Tracked = Response & { [STATE]?: RequestState; _header?: unknown };
+
+/**
+ * Body bytes sent: Content-Length when the response has one (express's send and json
+ * set it); for streamed responses, the socket's bytes written during this request
+ * minus the header (so chunked framing, a few bytes per chunk, is included).
+ */
+function responseBytes(res: Tracked, st: RequestState): number {
+  if (st.req.method === 'HEAD') return 0;
+  const cl = res.getHeader('content-length');
+  if (cl !== undefined) {
+    const n = Number(cl);
+    if (Number.isFinite(n) && n >= 0) return n;
+  }
+  if (!st.socket) return 0;
+  const header = typeof res._header === 'string' ? Buffer.byteLength(res._header, 'latin1') : 0;
+  return Math.max(0, st.socket.bytesWritten - st.written - header);
 }
 
 /** Registers the HTTP metrics on the guard's registry and returns them with the middleware. */
@@ -68,12 +96,8 @@ export function createHttpMetrics(opts: HttpMetricsOptions): HttpMetrics {
   const sizeBuckets = opts.sizeBuckets ?? DEFAULT_SIZE_BUCKETS;
   assertBuckets('http_request_duration_seconds', durationBuckets);
   assertBuckets('http_request_size_bytes', sizeBuckets);
-  const labelNames: readonly Names[] = ['method', 'route', 'status_code'];
-  const requests = guard.counter({ name: 'http_requests_total', help: 'HTTP requests served, by method, route pattern and status code.', labelNames });
-  const duration = guard.histogram({ name: 'http_request_duration_seconds', help: 'Time from receiving an HTTP request to finishing its response.', labelNames, buckets: durationBuckets });
-  const requestSize = guard.histogram({ name: 'http_request_size_bytes', help: 'Size of HTTP request bodies (from Content-Length; 0 when absent).', labelNames, buckets: sizeBuckets });
-  const responseSize = guard.histogram({ name: 'http_response_size_bytes', help: 'Size of HTTP response bodies as sent.', labelNames, buckets: sizeBuckets });
-  const inFlight = new Gauge({ name: 'http_requests_in_flight', help: 'HTTP requests being served now.', registers: [guard.registry] });
+  const series = guard.group('http_requests_total', ['method', 'route', 'status_code'] as const);
+  const store = new RequestSeries(guard.registry, series, durationBuckets, sizeBuckets);
   const ignore = opts.ignore;
   // one resolver per app the middleware is mounted in
   const resolvers = new WeakMap<object, RoutePatterns>();
@@ -87,43 +111,32 @@ export function createHttpMetrics(opts: HttpMetricsOptions): HttpMetrics {
     return r;
   };
 
+  // One shared listener reading per-request state from the response: no closure per request.
+  function onClose(this: Tracked): void {
+    const st = this[STATE]!;
+    const seconds = (performance.now() - st.started) / 1000;
+    store.inFlight--;
+    const req = st.req;
+    const route = req.route as RouteLike | undefined;
+    const reqLength = Number(req.headers['content-length']);
+    store.record(
+      METHODS.has(req.method) ? req.method : 'OTHER',
+      route ? resolverFor(st.app).resolve(route, pathOf(st.url)) : UNMATCHED_ROUTE,
+      this.writableFinished ? String(this.statusCode) : ABORTED_STATUS,
+      seconds,
+      reqLength > 0 ? reqLength : 0,
+      responseBytes(this, st),
+    );
+  }
+
   const middleware: RequestHandler = (req: Request, res: Response, next: NextFunction): void => {
     if (ignore?.(req)) return next();
-    const started = performance.now();
-    const app = req.app;
-    const url = req.originalUrl || req.url;
-    inFlight.inc();
-
-    // count body bytes as written: streamed responses carry no Content-Length
-    let sent = 0;
-    const write = res.write;
-    const end = res.end;
-    res.write = function (this: Response, chunk: unknown, ...rest: unknown[]) {
-      sent += byteLength(chunk, rest[0]);
-      return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
-    } as Response['write'];
-    res.end = function (this: Response, chunk?: unknown, ...rest: unknown[]) {
-      if (chunk !== undefined && typeof chunk !== 'function') sent += byteLength(chunk, rest[0]);
-      return (end as (...a: unknown[]) => Response).call(this, chunk, ...rest);
-    } as Response['end'];
-
-    res.once('close', () => {
-      const seconds = (performance.now() - started) / 1000;
-      inFlight.dec();
-      const route = req.route as RouteLike | undefined;
-      const labels = {
-        method: METHODS.has(req.method) ? req.method : 'OTHER',
-        route: route ? resolverFor(app).resolve(route, pathOf(url)) : UNMATCHED_ROUTE,
-        status_code: res.writableFinished ? String(res.statusCode) : ABORTED_STATUS,
-      };
-      requests.inc(labels);
-      duration.observe(labels, seconds);
-      const reqLength = Number(req.headers['content-length']);
-      requestSize.observe(labels, Number.isFinite(reqLength) && reqLength > 0 ? reqLength : 0);
-      responseSize.observe(labels, req.method === 'HEAD' ? 0 : sent);
-    });
+    const socket = req.socket ?? null;
+    (res as Tracked)[STATE] = { started: performance.now(), req, app: req.app, url: req.originalUrl || req.url, socket, written: socket ? socket.bytesWritten : 0 };
+    store.inFlight++;
+    res.on('close', onClose); // a response closes once; on() spares once()'s wrapper
     next();
   };
 
-  return { middleware, requests, duration, requestSize, responseSize, inFlight };
+  return { middleware, series, inFlight: () => store.inFlight };
 }

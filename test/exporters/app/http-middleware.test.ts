@@ -65,6 +65,11 @@ t.test('counts, durations, sizes and in-flight by route pattern on a real expres
     await new Promise<void>((r) => (release = r));
     res.send('x'.repeat(5000));
   });
+  app.get('/stream', (_req, res) => {
+    res.type('text/plain');
+    for (let i = 0; i < 3; i++) res.write('y'.repeat(1000));
+    res.end();
+  });
   app.get('/metrics', larder.metricsHandler());
   // express 5's own error handler would print every stack; answer quietly with the error's status
   app.use((err: Error & { status?: number }, _req: Request, res: Response, _next: NextFunction) => {
@@ -118,6 +123,10 @@ t.test('counts, durations, sizes and in-flight by route pattern on a real expres
   t.equal(await sample(registry, 'http_request_duration_seconds', { ...slowLabels, le: '0.2' }, 'http_request_duration_seconds_bucket'), 0, 'not in the 0.2 s bucket');
   t.equal(await sample(registry, 'http_request_duration_seconds', { ...slowLabels, le: '0.5' }, 'http_request_duration_seconds_bucket'), 1, 'in the 0.5 s bucket');
   t.equal(await sample(registry, 'http_response_size_bytes', slowLabels, 'http_response_size_bytes_sum'), 5000, 'response body bytes');
+  t.equal((await (await fetch(`${url}/stream`)).text()).length, 3000);
+  await new Promise((r) => setTimeout(r, 20));
+  const streamed = (await sample(registry, 'http_response_size_bytes', { method: 'GET', route: '/stream', status_code: '200' }, 'http_response_size_bytes_sum'))!;
+  t.ok(streamed >= 3000 && streamed <= 3100, `a streamed (chunked) body is measured from the socket: ${streamed} bytes incl. chunk framing`);
   const postLabels = { method: 'POST', route: '/api/recipes', status_code: '201' };
   t.equal(await sample(registry, 'http_request_size_bytes', postLabels, 'http_request_size_bytes_sum'), JSON.stringify({ title: 'soup' }).length, 'request body bytes');
   t.equal(await sample(registry, 'http_request_duration_seconds', { method: 'GET', route: '/api/recipes/:id', status_code: '200' }, 'http_request_duration_seconds_count'), 3);
