@@ -308,3 +308,14 @@ t.test('filesystem: sizes are read under the rootfs, labels keep the host mount 
   t.equal(value(f, 'node_filesystem_device_error', { mountpoint: '/nonexistent-larder mount' }), 1);
   h.stop();
 });
+
+t.test('node_time_seconds is read at scrape time, not at the last collection', async (t) => {
+  const { collectSnapshot } = await import('../../src/exposition/snapshot.js');
+  let clock = 1_700_000_000_000;
+  const h = harness([timeCollector], {}, () => clock);
+  await h.collect();
+  clock += 14_000; // most of a collect interval later, no update in between
+  const snap = await collectSnapshot(h.registry);
+  t.equal(snap.families.find((f) => f.name === 'node_time_seconds')?.samples[0]?.value, 1_700_000_014);
+  h.stop();
+});
