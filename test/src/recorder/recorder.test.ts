@@ -13,15 +13,19 @@ import { Logger } from '../../../src/log.js';
 import { openSqliteStore } from '../../../storage/sqlite-store.js';
 import type { Store } from '../../../storage/store.js';
 
-async function setup(t: Test): Promise<{ store: Store; registry: Registry; lines: string[]; log: Logger }> {
-  const dir = mkdtempSync(join(tmpdir(), 'larder-recorder-'));
-  const store = await openSqliteStore({ path: join(dir, 'monitoring.db') });
-  t.teardown(async () => {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+// One store for the whole file (opening one costs seconds); each subtest uses its own
+// metric names, so their series never meet.
+let shared: Promise<Store> | undefined;
+const dir = mkdtempSync(join(tmpdir(), 'larder-recorder-'));
+t.teardown(async () => {
+  if (shared) await (await shared).close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function setup(_t: Test): Promise<{ store: Store; registry: Registry; lines: string[]; log: Logger }> {
+  shared ??= openSqliteStore({ path: join(dir, 'monitoring.db') });
   const lines: string[] = [];
-  return { store, registry: new Registry(), lines, log: new Logger('info', (l) => lines.push(l)) };
+  return { store: await shared, registry: new Registry(), lines, log: new Logger('info', (l) => lines.push(l)) };
 }
 
 /** A store whose writes fail while `failing` is set (fault injection over the real store). */
@@ -99,7 +103,7 @@ t.test('one snapshot = one batch with one timestamp, every kind recorded', async
 t.test('a failed write is kept, retried, and never stops recording', async (t) => {
   const base = await setup(t);
   const { store, state } = flaky(base.store);
-  new Gauge({ name: 'x', help: 'x', registers: [base.registry] }).set(1);
+  new Gauge({ name: 'x2', help: 'x', registers: [base.registry] }).set(1);
   let now = 1_000_000;
   const rec = new Recorder({ registry: base.registry, store, log: base.log, now: () => now });
   state.failing = true;
@@ -116,7 +120,7 @@ t.test('a failed write is kept, retried, and never stops recording', async (t) =
   now += 1000;
   await rec.tick();
   t.equal(rec.bufferedSamples, 0, 'everything written once the store is back');
-  const id = (await base.store.listSeries()).find((s) => s.name === 'x')!.id;
+  const id = (await base.store.listSeries()).find((s) => s.name === 'x2')!.id;
   const read = await base.store.readSamples({ seriesIds: [id], fromMs: 0, toMs: now + 1 });
   t.same(read.samples.map((s) => s.timeMs), [1_000_000, 1_001_000, 1_002_000], 'every snapshot arrives, in order');
   t.ok(base.lines.some((l) => l.includes('writing samples works again')));
@@ -125,7 +129,7 @@ t.test('a failed write is kept, retried, and never stops recording', async (t) =
 t.test('the retry buffer is bounded: oldest batches dropped and counted', async (t) => {
   const base = await setup(t);
   const { store, state } = flaky(base.store);
-  new Gauge({ name: 'x', help: 'x', registers: [base.registry] }).set(1);
+  new Gauge({ name: 'x3', help: 'x', registers: [base.registry] }).set(1);
   let now = 1_000_000;
   const rec = new Recorder({ registry: base.registry, store, log: base.log, now: () => now, maxBufferedSamples: 1 });
   state.failing = true;
@@ -138,7 +142,7 @@ t.test('the retry buffer is bounded: oldest batches dropped and counted', async 
   t.equal(dropped, perBatch, 'the dropped samples are counted');
   state.failing = false;
   await rec.stop();
-  const id = (await base.store.listSeries()).find((s) => s.name === 'x')!.id;
+  const id = (await base.store.listSeries()).find((s) => s.name === 'x3')!.id;
   const read = await base.store.readSamples({ seriesIds: [id], fromMs: 0, toMs: now + 1 });
   t.same(read.samples.map((s) => s.timeMs), [1_001_000], 'stop() flushed the kept batch');
 });
@@ -148,7 +152,7 @@ t.test('ticks never overlap; a collect failure is isolated', async (t) => {
   let release: () => void = () => {};
   let calls = 0;
   new Gauge({
-    name: 'slow',
+    name: 'slow4',
     help: 'a gauge whose collect waits',
     registers: [registry],
     async collect() {
@@ -158,7 +162,7 @@ t.test('ticks never overlap; a collect failure is isolated', async (t) => {
     },
   });
   new Gauge({
-    name: 'broken',
+    name: 'broken4',
     help: 'throws',
     registers: [registry],
     collect() {
@@ -173,14 +177,14 @@ t.test('ticks never overlap; a collect failure is isolated', async (t) => {
   await Promise.all([a, b]);
   t.equal(calls, 1, 'the second tick was skipped while the first ran');
   t.equal((await registry.getSingleMetric('larder_recorder_skipped_ticks_total')!.get()).values[0]!.value, 1);
-  t.ok((await store.listSeries()).some((s) => s.name === 'slow'), 'the other metrics are recorded');
-  t.notOk((await store.listSeries()).some((s) => s.name === 'broken'), 'the failing metric is left out');
-  t.ok(lines.some((l) => l.includes('broken')), 'and logged');
+  t.ok((await store.listSeries()).some((s) => s.name === 'slow4'), 'the other metrics are recorded');
+  t.notOk((await store.listSeries()).some((s) => s.name === 'broken4'), 'the failing metric is left out');
+  t.ok(lines.some((l) => l.includes('broken4')), 'and logged');
 });
 
 t.test('start() records on the interval with an unref()ed timer; stop() ends it', async (t) => {
   const { store, registry, log } = await setup(t);
-  new Gauge({ name: 'x', help: 'x', registers: [registry] }).set(1);
+  new Gauge({ name: 'x5', help: 'x', registers: [registry] }).set(1);
   const rec = new Recorder({ registry, store, log, intervalMs: 1000 });
   rec.start();
   await new Promise((r) => setTimeout(r, 2300));
