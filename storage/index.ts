@@ -29,7 +29,7 @@ export { openStore, pgOptionsOf } from './open-store.js';
 export { openSqliteStore, SqliteStore, SqliteStoreError, type SqliteStoreOptions } from './sqlite-store.js';
 export { openPgStore, PgStore, isConnectionError, type PgStoreOptions } from './pg-store.js';
 export { openFallbackStore, FallbackStore, type FallbackStoreOptions } from './fallback-store.js';
-export { NewerSchemaError } from './sqlite-engine.js';
+export { NewerSchemaError } from './store-common.js';
 export { StoreInUseError } from './sqlite-lock.js';
 export { KIND_COLUMNS, tierTables, type TableKind } from './table-kinds.js';
 export { canonicalLabels, fingerprint } from './series-key.js';

@@ -8,8 +8,7 @@ import pgPromise from 'pg-promise';
 import { checkChunkMs, checkLogicalTable, chunkName, chunkRange } from './chunking.js';
 import { PG_MIGRATIONS, logicalTableDdl, msOf, partitionDdl, pgIdent, tsOf } from './pg-sql.js';
 import { canonicalLabels, checkMetricName, checkMetricType, checkTimeMs, fingerprint } from './series-key.js';
-import { NewerSchemaError, checkReadQuery, checkSamples } from './sqlite-engine.js';
-import { checkAlert, checkDate, checkStatsArgs, matchSeries, rawJson, type SeriesRow } from './store-common.js';
+import { NewerSchemaError, checkAlert, checkDate, checkReadQuery, checkSamples, checkStatsArgs, matchSeries, rawJson, type SeriesRow } from './store-common.js';
 import { checkTier, tierTables, type TableKind } from './table-kinds.js';
 import type {
   AlertInput,

@@ -13,7 +13,8 @@ import { canonicalLabels, checkMetricName, checkMetricType, checkTimeMs, fingerp
 import { acquireOwnership, createWithMode, sleepSync } from './sqlite-lock.js';
 import { SQLITE_MIGRATIONS, allViewDdl, chunkTableDdl, ident, kindColumnList, type Migration } from './sqlite-sql.js';
 import { checkTier, tierTables, type TableKind } from './table-kinds.js';
-import { checkAlert, checkDate, checkStatsArgs, matchSeries, rawJson, seriesFromRow, type SeriesRow } from './store-common.js';
+import { NewerSchemaError, checkAlert, checkDate, checkReadQuery, checkSamples, checkStatsArgs, matchSeries, packSamples, rawJson, seriesFromRow, type SeriesRow } from './store-common.js';
+
 import type {
   AlertInput,
   AlertRecord,
@@ -31,6 +32,9 @@ import type {
   TableStats,
 } from './store.js';
 
+// Re-exported: they used to live here (pure now, in store-common.ts).
+export { NewerSchemaError, checkReadQuery, checkSamples };
+
 type Database = InstanceType<typeof sqlite3.Database>;
 type Statement = ReturnType<Database['prepare']>;
 
@@ -47,14 +51,6 @@ export interface SqliteEngineOptions {
   readonly staleLockGraceMs?: number;
   /** Time of the open, for created_at of migrations. */
   readonly nowMs: number;
-}
-
-/** Thrown when the file was written by a newer Larder. */
-export class NewerSchemaError extends Error {
-  constructor(where: string, found: number, known: number) {
-    super(`${where} has schema version ${found}, newer than this Larder knows (${known}); upgrade Larder, the store was left untouched`);
-    this.name = 'NewerSchemaError';
-  }
 }
 
 interface CatalogTable {
@@ -448,9 +444,10 @@ export class SqliteEngine {
     return out;
   }
 
-  private checkSeriesIds(samples: readonly Sample[]): void {
+  /** Throws unless every series id of a packed batch exists. */
+  private checkSeriesIds(p: Float64Array): void {
     const unknown = new Set<number>();
-    for (const s of samples) if (!this.knownIds.has(s.seriesId)) unknown.add(s.seriesId);
+    for (let i = 0; i < p.length; i += 3) if (!this.knownIds.has(p[i]!)) unknown.add(p[i]!);
     if (unknown.size === 0) return;
     const sel = this.stmt('SELECT 1 AS x FROM series WHERE id = ?');
     for (const id of unknown) {
@@ -465,57 +462,64 @@ export class SqliteEngine {
   writeSamples(samples: readonly Sample[], nowMs: number): number {
     if (!Array.isArray(samples)) throw new TypeError('writeSamples: expected an array of samples');
     checkSamples(samples);
-    if (samples.length === 0) return 0;
-    this.checkSeriesIds(samples);
+    return this.writePacked(packSamples(samples), nowMs);
+  }
+
+  /**
+   * Writes a checked batch packed as `[seriesId, timeMs, value]` triples (what the
+   * main thread transfers, instead of cloning thousands of objects).
+   */
+  writePacked(p: Float64Array, nowMs: number): number {
+    const n = p.length / 3;
+    if (!Number.isInteger(n)) throw new TypeError('writeSamples: packed batch length is not a multiple of 3');
+    if (n === 0) return 0;
+    this.checkSeriesIds(p);
     const samplesTable = this.catalog.get('samples')!;
     // Chunks are created before the data transaction (each in its own, tiny one).
     let last: ChunkInfo | undefined;
-    const chunkOf: ChunkInfo[] = new Array<ChunkInfo>(samples.length);
-    for (let i = 0; i < samples.length; i++) {
-      const t = samples[i]!.timeMs;
+    const chunkOf: ChunkInfo[] = new Array<ChunkInfo>(n);
+    for (let i = 0; i < n; i++) {
+      const t = p[i * 3 + 1]!;
       if (last === undefined || t < last.startMs || t >= last.endMs) {
         last = this.findChunk(samplesTable, t) ?? this.ensureChunk('samples', t, nowMs);
       }
       chunkOf[i] = last;
     }
-    const latest = new Map<number, Sample>();
-    for (const s of samples) {
-      const l = latest.get(s.seriesId);
-      if (l === undefined || s.timeMs >= l.timeMs) latest.set(s.seriesId, s);
+    const latest = new Map<number, number>(); // series id -> index of its newest sample
+    for (let i = 0; i < n; i++) {
+      const id = p[i * 3]!;
+      const l = latest.get(id);
+      if (l === undefined || p[i * 3 + 1]! >= p[l * 3 + 1]!) latest.set(id, i);
     }
     this.transaction(() => {
       // Runs of samples in the same chunk go ROWS_PER_INSERT at a time through one
       // multi-row statement (fewer step/reset calls into wasm), the rest one by one.
       // Within a statement rows apply in order, so the last duplicate wins, as singly.
       let i = 0;
-      while (i < samples.length) {
+      while (i < n) {
         const c = chunkOf[i]!;
         let end = i;
-        while (end < samples.length && chunkOf[end] === c) end++;
+        while (end < n && chunkOf[end] === c) end++;
         const table = ident(c.name);
         const many = this.stmt(`INSERT OR REPLACE INTO ${table} (series_id, ts, value) VALUES ${MULTI_VALUES}`);
         const one = this.stmt(`INSERT OR REPLACE INTO ${table} (series_id, ts, value) VALUES (?, ?, ?)`);
-        const args: number[] = new Array<number>(ROWS_PER_INSERT * 3);
         for (; i + ROWS_PER_INSERT <= end; i += ROWS_PER_INSERT) {
-          for (let j = 0; j < ROWS_PER_INSERT; j++) {
-            const s = samples[i + j]!;
-            args[j * 3] = s.seriesId;
-            args[j * 3 + 1] = s.timeMs;
-            args[j * 3 + 2] = s.value;
-          }
-          many.run(args);
+          many.run(Array.from(p.subarray(i * 3, (i + ROWS_PER_INSERT) * 3)));
         }
-        for (; i < end; i++) {
-          const s = samples[i]!;
-          one.run([s.seriesId, s.timeMs, s.value]);
-        }
+        for (; i < end; i++) one.run([p[i * 3]!, p[i * 3 + 1]!, p[i * 3 + 2]!]);
       }
       const up = this.stmt(
         'INSERT INTO series_latest (series_id, ts, value) VALUES (?, ?, ?) ON CONFLICT (series_id) DO UPDATE SET ts = excluded.ts, value = excluded.value WHERE excluded.ts >= series_latest.ts',
       );
-      for (const s of latest.values()) up.run([s.seriesId, s.timeMs, s.value]);
+      for (const j of latest.values()) up.run([p[j * 3]!, p[j * 3 + 1]!, p[j * 3 + 2]!]);
     });
-    return samples.length;
+    return n;
+  }
+
+  /** readSamples with the samples packed as triples (transferred to the main thread, not cloned). */
+  readPacked(q: ReadQuery): { series: SeriesInfo[]; packed: Float64Array } {
+    const r = this.readSamples(q);
+    return { series: [...r.series], packed: packSamples(r.samples) };
   }
 
   /** Raw samples of the matching series in `[fromMs, toMs)`. */
@@ -800,26 +804,4 @@ function first(st: Statement, params: sqlite3.BindValues): Record<string, unknow
 function bindable(params: readonly SqlValue[]): sqlite3.BindValues {
   if (!Array.isArray(params)) throw new TypeError('SQL parameters must be an array');
   return params as SqlValue[];
-}
-
-/** Throws on the first malformed sample, naming its index. */
-export function checkSamples(samples: readonly Sample[]): void {
-  for (let i = 0; i < samples.length; i++) {
-    const s = samples[i];
-    if (s === null || typeof s !== 'object') throw new TypeError(`writeSamples[${i}]: expected {seriesId, timeMs, value}`);
-    if (!Number.isSafeInteger(s.seriesId) || s.seriesId <= 0) throw new TypeError(`writeSamples[${i}]: invalid seriesId ${String(s.seriesId)}`);
-    checkTimeMs(s.timeMs, `writeSamples[${i}]`);
-    if (typeof s.value !== 'number') throw new TypeError(`writeSamples[${i}]: value must be a number, got ${typeof s.value}`);
-  }
-}
-
-/** Throws unless a ReadQuery is well formed. */
-export function checkReadQuery(q: ReadQuery): void {
-  if (q === null || typeof q !== 'object') throw new TypeError('readSamples: expected {seriesIds | name, fromMs, toMs}');
-  checkTimeMs(q.fromMs, 'readSamples fromMs');
-  checkTimeMs(q.toMs, 'readSamples toMs');
-  if (q.seriesIds !== undefined) {
-    if (!Array.isArray(q.seriesIds) || q.seriesIds.some((id) => !Number.isSafeInteger(id))) throw new TypeError('readSamples: seriesIds must be an array of integers');
-  } else checkMetricName(q.name, 'readSamples');
-  if (q.limit !== undefined && (!Number.isSafeInteger(q.limit) || q.limit < 0)) throw new RangeError(`readSamples: invalid limit ${String(q.limit)}`);
 }

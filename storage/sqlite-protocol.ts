@@ -5,7 +5,7 @@ export type WorkerOp =
   | 'query' | 'execute' | 'begin' | 'commit' | 'rollback'
   | 'saveMetric' | 'saveRawMetrics' | 'getLatestMetrics' | 'getMetricStats' | 'aggregateHourlyMetrics'
   | 'cleanupOldMetrics' | 'saveAlert' | 'getActiveAlerts' | 'saveDailySummary' | 'getDatabaseStats' | 'optimize'
-  | 'resolveSeries' | 'listSeries' | 'writeSamples' | 'readSamples'
+  | 'resolveSeries' | 'listSeries' | 'writeSamples' | 'writePacked' | 'readSamples' | 'readPacked'
   | 'ensureRollupTier' | 'ensureChunk' | 'listChunks' | 'dropChunksBefore' | 'dropChunk' | 'chunkBytes' | 'sizeBytes'
   | 'backup' | 'close';
 

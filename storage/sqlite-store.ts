@@ -6,6 +6,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Worker } from 'node:worker_threads';
+import { checkSamples, packSamples } from './store-common.js';
 import type { WorkerOp, WorkerReply, WorkerRequest } from './sqlite-protocol.js';
 import type { SqliteEngineOptions } from './sqlite-engine.js';
 import type {
@@ -132,21 +133,26 @@ export class SqliteStore implements Store {
     worker.on('exit', (code) => fail(new Error(`SQLite worker for ${path} exited (code ${code})`)));
   }
 
-  private send<T>(op: WorkerOp, args: readonly unknown[]): Promise<T> {
+  private send<T>(op: WorkerOp, args: readonly unknown[], transfer: ArrayBuffer[] = []): Promise<T> {
     if (this.dead !== undefined) return Promise.reject(this.dead);
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.worker.postMessage({ id, op, args } satisfies WorkerRequest);
+      this.worker.postMessage({ id, op, args } satisfies WorkerRequest, transfer);
     });
   }
 
   /** Sends an operation once no transaction of another caller is open. */
   private async call<T>(op: WorkerOp, ...args: unknown[]): Promise<T> {
+    await this.gate();
+    return this.send<T>(op, args);
+  }
+
+  /** Waits for another caller's open transaction to end (not for one's own). */
+  private async gate(): Promise<void> {
     if (this.inTx.getStore() !== true) {
       while (this.txActive !== undefined) await this.txActive;
     }
-    return this.send<T>(op, args);
   }
 
   query<R extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<R[]> {
@@ -224,11 +230,24 @@ export class SqliteStore implements Store {
   listSeries(ids?: readonly number[]): Promise<SeriesInfo[]> {
     return this.call('listSeries', ids);
   }
-  writeSamples(samples: readonly Sample[]): Promise<number> {
-    return this.call('writeSamples', samples, this.now());
+  /**
+   * Checked here, then sent as one transferred Float64Array: cloning 10k sample
+   * objects into the worker measured 17–40 ms of this (the scrape's) thread; packing
+   * and transferring costs under 1 ms.
+   */
+  async writeSamples(samples: readonly Sample[]): Promise<number> {
+    if (!Array.isArray(samples)) throw new TypeError('writeSamples: expected an array of samples');
+    checkSamples(samples);
+    const packed = packSamples(samples);
+    await this.gate();
+    return this.send<number>('writePacked', [packed, this.now()], [packed.buffer as ArrayBuffer]);
   }
-  readSamples(q: ReadQuery): Promise<ReadResult> {
-    return this.call('readSamples', q);
+  async readSamples(q: ReadQuery): Promise<ReadResult> {
+    const r = await this.call<{ series: SeriesInfo[]; packed: Float64Array }>('readPacked', q);
+    const p = r.packed;
+    const samples: Sample[] = new Array<Sample>(p.length / 3);
+    for (let i = 0; i < samples.length; i++) samples[i] = { seriesId: p[i * 3]!, timeMs: p[i * 3 + 1]!, value: p[i * 3 + 2]! };
+    return { series: r.series, samples };
   }
   ensureRollupTier(def: RollupTierDef): Promise<void> {
     return this.call('ensureRollupTier', def?.tier, def?.chunkMs);

@@ -46,7 +46,9 @@ async function handle(e: SqliteEngine, r: WorkerRequest): Promise<unknown> {
     case 'resolveSeries': return e.resolveSeries(a[0] as never, a[1] as number);
     case 'listSeries': return e.listSeries(a[0] as never);
     case 'writeSamples': return e.writeSamples(a[0] as never, a[1] as number);
+    case 'writePacked': return e.writePacked(a[0] as Float64Array, a[1] as number);
     case 'readSamples': return e.readSamples(a[0] as never);
+    case 'readPacked': return e.readPacked(a[0] as never);
     case 'ensureRollupTier': return e.ensureRollupTier(a[0] as string, a[1] as number);
     case 'ensureChunk': return e.ensureChunk(a[0] as string, a[1] as number, a[2] as number);
     case 'listChunks': return e.listChunks(a[0] as string | undefined);
@@ -70,7 +72,9 @@ port.on('message', (r: WorkerRequest) => {
     } catch (e) {
       reply = { id: r.id, ok: false, error: errorOf(e) };
     }
-    port.postMessage(reply);
+    // A packed result's buffer is transferred, not copied.
+    const packed = reply.ok ? (reply.result as { packed?: unknown } | null)?.packed : undefined;
+    port.postMessage(reply, packed instanceof Float64Array ? [packed.buffer as ArrayBuffer] : []);
     if (r.op === 'close') port.close();
   });
 });

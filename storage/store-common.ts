@@ -2,8 +2,8 @@
  * Validation and row mapping shared by both dialects, pure, so bad input is refused
  * the same way everywhere, before any SQL runs.
  */
-import { canonicalLabels, checkMetricName, parseLabels } from './series-key.js';
-import type { AlertInput, AlertSeverity, AlertStatus, LabelMatcher, MetricType, SeriesInfo } from './store.js';
+import { canonicalLabels, checkMetricName, checkTimeMs, parseLabels } from './series-key.js';
+import type { AlertInput, AlertSeverity, AlertStatus, LabelMatcher, MetricType, ReadQuery, Sample, SeriesInfo } from './store.js';
 
 /** A series row as both dialects select it. */
 export interface SeriesRow {
@@ -132,4 +132,46 @@ export function checkAlert(a: AlertInput, nowMs: number): CheckedAlert {
     firedMs,
     resolvedMs,
   };
+}
+
+/** Thrown when the file was written by a newer Larder. */
+export class NewerSchemaError extends Error {
+  constructor(where: string, found: number, known: number) {
+    super(`${where} has schema version ${found}, newer than this Larder knows (${known}); upgrade Larder, the store was left untouched`);
+    this.name = 'NewerSchemaError';
+  }
+}
+
+/** Throws on the first malformed sample, naming its index. */
+export function checkSamples(samples: readonly Sample[]): void {
+  for (let i = 0; i < samples.length; i++) {
+    const s = samples[i];
+    if (s === null || typeof s !== 'object') throw new TypeError(`writeSamples[${i}]: expected {seriesId, timeMs, value}`);
+    if (!Number.isSafeInteger(s.seriesId) || s.seriesId <= 0) throw new TypeError(`writeSamples[${i}]: invalid seriesId ${String(s.seriesId)}`);
+    checkTimeMs(s.timeMs, `writeSamples[${i}]`);
+    if (typeof s.value !== 'number') throw new TypeError(`writeSamples[${i}]: value must be a number, got ${typeof s.value}`);
+  }
+}
+
+/** Throws unless a ReadQuery is well formed. */
+export function checkReadQuery(q: ReadQuery): void {
+  if (q === null || typeof q !== 'object') throw new TypeError('readSamples: expected {seriesIds | name, fromMs, toMs}');
+  checkTimeMs(q.fromMs, 'readSamples fromMs');
+  checkTimeMs(q.toMs, 'readSamples toMs');
+  if (q.seriesIds !== undefined) {
+    if (!Array.isArray(q.seriesIds) || q.seriesIds.some((id) => !Number.isSafeInteger(id))) throw new TypeError('readSamples: seriesIds must be an array of integers');
+  } else checkMetricName(q.name, 'readSamples');
+  if (q.limit !== undefined && (!Number.isSafeInteger(q.limit) || q.limit < 0)) throw new RangeError(`readSamples: invalid limit ${String(q.limit)}`);
+}
+
+/** A checked batch as `[seriesId, timeMs, value]` triples in one transferable buffer. */
+export function packSamples(samples: readonly Sample[]): Float64Array {
+  const p = new Float64Array(samples.length * 3);
+  for (let i = 0; i < samples.length; i++) {
+    const s = samples[i]!;
+    p[i * 3] = s.seriesId;
+    p[i * 3 + 1] = s.timeMs;
+    p[i * 3 + 2] = s.value;
+  }
+  return p;
 }
