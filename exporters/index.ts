@@ -1,28 +1,28 @@
 /** The collectors Larder knows, listed explicitly (no registration by import side effect). */
 import type { CollectorDefinition } from './collector.js';
 import { cgroupCollector } from './cgroup.js';
+import { conntrackCollector } from './conntrack.js';
 import { cpuCollector } from './cpu.js';
 import { diskstatsCollector } from './diskstats.js';
+import { entropyCollector } from './entropy.js';
+import { filefdCollector } from './filefd.js';
 import { filesystemCollector } from './filesystem.js';
 import { loadavgCollector } from './loadavg.js';
 import { meminfoCollector } from './meminfo.js';
+import { netclassCollector } from './netclass.js';
 import { netdevCollector } from './netdev.js';
+import { netstatCollector } from './netstat.js';
+import { osCollector } from './os.js';
+import { pressureCollector } from './pressure.js';
 import { processCollector } from './process.js';
 import { processesCollector } from './processes.js';
+import { sockstatCollector } from './sockstat.js';
+import { softnetCollector } from './softnet.js';
 import { statCollector } from './stat.js';
 import { textfileCollector } from './textfile.js';
 import { timeCollector } from './time.js';
 import { unameCollector } from './uname.js';
 import { usageCollector } from './usage.js';
-import { conntrackCollector } from './conntrack.js';
-import { entropyCollector } from './entropy.js';
-import { filefdCollector } from './filefd.js';
-import { netclassCollector } from './netclass.js';
-import { netstatCollector } from './netstat.js';
-import { osCollector } from './os.js';
-import { pressureCollector } from './pressure.js';
-import { sockstatCollector } from './sockstat.js';
-import { softnetCollector } from './softnet.js';
 import { vmstatCollector } from './vmstat.js';
 
 /** The host collectors, read from /proc and /sys (node_exporter's names where they mean the same). */
