@@ -184,3 +184,40 @@ t.test('bad bucket settings are refused with the metric named', async (t) => {
   const h = (await custom.registry.getMetricsAsJSON()).find((m) => m.name === 'http_request_duration_seconds')!;
   t.same([...new Set((h.values as { labels: Labels }[]).map((v) => v.labels['le']).filter((x) => x !== undefined))], ['0.5', '1', '+Inf']);
 });
+
+t.test('HTTP label sets obey the cardinality limit and expire together', async (t) => {
+  const { Registry } = await import('prom-client');
+  const { SeriesGuard } = await import('../../../exporters/guard/series-guard.js');
+  const { createHttpMetrics } = await import('../../../exporters/http/middleware.js');
+  const registry = new Registry();
+  let now = 1_000_000;
+  const guard = new SeriesGuard({ registry, limit: 2, expireAfter: 60_000, now: () => now });
+  const http = createHttpMetrics({ guard });
+  const app = express();
+  app.use(http.middleware);
+  for (const p of ['/a', '/b', '/c']) app.get(p, (_req, res) => void res.send(p));
+  const { server, url } = await listen(app);
+  t.teardown(() => new Promise<void>((r) => server.close(() => r())));
+  const hit = async (p: string) => {
+    await (await fetch(`${url}${p}`)).text();
+    await new Promise((r) => setTimeout(r, 10));
+  };
+  await hit('/a');
+  await hit('/b');
+  await hit('/c'); // third label set: over the limit of 2
+  await hit('/a');
+  t.equal(await sample(registry, 'http_requests_total', { method: 'GET', route: '/a', status_code: '200' }), 2);
+  t.equal(await sample(registry, 'http_requests_total', { method: 'GET', route: '/c', status_code: '200' }), undefined, 'the label set past the limit is dropped');
+  t.equal(await sample(registry, 'http_request_duration_seconds', { method: 'GET', route: '/c', status_code: '200' }, 'http_request_duration_seconds_count'), undefined, 'from every HTTP metric');
+  t.equal(await sample(registry, 'larder_dropped_series_total', { metric: 'http_requests_total' }), 1);
+  now += 30_000;
+  await hit('/b');
+  now += 40_000; // /a idle 70 s, /b idle 40 s
+  t.equal(guard.sweep(), 1);
+  t.equal(await sample(registry, 'http_requests_total', { method: 'GET', route: '/a', status_code: '200' }), undefined, 'the idle route expired');
+  t.equal(await sample(registry, 'http_response_size_bytes', { method: 'GET', route: '/a', status_code: '200' }, 'http_response_size_bytes_count'), undefined, 'from every HTTP metric');
+  t.equal(await sample(registry, 'http_requests_total', { method: 'GET', route: '/b', status_code: '200' }), 2);
+  await hit('/c'); // room again
+  t.equal(await sample(registry, 'http_requests_total', { method: 'GET', route: '/c', status_code: '200' }), 1);
+  t.equal(http.inFlight(), 0);
+});
