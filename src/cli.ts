@@ -84,7 +84,10 @@ runCli(process.argv.slice(2)).then(
       process.stderr.write(`larder: ${err.message}\n`);
       process.exitCode = 2;
     } else {
-      process.stderr.write(`larder: ${(err as Error).stack ?? String(err)}\n`);
+      // Known failures (store in use, newer schema, unreachable database) explain
+      // themselves; the stack is for debugging only.
+      const debug = process.env['LARDER_LOG_LEVEL'] === 'debug';
+      process.stderr.write(`larder: ${debug ? ((err as Error).stack ?? String(err)) : err instanceof Error ? err.message : String(err)}\n`);
       process.exitCode = 1;
     }
   },

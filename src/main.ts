@@ -12,6 +12,7 @@ import { Logger } from './log.js';
 import { createLarder, type Larder as AppLarder, type LifecycleStep } from './larder.js';
 import type { RunningServer } from './server.js';
 import { Authenticator } from './web-auth.js';
+import { recordingStep } from './recording-step.js';
 
 /** A running Larder. */
 export interface Larder {
@@ -67,7 +68,8 @@ export async function startLarder(config: Config, log: Logger = new Logger(confi
     // settings the option parsers cannot check alone (e.g. cluster.instance-id >= cluster.instances)
     throw new ConfigError((err as Error).message);
   }
-  for (const step of steps) app.use(step);
+  const recording = recordingStep(app.registry, config, log);
+  for (const step of recording ? [recording, ...steps] : steps) app.use(step);
   await app.start();
   const server = app.server!;
   log.info('larder listening', { url: server.url, collectors: enabled.join(',') });
