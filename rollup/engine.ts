@@ -60,6 +60,8 @@ export class RollupEngine {
   private readonly now: () => number;
   private readonly onSlice: RollupOptions['onSlice'];
   private prepared = false;
+  /** Runs are serialized: two overlapping runs would redo a slice against a moved carry. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(opts: RollupOptions) {
     this.store = opts.store;
@@ -110,7 +112,13 @@ export class RollupEngine {
    * Rolls up every tier whose resolution is at most `maxResolutionMs` (all by
    * default), finest first, each as far as the tier below allows.
    */
-  async run(maxResolutionMs = Infinity): Promise<TierRun[]> {
+  run(maxResolutionMs = Infinity): Promise<TierRun[]> {
+    const next = this.queue.then(() => this.runNow(maxResolutionMs));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async runNow(maxResolutionMs: number): Promise<TierRun[]> {
     await this.prepare();
     const out: TierRun[] = [];
     let below: { table: string; closedBefore: number | undefined } = { table: 'samples', closedBefore: this.now() - this.graceMs };

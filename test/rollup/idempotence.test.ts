@@ -126,3 +126,19 @@ for (const dialect of DIALECTS) {
     t.same(crashed, await dump(reference, refIndex), 'identical to an uninterrupted run');
   });
 }
+
+t.test('overlapping runs (the minute job and the daily job at once) are serialized and write the same rows', async (t) => {
+  const clock = { now: END };
+  const store = await openTestStore(t, 'sqlite', () => clock.now);
+  if (!store) return;
+  const indexOf = await load(store);
+  const engine = new RollupEngine({ store, tiers: DEFAULT_TIERS, graceMs: 2 * MIN, now: () => clock.now, maxBucketsPerTransaction: 12 });
+  const [a, b] = await Promise.all([engine.run(HOUR), engine.run()]);
+  t.ok(a.reduce((n, r) => n + r.rows, 0) > 0, 'the first run did the work');
+  t.same(b.slice(0, 2).map((r) => r.rows), [0, 0], 'the second found the sub-daily tiers done');
+  const reference = await openTestStore(t, 'sqlite', () => END);
+  if (!reference) return;
+  const refIndex = await load(reference);
+  await new RollupEngine({ store: reference, tiers: DEFAULT_TIERS, graceMs: 2 * MIN, now: () => END }).run();
+  t.same(await dump(store, indexOf), await dump(reference, refIndex), 'same tables as one run');
+});
