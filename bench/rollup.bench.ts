@@ -4,7 +4,7 @@
  * into the raw chunks with SQL (not waited for), then rolled up tier by tier.
  *
  *   ./scripts/run-bench.sh rollup                 (3 simulated days, both dialects)
- *   ./scripts/run-bench.sh rollup -- --full       (30 days: 43.2M samples)
+ *   FULL=1 ./scripts/run-bench.sh rollup          (30 days: 43.2M samples; or --full when run directly)
  *   DAYS=7 DIALECTS=sqlite ./scripts/run-bench.sh rollup
  *
  * Printed: time to generate, time per tier, rows and bytes per tier and per row, one
@@ -31,7 +31,7 @@ import { openPgStore } from '../storage/pg-store.js';
 import type { SeriesDef, Store } from '../storage/store.js';
 import { fmt, median, printTable, quantile } from './lib/stats.js';
 
-const FULL = process.argv.includes('--full');
+const FULL = process.argv.includes('--full') || process.env['FULL'] === '1';
 const DAYS = Number(process.env['DAYS'] ?? (FULL ? 30 : 3));
 const DIALECTS = (process.env['DIALECTS'] ?? 'sqlite,postgresql').split(',');
 const DAY = 86_400_000;
@@ -209,5 +209,5 @@ async function benchDialect(dialect: 'sqlite' | 'postgresql'): Promise<void> {
   }
 }
 
-console.log(`# rollup benchmark: ${FULL ? 'full (--full)' : 'default'} size, ${DAYS} simulated days${FULL ? '' : ' (pass --full for 30 days)'}`);
+console.log(`# rollup benchmark: ${FULL ? 'full (FULL=1)' : 'default'} size, ${DAYS} simulated days${FULL ? '' : ' (FULL=1 for 30 days)'}`);
 for (const d of DIALECTS) await benchDialect(d as 'sqlite' | 'postgresql');
