@@ -6,7 +6,9 @@
  *   ./scripts/run-bench.sh scrape            (SCRAPES=300 by default)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { request } from 'node:http';
 import { sysconf } from './lib/sysconf.js';
 import { fmt, median, printTable, quantile } from './lib/stats.js';
@@ -66,13 +68,15 @@ async function waitReady(url: string): Promise<void> {
   throw new Error(`${url} never answered`);
 }
 
+// Default settings: recording into SQLite every 60s, collectors every 15s.
+const dataDir = mkdtempSync(join(tmpdir(), 'larder-bench-'));
 const larderPort = await freePort();
-const larder = await startLarderProcess(larderPort);
+const larder = await startLarderProcess(larderPort, [], { MONITORING_DB: 'sqlite', SQLITE_DB_PATH: join(dataDir, 'monitoring.db'), LARDER_SPOOL_PATH: join(dataDir, 'spool.db') });
 const nePort = await freePort();
 const ne: ChildProcess = spawn('prometheus-node-exporter', [`--web.listen-address=127.0.0.1:${nePort}`], { stdio: 'ignore' });
 try {
   await waitReady(`http://127.0.0.1:${nePort}/metrics`);
-  console.log(`larder: ${CLI} (default settings), node_exporter: prometheus-node-exporter; ${SCRAPES} sequential scrapes each`);
+  console.log(`larder: ${CLI} (default settings: SQLite recording in a temp folder), node_exporter: prometheus-node-exporter; ${SCRAPES} sequential scrapes each`);
   const rows = [await measure('larder', `${larder.url}/metrics`), await measure('node_exporter', `http://127.0.0.1:${nePort}/metrics`)];
   printTable([
     ['target', 'median ms', 'p99 ms', 'bytes', 'series'],
@@ -96,4 +100,5 @@ try {
   ne.kill();
   await larder.stop();
   agent.destroy();
+  rmSync(dataDir, { recursive: true, force: true });
 }
