@@ -7,7 +7,10 @@ export const processCollector: CollectorDefinition = {
   name: 'process',
   defaultEnabled: true,
   create(ctx) {
-    collectDefaultMetrics({ register: ctx.registry });
+    // prom-client samples event-loop delay with a 10 ms timer by default: 100 wake-ups a
+    // second, which measured here as half of an idle Larder's CPU (0.45 → 0.21 s/min).
+    // A stall still delays the next 100 ms sample by its full length, so long stalls show.
+    collectDefaultMetrics({ register: ctx.registry, eventLoopMonitoringPrecision: 100 });
     return { update: async () => {} };
   },
 };
