@@ -95,7 +95,7 @@ try {
   console.log(`larder RSS: ${fmt(rssBytes(pid) / 1e6, 1)} MB (target < 80 MB)`);
   const metrics = (await get(`${larder.url}/metrics`)).body;
   const lag = /^nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(metrics)?.[1];
-  console.log(`larder event-loop lag max since start (prom-client, 10 ms resolution): ${lag === undefined ? 'n/a' : fmt(Number(lag) * 1000, 1)} ms`);
+  console.log(`larder event-loop lag max since start, start-up included (prom-client monitor, 100 ms sampling): ${lag === undefined ? 'n/a' : fmt(Number(lag) * 1000, 1)} ms`);
 } finally {
   ne.kill();
   await larder.stop();
