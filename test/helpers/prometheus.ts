@@ -30,6 +30,49 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** A Prometheus process answering on loopback. */
+export interface LaunchedPrometheus {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `prometheus` with a config file and a TSDB folder on a free loopback port and
+ * waits until it is ready (or throws with its stderr).
+ */
+export async function launchPrometheus(configFile: string, dataDir: string, extraArgs: readonly string[] = []): Promise<LaunchedPrometheus> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(
+    'prometheus',
+    [`--config.file=${configFile}`, `--storage.tsdb.path=${dataDir}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn', ...extraArgs],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`prometheus exited: ${stderr}`);
+    try {
+      if ((await fetch(`${url}/-/ready`)).ok) break;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`prometheus did not become ready: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    url,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
+    },
+  };
+}
+
 /** One scrape job for the temporary config. */
 export interface ScrapeJob {
   readonly job: string;
@@ -44,36 +87,18 @@ export interface ScrapeJob {
 /** Starts Prometheus scraping the given jobs. */
 export async function startPrometheus(jobs: readonly ScrapeJob[], extraArgs: readonly string[] = []): Promise<PrometheusPeer> {
   const dir = mkdtempSync(join(tmpdir(), 'larder-prom-'));
-  const port = await freePort();
   const scrape = jobs
     .map((j) => `  - job_name: ${JSON.stringify(j.job)}\n    scrape_interval: ${j.interval ?? '1s'}\n    scrape_timeout: ${j.interval ?? '1s'}\n    scheme: ${j.scheme ?? 'http'}\n${j.extra ?? ''}    static_configs:\n      - targets: ${JSON.stringify(j.targets)}\n`)
     .join('');
   writeFileSync(join(dir, 'prometheus.yml'), `global:\n  evaluation_interval: 1s\nscrape_configs:\n${scrape}`);
-  const child: ChildProcess = spawn(
-    'prometheus',
-    [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn', ...extraArgs],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const url = `http://127.0.0.1:${port}`;
+  const prom = await launchPrometheus(join(dir, 'prometheus.yml'), join(dir, 'data'), extraArgs);
+  const url = prom.url;
   const query = async (expr: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> => {
     const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(expr)}`);
     const body = (await res.json()) as { status: string; error?: string; data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
     if (body.status !== 'success') throw new Error(`query ${expr} failed: ${body.error}`);
     return body.data.result;
   };
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`prometheus exited: ${stderr}`);
-    try {
-      if ((await fetch(`${url}/-/ready`)).ok) break;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) throw new Error(`prometheus did not become ready: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
   return {
     url,
     query,
@@ -87,8 +112,7 @@ export async function startPrometheus(jobs: readonly ScrapeJob[], extraArgs: rea
       }
     },
     async stop() {
-      child.kill('SIGTERM');
-      await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
+      await prom.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -3,10 +3,10 @@
  * by `promtool tsdb create-blocks-from openmetrics`, with no scrape jobs, queried
  * through its HTTP API at chosen times.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort } from '../helpers/prometheus.js';
+import { launchPrometheus } from '../helpers/prometheus.js';
 
 /** A running Prometheus over backfilled blocks. */
 export interface BackfilledPrometheus {
@@ -23,26 +23,8 @@ export async function startBackfilledPrometheus(dir: string, openMetrics: string
   const r = spawnSync('promtool', ['tsdb', 'create-blocks-from', 'openmetrics', input, data], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`promtool backfill failed: ${r.stdout}${r.stderr}`);
   writeFileSync(join(dir, 'prometheus.yml'), 'global:\n  scrape_interval: 1m\nscrape_configs: []\n');
-  const port = await freePort();
-  const child = spawn(
-    'prometheus',
-    [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${data}`, '--storage.tsdb.retention.time=100y', `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`prometheus exited: ${stderr}`);
-    try {
-      if ((await fetch(`${url}/-/ready`)).ok) break;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) throw new Error(`prometheus did not become ready: ${stderr}`);
-    await new Promise((res) => setTimeout(res, 200));
-  }
+  const prom = await launchPrometheus(join(dir, 'prometheus.yml'), data, ['--storage.tsdb.retention.time=100y']);
+  const url = prom.url;
   return {
     async queryRange(expr, startSec, endSec, stepSec) {
       const q = new URLSearchParams({ query: expr, start: String(startSec), end: String(endSec), step: String(stepSec) });
@@ -51,9 +33,6 @@ export async function startBackfilledPrometheus(dir: string, openMetrics: string
       if (body.status !== 'success') throw new Error(`query ${expr} failed: ${body.error}`);
       return body.data.result;
     },
-    async stop() {
-      child.kill('SIGTERM');
-      await new Promise((res) => (child.exitCode !== null ? res(null) : child.once('exit', res)));
-    },
+    stop: () => prom.stop(),
   };
 }
