@@ -2,8 +2,7 @@
  * `openStore`: the one entry point src/main.ts calls. Picks the dialect from plain
  * options (the seed's MONITORING_DB, SQLITE_DB_PATH, DATABASE_URL, DB_* values).
  */
-import { openFallbackStore } from './fallback-store.js';
-import { openPgStore, type PgStoreOptions } from './pg-store.js';
+import type { PgStoreOptions } from './pg-store.js';
 import { openSqliteStore } from './sqlite-store.js';
 import type { Store, StoreOptions } from './store.js';
 
@@ -39,8 +38,10 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
         ...(opts.now !== undefined ? { now: opts.now } : {}),
       });
     case 'postgresql': {
+      // Loaded only here: pg-promise costs ~18 MB of RSS that a SQLite-only Larder does not need.
       const spool = opts.spoolPath ?? 'data/spool.db';
-      if (spool === '') return openPgStore(pgOptionsOf(opts));
+      if (spool === '') return (await import('./pg-store.js')).openPgStore(pgOptionsOf(opts));
+      const { openFallbackStore } = await import('./fallback-store.js');
       return openFallbackStore({ pg: pgOptionsOf(opts), spoolPath: spool, ...(opts.now !== undefined ? { now: opts.now } : {}) });
     }
     default:
