@@ -84,6 +84,8 @@ function windowed(d: Dialect, src: string, valueCols: string, resolutionMs: numb
 
 const IS_FIRST = '(w.pb IS NULL OR w.pb <> w.bucket)';
 const IS_LAST = '(w.nb IS NULL OR w.nb <> w.bucket)';
+/** A sample's counter delta from the previous one, reset-aware as Prometheus' increase(). */
+const DELTA = 'CASE WHEN w.prev IS NULL OR w.v IS NULL THEN NULL WHEN w.v >= w.prev THEN w.v - w.prev ELSE w.v END';
 
 /**
  * The first tier's rows for buckets in `[from, to)` from raw chunks: INSERT, then the
@@ -91,6 +93,15 @@ const IS_LAST = '(w.nb IS NULL OR w.nb <> w.bucket)';
  * delta into each series' first bucket from the last value before `from` (kept in
  * `carryTable` by the previous run, however far back) is added by the UPDATE, so each
  * delta counts exactly once, across slice edges and gaps alike. Gauges get a NULL increase.
+ *
+ * On SQLite the windowed form (LAG over the whole slice, plus the neighbours' buckets
+ * for first/last) measured 4-5x a plain GROUP BY, so there the statement is split:
+ * - every series: a plain GROUP BY with min(ts)/max(ts), the bucket's first and last
+ *   values then looked up by primary key (series_id, ts) in the source chunks;
+ * - LEFT JOIN'd on (series_id, bucket), counter-like series only (their ids seeked in
+ *   key order; 40% of rows in the benchmark): the one LAG window the increase needs.
+ * On PostgreSQL that split measured ~10% slower than the single window (the per-bucket
+ * key lookups cost more than its window sort), so PostgreSQL keeps the windowed form.
  */
 export function rawRollupSql(opts: {
   dialect: Dialect;
@@ -106,18 +117,55 @@ export function rawRollupSql(opts: {
   const p = new Params(d);
   const from = p.time(opts.from);
   const to = p.time(opts.to);
+  const range = `ts >= ${from} AND ts < ${to}`;
   // With no raw chunk in the range there is nothing to insert: a statement that selects nothing.
-  const src = opts.sources.length > 0 ? unionOf(opts.sources, `series_id, ts, ${nanNull(d, 'value')} AS v`, `ts >= ${from} AND ts < ${to}`) : `SELECT series_id, ${d === 'sqlite' ? 'ts' : 'to_timestamp(ts::double precision / 1000)'} AS ts, last AS v FROM ${ident(opts.carryTable)} WHERE ${from} IS NULL AND ${to} IS NULL`;
-  const sql = `INSERT INTO ${ident(opts.target)} (${ROLLUP_COLUMNS})
+  const src = opts.sources.length > 0 ? unionOf(opts.sources, `series_id, ts, ${nanNull(d, 'value')} AS v`, range) : `SELECT series_id, ${d === 'sqlite' ? 'ts' : 'to_timestamp(ts::double precision / 1000)'} AS ts, last AS v FROM ${ident(opts.carryTable)} WHERE ${from} IS NULL AND ${to} IS NULL`;
+  if (d === 'postgresql') {
+    const sql = `INSERT INTO ${ident(opts.target)} (${ROLLUP_COLUMNS})
 SELECT a.series_id, a.bucket, a.n, a.s, a.mi, a.ma, a.f, a.l,
   CASE WHEN (SELECT ${counterLike('se')} FROM series se WHERE se.id = a.series_id) THEN coalesce(a.inc, 0) END
 FROM (
   SELECT w.series_id, w.bucket, count(w.v) AS n, sum(w.v) AS s, min(w.v) AS mi, max(w.v) AS ma,
     max(CASE WHEN ${IS_FIRST} THEN w.v END) AS f, max(CASE WHEN ${IS_LAST} THEN w.v END) AS l,
-    sum(CASE WHEN w.prev IS NULL OR w.v IS NULL THEN NULL WHEN w.v >= w.prev THEN w.v - w.prev ELSE w.v END) AS inc
+    sum(${DELTA}) AS inc
   FROM (${windowed(d, src, 's.v', opts.resolutionMs)}) w
   GROUP BY w.series_id, w.bucket
 ) a`;
+    return { sql, params: p.values, boundary: boundarySql(opts) };
+  }
+  // The counter-like series, as an id list: the source scan seeks them by primary key.
+  const counters = `(SELECT se.id FROM series se WHERE ${counterLike('se')})`;
+  const csrc = opts.sources.length > 0 ? unionOf(opts.sources, `series_id, ts, ${nanNull(d, 'value')} AS v`, `${range} AND series_id IN ${counters}`) : src;
+  // The value at (series_id, ts): each (series_id, ts) lives in exactly one chunk, so the
+  // first non-NULL lookup is the value (a NaN/NULL value finds NULL in every chunk alike).
+  const valueAt = (tsCol: string): string => {
+    const looks = opts.sources.map((c) => `(SELECT ${nanNull(d, 'x.value')} FROM ${ident(c)} x WHERE x.series_id = g.series_id AND x.ts = ${tsCol})`);
+    if (looks.length === 0) return 'NULL';
+    return looks.length === 1 ? looks[0]! : `coalesce(${looks.join(', ')})`;
+  };
+  const b = bucketOf(d, 's.ts', opts.resolutionMs);
+  const sql = `INSERT INTO ${ident(opts.target)} (${ROLLUP_COLUMNS})
+SELECT g.series_id, g.bucket, g.n, g.s, g.mi, g.ma, ${valueAt('g.t0')}, ${valueAt('g.t1')},
+  CASE WHEN g.series_id IN ${counters} THEN coalesce(i.inc, 0) END
+FROM (
+  SELECT s.series_id, ${b} AS bucket, count(s.v) AS n, sum(s.v) AS s, min(s.v) AS mi, max(s.v) AS ma, min(s.ts) AS t0, max(s.ts) AS t1
+  FROM (${src}) s
+  GROUP BY s.series_id, ${b}
+) g
+LEFT JOIN (
+  SELECT w.series_id, w.bucket, sum(${DELTA}) AS inc
+  FROM (
+    SELECT s.series_id, s.v, ${b} AS bucket, LAG(s.v) OVER (PARTITION BY s.series_id ORDER BY s.ts) AS prev
+    FROM (${csrc}) s
+  ) w
+  GROUP BY w.series_id, w.bucket
+) i ON i.series_id = g.series_id AND i.bucket = g.bucket`;
+  return { sql, params: p.values, boundary: boundarySql(opts) };
+}
+
+/** The boundary UPDATE of `rawRollupSql`: adds the delta from each series' carry into its first bucket. */
+function boundarySql(opts: { dialect: Dialect; target: string; carryTable: string; tier: string; from: number; to: number }): { sql: string; params: SqlValue[] } {
+  const d = opts.dialect;
   const q = new Params(d);
   const tier = q.add(opts.tier);
   const bFrom = q.time(opts.from);
@@ -129,7 +177,7 @@ FROM ${ident(opts.carryTable)} c
 WHERE c.tier = ${tier} AND c.series_id = r.series_id AND c.ts < ${fromMs}
   AND r.increase IS NOT NULL AND r.first IS NOT NULL AND c.last IS NOT NULL
   AND r.ts = (SELECT min(r2.ts) FROM ${ident(opts.target)} r2 WHERE r2.series_id = r.series_id AND r2.ts >= ${bFrom} AND r2.ts < ${bTo})`;
-  return { sql, params: p.values, boundary: { sql: boundary, params: q.values } };
+  return { sql: boundary, params: q.values };
 }
 
 /** INSERT of a higher tier's rows for buckets in `[from, to)` from the tier below. */
@@ -163,11 +211,13 @@ export function carryUpdateSql(dialect: Dialect, opts: { carryTable: string; tar
   const tier = p.add(opts.tier);
   const from = p.time(opts.from);
   const to = p.time(opts.to);
+  // Each series' latest row by a GROUP BY (streamed in primary-key order on SQLite) and a
+  // key lookup: a ROW_NUMBER window here sorted the whole slice, ~0.3 s per day on SQLite.
   const sql = `INSERT INTO ${ident(opts.carryTable)} (tier, series_id, ts, last)
-SELECT ${tier}, series_id, ${tsMs(dialect, 'ts')}, last FROM (
-  SELECT series_id, ts, last, ROW_NUMBER() OVER (PARTITION BY series_id ORDER BY ts DESC) AS rn
-  FROM ${ident(opts.target)} WHERE ts >= ${from} AND ts < ${to}
-) r WHERE rn = 1
+SELECT ${tier}, r.series_id, ${tsMs(dialect, 'r.ts')}, r.last
+FROM (SELECT series_id, max(ts) AS t FROM ${ident(opts.target)} WHERE ts >= ${from} AND ts < ${to} GROUP BY series_id) m
+JOIN ${ident(opts.target)} r ON r.series_id = m.series_id AND r.ts = m.t
+WHERE true
 ON CONFLICT (tier, series_id) DO UPDATE SET ts = excluded.ts, last = excluded.last`;
   return { sql, params: p.values };
 }
