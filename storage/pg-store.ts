@@ -7,8 +7,8 @@
 import pgPromise from 'pg-promise';
 import { checkChunkMs, checkLogicalTable, chunkName, chunkRange } from './chunking.js';
 import { PG_MIGRATIONS, logicalTableDdl, msOf, partitionDdl, pgIdent, tsOf } from './pg-sql.js';
-import { canonicalLabels, checkMetricName, checkMetricType, checkTimeMs, fingerprint } from './series-key.js';
-import { NewerSchemaError, checkAlert, checkDate, checkReadQuery, checkSamples, checkStatsArgs, matchSeries, rawJson, type SeriesRow } from './store-common.js';
+import { checkTimeMs } from './series-key.js';
+import { NewerSchemaError, checkAlert, checkDate, checkReadQuery, checkSamples, checkStatsArgs, keySeriesDefs, matchSeries, rawJson, type SeriesRow } from './store-common.js';
 import { checkTier, tierTables, type TableKind } from './table-kinds.js';
 import type {
   AlertInput,
@@ -317,16 +317,7 @@ export class PgStore implements Store {
   // ---- series ---------------------------------------------------------------------
 
   async resolveSeries(defs: readonly SeriesDef[]): Promise<number[]> {
-    if (!Array.isArray(defs)) throw new TypeError('resolveSeries: expected an array of series definitions');
-    const keys = defs.map((d, i) => {
-      const where = `resolveSeries[${i}]`;
-      if (d === null || typeof d !== 'object') throw new TypeError(`${where}: expected {name, labels, type, help}`);
-      checkMetricName(d.name, where);
-      checkMetricType(d.type, where);
-      if (d.help !== undefined && typeof d.help !== 'string') throw new TypeError(`${where}: help must be a string`);
-      const labels = canonicalLabels(d.labels, where);
-      return { def: d, labels, fp: fingerprint(d.name, labels) };
-    });
+    const keys = keySeriesDefs(defs);
     const missing = new Map<string, (typeof keys)[number]>();
     for (const k of keys) if (!this.seriesIds.has(k.fp)) missing.set(k.fp, k);
     if (missing.size > 0) {

@@ -9,11 +9,11 @@ import { chmodSync, createReadStream, createWriteStream, renameSync, rmSync } fr
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { checkChunkMs, checkLogicalTable, chunkName, chunkRange } from './chunking.js';
-import { canonicalLabels, checkMetricName, checkMetricType, checkTimeMs, fingerprint, parseLabels } from './series-key.js';
+import { checkTimeMs, parseLabels } from './series-key.js';
 import { acquireOwnership, createWithMode, sleepSync } from './sqlite-lock.js';
-import { SQLITE_MIGRATIONS, allViewDdl, chunkTableDdl, ident, kindColumnList, type Migration } from './sqlite-sql.js';
+import { SQLITE_MIGRATIONS, allViewDdl, chunkTableDdl, ident, type Migration } from './sqlite-sql.js';
 import { checkTier, tierTables, type TableKind } from './table-kinds.js';
-import { NewerSchemaError, checkAlert, checkDate, checkReadQuery, checkSamples, checkStatsArgs, matchSeries, packSamples, rawJson, seriesFromRow, type SeriesRow } from './store-common.js';
+import { NewerSchemaError, checkAlert, checkDate, checkReadQuery, checkSamples, checkStatsArgs, keySeriesDefs, matchSeries, packSamples, rawJson, seriesFromRow, type SeriesRow } from './store-common.js';
 
 import type {
   AlertInput,
@@ -404,16 +404,7 @@ export class SqliteEngine {
 
   /** Ids of the series, created when missing. */
   resolveSeries(defs: readonly SeriesDef[], nowMs: number): number[] {
-    if (!Array.isArray(defs)) throw new TypeError('resolveSeries: expected an array of series definitions');
-    const keys = defs.map((d, i) => {
-      const where = `resolveSeries[${i}]`;
-      if (d === null || typeof d !== 'object') throw new TypeError(`${where}: expected {name, labels, type, help}`);
-      checkMetricName(d.name, where);
-      checkMetricType(d.type, where);
-      if (d.help !== undefined && typeof d.help !== 'string') throw new TypeError(`${where}: help must be a string`);
-      const labels = canonicalLabels(d.labels, where);
-      return { def: d, labels, fp: fingerprint(d.name, labels) };
-    });
+    const keys = keySeriesDefs(defs);
     const missing = keys.filter((k) => !this.seriesIds.has(k.fp));
     if (missing.length > 0) {
       this.transaction(() => {

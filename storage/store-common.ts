@@ -2,8 +2,8 @@
  * Validation and row mapping shared by both dialects, pure, so bad input is refused
  * the same way everywhere, before any SQL runs.
  */
-import { canonicalLabels, checkMetricName, checkTimeMs, parseLabels } from './series-key.js';
-import type { AlertInput, AlertSeverity, AlertStatus, LabelMatcher, MetricType, ReadQuery, Sample, SeriesInfo } from './store.js';
+import { canonicalLabels, checkMetricName, checkMetricType, checkTimeMs, fingerprint, parseLabels } from './series-key.js';
+import type { AlertInput, AlertSeverity, AlertStatus, LabelMatcher, MetricType, ReadQuery, Sample, SeriesDef, SeriesInfo } from './store.js';
 
 /** A series row as both dialects select it. */
 export interface SeriesRow {
@@ -174,4 +174,26 @@ export function packSamples(samples: readonly Sample[]): Float64Array {
     p[i * 3 + 2] = s.value;
   }
   return p;
+}
+
+/** A validated series definition with its canonical labels and fingerprint. */
+export interface SeriesKey {
+  readonly def: SeriesDef;
+  /** Canonical (sorted) JSON of the labels. */
+  readonly labels: string;
+  readonly fp: string;
+}
+
+/** Validates `resolveSeries` input (same checks and messages on both dialects) and keys each def. */
+export function keySeriesDefs(defs: readonly SeriesDef[]): SeriesKey[] {
+  if (!Array.isArray(defs)) throw new TypeError('resolveSeries: expected an array of series definitions');
+  return defs.map((d, i) => {
+    const where = `resolveSeries[${i}]`;
+    if (d === null || typeof d !== 'object') throw new TypeError(`${where}: expected {name, labels, type, help}`);
+    checkMetricName(d.name, where);
+    checkMetricType(d.type, where);
+    if (d.help !== undefined && typeof d.help !== 'string') throw new TypeError(`${where}: help must be a string`);
+    const labels = canonicalLabels(d.labels, where);
+    return { def: d, labels, fp: fingerprint(d.name, labels) };
+  });
 }
