@@ -11,37 +11,44 @@ import type { LifecycleStep } from './larder.js';
 import type { Logger } from './log.js';
 import { startRecording, type Recording } from './recorder/index.js';
 
-/** Store health figures, refreshed in the background so a scrape never waits on the database. */
+/**
+ * A gauge whose value comes from the store: each scrape serves the last value read and
+ * starts the next read in the background, so a scrape never waits on the database.
+ */
+function backgroundGauge(registry: Registry, name: string, help: string, read: () => Promise<number> | undefined, log: Logger): void {
+  let reading = false;
+  new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      if (reading) return;
+      const pending = read();
+      if (!pending) return;
+      reading = true;
+      pending.then(
+        (n) => this.set(n),
+        (err: unknown) => log.once(name, 'warn', `cannot read ${name}`, { err: err as Error }),
+      ).finally(() => (reading = false));
+    },
+  });
+}
+
+/** Store health figures. */
 function registerStoreMetrics(registry: Registry, store: () => Store | undefined, log: Logger): void {
-  const refreshing = { spool: false, size: false };
-  new Gauge({
-    name: 'larder_store_spool_depth',
-    help: 'Samples kept in the local spool while PostgreSQL is unreachable (0 when not spooling).',
-    registers: [registry],
-    collect() {
-      const s = store();
-      if (!s || refreshing.spool) return;
-      refreshing.spool = true;
-      s.spoolDepth().then(
-        (n) => this.set(n),
-        (err: unknown) => log.once('spool-depth', 'warn', 'cannot read the spool depth', { err: err as Error }),
-      ).finally(() => (refreshing.spool = false));
-    },
-  });
-  new Gauge({
-    name: 'larder_store_size_bytes',
-    help: 'Size of the whole store on disk (the figure --storage.max-bytes caps).',
-    registers: [registry],
-    collect() {
-      const s = store();
-      if (!s || refreshing.size) return;
-      refreshing.size = true;
-      s.sizeBytes().then(
-        (n) => this.set(n),
-        (err: unknown) => log.once('store-size', 'warn', 'cannot read the store size', { err: err as Error }),
-      ).finally(() => (refreshing.size = false));
-    },
-  });
+  backgroundGauge(registry, 'larder_store_spool_depth', 'Samples kept in the local spool while PostgreSQL is unreachable (0 when not spooling).', () => store()?.spoolDepth(), log);
+  backgroundGauge(registry, 'larder_store_size_bytes', 'Size of the whole store on disk (the figure --storage.max-bytes caps).', () => store()?.sizeBytes(), log);
+}
+
+/** Where PostgreSQL is, for the log: host, port and database, never the password a URL may carry. */
+function pgTarget(storage: Config['storage']): string {
+  if (storage.databaseUrl === '') return `${storage.dbHost}:${storage.dbPort}/${storage.dbName}`;
+  try {
+    const url = new URL(storage.databaseUrl);
+    return `${url.hostname}:${url.port || '5432'}${url.pathname}`;
+  } catch {
+    return '(DATABASE_URL)';
+  }
 }
 
 /** The step that records `registry` into the configured store; none when storage is off. */
@@ -66,7 +73,7 @@ export function recordingStep(registry: Registry, config: Config, log: Logger): 
         spoolPath: storage.spoolPath,
       });
       recording = startRecording({ registry, store, config, log });
-      log.info('recording', { engine: storage.engine, where: storage.engine === 'sqlite' ? storage.sqlitePath : storage.databaseUrl || `${storage.dbHost}:${storage.dbPort}/${storage.dbName}`, every: `${storage.recordInterval / 1000}s` });
+      log.info('recording', { engine: storage.engine, where: storage.engine === 'sqlite' ? storage.sqlitePath : pgTarget(storage), every: `${storage.recordInterval / 1000}s` });
     },
     async stop() {
       try {
