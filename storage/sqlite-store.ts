@@ -75,7 +75,9 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<SqliteS
   // Running from .ts sources (tests, benchmarks), the worker inherits the TypeScript
   // loader; type-checking the worker again on every open costs ~8 s, so transpile only.
   const env = url.pathname.endsWith('.ts') ? { env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1' } } : {};
-  const worker = new Worker(url, { workerData: data, ...env });
+  // A capped young generation: V8 grows it up to 48 MB under a burst of work (a large
+  // read) and gives it back only much later; 8 MB keeps scavenges cheap enough.
+  const worker = new Worker(url, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 8 }, ...env });
   const schemaVersion = await new Promise<number>((resolve, reject) => {
     const onError = (e: Error): void => reject(new Error(`SQLite store ${opts.path}: worker failed to start: ${e.message}`, { cause: e }));
     worker.once('error', onError);

@@ -3,8 +3,9 @@
  * 200k-row insert blocked its thread for 335 ms), so it runs here, never on the
  * thread that serves /metrics. Messages are handled one at a time, in order.
  */
+import { setFlagsFromString } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
-import { SqliteEngine, type SqliteEngineOptions } from './sqlite-engine.js';
+import type { SqliteEngine, SqliteEngineOptions } from './sqlite-engine.js';
 import type { WorkerReply, WorkerRequest } from './sqlite-protocol.js';
 
 const port = parentPort;
@@ -14,8 +15,18 @@ function errorOf(e: unknown): { name: string; message: string } {
   return e instanceof Error ? { name: e.name, message: e.message } : { name: 'Error', message: String(e) };
 }
 
+// Liftoff only: V8's tier-up recompiles SQLite's hot wasm functions with TurboFan on
+// background threads, whose malloc arenas then kept ~40 MB (an idle `larder serve`
+// measured 133 MB RSS with it, 91 MB without) and ~1 s of CPU in the first minutes;
+// Liftoff code ran the store's work ~10% slower. It must be set before the module is
+// compiled (hence the dynamic import below). V8 flags are per process and turning it
+// back off re-enables the tier-up of this module too, so wasm compiled later in the
+// process (undici's parser behind fetch) also stays on Liftoff.
+setFlagsFromString('--liftoff-only');
+
 let engine: SqliteEngine | undefined;
 try {
+  const { SqliteEngine } = await import('./sqlite-engine.js');
   engine = new SqliteEngine(workerData as SqliteEngineOptions);
   port.postMessage({ id: 0, ok: true, result: { schemaVersion: engine.schemaVersion } } satisfies WorkerReply);
 } catch (e) {

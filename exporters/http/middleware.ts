@@ -5,8 +5,9 @@
  * including those that end in a 404 or in an error thrown by a handler (counted with
  * the status the error handler finally sent).
  *
- * It does little per request (one listener, one Map lookup, array increments; see
- * request-series.ts), because for a small handler the middleware's own cost is a
+ * It does little per request (one close listener, two Map lookups, array increments;
+ * see request-series.ts) and touches req and res as little as it can (see the
+ * middleware below), because for a small handler the middleware's own cost is a
  * visible share of the request: bench/middleware.bench.ts measures it.
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
@@ -53,41 +54,24 @@ export interface HttpMetrics {
   inFlight(): number;
 }
 
-function pathOf(url: string): string {
-  const q = url.indexOf('?');
-  return q < 0 ? url : url.slice(0, q);
-}
-
-const STATE = Symbol('larder.http');
-
-interface RequestState {
-  /** process.hrtime() at the start: cheaper than performance.now() on Node 20. */
-  readonly started: [number, number];
-  readonly req: Request;
-  readonly app: Request['app'];
-  readonly url: string;
-  readonly socket: Socket | null;
-  /** The socket's bytesWritten when the request came in (keep-alive sockets carry earlier responses). */
-  readonly written: number;
-}
-
-type Tracked = Response & { [STATE]?: RequestState; _header?: unknown };
+/** The status recorded for an aborted request. */
+const ABORTED = Number(ABORTED_STATUS);
 
 /**
  * Body bytes sent: Content-Length when the response has one (express's send and json
  * set it); for streamed responses, the socket's bytes written during this request
  * minus the header (so chunked framing, a few bytes per chunk, is included).
  */
-function responseBytes(res: Tracked, st: RequestState): number {
-  if (st.req.method === 'HEAD') return 0;
+function responseBytes(res: Response & { _header?: unknown }, method: string, socket: Socket | undefined, written: number): number {
+  if (method === 'HEAD') return 0;
   const cl = res.getHeader('content-length');
   if (cl !== undefined) {
     const n = Number(cl);
     if (Number.isFinite(n) && n >= 0) return n;
   }
-  if (!st.socket) return 0;
+  if (!socket) return 0;
   const header = typeof res._header === 'string' ? Buffer.byteLength(res._header, 'latin1') : 0;
-  return Math.max(0, st.socket.bytesWritten - st.written - header);
+  return Math.max(0, socket.bytesWritten - written - header);
 }
 
 /** Registers the HTTP metrics on the guard's registry and returns them with the middleware. */
@@ -117,31 +101,36 @@ export function createHttpMetrics(opts: HttpMetricsOptions): HttpMetrics {
     return r;
   };
 
-  // One shared listener reading per-request state from the response: no closure per request.
-  function onClose(this: Tracked): void {
-    const st = this[STATE]!;
-    const d = process.hrtime(st.started);
-    const seconds = d[0] + d[1] / 1e9;
+  /** Records one request once its response closed (finished, or abandoned by the client). */
+  function done(req: Request, res: Response, socket: Socket | undefined, written: number, started: [number, number]): void {
+    const d = process.hrtime(started);
     store.inFlight--;
-    const req = st.req;
+    const method = req.method;
     const route = req.route as RouteLike | undefined;
     const reqLength = Number(req.headers['content-length']);
     store.record(
-      METHODS.has(req.method) ? req.method : 'OTHER',
-      route ? resolverFor(st.app).resolve(route, pathOf(st.url)) : UNMATCHED_ROUTE,
-      this.writableFinished ? String(this.statusCode) : ABORTED_STATUS,
-      seconds,
+      METHODS.has(method) ? method : 'OTHER',
+      route ? resolverFor(req.app).resolve(route, req) : UNMATCHED_ROUTE,
+      res.writableFinished ? res.statusCode : ABORTED,
+      d[0] + d[1] / 1e9,
       reqLength > 0 ? reqLength : 0,
-      responseBytes(this, st),
+      responseBytes(res, method, socket, written),
     );
   }
 
+  // Nothing is stored on req or res, and little is read from them: express gives every
+  // request and response a hidden class of its own (it re-prototypes them), so each
+  // property read there misses V8's inline caches, and a property added there (the
+  // former per-request state symbol) builds yet another hidden class per request.
+  // A closure per request costs less than either.
   const middleware: RequestHandler = (req: Request, res: Response, next: NextFunction): void => {
-    if (ignore?.(req)) return next();
-    const socket = req.socket ?? null;
-    (res as Tracked)[STATE] = { started: process.hrtime(), req, app: req.app, url: req.originalUrl || req.url, socket, written: socket ? socket.bytesWritten : 0 };
+    if (ignore !== undefined && ignore(req)) return next();
+    const started = process.hrtime();
+    const socket: Socket | undefined = req.socket ?? undefined;
+    // keep-alive sockets carry earlier responses: streamed body sizes count from here
+    const written = socket ? socket.bytesWritten : 0;
     store.inFlight++;
-    res.on('close', onClose); // a response closes once; on() spares once()'s wrapper
+    res.on('close', () => done(req, res, socket, written, started));
     next();
   };
 

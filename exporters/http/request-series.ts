@@ -1,7 +1,8 @@
 /**
  * The HTTP metrics' storage, built for the request path: one record per label set
- * holding the request count and the three histograms as plain arrays, found with one
- * Map lookup per request, and turned into prom-client's shape only when collected.
+ * holding the request count and the three histograms as plain arrays, found with two
+ * Map lookups per request (route pattern, then a number made of status and method: no
+ * key string to build and hash), and turned into prom-client's shape only when collected.
  * (Four prom-client metrics cost four label hashes per request, several µs: a large
  * share of a small express handler's own time.)
  */
@@ -36,8 +37,13 @@ function bucketIndex(bounds: readonly number[], v: number): number {
   return i;
 }
 
-function key(method: string, route: string, status: string): string {
-  return `${method}\u0000${route}\u0000${status}`;
+/** Methods get a slot of their own in the per-route key; any other method string shares the last. */
+const METHOD_SLOTS = new Map(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'CONNECT', 'TRACE'].map((m, i) => [m, i]));
+const SLOTS = 16;
+
+/** The per-route key of a method and status code. */
+function slotKey(method: string, status: number): number {
+  return status * SLOTS + (METHOD_SLOTS.get(method) ?? SLOTS - 1);
 }
 
 /** A prom-client-compatible collectable (prom-client's Registry needs name, help, type, get(), reset()). */
@@ -58,7 +64,8 @@ class View {
 
 /** Count, duration and sizes by method, route and status code, plus requests in flight. */
 export class RequestSeries {
-  private readonly byKey = new Map<string, Accumulated>();
+  /** route → (status, method) key → record; the route strings come from a cache, so their hash is computed once. */
+  private readonly byRoute = new Map<string, Map<number, Accumulated>>();
   /** Requests being served now. */
   inFlight = 0;
 
@@ -68,10 +75,14 @@ export class RequestSeries {
     private readonly durationBuckets: readonly number[],
     private readonly sizeBuckets: readonly number[],
   ) {
-    group.onRemove((l) => this.byKey.delete(key(l.method ?? '', l.route ?? '', l.status_code ?? '')));
-    const reset = (): void => this.byKey.clear();
+    // the guard hands back the very labels object it tracked: found by identity, under its route first
+    group.onRemove((l) => {
+      const route = l.route ?? '';
+      if (!this.removeTracked(route, l)) for (const r of this.byRoute.keys()) if (this.removeTracked(r, l)) break;
+    });
+    const reset = (): void => this.byRoute.clear();
     const views = [
-      new View('http_requests_total', 'HTTP requests served, by method, route pattern and status code.', 'counter', () => [...this.byKey.values()].map((a) => ({ value: a.count, labels: a.tracked.labels })), reset),
+      new View('http_requests_total', 'HTTP requests served, by method, route pattern and status code.', 'counter', () => [...this.all()].map((a) => ({ value: a.count, labels: a.tracked.labels })), reset),
       new View('http_request_duration_seconds', 'Time from receiving an HTTP request to finishing its response.', 'histogram', () => this.histogram('http_request_duration_seconds', durationBuckets, (a) => [a.duration, a.durationSum]), reset),
       new View('http_request_size_bytes', 'Size of HTTP request bodies (from Content-Length; 0 when absent).', 'histogram', () => this.histogram('http_request_size_bytes', sizeBuckets, (a) => [a.requestSize, a.requestSizeSum]), reset),
       new View('http_response_size_bytes', 'Size of HTTP response bodies as sent.', 'histogram', () => this.histogram('http_response_size_bytes', sizeBuckets, (a) => [a.responseSize, a.responseSizeSum]), reset),
@@ -81,13 +92,14 @@ export class RequestSeries {
   }
 
   /** Records one finished request; dropped (and counted by the guard) past the cardinality limit. */
-  record(method: string, route: string, status: string, seconds: number, requestBytes: number, responseBytes: number): void {
-    const k = key(method, route, status);
-    let a = this.byKey.get(k);
+  record(method: string, route: string, status: number, seconds: number, requestBytes: number, responseBytes: number): void {
+    let inner = this.byRoute.get(route);
+    const k = slotKey(method, status);
+    let a = inner?.get(k);
     if (a) {
       a.tracked.last = this.group.now();
     } else {
-      const tracked = this.group.admitEntry({ method, route, status_code: status });
+      const tracked = this.group.admitEntry({ method, route, status_code: String(status) });
       if (!tracked) return;
       a = {
         tracked,
@@ -99,7 +111,11 @@ export class RequestSeries {
         responseSize: new Float64Array(this.sizeBuckets.length + 1),
         responseSizeSum: 0,
       };
-      this.byKey.set(k, a);
+      if (!inner) {
+        inner = new Map();
+        this.byRoute.set(route, inner);
+      }
+      inner.set(k, a);
     }
     a.count++;
     a.duration[bucketIndex(this.durationBuckets, seconds)]!++;
@@ -110,9 +126,25 @@ export class RequestSeries {
     a.responseSizeSum += responseBytes;
   }
 
+  private removeTracked(route: string, labels: object): boolean {
+    const inner = this.byRoute.get(route);
+    if (!inner) return false;
+    for (const [k, a] of inner) {
+      if (a.tracked.labels !== labels) continue;
+      inner.delete(k);
+      if (inner.size === 0) this.byRoute.delete(route);
+      return true;
+    }
+    return false;
+  }
+
+  private *all(): IterableIterator<Accumulated> {
+    for (const inner of this.byRoute.values()) yield* inner.values();
+  }
+
   private histogram(name: string, bounds: readonly number[], pick: (a: Accumulated) => [Float64Array, number]): Value[] {
     const out: Value[] = [];
-    for (const a of this.byKey.values()) {
+    for (const a of this.all()) {
       const [counts, sum] = pick(a);
       const labels: Labels = a.tracked.labels;
       let cumulative = 0;

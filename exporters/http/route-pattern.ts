@@ -107,6 +107,18 @@ function matchPattern(stack: readonly LayerLike[], target: RouteLike, path: stri
   return undefined;
 }
 
+/** The request URL fields express sets; read only when a route has several patterns. */
+export interface RequestUrl {
+  readonly originalUrl?: string;
+  readonly url?: string;
+}
+
+function pathOf(req: RequestUrl): string {
+  const url = req.originalUrl || req.url || '/';
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
+}
+
 /** Resolves route patterns for one app's router tree, caching per route. */
 export class RoutePatterns {
   private readonly cache = new WeakMap<RouteLike, readonly string[]>();
@@ -114,8 +126,11 @@ export class RoutePatterns {
   /** `root` returns the app's top router stack (looked up lazily: express builds it on first use). */
   constructor(private readonly root: () => readonly LayerLike[] | undefined) {}
 
-  /** The full pattern of `route` for a request to `path` (the URL's path, without query). */
-  resolve(route: RouteLike, path: string): string {
+  /**
+   * The full pattern of `route` for `req`. The URL is read only when the route is
+   * reachable under several patterns (reading request properties is not free: see middleware.ts).
+   */
+  resolve(route: RouteLike, req: RequestUrl): string {
     let patterns = this.cache.get(route);
     if (!patterns) {
       const out: string[] = [];
@@ -127,7 +142,7 @@ export class RoutePatterns {
     if (patterns.length === 1) return patterns[0]!;
     if (patterns.length > 1) {
       const stack = this.root();
-      const found = stack ? matchPattern(stack, route, path, '', 0) : undefined;
+      const found = stack ? matchPattern(stack, route, pathOf(req), '', 0) : undefined;
       if (found !== undefined) return found;
     }
     // not reachable from this app's root (another app served it): the route's own path
