@@ -11,6 +11,8 @@
  * visible share of the request: bench/middleware.bench.ts measures it.
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { EventEmitter } from 'node:events';
+import { IncomingMessage, OutgoingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { assertBuckets, type SeriesGroup, type SeriesGuard } from '../guard/series-guard.js';
 import { RequestSeries } from './request-series.js';
@@ -54,6 +56,23 @@ export interface HttpMetrics {
   inFlight(): number;
 }
 
+/**
+ * Node's own `on`, `getHeader` and the `headers` and `writableFinished` getters, taken
+ * once: looking them up on each request and response walks up to five prototypes
+ * through V8's slow path (see the middleware), which cost more than everything else
+ * the middleware does. Neither Node nor express overrides them per object.
+ */
+const addListener = EventEmitter.prototype.on;
+const getHeader = OutgoingMessage.prototype.getHeader;
+const headersOf = getter<IncomingMessage['headers']>(IncomingMessage.prototype, 'headers');
+const finishedOf = getter<boolean>(OutgoingMessage.prototype, 'writableFinished');
+
+/** Calls `proto`'s getter `name` on an object; reads the property if there is no such getter. */
+function getter<T>(proto: object, name: string): (self: object) => T {
+  const get = Object.getOwnPropertyDescriptor(proto, name)?.get;
+  return get ? (self) => get.call(self) as T : (self) => (self as Record<string, T>)[name]!;
+}
+
 /** The status recorded for an aborted request. */
 const ABORTED = Number(ABORTED_STATUS);
 
@@ -64,7 +83,7 @@ const ABORTED = Number(ABORTED_STATUS);
  */
 function responseBytes(res: Response & { _header?: unknown }, method: string, socket: Socket | undefined, written: number): number {
   if (method === 'HEAD') return 0;
-  const cl = res.getHeader('content-length');
+  const cl = getHeader.call(res, 'content-length');
   if (cl !== undefined) {
     const n = Number(cl);
     if (Number.isFinite(n) && n >= 0) return n;
@@ -107,11 +126,11 @@ export function createHttpMetrics(opts: HttpMetricsOptions): HttpMetrics {
     store.inFlight--;
     const method = req.method;
     const route = req.route as RouteLike | undefined;
-    const reqLength = Number(req.headers['content-length']);
+    const reqLength = Number(headersOf(req)['content-length']);
     store.record(
       METHODS.has(method) ? method : 'OTHER',
       route ? resolverFor(req.app).resolve(route, req) : UNMATCHED_ROUTE,
-      res.writableFinished ? res.statusCode : ABORTED,
+      finishedOf(res) ? res.statusCode : ABORTED,
       d[0] + d[1] / 1e9,
       reqLength > 0 ? reqLength : 0,
       responseBytes(res, method, socket, written),
@@ -130,7 +149,7 @@ export function createHttpMetrics(opts: HttpMetricsOptions): HttpMetrics {
     // keep-alive sockets carry earlier responses: streamed body sizes count from here
     const written = socket ? socket.bytesWritten : 0;
     store.inFlight++;
-    res.on('close', () => done(req, res, socket, written, started));
+    addListener.call(res, 'close', () => done(req, res, socket, written, started));
     next();
   };
 
