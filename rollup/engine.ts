@@ -6,11 +6,26 @@
  * exactly the same rows. A tier's buckets close when the tier below has passed them;
  * the first tier's close `graceMs` after their end, so late samples still count.
  */
+import { taskModuleUrl } from '../storage/sqlite-task.js';
 import type { ChunkInfo, SeriesInfo, SqlExecutor, Store } from '../storage/store.js';
 import { closedRange } from './buckets.js';
 import { quantileRows, type IncreaseRow } from './quantile-rows.js';
 import { carryTableDdl, carryUpdateSql, deleteRangeSql, ident, Params, rawRollupSql, tierRollupSql, tsMs } from './sql.js';
+import type { FoldSliceInput, FoldSliceResult } from './sqlite-fold-task.js';
 import type { Tier } from './tiers.js';
+
+/** The task that rolls up a slice on SQLite. */
+const FOLD_TASK = taskModuleUrl(import.meta.url, 'sqlite-fold-task');
+
+/** (series_id, ts, increase) triples, NaN as null, as rows. */
+function unpackIncreases(p: Float64Array): IncreaseRow[] {
+  const out: IncreaseRow[] = new Array<IncreaseRow>(p.length / 3);
+  for (let i = 0; i < out.length; i++) {
+    const v = p[i * 3 + 2]!;
+    out[i] = { seriesId: p[i * 3]!, ts: p[i * 3 + 1]!, increase: Number.isNaN(v) ? null : v };
+  }
+  return out;
+}
 
 /** Larder's carry table (last value per series before the first tier's watermark). */
 export const CARRY_TABLE = 'rollup_carry';
@@ -180,7 +195,14 @@ export class RollupEngine {
         await tx.execute(del.sql, del.params);
       }
       let rows = 0;
-      if (index === 0) {
+      let increases: IncreaseRow[] | undefined;
+      if (tx.runTask !== undefined) {
+        // SQLite: one ordered pass in the worker (sqlite-fold-task.ts) instead of the SQL.
+        const input: FoldSliceInput = { kind: index === 0 ? 'raw' : 'tier', target: chunk.name, sources, resolutionMs: tier.resolutionMs, from, to, carryTable: CARRY_TABLE, tier: tier.name };
+        const r = await tx.runTask<FoldSliceResult>(FOLD_TASK, input);
+        rows = r.rows;
+        increases = unpackIncreases(r.histogramIncreases);
+      } else if (index === 0) {
         const ins = rawRollupSql({ dialect: d, target: chunk.name, sources, carryTable: CARRY_TABLE, tier: tier.name, resolutionMs: tier.resolutionMs, from, to });
         if (sources.length > 0) {
           rows = (await tx.execute(ins.sql, ins.params)).changes;
@@ -192,14 +214,15 @@ export class RollupEngine {
         const ins = tierRollupSql({ dialect: d, target: chunk.name, sources, resolutionMs: tier.resolutionMs, from, to });
         if (ins) rows = (await tx.execute(ins.sql, ins.params)).changes;
       }
-      const qrows = await this.writeQuantiles(tx, chunk.name, qchunk.name, from, to, series);
+      const qrows = await this.writeQuantiles(tx, qchunk.name, increases ?? (await this.readIncreases(tx, chunk.name, from, to)), series);
       await this.setWatermark(tx, tier.name, to);
       await this.onSlice?.(tier.name, from, to);
       return { rows, qrows };
     });
   }
 
-  private async writeQuantiles(tx: SqlExecutor, chunk: string, qchunk: string, from: number, to: number, series: Map<number, SeriesInfo>): Promise<number> {
+  /** The histogram series' rows of a slice just written: what the quantiles are computed from. */
+  private async readIncreases(tx: SqlExecutor, chunk: string, from: number, to: number): Promise<IncreaseRow[]> {
     const d = tx.dialect;
     const p = new Params(d);
     const inc = await tx.query<{ series_id: unknown; t: unknown; increase: unknown }>(
@@ -207,10 +230,14 @@ export class RollupEngine {
        WHERE se.type = 'histogram' AND r.ts >= ${p.time(from)} AND r.ts < ${p.time(to)}`,
       p.values,
     );
-    if (inc.length === 0) return 0;
+    return inc.map((r) => ({ seriesId: Number(r.series_id), ts: Number(r.t), increase: r.increase === null ? null : Number(r.increase) }));
+  }
+
+  private async writeQuantiles(tx: SqlExecutor, qchunk: string, rows: readonly IncreaseRow[], series: Map<number, SeriesInfo>): Promise<number> {
+    if (rows.length === 0) return 0;
+    const d = tx.dialect;
     // Series unknown to the map (created after the run began) are skipped by quantileRows;
     // the store cannot be asked here: on SQLite nothing else runs during a transaction.
-    const rows: IncreaseRow[] = inc.map((r) => ({ seriesId: Number(r.series_id), ts: Number(r.t), increase: r.increase === null ? null : Number(r.increase) }));
     const q = quantileRows(series, rows);
     for (let i = 0; i < q.length; i += 100) {
       const part = q.slice(i, i + 100);

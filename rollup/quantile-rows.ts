@@ -40,41 +40,43 @@ export function quantileRows(series: ReadonlyMap<number, SeriesInfo>, rows: read
   for (const s of series.values()) {
     if (s.type === 'histogram' && s.name.endsWith('_count')) countIds.set(keyOf(s.name.slice(0, -6), s.labels), s.id);
   }
-  type Acc = { buckets: Bucket[]; count: number | null; sum: number | null };
-  const groups = new Map<string, Acc>();
-  const acc = (family: string, labels: Labels, ts: number, drop?: string): { id: number | undefined; a: Acc } => {
-    const k = keyOf(family, labels, drop);
-    const gk = `${k}\u0002${ts}`;
-    let a = groups.get(gk);
-    if (!a) groups.set(gk, (a = { buckets: [], count: null, sum: null }));
-    return { id: countIds.get(k), a };
+  type Acc = { id: number; ts: number; buckets: Bucket[]; count: number | null; sum: number | null };
+  /** Per series, parsed once: its role, its group's key and the `_count` id standing for it. */
+  type Role = { kind: 'bucket' | 'count' | 'sum'; key: string; id: number; le: number } | null;
+  const roles = new Map<number, Role>();
+  const roleOf = (seriesId: number): Role => {
+    let r = roles.get(seriesId);
+    if (r !== undefined) return r;
+    r = null;
+    const s = series.get(seriesId);
+    if (s && s.type === 'histogram') {
+      const kind = s.name.endsWith('_bucket') ? 'bucket' : s.name.endsWith('_count') ? 'count' : s.name.endsWith('_sum') ? 'sum' : undefined;
+      if (kind !== undefined) {
+        const key = keyOf(s.name.slice(0, -(kind.length + 1)), s.labels, kind === 'bucket' ? 'le' : undefined);
+        const id = countIds.get(key);
+        if (id !== undefined) r = { kind, key, id, le: kind === 'bucket' ? parseLe(s.labels['le'] ?? '') : Number.NaN };
+      }
+    }
+    roles.set(seriesId, r);
+    return r;
   };
-  const idOfGroup = new Map<string, { id: number; ts: number }>();
+  const groups = new Map<string, Acc>();
   for (const r of rows) {
-    const s = series.get(r.seriesId);
-    if (!s || s.type !== 'histogram') continue;
-    let family: string;
-    if (s.name.endsWith('_bucket')) family = s.name.slice(0, -7);
-    else if (s.name.endsWith('_count')) family = s.name.slice(0, -6);
-    else if (s.name.endsWith('_sum')) family = s.name.slice(0, -4);
-    else continue;
-    const isBucket = s.name.endsWith('_bucket');
-    const { id, a } = acc(family, s.labels, r.ts, isBucket ? 'le' : undefined);
-    if (id === undefined) continue;
-    idOfGroup.set(`${keyOf(family, s.labels, isBucket ? 'le' : undefined)}\u0002${r.ts}`, { id, ts: r.ts });
-    if (isBucket) {
-      const le = parseLe(s.labels['le'] ?? '');
-      if (!Number.isNaN(le) && r.increase !== null) a.buckets.push({ le, count: r.increase });
-    } else if (s.name.endsWith('_count')) a.count = r.increase;
+    const role = roleOf(r.seriesId);
+    if (role === null) continue;
+    const gk = `${role.key}\u0002${r.ts}`;
+    let a = groups.get(gk);
+    if (!a) groups.set(gk, (a = { id: role.id, ts: r.ts, buckets: [], count: null, sum: null }));
+    if (role.kind === 'bucket') {
+      if (!Number.isNaN(role.le) && r.increase !== null) a.buckets.push({ le: role.le, count: r.increase });
+    } else if (role.kind === 'count') a.count = r.increase;
     else a.sum = r.increase;
   }
   const out: QuantileRow[] = [];
-  for (const [gk, a] of groups) {
-    const at = idOfGroup.get(gk);
-    if (!at) continue;
+  for (const a of groups.values()) {
     out.push({
-      seriesId: at.id,
-      ts: at.ts,
+      seriesId: a.id,
+      ts: a.ts,
       count: a.count,
       sum: a.sum,
       p50: orNull(histogramQuantile(0.5, a.buckets)),

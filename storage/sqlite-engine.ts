@@ -10,8 +10,10 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { checkChunkMs, checkLogicalTable, chunkName, chunkRange } from './chunking.js';
 import { checkTimeMs, parseLabels } from './series-key.js';
+import { insertNumbers, scanNumbers } from './sqlite-fast.js';
 import { acquireOwnership, createWithMode, sleepSync } from './sqlite-lock.js';
 import { SQLITE_MIGRATIONS, allViewDdl, chunkTableDdl, ident, type Migration } from './sqlite-sql.js';
+import type { SqliteTask, SqliteTaskContext } from './sqlite-task.js';
 import { checkTier, tierTables, type TableKind } from './table-kinds.js';
 import { NewerSchemaError, checkAlert, checkDate, checkReadQuery, checkSamples, checkStatsArgs, keySeriesDefs, matchSeries, packSamples, rawJson, seriesFromRow, type SeriesRow } from './store-common.js';
 
@@ -257,6 +259,33 @@ export class SqliteEngine {
     }
     const r = this.withBusyRetry(() => this.db.run(sql, bindable(params)));
     return { changes: r.changes };
+  }
+
+  /** Task modules by URL, loaded once. */
+  private readonly tasks = new Map<string, SqliteTask>();
+
+  /**
+   * Runs a task module's default export against this database (see sqlite-task.ts),
+   * in a transaction (a savepoint inside an open one): a task writes all or nothing.
+   */
+  async runTask(moduleUrl: string, input: unknown): Promise<unknown> {
+    let task = this.tasks.get(moduleUrl);
+    if (task === undefined) {
+      if (!/^file:/.test(moduleUrl)) throw new TypeError(`runTask: a task is a local module (file: URL), got ${JSON.stringify(moduleUrl)}`);
+      const mod = (await import(moduleUrl)) as { default?: unknown };
+      if (typeof mod.default !== 'function') throw new TypeError(`runTask: ${moduleUrl} has no default-exported function`);
+      task = mod.default as SqliteTask;
+      this.tasks.set(moduleUrl, task);
+    }
+    const db = this.db;
+    const ctx: SqliteTaskContext = {
+      query: (sql, params) => this.query(sql, params),
+      execute: (sql, params) => this.execute(sql, params),
+      scanNumbers: (sql, params, each) => scanNumbers(db, sql, params, each),
+      insertNumbers: (table, columns, rows) => insertNumbers(db, table, columns, rows),
+    };
+    const run = task;
+    return this.transaction(() => run(ctx, input));
   }
 
   private totalChanges(): number {

@@ -7,7 +7,7 @@ export type WorkerOp =
   | 'cleanupOldMetrics' | 'saveAlert' | 'getActiveAlerts' | 'saveDailySummary' | 'getDatabaseStats' | 'optimize'
   | 'resolveSeries' | 'listSeries' | 'writeSamples' | 'writePacked' | 'readSamples' | 'readPacked'
   | 'ensureRollupTier' | 'ensureChunk' | 'listChunks' | 'dropChunksBefore' | 'dropChunk' | 'chunkBytes' | 'sizeBytes'
-  | 'backup' | 'close';
+  | 'runTask' | 'backup' | 'close';
 
 /** A request: `id` pairs it with its reply. */
 export interface WorkerRequest {

@@ -165,11 +165,16 @@ export class SqliteStore implements Store {
     return this.call('execute', sql, params);
   }
 
+  runTask<O>(module: URL, input: unknown): Promise<O> {
+    return this.call<O>('runTask', module.href, input);
+  }
+
   async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     const tx: SqlExecutor = {
       dialect: 'sqlite',
       query: <R extends Row = Row>(sql: string, params: readonly SqlValue[] = []) => this.send<R[]>('query', [sql, params]),
       execute: (sql: string, params: readonly SqlValue[] = []) => this.send<{ changes: number }>('execute', [sql, params]),
+      runTask: <O>(module: URL, input: unknown) => this.send<O>('runTask', [module.href, input]),
     };
     // Called from inside a transaction: it joins the open one.
     if (this.inTx.getStore() === true) return fn(tx);

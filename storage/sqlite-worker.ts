@@ -67,6 +67,7 @@ async function handle(e: SqliteEngine, r: WorkerRequest): Promise<unknown> {
     case 'dropChunk': return e.dropChunk(a[0] as string, a[1] as string);
     case 'chunkBytes': return e.chunkBytes(a[0] as string, a[1] as string);
     case 'sizeBytes': return e.sizeBytes();
+    case 'runTask': return e.runTask(a[0] as string, a[1]);
     case 'backup': return e.backup(a[0] as string);
     case 'close': return e.close();
   }

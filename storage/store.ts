@@ -193,6 +193,12 @@ export interface SqlExecutor {
   query<R extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<R[]>;
   /** Runs a statement; resolves with the number of rows it changed. */
   execute(sql: string, params?: readonly SqlValue[]): Promise<{ changes: number }>;
+  /**
+   * SQLite only: runs a task module next to the data, in the thread that owns the
+   * file (storage/sqlite-task.ts), and resolves with its result. Absent on PostgreSQL,
+   * where SQL runs in the server anyway.
+   */
+  runTask?<O>(module: URL, input: unknown): Promise<O>;
 }
 
 /** Options of a rollup tier's tables, for `ensureRollupTier`. */

@@ -1,0 +1,99 @@
+/**
+ * The SQLite rollup of one slice, run as a store task in the worker that owns the file
+ * (storage/sqlite-task.ts): the source chunks are read once in key order and folded
+ * (fold.ts), the rows written back in key order, and for the first tier the carry
+ * updated, all inside the engine's slice transaction. Measured on one simulated day
+ * (1,000 series, 1.44M samples): the SQL forms took 3 s (GROUP BY + lookups + LAG) and
+ * a bare GROUP BY 1.3 s, mostly its sort; this pass reads and folds in about 0.4 s.
+ */
+import type { SqliteTask } from '../storage/sqlite-task.js';
+import { RawFold, ROW_WIDTH, TierFold } from './fold.js';
+import { counterLike, ident } from './sql.js';
+
+/** What the engine asks of one slice. */
+export interface FoldSliceInput {
+  /** 'raw': the first tier from raw samples; 'tier': a tier from the tier below. */
+  readonly kind: 'raw' | 'tier';
+  /** The chunk written to. */
+  readonly target: string;
+  /** The chunks read, oldest first. */
+  readonly sources: readonly string[];
+  readonly resolutionMs: number;
+  readonly from: number;
+  readonly to: number;
+  /** First tier only: the carry table and the tier's name in it. */
+  readonly carryTable?: string;
+  readonly tier?: string;
+}
+
+/** Rows written per INSERT batch: bounds the worker's memory whatever the slice size. */
+const BATCH_ROWS = 4096;
+
+const COLUMNS = ['series_id', 'ts', 'count', 'sum', 'min', 'max', 'first', 'last', 'increase'].map(ident);
+
+/** What a slice wrote: its row count, and the histogram series' rows as (series_id, ts, increase) triples for the quantiles. */
+export interface FoldSliceResult {
+  readonly rows: number;
+  readonly histogramIncreases: Float64Array;
+}
+
+const foldSlice: SqliteTask<FoldSliceInput, FoldSliceResult> = (ctx, input) => {
+  const target = ident(input.target);
+  // The quantiles need the histogram rows' increases: kept here, not read back.
+  const histograms = new Set<number>();
+  for (const r of ctx.query("SELECT id FROM series WHERE type = 'histogram'")) histograms.add(Number(r['id']));
+  const increases: number[] = [];
+  const batch = new Float64Array(BATCH_ROWS * ROW_WIDTH);
+  let filled = 0;
+  const flush = (): void => {
+    if (filled > 0) ctx.insertNumbers(target, COLUMNS, batch.subarray(0, filled));
+    filled = 0;
+  };
+  const sink = (row: Float64Array): void => {
+    if (histograms.has(row[0]!)) increases.push(row[0]!, row[1]!, row[8]!);
+    batch.set(row, filled);
+    filled += ROW_WIDTH;
+    if (filled === batch.length) flush();
+  };
+  const range = [input.from, input.to];
+
+  if (input.kind === 'tier') {
+    const fold = new TierFold(input.resolutionMs, sink);
+    for (const s of input.sources) {
+      ctx.scanNumbers(`SELECT ${COLUMNS.join(', ')} FROM ${ident(s)} WHERE ts >= ?1 AND ts < ?2 ORDER BY series_id, ts`, range, (r) => fold.add(r));
+    }
+    fold.finish();
+    flush();
+    return { rows: fold.rows, histogramIncreases: Float64Array.from(increases) };
+  }
+
+  const { carryTable, tier } = input;
+  if (carryTable === undefined || tier === undefined) throw new TypeError('foldSlice: the first tier needs carryTable and tier');
+  const counters = new Set<number>();
+  for (const r of ctx.query(`SELECT se.id FROM series se WHERE ${counterLike('se')}`)) counters.add(Number(r['id']));
+  const carry = new Map<number, number>();
+  for (const r of ctx.query(`SELECT series_id, last FROM ${ident(carryTable)} WHERE tier = ? AND ts < ?`, [tier, input.from])) {
+    carry.set(Number(r['series_id']), r['last'] === null ? Number.NaN : Number(r['last']));
+  }
+  const fold = new RawFold(input.resolutionMs, (id) => counters.has(id), carry, sink);
+  for (const s of input.sources) {
+    ctx.scanNumbers(`SELECT series_id, ts, value FROM ${ident(s)} WHERE ts >= ?1 AND ts < ?2 ORDER BY series_id, ts`, range, (r) => fold.add(r[0]!, r[1]!, r[2]!));
+  }
+  fold.finish();
+  flush();
+
+  // Each series' last value in the slice becomes its carry (as carryUpdateSql does).
+  const last = fold.lastValues();
+  for (let i = 0; i < last.length; i += 100) {
+    const part = last.slice(i, i + 100);
+    const params = part.flatMap((l) => [tier, l.seriesId, l.bucket, Number.isNaN(l.last) ? null : l.last]);
+    ctx.execute(
+      `INSERT INTO ${ident(carryTable)} (tier, series_id, ts, last) VALUES ${part.map(() => '(?, ?, ?, ?)').join(', ')}
+       ON CONFLICT (tier, series_id) DO UPDATE SET ts = excluded.ts, last = excluded.last`,
+      params,
+    );
+  }
+  return { rows: fold.rows, histogramIncreases: Float64Array.from(increases) };
+};
+
+export default foldSlice;
