@@ -5,6 +5,8 @@
  * so a run repeated, or resumed after a crash (rolled back by the database), writes
  * exactly the same rows. A tier's buckets close when the tier below has passed them;
  * the first tier's close `graceMs` after their end, so late samples still count.
+ * A slice's rows come from SQL on PostgreSQL (sql.ts) and from a store task on SQLite,
+ * which folds the slice in the worker that owns the file (sqlite-fold-task.ts).
  */
 import { taskModuleUrl } from '../storage/sqlite-task.js';
 import type { ChunkInfo, SeriesInfo, SqlExecutor, Store } from '../storage/store.js';
@@ -197,21 +199,22 @@ export class RollupEngine {
       let rows = 0;
       let increases: IncreaseRow[] | undefined;
       if (tx.runTask !== undefined) {
-        // SQLite: one ordered pass in the worker (sqlite-fold-task.ts) instead of the SQL.
+        // SQLite: one ordered pass in the worker (sqlite-fold-task.ts).
         const input: FoldSliceInput = { kind: index === 0 ? 'raw' : 'tier', target: chunk.name, sources, resolutionMs: tier.resolutionMs, from, to, carryTable: CARRY_TABLE, tier: tier.name };
         const r = await tx.runTask<FoldSliceResult>(FOLD_TASK, input);
         rows = r.rows;
         increases = unpackIncreases(r.histogramIncreases);
       } else if (index === 0) {
-        const ins = rawRollupSql({ dialect: d, target: chunk.name, sources, carryTable: CARRY_TABLE, tier: tier.name, resolutionMs: tier.resolutionMs, from, to });
+        // PostgreSQL: the SQL of sql.ts.
+        const ins = rawRollupSql({ target: chunk.name, sources, carryTable: CARRY_TABLE, tier: tier.name, resolutionMs: tier.resolutionMs, from, to });
         if (sources.length > 0) {
           rows = (await tx.execute(ins.sql, ins.params)).changes;
           await tx.execute(ins.boundary.sql, ins.boundary.params);
         }
-        const carry = carryUpdateSql(d, { carryTable: CARRY_TABLE, target: chunk.name, tier: tier.name, from, to });
+        const carry = carryUpdateSql({ carryTable: CARRY_TABLE, target: chunk.name, tier: tier.name, from, to });
         await tx.execute(carry.sql, carry.params);
       } else {
-        const ins = tierRollupSql({ dialect: d, target: chunk.name, sources, resolutionMs: tier.resolutionMs, from, to });
+        const ins = tierRollupSql({ target: chunk.name, sources, resolutionMs: tier.resolutionMs, from, to });
         if (ins) rows = (await tx.execute(ins.sql, ins.params)).changes;
       }
       const qrows = await this.writeQuantiles(tx, qchunk.name, increases ?? (await this.readIncreases(tx, chunk.name, from, to)), series);

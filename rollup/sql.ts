@@ -1,7 +1,9 @@
 /**
- * SQL generation for the rollups, pure, per dialect. Times are epoch ms INTEGER `ts`
- * on SQLite and `timestamptz` `ts` on PostgreSQL (docs/storage.md); parameters are
- * always epoch ms, converted in SQL. NaN is treated as missing on both dialects (SQLite
+ * SQL generation for the rollups, pure: the helpers both dialects use (placeholders,
+ * times, identifiers, the counter-like rule) and the PostgreSQL rollup statements
+ * (SQLite folds its slices in the worker: sqlite-fold-task.ts). Times are epoch ms
+ * INTEGER `ts` on SQLite and `timestamptz` `ts` on PostgreSQL (docs/storage.md);
+ * parameters are always epoch ms, converted in SQL. NaN is treated as missing (SQLite
  * stores it as NULL; on PostgreSQL it is mapped to NULL so aggregates agree).
  */
 import type { Dialect, SqlValue } from '../storage/store.js';
@@ -45,9 +47,9 @@ export function bucketOf(dialect: Dialect, col: string, resolutionMs: number): s
   return `to_timestamp(floor(extract(epoch from ${col}) / ${sec}) * ${sec})`;
 }
 
-/** A value with NaN as NULL. */
-function nanNull(dialect: Dialect, col: string): string {
-  return dialect === 'sqlite' ? col : `NULLIF(${col}, 'NaN'::double precision)`;
+/** PostgreSQL: a value with NaN as NULL (SQLite stores NaN as NULL already). */
+function nanNull(col: string): string {
+  return `NULLIF(${col}, 'NaN'::double precision)`;
 }
 
 /**
@@ -67,21 +69,6 @@ function unionOf(chunks: readonly string[], cols: string, where: string): string
 /** Rollup columns, in insert order. */
 export const ROLLUP_COLUMNS = 'series_id, ts, count, sum, min, max, first, last, increase';
 
-/**
- * The window part shared by both rollups: each row with its bucket and, in series/time
- * order, the previous value and the previous and next rows' buckets. One window over
- * (series_id, ts), which on SQLite is the chunk's primary-key order, so it costs no sort;
- * a bucket's first and last rows are those whose neighbour is in another bucket
- * (cheaper than FIRST_VALUE/LAST_VALUE, which partition by bucket and sort again).
- */
-function windowed(d: Dialect, src: string, valueCols: string, resolutionMs: number): string {
-  const b = bucketOf(d, 's.ts', resolutionMs);
-  return `SELECT s.series_id, s.ts, ${valueCols}, ${b} AS bucket,
-    LAG(${b}) OVER win AS pb, LEAD(${b}) OVER win AS nb, LAG(s.v) OVER win AS prev
-  FROM (${src}) s
-  WINDOW win AS (PARTITION BY s.series_id ORDER BY s.ts)`;
-}
-
 const IS_FIRST = '(w.pb IS NULL OR w.pb <> w.bucket)';
 const IS_LAST = '(w.nb IS NULL OR w.nb <> w.bucket)';
 /** A sample's counter delta from the previous one, reset-aware as Prometheus' increase(). */
@@ -97,7 +84,7 @@ function pgBucket(col: string, resolutionMs: number): string {
 }
 
 /**
- * PostgreSQL's window part of both rollups (the rows of `src` with their bucket and, in
+ * The window part of both PostgreSQL rollups (the rows of `src` with their bucket and, in
  * series/time order, the previous and next rows' buckets, plus `extra` window columns).
  * Ordered by (series_id, bucket, ts), which is (series_id, ts) order since a bucket only
  * grows with ts, so the GROUP BY (series_id, bucket) above it reads the window's output
@@ -113,23 +100,15 @@ function pgWindowed(src: string, cols: readonly string[], extra: string, resolut
 }
 
 /**
- * The first tier's rows for buckets in `[from, to)` from raw chunks: INSERT, then the
- * boundary UPDATE. Deltas are taken between consecutive samples inside the range; the
- * delta into each series' first bucket from the last value before `from` (kept in
- * `carryTable` by the previous run, however far back) is added by the UPDATE, so each
- * delta counts exactly once, across slice edges and gaps alike. Gauges get a NULL increase.
- *
- * On SQLite the windowed form (LAG over the whole slice, plus the neighbours' buckets
- * for first/last) measured 4-5x a plain GROUP BY, so there the statement is split:
- * - every series: a plain GROUP BY with min(ts)/max(ts), the bucket's first and last
- *   values then looked up by primary key (series_id, ts) in the source chunks;
- * - LEFT JOIN'd on (series_id, bucket), counter-like series only (their ids seeked in
- *   key order; 40% of rows in the benchmark): the one LAG window the increase needs.
- * On PostgreSQL that split measured ~10% slower than the single window (the per-bucket
- * key lookups cost more than its window sort), so PostgreSQL keeps one window (`pgWindowed`).
+ * PostgreSQL: the first tier's rows for buckets in `[from, to)` from raw chunks: INSERT,
+ * then the boundary UPDATE. Deltas are taken between consecutive samples inside the
+ * range; the delta into each series' first bucket from the last value before `from`
+ * (kept in `carryTable` by the previous run, however far back) is added by the UPDATE,
+ * so each delta counts exactly once, across slice edges and gaps alike. Gauges get a
+ * NULL increase. (SQLite folds the slice in its worker instead: sqlite-fold-task.ts,
+ * the same rows.)
  */
 export function rawRollupSql(opts: {
-  dialect: Dialect;
   target: string;
   sources: readonly string[];
   carryTable: string;
@@ -138,16 +117,16 @@ export function rawRollupSql(opts: {
   from: number;
   to: number;
 }): { sql: string; params: SqlValue[]; boundary: { sql: string; params: SqlValue[] } } {
-  const { dialect: d } = opts;
-  const p = new Params(d);
+  const p = new Params('postgresql');
   const from = p.time(opts.from);
   const to = p.time(opts.to);
-  const range = `ts >= ${from} AND ts < ${to}`;
   // With no raw chunk in the range there is nothing to insert: a statement that selects nothing.
-  const src = opts.sources.length > 0 ? unionOf(opts.sources, `series_id, ts, ${nanNull(d, 'value')} AS v`, range) : `SELECT series_id, ${d === 'sqlite' ? 'ts' : 'to_timestamp(ts::double precision / 1000)'} AS ts, last AS v FROM ${ident(opts.carryTable)} WHERE ${from} IS NULL AND ${to} IS NULL`;
-  if (d === 'postgresql') {
-    // The counter flag by a join (once per series), not a subquery per output row.
-    const sql = `INSERT INTO ${ident(opts.target)} (${ROLLUP_COLUMNS})
+  const src =
+    opts.sources.length > 0
+      ? unionOf(opts.sources, `series_id, ts, ${nanNull('value')} AS v`, `ts >= ${from} AND ts < ${to}`)
+      : `SELECT series_id, to_timestamp(ts::double precision / 1000) AS ts, last AS v FROM ${ident(opts.carryTable)} WHERE ${from} IS NULL AND ${to} IS NULL`;
+  // The counter flag by a join (once per series), not a subquery per output row.
+  const sql = `INSERT INTO ${ident(opts.target)} (${ROLLUP_COLUMNS})
 SELECT a.series_id, a.bucket, a.n, a.s, a.mi, a.ma, a.f, a.l, CASE WHEN ${counterLike('se')} THEN coalesce(a.inc, 0) END
 FROM (
   SELECT w.series_id, w.bucket, count(w.v) AS n, sum(w.v) AS s, min(w.v) AS mi, max(w.v) AS ma,
@@ -157,58 +136,12 @@ FROM (
   GROUP BY w.series_id, w.bucket
 ) a
 LEFT JOIN series se ON se.id = a.series_id`;
-    return { sql, params: p.values, boundary: pgBoundarySql(opts) };
-  }
-  // The counter-like series, as an id list: the source scan seeks them by primary key.
-  const counters = `(SELECT se.id FROM series se WHERE ${counterLike('se')})`;
-  const csrc = opts.sources.length > 0 ? unionOf(opts.sources, `series_id, ts, ${nanNull(d, 'value')} AS v`, `${range} AND series_id IN ${counters}`) : src;
-  // The value at (series_id, ts): each (series_id, ts) lives in exactly one chunk, so the
-  // first non-NULL lookup is the value (a NaN/NULL value finds NULL in every chunk alike).
-  const valueAt = (tsCol: string): string => {
-    const looks = opts.sources.map((c) => `(SELECT ${nanNull(d, 'x.value')} FROM ${ident(c)} x WHERE x.series_id = g.series_id AND x.ts = ${tsCol})`);
-    if (looks.length === 0) return 'NULL';
-    return looks.length === 1 ? looks[0]! : `coalesce(${looks.join(', ')})`;
-  };
-  const b = bucketOf(d, 's.ts', opts.resolutionMs);
-  const sql = `INSERT INTO ${ident(opts.target)} (${ROLLUP_COLUMNS})
-SELECT g.series_id, g.bucket, g.n, g.s, g.mi, g.ma, ${valueAt('g.t0')}, ${valueAt('g.t1')},
-  CASE WHEN g.series_id IN ${counters} THEN coalesce(i.inc, 0) END
-FROM (
-  SELECT s.series_id, ${b} AS bucket, count(s.v) AS n, sum(s.v) AS s, min(s.v) AS mi, max(s.v) AS ma, min(s.ts) AS t0, max(s.ts) AS t1
-  FROM (${src}) s
-  GROUP BY s.series_id, ${b}
-) g
-LEFT JOIN (
-  SELECT w.series_id, w.bucket, sum(${DELTA}) AS inc
-  FROM (
-    SELECT s.series_id, s.v, ${b} AS bucket, LAG(s.v) OVER (PARTITION BY s.series_id ORDER BY s.ts) AS prev
-    FROM (${csrc}) s
-  ) w
-  GROUP BY w.series_id, w.bucket
-) i ON i.series_id = g.series_id AND i.bucket = g.bucket`;
-  return { sql, params: p.values, boundary: boundarySql(opts) };
-}
-
-/** The boundary UPDATE of `rawRollupSql`: adds the delta from each series' carry into its first bucket. */
-function boundarySql(opts: { dialect: Dialect; target: string; carryTable: string; tier: string; from: number; to: number }): { sql: string; params: SqlValue[] } {
-  const d = opts.dialect;
-  const q = new Params(d);
-  const tier = q.add(opts.tier);
-  const bFrom = q.time(opts.from);
-  const bTo = q.time(opts.to);
-  const fromMs = q.ms(opts.from);
-  const boundary = `UPDATE ${ident(opts.target)} AS r
-SET increase = r.increase + (CASE WHEN r.first >= c.last THEN r.first - c.last ELSE r.first END)
-FROM ${ident(opts.carryTable)} c
-WHERE c.tier = ${tier} AND c.series_id = r.series_id AND c.ts < ${fromMs}
-  AND r.increase IS NOT NULL AND r.first IS NOT NULL AND c.last IS NOT NULL
-  AND r.ts = (SELECT min(r2.ts) FROM ${ident(opts.target)} r2 WHERE r2.series_id = r.series_id AND r2.ts >= ${bFrom} AND r2.ts < ${bTo})`;
-  return { sql: boundary, params: q.values };
+  return { sql, params: p.values, boundary: pgBoundarySql(opts) };
 }
 
 /**
- * PostgreSQL's boundary UPDATE: the same rows as `boundarySql`, each series' first row in
- * the range found from its carry by one primary-key probe. The correlated min(ts) per
+ * The boundary UPDATE of `rawRollupSql`: adds the delta from each series' carry into its
+ * first bucket, that row found from the carry by one primary-key probe. The correlated min(ts) per
  * target row measured 1.25 s per day of 5m rows (1,000 series), this ~20 ms.
  */
 function pgBoundarySql(opts: { target: string; carryTable: string; tier: string; from: number; to: number }): { sql: string; params: SqlValue[] } {
@@ -226,25 +159,9 @@ WHERE c.tier = ${tier} AND c.ts < ${fromMs} AND c.last IS NOT NULL
   return { sql, params: q.values };
 }
 
-/** INSERT of a higher tier's rows for buckets in `[from, to)` from the tier below. */
-export function tierRollupSql(opts: { dialect: Dialect; target: string; sources: readonly string[]; resolutionMs: number; from: number; to: number }): { sql: string; params: SqlValue[] } | undefined {
+/** PostgreSQL: INSERT of a higher tier's rows for buckets in `[from, to)` from the tier below (SQLite: sqlite-fold-task.ts). */
+export function tierRollupSql(opts: { target: string; sources: readonly string[]; resolutionMs: number; from: number; to: number }): { sql: string; params: SqlValue[] } | undefined {
   if (opts.sources.length === 0) return undefined;
-  const d = opts.dialect;
-  if (d === 'postgresql') return pgTierRollupSql(opts);
-  const p = new Params(d);
-  const from = p.time(opts.from);
-  const to = p.time(opts.to);
-  const src = unionOf(opts.sources, 'series_id, ts, count, sum, min, max, first, last, increase, NULL AS v', `ts >= ${from} AND ts < ${to}`);
-  const sql = `INSERT INTO ${ident(opts.target)} (${ROLLUP_COLUMNS})
-SELECT w.series_id, w.bucket, sum(w.count), sum(w.sum), min(w.min), max(w.max),
-  max(CASE WHEN ${IS_FIRST} THEN w.first END), max(CASE WHEN ${IS_LAST} THEN w.last END), sum(w.increase)
-FROM (${windowed(d, src, 's.count, s.sum, s.min, s.max, s.first, s.last, s.increase', opts.resolutionMs)}) w
-GROUP BY w.series_id, w.bucket`;
-  return { sql, params: p.values };
-}
-
-/** PostgreSQL's `tierRollupSql`: the same rows, by `pgWindowed`. */
-function pgTierRollupSql(opts: { target: string; sources: readonly string[]; resolutionMs: number; from: number; to: number }): { sql: string; params: SqlValue[] } {
   const p = new Params('postgresql');
   const from = p.time(opts.from);
   const to = p.time(opts.to);
@@ -264,32 +181,21 @@ export function deleteRangeSql(dialect: Dialect, chunk: string, from: number, to
 }
 
 /**
- * The carry update after a first-tier run: each series' last value in `[from, to)`
- * (from the rows just written) becomes its carry.
+ * PostgreSQL: the carry update after a first-tier run: each series' last value in
+ * `[from, to)` (from the rows just written) becomes its carry, its latest row found by
+ * one primary-key probe per series (a GROUP BY over the slice's rows measured ~170 ms
+ * per day of 5m rows, 1,000 series). Rows of a series with no `series` row have a NULL
+ * increase (not counter-like), so need no carry.
  */
-export function carryUpdateSql(dialect: Dialect, opts: { carryTable: string; target: string; tier: string; from: number; to: number }): { sql: string; params: SqlValue[] } {
-  const p = new Params(dialect);
+export function carryUpdateSql(opts: { carryTable: string; target: string; tier: string; from: number; to: number }): { sql: string; params: SqlValue[] } {
+  const p = new Params('postgresql');
   const tier = p.add(opts.tier);
   const from = p.time(opts.from);
   const to = p.time(opts.to);
-  if (dialect === 'postgresql') {
-    // Each series' latest row by one primary-key probe per series (a GROUP BY over the
-    // slice's rows measured ~170 ms per day of 5m rows, 1,000 series). Rows of a series
-    // with no `series` row have a NULL increase (not counter-like), so need no carry.
-    const sql = `INSERT INTO ${ident(opts.carryTable)} (tier, series_id, ts, last)
-SELECT ${tier}, se.id, ${tsMs(dialect, 'r.ts')}, r.last
+  const sql = `INSERT INTO ${ident(opts.carryTable)} (tier, series_id, ts, last)
+SELECT ${tier}, se.id, ${tsMs('postgresql', 'r.ts')}, r.last
 FROM series se
 CROSS JOIN LATERAL (SELECT x.ts, x.last FROM ${ident(opts.target)} x WHERE x.series_id = se.id AND x.ts >= ${from} AND x.ts < ${to} ORDER BY x.ts DESC LIMIT 1) r
-ON CONFLICT (tier, series_id) DO UPDATE SET ts = excluded.ts, last = excluded.last`;
-    return { sql, params: p.values };
-  }
-  // Each series' latest row by a GROUP BY (streamed in primary-key order on SQLite) and a
-  // key lookup: a ROW_NUMBER window here sorted the whole slice, ~0.3 s per day on SQLite.
-  const sql = `INSERT INTO ${ident(opts.carryTable)} (tier, series_id, ts, last)
-SELECT ${tier}, r.series_id, ${tsMs(dialect, 'r.ts')}, r.last
-FROM (SELECT series_id, max(ts) AS t FROM ${ident(opts.target)} WHERE ts >= ${from} AND ts < ${to} GROUP BY series_id) m
-JOIN ${ident(opts.target)} r ON r.series_id = m.series_id AND r.ts = m.t
-WHERE true
 ON CONFLICT (tier, series_id) DO UPDATE SET ts = excluded.ts, last = excluded.last`;
   return { sql, params: p.values };
 }

@@ -67,16 +67,17 @@ t.test('tiers', async (t) => {
   for (const [text, err] of bad) t.throws(() => parseTiers(text), err, text);
 });
 
-t.test('rollup SQL binds every parameter it declares', async (t) => {
-  const { rawRollupSql, tierRollupSql } = await import('../../rollup/sql.js');
-  for (const dialect of ['sqlite', 'postgresql'] as const) {
-    for (const sources of [[], ['samples_a'], ['samples_a', 'samples_b']]) {
-      const r = rawRollupSql({ dialect, target: 'rollup_5m_x', sources, carryTable: 'rollup_carry', tier: '5m', resolutionMs: 300_000, from: 0, to: 600_000 });
-      const used = new Set([...r.sql.matchAll(dialect === 'sqlite' ? /\?(\d+)/g : /\$(\d+)/g)].map((m) => Number(m[1])));
-      t.same([...used].sort(), r.params.map((_, i) => i + 1), `${dialect} raw, ${sources.length} sources: every parameter used`);
-      const b = new Set([...r.boundary.sql.matchAll(dialect === 'sqlite' ? /\?(\d+)/g : /\$(\d+)/g)].map((m) => Number(m[1])));
-      t.same([...b].sort(), r.boundary.params.map((_, i) => i + 1), `${dialect} boundary: every parameter used`);
-    }
-    t.equal(tierRollupSql({ dialect, target: 'x', sources: [], resolutionMs: 3_600_000, from: 0, to: 1 }), undefined, 'no source, no statement');
+t.test('the PostgreSQL rollup SQL binds every parameter it declares', async (t) => {
+  const { rawRollupSql, tierRollupSql, carryUpdateSql } = await import('../../rollup/sql.js');
+  const used = (sql: string): number[] => [...new Set([...sql.matchAll(/\$(\d+)/g)].map((m) => Number(m[1])))].sort((a, b) => a - b);
+  for (const sources of [[], ['samples_a'], ['samples_a', 'samples_b']]) {
+    const r = rawRollupSql({ target: 'rollup_5m_x', sources, carryTable: 'rollup_carry', tier: '5m', resolutionMs: 300_000, from: 0, to: 600_000 });
+    t.same(used(r.sql), r.params.map((_, i) => i + 1), `raw, ${sources.length} sources: every parameter used`);
+    t.same(used(r.boundary.sql), r.boundary.params.map((_, i) => i + 1), 'boundary: every parameter used');
+    const h = tierRollupSql({ target: 'x', sources, resolutionMs: 3_600_000, from: 0, to: 1 });
+    if (sources.length === 0) t.equal(h, undefined, 'no source, no statement');
+    else t.same(used(h!.sql), h!.params.map((_, i) => i + 1), `tier, ${sources.length} sources: every parameter used`);
   }
+  const c = carryUpdateSql({ carryTable: 'rollup_carry', target: 'x', tier: '5m', from: 0, to: 1 });
+  t.same(used(c.sql), c.params.map((_, i) => i + 1), 'carry: every parameter used');
 });
