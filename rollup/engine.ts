@@ -55,6 +55,12 @@ export interface RollupOptions {
   readonly maxBucketsPerTransaction?: number;
   /** The clock. @default Date.now */
   readonly now?: () => number;
+  /**
+   * Slices in flight at once. On PostgreSQL two slices' INSERTs run on two connections
+   * (each one backend, one core); they still commit in order. SQLite runs one
+   * transaction at a time. @default 2 on PostgreSQL, 1 on SQLite
+   */
+  readonly concurrency?: number;
   /** Called inside each slice's transaction before it commits (crash tests use it). */
   readonly onSlice?: (tier: string, from: number, to: number) => Promise<void> | void;
 }
@@ -76,6 +82,7 @@ export class RollupEngine {
   private readonly maxBuckets: number;
   private readonly now: () => number;
   private readonly onSlice: RollupOptions['onSlice'];
+  private readonly concurrency: number;
   private prepared = false;
   /** Runs are serialized: two overlapping runs would redo a slice against a moved carry. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -87,6 +94,7 @@ export class RollupEngine {
     this.maxBuckets = opts.maxBucketsPerTransaction ?? 288;
     this.now = opts.now ?? Date.now;
     this.onSlice = opts.onSlice;
+    this.concurrency = this.store.dialect === 'sqlite' ? 1 : Math.max(1, Math.floor(opts.concurrency ?? 2));
   }
 
   /** Creates the tier tables and the carry table if missing. */
@@ -152,18 +160,48 @@ export class RollupEngine {
       if (range) {
         series ??= new Map((await this.store.listSeries()).map((s) => [s.id, s]));
         const sources = await this.store.listChunks(below.table);
-        for (const slice of await this.slicesFor(tier, range.from, range.to)) {
-          const r = await this.runSlice(i, tier, slice.chunk, slice.qchunk, sources, slice.from, slice.to, series);
+        const tierSeries = series;
+        const results = await this.pipelined(await this.slicesFor(tier, range.from, range.to), (slice, after) =>
+          this.runSlice(i, tier, slice.chunk, slice.qchunk, sources, slice.from, slice.to, tierSeries, after),
+        );
+        for (const r of results) {
           rows += r.rows;
           qrows += r.qrows;
-          buckets += (slice.to - slice.from) / tier.resolutionMs;
         }
+        buckets = (range.to - range.from) / tier.resolutionMs;
       }
       const now = range ? range.to : wm;
       out.push({ tier: tier.name, buckets, rows, quantileRows: qrows, watermark: now });
       below = { table, closedBefore: now };
     }
     return out;
+  }
+
+  /**
+   * Runs `run` for each item with at most `concurrency` at once, each given a promise of
+   * its predecessor's end (rejected when the predecessor failed). A slice does its heavy
+   * INSERT meanwhile and waits on it only before the steps that need the previous
+   * slice committed (carry, watermark), so slices still commit in order. On a failure,
+   * waits for those in flight to settle (they roll back) and rethrows the first error.
+   */
+  private async pipelined<S, R>(items: readonly S[], run: (item: S, after: Promise<unknown>) => Promise<R>): Promise<R[]> {
+    const out: R[] = [];
+    const pending: Promise<R>[] = [];
+    let previous: Promise<unknown> = Promise.resolve();
+    try {
+      for (const item of items) {
+        if (pending.length >= this.concurrency) out.push(await pending.shift()!);
+        const p = run(item, previous);
+        p.catch(() => undefined); // observed through `pending`; successors see it through `after`
+        previous = p;
+        pending.push(p);
+      }
+      for (const p of pending.splice(0)) out.push(await p);
+      return out;
+    } catch (e) {
+      await Promise.allSettled(pending);
+      throw e;
+    }
   }
 
   private async slicesFor(tier: Tier, from: number, to: number): Promise<{ from: number; to: number; chunk: ChunkInfo; qchunk: ChunkInfo }[]> {
@@ -188,6 +226,7 @@ export class RollupEngine {
     from: number,
     to: number,
     series: Map<number, SeriesInfo>,
+    after: Promise<unknown>,
   ): Promise<{ rows: number; qrows: number }> {
     const d = this.store.dialect;
     const sources = allSources.filter((c) => c.endMs > from && c.startMs < to).map((c) => c.name);
@@ -201,21 +240,23 @@ export class RollupEngine {
       if (tx.runTask !== undefined) {
         // SQLite: one ordered pass in the worker (sqlite-fold-task.ts).
         const input: FoldSliceInput = { kind: index === 0 ? 'raw' : 'tier', target: chunk.name, sources, resolutionMs: tier.resolutionMs, from, to, carryTable: CARRY_TABLE, tier: tier.name };
+        await after; // one slice at a time on SQLite (concurrency 1): already settled
         const r = await tx.runTask<FoldSliceResult>(FOLD_TASK, input);
         rows = r.rows;
         increases = unpackIncreases(r.histogramIncreases);
       } else if (index === 0) {
-        // PostgreSQL: the SQL of sql.ts.
+        // PostgreSQL: the SQL of sql.ts. The INSERT needs nothing of the previous slice;
+        // the boundary reads the carry that slice writes, so it waits for its commit.
         const ins = rawRollupSql({ target: chunk.name, sources, carryTable: CARRY_TABLE, tier: tier.name, resolutionMs: tier.resolutionMs, from, to });
-        if (sources.length > 0) {
-          rows = (await tx.execute(ins.sql, ins.params)).changes;
-          await tx.execute(ins.boundary.sql, ins.boundary.params);
-        }
+        if (sources.length > 0) rows = (await tx.execute(ins.sql, ins.params)).changes;
+        await after;
+        if (sources.length > 0) await tx.execute(ins.boundary.sql, ins.boundary.params);
         const carry = carryUpdateSql({ carryTable: CARRY_TABLE, target: chunk.name, tier: tier.name, from, to });
         await tx.execute(carry.sql, carry.params);
       } else {
         const ins = tierRollupSql({ target: chunk.name, sources, resolutionMs: tier.resolutionMs, from, to });
         if (ins) rows = (await tx.execute(ins.sql, ins.params)).changes;
+        await after; // watermarks advance in order
       }
       const qrows = await this.writeQuantiles(tx, qchunk.name, increases ?? (await this.readIncreases(tx, chunk.name, from, to)), series);
       await this.setWatermark(tx, tier.name, to);

@@ -142,3 +142,36 @@ t.test('overlapping runs (the minute job and the daily job at once) are serializ
   await new RollupEngine({ store: reference, tiers: DEFAULT_TIERS, graceMs: 2 * MIN, now: () => END }).run();
   t.same(await dump(store, indexOf), await dump(reference, refIndex), 'same tables as one run');
 });
+
+for (const dialect of DIALECTS) {
+  t.test(`${dialect}: a slice that fails stops the run there, its successor in flight rolls back, the next run completes the same rows`, async (t) => {
+    const store = await openTestStore(t, dialect, () => END);
+    if (!store) return;
+    const indexOf = await load(store);
+    let slices = 0;
+    let failAt: number | undefined;
+    const failing = new RollupEngine({
+      store,
+      tiers: DEFAULT_TIERS,
+      graceMs: 2 * MIN,
+      now: () => END,
+      maxBucketsPerTransaction: 6,
+      onSlice: (tier, from) => {
+        if (++slices === 3) {
+          failAt = from;
+          throw new Error('slice 3 fails');
+        }
+      },
+    });
+    await t.rejects(failing.run(), /slice 3 fails/);
+    t.equal(await failing.watermark('5m'), failAt, 'the watermark stops where the failed slice starts (its successor, already inserting on PostgreSQL, did not commit)');
+    const past = await store.query(`SELECT count(*) AS n FROM rollup_5m_all WHERE ts >= ${dialect === 'sqlite' ? '?' : 'to_timestamp($1::double precision / 1000)'}`, [failAt!]);
+    t.equal(Number(past[0]!['n']), 0, 'no row at or past the failed slice');
+    await new RollupEngine({ store, tiers: DEFAULT_TIERS, graceMs: 2 * MIN, now: () => END, maxBucketsPerTransaction: 6 }).run();
+    const reference = await openTestStore(t, dialect, () => END);
+    if (!reference) return;
+    const refIndex = await load(reference);
+    await new RollupEngine({ store: reference, tiers: DEFAULT_TIERS, graceMs: 2 * MIN, now: () => END }).run();
+    t.same(await dump(store, indexOf), await dump(reference, refIndex), 'identical to an uninterrupted run');
+  });
+}
