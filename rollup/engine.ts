@@ -5,8 +5,9 @@
  * so a run repeated, or resumed after a crash (rolled back by the database), writes
  * exactly the same rows. A tier's buckets close when the tier below has passed them;
  * the first tier's close `graceMs` after their end, so late samples still count.
- * A slice's rows come from SQL on PostgreSQL (sql.ts) and from a store task on SQLite,
- * which folds the slice in the worker that owns the file (sqlite-fold-task.ts).
+ * A slice's rows come from SQL on PostgreSQL (sql.ts), two slices in flight on two
+ * connections but committed in order, and from a store task on SQLite, which folds
+ * the slice in the worker that owns the file (sqlite-fold-task.ts).
  */
 import { taskModuleUrl } from '../storage/sqlite-task.js';
 import type { ChunkInfo, SeriesInfo, SqlExecutor, Store } from '../storage/store.js';
