@@ -7,20 +7,26 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sqlite3 from 'node-sqlite3-wasm';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { fastPathAvailable } from '../../storage/sqlite-fast.js';
-import { openSqliteStore } from '../../storage/sqlite-store.js';
+import { openSqliteStore, type SqliteStore } from '../../storage/sqlite-store.js';
 import { taskModuleUrl } from '../../storage/sqlite-task.js';
 
 const TASK = taskModuleUrl(import.meta.url, 'fixtures/numbers-task');
 
-t.test('a task scans and inserts numbers in the worker, NULL as NaN both ways', async (t) => {
+/** A store in a temp folder with two empty tables `a` and `b` (k INTEGER PRIMARY KEY, v REAL). */
+async function openWithTables(t: Test): Promise<SqliteStore> {
   const dir = mkdtempSync(join(tmpdir(), 'larder-task-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const store = await openSqliteStore({ path: join(dir, 'm.db') });
   t.teardown(() => store.close());
   await store.execute('CREATE TABLE a (k INTEGER PRIMARY KEY, v REAL)');
   await store.execute('CREATE TABLE b (k INTEGER PRIMARY KEY, v REAL)');
+  return store;
+}
+
+t.test('a task scans and inserts numbers in the worker, NULL as NaN both ways', async (t) => {
+  const store = await openWithTables(t);
   const big = 2 ** 53 - 1;
   await store.execute(`INSERT INTO a VALUES (1, 1.5), (2, NULL), (3, -0.25), (${big}, 7)`);
   // 150 more rows: more than one multi-row INSERT statement's worth, and a remainder.
@@ -40,12 +46,7 @@ t.test('a task scans and inserts numbers in the worker, NULL as NaN both ways', 
 });
 
 t.test('a task runs in a transaction: one that throws writes nothing', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'larder-task-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const store = await openSqliteStore({ path: join(dir, 'm.db') });
-  t.teardown(() => store.close());
-  await store.execute('CREATE TABLE a (k INTEGER PRIMARY KEY, v REAL)');
-  await store.execute('CREATE TABLE b (k INTEGER PRIMARY KEY, v REAL)');
+  const store = await openWithTables(t);
   await store.execute('INSERT INTO a VALUES (1, 1), (2, 2)');
   await t.rejects(store.runTask(TASK, { from: 'a', to: 'b', fail: true }), /task failed on purpose/);
   t.same(await store.query('SELECT count(*) AS n FROM b'), [{ n: 0 }], 'rolled back');
@@ -64,10 +65,7 @@ t.test('a task runs in a transaction: one that throws writes nothing', async (t)
 });
 
 t.test('bad task modules are refused with a clear error', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'larder-task-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const store = await openSqliteStore({ path: join(dir, 'm.db') });
-  t.teardown(() => store.close());
+  const store = await openWithTables(t);
   await t.rejects(store.runTask(new URL('https://example.com/task.js'), {}), /a task is a local module \(file: URL\)/);
   await t.rejects(store.runTask(taskModuleUrl(import.meta.url, 'fixtures/stores'), {}), /has no default-exported function/);
   t.equal(store.runTask !== undefined, true);
