@@ -77,7 +77,9 @@ export function scanNumbers(db: Database, sql: string, params: readonly number[]
   try {
     const p = handleOf(st);
     if (api === undefined || p === undefined) return scanPublic(st, params, each);
-    for (let i = 0; i < params.length; i++) api._sqlite3_bind_double(p, i + 1, params[i]!);
+    for (let i = 0; i < params.length; i++) {
+      if (api._sqlite3_bind_double(p, i + 1, params[i]!) !== 0) throw new RangeError(`scanNumbers: parameter ${i + 1} of ${params.length} has no placeholder in ${sql.slice(0, 120)}`);
+    }
     const width = api._sqlite3_column_count(p);
     const row = new Float64Array(width);
     let n = 0;

@@ -43,6 +43,7 @@ t.test('a task scans and inserts numbers in the worker, NULL as NaN both ways', 
 
   await t.rejects(store.runTask(TASK, { from: 'a', to: 'b' }), /UNIQUE constraint failed/, 'an insert error reaches the caller with SQLite\'s message');
   await t.rejects(store.runTask(TASK, { from: 'a', to: 'b', sql: 'SELECT k, v FROM missing_table WHERE k >= ?1' }), /no such table: missing_table/, 'a bad query names the problem');
+  await t.rejects(store.runTask(TASK, { from: 'a', to: 'b', sql: 'SELECT k, v FROM a' }), /parameter 1 of 1 has no placeholder/, 'a parameter without a placeholder is refused, not ignored');
 });
 
 t.test('a task runs in a transaction: one that throws writes nothing', async (t) => {
