@@ -1,11 +1,21 @@
 /** `node_time_seconds` and the time zone offset (node_exporter's time collector, without the clocksource parts). */
+import { readFile } from 'node:fs/promises';
 import { Gauge } from 'prom-client';
-import type { CollectorDefinition } from './collector.js';
+import type { CollectorDefinition, CollectorLog } from './collector.js';
 import { ConstMetric } from './const-metric.js';
+import { abbreviationAt, numericAbbreviation, parseTzif, zoneFilePath, type Tzif } from './tzif.js';
 
-/** The zone's short name (`UTC`, `CET`) at `ms`, as Go's time.Zone() gives it. */
-function zoneName(format: Intl.DateTimeFormat, ms: number): string {
-  return format.formatToParts(new Date(ms)).find((p) => p.type === 'timeZoneName')?.value ?? 'UTC';
+/** This process's zone file, parsed; undefined (numeric names) when there is none or it is unreadable. */
+async function loadLocalZone(log: CollectorLog): Promise<Tzif | undefined> {
+  const path = zoneFilePath(process.env['TZ']);
+  if (path === undefined) return undefined;
+  try {
+    return parseTzif(await readFile(path));
+  } catch (err) {
+    // a container without /etc/localtime runs on UTC, as Go's time package does
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') log.warn('time zone file unreadable; zone names are numeric', { path, err: String(err) });
+    return undefined;
+  }
 }
 
 /** node_exporter's `time` collector. */
@@ -25,12 +35,16 @@ export const timeCollector: CollectorDefinition = {
       },
     });
     const offset = new ConstMetric(ctx.registry, { name: 'node_time_zone_offset_seconds', help: 'System time zone offset in seconds.' });
-    // building the formatter costs ~0.5 ms; using it is cheap
-    const format = new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' });
+    // the zone is read once, as Go reads time.Local once per process
+    let zone: Promise<Tzif | undefined> | undefined;
     return {
       async update() {
+        zone ??= loadLocalZone(ctx.log);
+        const tz = await zone;
         const ms = ctx.now();
-        offset.set([{ labels: { time_zone: zoneName(format, ms) }, value: -new Date(ms).getTimezoneOffset() * 60 }]);
+        const utcOffset = -new Date(ms).getTimezoneOffset() * 60;
+        const name = tz ? abbreviationAt(tz, ms, utcOffset) : numericAbbreviation(utcOffset);
+        offset.set([{ labels: { time_zone: name }, value: utcOffset }]);
       },
     };
   },

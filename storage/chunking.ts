@@ -32,3 +32,13 @@ export function checkChunkMs(ms: unknown, where: string): asserts ms is number {
     throw new RangeError(`${where}: invalid chunk interval ${String(ms)} ms: expected whole seconds from 1 minute to 1 year`);
   }
 }
+
+/** Table names in code-unit order: they are ASCII identifiers, and localeCompare would load ICU's collation data into the process. */
+export function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Chunks oldest first, then by logical table. */
+export function compareChunks(a: { readonly startMs: number; readonly table: string }, b: { readonly startMs: number; readonly table: string }): number {
+  return a.startMs - b.startMs || compareNames(a.table, b.table);
+}

@@ -5,7 +5,7 @@
  * advisory lock so several Larder hosts can share one database.
  */
 import pgPromise from 'pg-promise';
-import { checkChunkMs, checkLogicalTable, chunkName, chunkRange } from './chunking.js';
+import { checkChunkMs, checkLogicalTable, chunkName, chunkRange, compareChunks } from './chunking.js';
 import { PG_MIGRATIONS, logicalTableDdl, msOf, partitionDdl, pgIdent, tsOf } from './pg-sql.js';
 import { checkTimeMs } from './series-key.js';
 import { NewerSchemaError, checkAlert, checkDate, checkReadQuery, checkSamples, checkStatsArgs, keySeriesDefs, matchSeries, rawJson, type SeriesRow } from './store-common.js';
@@ -267,7 +267,7 @@ export class PgStore implements Store {
   async listChunks(table?: string): Promise<ChunkInfo[]> {
     await this.loadCatalog();
     if (table !== undefined) return [...(await this.table(table, 'listChunks')).chunks];
-    return [...this.catalog.values()].flatMap((t) => t.chunks).sort((a, b) => a.startMs - b.startMs || a.table.localeCompare(b.table));
+    return [...this.catalog.values()].flatMap((t) => t.chunks).sort(compareChunks);
   }
 
   async dropChunksBefore(table: string, cutoffMs: number): Promise<ChunkInfo[]> {

@@ -8,7 +8,7 @@ import sqlite3 from 'node-sqlite3-wasm';
 import { chmodSync, createReadStream, createWriteStream, renameSync, rmSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { checkChunkMs, checkLogicalTable, chunkName, chunkRange } from './chunking.js';
+import { checkChunkMs, checkLogicalTable, chunkName, chunkRange, compareChunks, compareNames } from './chunking.js';
 import { checkTimeMs, parseLabels } from './series-key.js';
 import { insertNumbers, scanNumbers } from './sqlite-fast.js';
 import { acquireOwnership, createWithMode, sleepSync } from './sqlite-lock.js';
@@ -379,7 +379,7 @@ export class SqliteEngine {
   /** Chunks of one logical table, or all, oldest first. */
   listChunks(logical?: string): ChunkInfo[] {
     if (logical !== undefined) return [...this.table(logical, 'listChunks').chunks];
-    return [...this.catalog.values()].flatMap((t) => t.chunks).sort((a, b) => a.startMs - b.startMs || a.table.localeCompare(b.table));
+    return [...this.catalog.values()].flatMap((t) => t.chunks).sort(compareChunks);
   }
 
   /** Drops the chunks of `logical` that end at or before `cutoffMs`. */
@@ -747,7 +747,7 @@ export class SqliteEngine {
       if (logical !== undefined) s.chunks++;
       stats.set(key, s);
     }
-    const tables: TableStats[] = [...stats.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([table, s]) => ({ table, ...s }));
+    const tables: TableStats[] = [...stats.entries()].sort(([a], [b]) => compareNames(a, b)).map(([table, s]) => ({ table, ...s }));
     let oldest: number | null = null;
     let newest: number | null = null;
     const cs = this.catalog.get('samples')!.chunks;
