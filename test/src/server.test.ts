@@ -49,6 +49,7 @@ t.test('GET /metrics serves the text format with every collector', async (t) => 
   const res = await fetch(`${server.url}/metrics`);
   t.equal(res.status, 200);
   t.match(res.headers.get('content-type'), /^text\/plain; version=0\.0\.4/);
+  t.equal(res.headers.get('etag'), null, 'no ETag hashed over each exposition');
   const body = await res.text();
   t.match(body, /^test_alpha_value 1$/m);
   t.match(body, /^test_beta_value 2$/m);
