@@ -5,7 +5,8 @@
  */
 import { ConfigError, loadConfig, optionsHelp } from './config.js';
 import { Logger } from './log.js';
-import { tuneOwnProcess } from './own-process.js';
+import { startLarder } from './main.js';
+import { pinCronLocale } from './scheduler/cron-locale.js';
 import { VERSION } from './version.js';
 
 const USAGE = `Usage: larder <command> [options]
@@ -25,9 +26,7 @@ async function serve(argv: string[]): Promise<number> {
   const { config, words } = loadConfig({ argv, env: process.env });
   if (words.length) throw new ConfigError(`unexpected argument ${JSON.stringify(words[0])}; larder serve takes only --options`);
   const log = new Logger(config.general.logLevel);
-  tuneOwnProcess(); // this process is Larder's own
-  // loaded after the tuning, so that it applies to all of the application's code
-  const { startLarder } = await import('./main.js');
+  pinCronLocale(); // this process is Larder's own
   const larder = await startLarder(config, log);
   let stopping = false;
   const stop = (signal: string): void => {
