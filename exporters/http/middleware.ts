@@ -15,7 +15,7 @@ import { EventEmitter } from 'node:events';
 import { IncomingMessage, OutgoingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { assertBuckets, type SeriesGroup, type SeriesGuard } from '../guard/series-guard.js';
-import { RequestSeries } from './request-series.js';
+import { KNOWN_METHODS, RequestSeries } from './request-series.js';
 import { RoutePatterns, type RouteLike } from './route-pattern.js';
 
 /**
@@ -30,7 +30,7 @@ export const UNMATCHED_ROUTE = '<unmatched>';
 /** The `status_code` label of a request whose client went away before the response was finished (nginx's convention). */
 export const ABORTED_STATUS = '499';
 
-const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'CONNECT', 'TRACE']);
+const METHODS = new Set<string>(KNOWN_METHODS);
 
 /** Options of the HTTP metrics. */
 export interface HttpMetricsOptions {

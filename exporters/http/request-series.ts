@@ -37,8 +37,11 @@ function bucketIndex(bounds: readonly number[], v: number): number {
   return i;
 }
 
-/** Methods get a slot of their own in the per-route key; any other method string shares the last. */
-const METHOD_SLOTS = new Map(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'CONNECT', 'TRACE'].map((m, i) => [m, i]));
+/** The methods recorded by name; the middleware records any other as `OTHER`. */
+export const KNOWN_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'CONNECT', 'TRACE'] as const;
+
+/** Each known method gets a slot of its own in the per-route key; any other method string shares the last. */
+const METHOD_SLOTS = new Map<string, number>(KNOWN_METHODS.map((m, i) => [m, i]));
 const SLOTS = 16;
 
 /** The per-route key of a method and status code. */
