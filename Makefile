@@ -13,10 +13,11 @@ $(NODE_MODULES): package.json package-lock.json
 	@touch $@
 
 build: install
-	npx tsc -p tsconfig.json
+	npm run --silent build
 
+# Run as an executable, so its shebang sets the malloc setting it needs (src/cli.ts).
 run: build
-	node dist/src/cli.js serve $(ARGS)
+	./dist/src/cli.js serve $(ARGS)
 
 system-deps:
 	@./scripts/system-deps.sh

@@ -16,6 +16,8 @@ module.exports = {
         SQLITE_DB_PATH: 'data/monitoring.db',
         METRICS_RETENTION_DAYS: '30',
         LARDER_LISTEN: '0.0.0.0:9464',
+        // PM2 starts the script with node, past its shebang: the same malloc setting (src/cli.ts).
+        MALLOC_TRIM_THRESHOLD_: '131072',
       },
     },
   ],

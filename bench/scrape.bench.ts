@@ -58,6 +58,11 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / sysconf.clockTicks;
 }
 
+/** Bytes in both units RSS is read in: MB (10^6 bytes) and MiB (2^20 bytes, what top, PM2 and Grafana's IEC units show as "M"). */
+function mem(bytes: number): string {
+  return `${fmt(bytes / 1e6, 1)} MB = ${fmt(bytes / 2 ** 20, 1)} MiB`;
+}
+
 function rssBytes(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return Number(m?.[1] ?? NaN) * 1024;
@@ -158,13 +163,13 @@ try {
     const perMinute = ((cpuSeconds(pid) - cpu0) / window) * 60;
     console.log(`larder idle CPU: ${fmt(perMinute, 3)} s per minute = ${fmt((perMinute / 60) * 100, 3)}% of one core (${window}s, ${which}; target < 0.5%)`);
   }
-  console.log(`larder idle RSS: ${fmt(rssBytes(pid) / 1e6, 1)} MB after the idle windows (second window: median ${fmt(median(steadyRss) / 1e6, 1)}, max ${fmt(Math.max(...steadyRss) / 1e6, 1)} MB; before any scrape burst; target < 80 MB)`);
+  console.log(`larder idle RSS: ${mem(rssBytes(pid))} after the idle windows (second window: median ${mem(median(steadyRss))}, max ${mem(Math.max(...steadyRss))}; before any scrape burst; target < 80 MB)`);
   // V8 collects the old generation only when it has grown by a step since the last
   // collection, so idle RSS is a slow sawtooth; LONG_IDLE_MINUTES watches it.
   const longMinutes = Number(process.env['LONG_IDLE_MINUTES'] ?? 0);
   if (longMinutes > 0) {
     const rss = await sampleRss(pid, longMinutes * 60);
-    console.log(`larder idle RSS over ${longMinutes} more minutes: min ${fmt(Math.min(...rss) / 1e6, 1)}, median ${fmt(median(rss) / 1e6, 1)}, max ${fmt(Math.max(...rss) / 1e6, 1)} MB`);
+    console.log(`larder idle RSS over ${longMinutes} more minutes: min ${mem(Math.min(...rss))}, median ${mem(median(rss))}, max ${mem(Math.max(...rss))}`);
   }
 
   await plain.stop();
@@ -205,7 +210,7 @@ try {
     ...rows.map((r) => [r.name, fmt(r.p50), fmt(r.p99), String(r.bytes), String(r.series)]),
   ]);
   console.log(`ratio larder/node_exporter median latency: ${fmt(rows[0]!.p50 / rows[1]!.p50)} (target <= 0.5)`);
-  console.log(`larder RSS right after the scrape burst: ${fmt(rssBytes(larder.child.pid!) / 1e6, 1)} MB (young generation grown by the burst; not idle)`);
+  console.log(`larder RSS right after the scrape burst: ${mem(rssBytes(larder.child.pid!))} (young generation grown by the burst; not idle)`);
 } finally {
   ne.kill();
   await larder.stop();

@@ -1,23 +1,28 @@
 /**
  * Runs the built `larder` binary (dist/src/cli.js, built by `make test`) as a real
- * child process, the way a user or PM2 starts it.
+ * child process, the way a user starts it: as an executable, through its shebang.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** The compiled CLI. */
 export const CLI = fileURLToPath(new URL('../../dist/src/cli.js', import.meta.url));
 
-/** Throws with a hint when the CLI has not been built. */
+/** Throws with a hint when the CLI has not been built (by `npm run build`, which also makes it executable). */
 export function assertBuilt(): void {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "make build" (make test builds it first)`);
+  try {
+    accessSync(CLI, constants.X_OK);
+  } catch {
+    throw new Error(`${CLI} is not executable: build it with "make build" or "npm run build", not tsc alone`);
+  }
 }
 
 /** Runs the CLI to completion. */
 export function runCli(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
   assertBuilt();
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 30_000 });
+  const r = spawnSync(CLI, args, { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 30_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -34,7 +39,7 @@ export interface LarderProcess {
 /** Starts `larder serve` on the given port and waits until /healthz answers. */
 export async function startLarderProcess(port: number, args: string[] = [], env: Record<string, string> = {}): Promise<LarderProcess> {
   assertBuilt();
-  const child = spawn(process.execPath, [CLI, 'serve', `--listen=127.0.0.1:${port}`, ...args], {
+  const child = spawn(CLI, ['serve', `--listen=127.0.0.1:${port}`, ...args], {
     env: { ...process.env, MONITORING_DB: 'none', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -1,5 +1,6 @@
 import t from 'tap';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, startLarderProcess } from '../helpers/larder-process.js';
@@ -57,3 +58,15 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     await t.rejects(fetch(`${larder.url}/healthz`), 'no longer listening');
   });
 }
+
+t.test('the executable and the PM2 file start Larder with the same malloc trim threshold', async (t) => {
+  // Started with another value, so that only the shebang can have set the one expected.
+  const larder = await startLarderProcess(await freePort(), [], { MALLOC_TRIM_THRESHOLD_: '999' });
+  t.teardown(() => larder.stop());
+  const environ = readFileSync(`/proc/${larder.child.pid}/environ`, 'latin1').split('\0');
+  const fromShebang = environ.find((e) => e.startsWith('MALLOC_TRIM_THRESHOLD_='));
+  t.equal(fromShebang, 'MALLOC_TRIM_THRESHOLD_=131072', 'the shebang sets it for the process glibc starts');
+  const require = createRequire(import.meta.url);
+  const pm2 = require('../../ecosystem.config.cjs') as { apps: { env: Record<string, string> }[] };
+  t.equal(pm2.apps[0]?.env['MALLOC_TRIM_THRESHOLD_'], '131072', 'PM2, which starts the script with node past the shebang, sets the same');
+});
