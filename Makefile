@@ -4,7 +4,7 @@
 NODE_MODULES := node_modules/.larder-installed
 ARGS ?=
 
-.PHONY: install build run test typecheck bench clean update-fixtures system-deps example
+.PHONY: install build run test typecheck bench reliability clean update-fixtures system-deps example
 
 install: $(NODE_MODULES)
 
@@ -34,6 +34,11 @@ example: install
 
 bench: build system-deps
 	./scripts/run-bench.sh
+
+# The long form of test/reliability/ (SIGKILLs, stalls, disk full, hostile input, soak);
+# its quick form runs inside make test. Prints the figures at the end.
+reliability: build system-deps
+	./scripts/run-reliability.sh
 
 clean:
 	rm -rf dist .tap
