@@ -43,6 +43,21 @@ t.test('ioredis', async (t) => {
   t.ok((await value(r, 'redis_command_duration_seconds', { command: 'GET' }, 'redis_command_duration_seconds_sum')) > 0);
 });
 
+t.test("ioredis: the client's own connection handshake is not counted", async (t) => {
+  if (!(await need(t, 'redis'))) return;
+  const larder = createLarder({ collectors: [] });
+  // connectionName adds CLIENT SETNAME; ioredis 5 also sends CLIENT SETINFO (an error before Redis 7.2) and INFO
+  const redis = larder.instrumentRedis(new Redis({ ...REDIS, lazyConnect: true, maxRetriesPerRequest: 1, connectionName: 'larder-test' }));
+  t.teardown(() => redis.quit().then(() => undefined));
+  await redis.get(`${key}:early`); // connects (lazyConnect): queued during the handshake, counted once when sent
+  await redis.get(`${key}:early`);
+  await redis.ping();
+
+  const m = (await larder.registry.getMetricsAsJSON()).find((x) => x.name === 'redis_commands_total');
+  const counted = (m?.values ?? []).map((v) => `${String(v.labels['command'])}/${String(v.labels['status'])}=${v.value}`).sort();
+  t.same(counted, ['GET/ok=2', 'PING/ok=1'], 'only the application commands, once each');
+});
+
 t.test('node-redis', async (t) => {
   if (!(await need(t, 'redis'))) return;
   const larder = createLarder({ collectors: [] });
