@@ -12,6 +12,7 @@ import express, { type Request, type Response, type NextFunction } from 'express
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { CollectorSet } from '../exporters/collector-set.js';
 import { collectSnapshot, type Snapshot } from './exposition/snapshot.js';
+import { acceptsGzip } from './exposition/negotiate.js';
 import { negotiate, OPENMETRICS_TEXT, PROMETHEUS_TEXT, toOpenMetrics, toPrometheusText } from './exposition/format.js';
 import type { Authenticator } from './web-auth.js';
 import type { Logger } from './log.js';
@@ -120,7 +121,7 @@ export function createApp(opts: ServerOptions): express.Express {
       const body = format === 'openmetrics' ? toOpenMetrics(snapshot.families) : toPrometheusText(snapshot.families);
       res.set('Content-Type', format === 'openmetrics' ? OPENMETRICS_TEXT : PROMETHEUS_TEXT);
       res.set('Vary', 'Accept, Accept-Encoding');
-      if (/\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
+      if (acceptsGzip(req.headers['accept-encoding'])) {
         res.set('Content-Encoding', 'gzip');
         res.send(await gzipAsync(body));
       } else {

@@ -66,7 +66,5 @@ export function toOpenMetrics(families: readonly MetricFamily[]): string {
   return out.join('\n') + '\n';
 }
 
-/** Picks the format from an Accept header, as Prometheus negotiates it. */
-export function negotiate(accept: string | undefined): 'openmetrics' | 'text' {
-  return accept !== undefined && /application\/openmetrics-text/i.test(accept) ? 'openmetrics' : 'text';
-}
+/** Content negotiation lives in negotiate.ts; re-exported here where callers have always found it. */
+export { negotiate } from './negotiate.js';

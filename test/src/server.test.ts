@@ -85,6 +85,32 @@ t.test('OpenMetrics when asked, gzip when allowed, HEAD works', async (t) => {
   t.equal(await head.text(), '');
 });
 
+t.test('Accept and Accept-Encoding are read as HTTP defines them', async (t) => {
+  const { server } = await serve();
+  t.teardown(() => server.close());
+  const { get } = await import('node:http');
+  const ask = (headers: Record<string, string>): Promise<{ type: string | undefined; encoding: string | undefined; body: Buffer }> =>
+    new Promise((resolve, reject) => {
+      get(`${server.url}/metrics`, { headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ type: res.headers['content-type'], encoding: res.headers['content-encoding'], body: Buffer.concat(chunks) }));
+      }).on('error', reject);
+    });
+  const refused = await ask({ 'Accept-Encoding': 'gzip;q=0' });
+  t.equal(refused.encoding, undefined, 'gzip;q=0 means not gzip');
+  t.match(refused.body.toString(), /^test_alpha_value 1$/m);
+  const upper = await ask({ 'Accept-Encoding': 'GZIP' });
+  t.equal(upper.encoding, 'gzip', 'codings are case-insensitive');
+  t.match(gunzipSync(upper.body).toString(), /^test_alpha_value 1$/m);
+  t.equal((await ask({ 'Accept-Encoding': '*' })).encoding, 'gzip');
+  const noOm = await ask({ Accept: 'application/openmetrics-text;q=0, text/plain' });
+  t.match(noOm.type, /^text\/plain; version=0\.0\.4/, 'OpenMetrics with q=0 is not served');
+  t.notMatch(noOm.body.toString(), /# EOF/);
+  const om = await ask({ Accept: 'Application/OpenMetrics-Text' });
+  t.match(om.type, /^application\/openmetrics-text/);
+});
+
 t.test('collect[] and exclude[] filter by collector', async (t) => {
   const { server } = await serve();
   t.teardown(() => server.close());
