@@ -34,7 +34,7 @@ t.test('records into SQLite, flushes on SIGTERM, refuses a second writer', async
   t.notMatch(second.stderr, /\n\s+at /, 'no stack trace for a known failure');
 
   t.equal(await larder.stop('SIGTERM'), 0, 'SIGTERM exits 0');
-  t.match(larder.stderr(), /recording/);
+  t.match(larder.stdout(), /recording/, 'informational lines go to stdout');
   const uri = `file:${db}?vfs=unix-dotfile`;
   const cpuSeries = Number(run('sqlite3', [uri, "SELECT count(*) FROM series WHERE name = 'node_cpu_seconds_total'"]).trim());
   t.ok(cpuSeries >= 8, `${cpuSeries} node_cpu_seconds_total series recorded`);

@@ -30,8 +30,10 @@ export function runCli(args: string[], env: Record<string, string> = {}): { stat
 export interface LarderProcess {
   readonly child: ChildProcess;
   readonly url: string;
-  /** Everything written to stderr so far. */
+  /** Everything written to stderr so far (warnings and errors). */
   stderr(): string;
+  /** Everything written to stdout so far (informational log lines). */
+  stdout(): string;
   /** Sends a signal and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -41,10 +43,12 @@ export async function startLarderProcess(port: number, args: string[] = [], env:
   assertBuilt();
   const child = spawn(CLI, ['serve', `--listen=127.0.0.1:${port}`, ...args], {
     env: { ...process.env, MONITORING_DB: 'none', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
+  let stdout = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
   const url = `http://127.0.0.1:${port}`;
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const deadline = Date.now() + 20_000;
@@ -65,6 +69,7 @@ export async function startLarderProcess(port: number, args: string[] = [], env:
     child,
     url,
     stderr: () => stderr,
+    stdout: () => stdout,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null) child.kill(signal);
       return exited;
