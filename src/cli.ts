@@ -31,6 +31,10 @@ async function serve(argv: string[]): Promise<number> {
     process.stdout.write(`Usage: larder serve [options]\n\nEvery option can also be set by its environment variable (in brackets) or in the config file (--config.file) under its flag name.\n\n${optionsHelp()}\n`);
     return 0;
   }
+  if (argv.includes('--version')) {
+    process.stdout.write(`larder ${VERSION}\n`);
+    return 0;
+  }
   const { config, words } = loadConfig({ argv, env: process.env });
   if (words.length) throw new ConfigError(`unexpected argument ${JSON.stringify(words[0])}; larder serve takes only --options`);
   const log = new Logger(config.general.logLevel);

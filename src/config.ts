@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { COLLECTOR_DEFAULTS } from '../exporters/index.js';
-import { describeRaw, type OptionGroup, type OptionSpec, type OptionValues } from './options/option.js';
+import { closestName, describeRaw, type OptionGroup, type OptionSpec, type OptionValues } from './options/option.js';
 import { generalOptions } from './options/general.js';
 import { webOptions } from './options/web.js';
 import { collectorOptions } from './options/collectors.js';
@@ -71,12 +71,16 @@ function parseOne(spec: OptionSpec<unknown>, raw: unknown, at: string): unknown 
   try {
     return spec.parse(raw);
   } catch (err) {
-    throw new ConfigError(`invalid value ${JSON.stringify(describeRaw(raw))} for ${at}: ${(err as Error).message}`);
+    const value = spec.secret ? '' : ` ${JSON.stringify(describeRaw(raw))}`; // never echo a password
+    throw new ConfigError(`invalid value${value} for ${at}: ${(err as Error).message}`);
   }
 }
 
-/** Splits argv into `--name=value` / `--name value` pairs and bare words. */
-function splitFlags(argv: readonly string[], isBoolean: (name: string) => boolean): { flags: [string, string][]; words: string[] } {
+/**
+ * Splits argv into `--name=value` / `--name value` pairs and bare words. `check` throws
+ * for a name that is no option, before the next word is taken as its value.
+ */
+function splitFlags(argv: readonly string[], isBoolean: (name: string) => boolean, check: (name: string) => void): { flags: [string, string][]; words: string[] } {
   const flags: [string, string][] = [];
   const words: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -90,6 +94,7 @@ function splitFlags(argv: readonly string[], isBoolean: (name: string) => boolea
       continue;
     }
     const eq = arg.indexOf('=');
+    check(eq > 0 ? arg.slice(2, eq) : arg.slice(2));
     if (eq > 0) {
       flags.push([arg.slice(2, eq), arg.slice(eq + 1)]);
     } else if (isBoolean(arg.slice(2))) {
@@ -143,7 +148,20 @@ export function loadConfig(sources: ConfigSources): { config: Config; words: str
     const o = byFlag.get(name);
     return o !== undefined && typeof o.spec.default === 'boolean';
   };
-  const { flags, words } = splitFlags(sources.argv, isBoolean);
+  const commandLine = options.filter((o) => !o.spec.fileOnly).map((o) => o.spec.flag);
+  const hint = (name: string, candidates: readonly string[], prefix = '--'): string => {
+    const near = closestName(name, candidates);
+    return near === undefined ? '' : ` (did you mean ${prefix}${near}?)`;
+  };
+  const checkFlag = (name: string): void => {
+    if (collectorFlag(name)) return;
+    const o = byFlag.get(name);
+    if (o?.spec.fileOnly) throw new ConfigError(`option ${name} can only be set in the config file (--config.file), under the key "${name}"`);
+    if (o) return;
+    const collectorNames = Object.keys(COLLECTOR_DEFAULTS).flatMap((c) => [`collector.${c}`, `no-collector.${c}`]);
+    throw new ConfigError(`unknown option --${name}${hint(name, [...commandLine, ...collectorNames])}; larder serve --help lists every option`);
+  };
+  const { flags, words } = splitFlags(sources.argv, isBoolean, checkFlag);
 
   const values = new Map<string, unknown>(options.map((o) => [`${o.group}.${o.key}`, o.spec.default]));
   const collectorsEnabled: Record<string, boolean> = { ...COLLECTOR_DEFAULTS };
@@ -167,7 +185,7 @@ export function loadConfig(sources: ConfigSources): { config: Config; words: str
         continue;
       }
       const o = byFlag.get(name);
-      if (!o) throw new ConfigError(`unknown key "${name}" in config file ${configPath}; see larder serve --help for the options`);
+      if (!o) throw new ConfigError(`unknown key "${name}" in config file ${configPath}${hint(name, [...byFlag.keys(), 'collectors'], '')}; see larder serve --help for the options`);
       values.set(`${o.group}.${o.key}`, parseOne(o.spec, raw, where(o.spec, 'file')));
     }
   }

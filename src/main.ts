@@ -3,7 +3,6 @@
  * later parts arrive, recorder → store). Everything is built from the config here,
  * so the pieces themselves take what they need as arguments.
  */
-import { readFileSync } from 'node:fs';
 import { Registry } from 'prom-client';
 import { COLLECTORS } from '../exporters/index.js';
 import type { CollectorSet } from '../exporters/collector-set.js';
@@ -13,6 +12,7 @@ import { createLarder, type Larder as AppLarder, type LifecycleStep } from './la
 import type { RunningServer } from './server.js';
 import { Authenticator } from './web-auth.js';
 import { recordingStep } from './recording-step.js';
+import { loadTlsFiles, readOptionFile } from './tls-files.js';
 
 /** A running Larder. */
 export interface Larder {
@@ -23,14 +23,6 @@ export interface Larder {
   readonly app: AppLarder;
   /** Stops collecting, closes the server; resolves when everything is flushed. */
   stop(): Promise<void>;
-}
-
-function readRequired(path: string, option: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    throw new ConfigError(`cannot read ${option} ${JSON.stringify(path)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
 }
 
 /**
@@ -48,8 +40,8 @@ export async function startLarder(config: Config, log: Logger = new Logger(confi
   if ((web.tlsCertFile === '') !== (web.tlsKeyFile === '')) {
     throw new ConfigError('--web.tls-cert-file and --web.tls-key-file must be given together');
   }
-  const tls = web.tlsCertFile ? { cert: readRequired(web.tlsCertFile, '--web.tls-cert-file'), key: readRequired(web.tlsKeyFile, '--web.tls-key-file') } : undefined;
-  const token = web.bearerTokenFile ? readRequired(web.bearerTokenFile, '--web.bearer-token-file').toString('utf8').trim() : undefined;
+  const tls = web.tlsCertFile ? loadTlsFiles(web.tlsCertFile, web.tlsKeyFile) : undefined;
+  const token = web.bearerTokenFile ? readOptionFile(web.bearerTokenFile, '--web.bearer-token-file').toString('utf8').trim() : undefined;
   if (token !== undefined && token.length < 8) throw new ConfigError(`--web.bearer-token-file ${JSON.stringify(web.bearerTokenFile)}: the token must have at least 8 characters`);
   const auth = new Authenticator(web.auth, token);
 

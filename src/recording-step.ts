@@ -10,6 +10,7 @@ import type { Config } from './config.js';
 import type { LifecycleStep } from './larder.js';
 import type { Logger } from './log.js';
 import { startRecording, type Recording } from './recorder/index.js';
+import { assertDatabaseUrl, explainPgOpenError } from './store-errors.js';
 
 /**
  * A gauge whose value comes from the store: each scrape serves the last value read and
@@ -61,6 +62,7 @@ export function recordingStep(registry: Registry, config: Config, log: Logger): 
   return {
     name: 'recording',
     async start() {
+      if (storage.engine === 'postgresql') assertDatabaseUrl(storage.databaseUrl);
       store = await openStore({
         engine: storage.engine === 'postgresql' ? 'postgresql' : 'sqlite',
         sqlitePath: storage.sqlitePath,
@@ -71,6 +73,8 @@ export function recordingStep(registry: Registry, config: Config, log: Logger): 
         dbUser: storage.dbUser,
         dbPassword: storage.dbPassword,
         spoolPath: storage.spoolPath,
+      }).catch((err: unknown) => {
+        throw storage.engine === 'postgresql' ? explainPgOpenError(err, storage) : err;
       });
       recording = startRecording({ registry, store, config, log });
       log.info('recording', { engine: storage.engine, where: storage.engine === 'sqlite' ? storage.sqlitePath : pgTarget(storage), every: `${storage.recordInterval / 1000}s` });

@@ -21,6 +21,8 @@ export interface OptionSpec<T> {
   show?(value: T): string;
   /** True for values only the config file can hold (lists, maps). */
   readonly fileOnly?: boolean;
+  /** True when the value may hold a secret (a password, a URL with one): errors never echo it. */
+  readonly secret?: boolean;
 }
 
 /** A named group of options, e.g. the web server's. */
@@ -127,6 +129,35 @@ export function bytes(): (raw: unknown) => number {
     if (!m || unit === undefined) throw new Error('expected a size such as 0, 500000000, 512MB or 2GiB');
     return Math.round(Number(m[1]) * unit);
   };
+}
+
+/** Edit distance (insertions, deletions, substitutions) between two short strings. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+/**
+ * The candidate closest to a mistyped `name`, for a "did you mean" hint: the nearest by
+ * edit distance if it is near enough to be a typo, else one that contains the name or
+ * its last part (`--tls-cert-file` → `web.tls-cert-file`); undefined when none is close.
+ */
+export function closestName(name: string, candidates: readonly string[]): string | undefined {
+  if (name === '' || name.length > 100) return undefined;
+  let best: { c: string; d: number } | undefined;
+  for (const c of candidates) {
+    const d = editDistance(name, c);
+    if (!best || d < best.d) best = { c, d };
+  }
+  if (best && best.d <= Math.max(2, Math.floor(name.length / 4))) return best.c;
+  const tail = name.split('.').pop()!;
+  if (tail.length < 4) return undefined;
+  return candidates.find((c) => c.endsWith(`.${name}`) || c.endsWith(`.${tail}`) || c.endsWith(`-${tail}`));
 }
 
 /** Shows a duration default. */

@@ -49,7 +49,9 @@ t.test('bad values name the option, the value and what is allowed', async (t) =>
     [[], { DB_PORT: 'abc' }, /DB_PORT.*integer from 1 to 65535/],
     [[], { METRICS_RETENTION_DAYS: '0' }, /METRICS_RETENTION_DAYS/],
     [['--collector.filesystem.mount-points-exclude=('], {}, /regular expression/],
-    [['--bogus=1'], {}, /unknown flag --bogus/],
+    [['--bogus=1'], {}, /unknown option --bogus;/],
+    [['--bogus', 'x'], {}, /unknown option --bogus;/],
+    [['--log.levle=debug'], {}, /unknown option --log\.levle \(did you mean --log\.level\?\)/],
     [['--listen'], {}, /needs a value/],
   ];
   for (const [argv, env, re] of cases) {
@@ -64,6 +66,16 @@ t.test('bad values name the option, the value and what is allowed', async (t) =>
 
 t.test('config file errors', async (t) => {
   t.throws(() => load(['--config.file=c.yml'], {}, 'nope: 1\n'), /unknown key "nope"/);
+  t.throws(() => load(['--config.file=c.yml'], {}, 'colect-interval: 5s\n'), /unknown key "colect-interval" in config file c.yml \(did you mean collect-interval\?\)/);
+  // a secret is never repeated in an error
+  let secret = '';
+  try {
+    load(['--config.file=c.yml'], {}, 'storage.db-password: [hunter2]\n');
+  } catch (err) {
+    secret = (err as Error).message;
+  }
+  t.match(secret, /^invalid value for config file key "storage.db-password": expected a string/);
+  t.notMatch(secret, /hunter2/);
   t.throws(() => load(['--config.file=c.yml'], {}, 'listen: [\n'), /not valid YAML/);
   t.throws(() => load(['--config.file=c.yml'], {}, '- a\n- b\n'), /expected a mapping/);
   t.throws(() => load(['--config.file=c.yml'], {}, 'web:\n  basic_auth_users:\n    alice: plain\n'), /basic_auth_users.alice: expected a bcrypt hash/);
