@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { COLLECTOR_DEFAULTS } from '../exporters/index.js';
 import { closestName, describeRaw, type OptionGroup, type OptionSpec, type OptionValues } from './options/option.js';
 import { generalOptions } from './options/general.js';
+import { renderOptionsHelp } from './options/help.js';
 import { webOptions } from './options/web.js';
 import { collectorOptions } from './options/collectors.js';
 import { storageOptions } from './options/storage.js';
@@ -223,18 +224,5 @@ export function loadConfig(sources: ConfigSources): { config: Config; words: str
 
 /** The help text listing every option with its environment variable and default. */
 export function optionsHelp(): string {
-  const lines: string[] = [];
-  for (const [group, options] of Object.entries(OPTION_GROUPS) as [string, OptionGroup][]) {
-    lines.push(`${group}:`);
-    for (const spec of Object.values(options)) {
-      const shown = spec.show ? spec.show(spec.default) : JSON.stringify(spec.default);
-      const name = spec.fileOnly ? `${spec.flag}: (config file)` : `--${spec.flag}`;
-      const env = spec.env?.length ? ` [${spec.env.join(', ')}]` : '';
-      lines.push(`  ${name}${env}`);
-      lines.push(`      ${spec.help} (default: ${shown === '' ? '""' : shown})`);
-    }
-  }
-  lines.push('collectors (--collector.<name> / --no-collector.<name>, config file "collectors: {name: bool}"):');
-  for (const [name, on] of Object.entries(COLLECTOR_DEFAULTS)) lines.push(`  --collector.${name} (default: ${on ? 'enabled' : 'disabled'})`);
-  return lines.join('\n');
+  return renderOptionsHelp(OPTION_GROUPS, COLLECTOR_DEFAULTS);
 }

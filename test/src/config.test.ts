@@ -1,5 +1,5 @@
 import t from 'tap';
-import { ConfigError, loadConfig, optionsHelp } from '../../src/config.js';
+import { ConfigError, loadConfig, OPTION_GROUPS, optionsHelp } from '../../src/config.js';
 
 const load = (argv: string[], env: Record<string, string> = {}, file?: string) =>
   loadConfig({ argv, env, readFile: () => (file === undefined ? '' : file) }).config;
@@ -87,4 +87,37 @@ t.test('help lists every option with its default and variable', async (t) => {
   for (const needle of ['--listen [LARDER_LISTEN]', '--collect-interval [LARDER_COLLECT_INTERVAL]', '(default: 15s)', '[MONITORING_DB]', '[SQLITE_DB_PATH]', '[METRICS_RETENTION_DAYS]', '[DB_HOST]', '[DB_PORT]', '[DB_NAME]', '[DB_USER]', '[DB_PASSWORD]', '[REDIS_HOST]', '[REDIS_PORT]', '--collector.process']) {
     t.ok(help.includes(needle), needle);
   }
+});
+
+t.test('help: each heading once, each option once, no default stated twice, options under the heading of what they configure', async (t) => {
+  const lines = optionsHelp().split('\n');
+  const headings: string[] = [];
+  const sectionOf = new Map<string, string>();
+  const entries: { flag: string; text: string }[] = [];
+  for (const line of lines) {
+    if (/^\S.*:$/.test(line)) {
+      headings.push(line.slice(0, -1));
+      continue;
+    }
+    const head = /^ {2,4}(?:--)?([a-z][\w.-]*)(?::| \[| \(|$)/.exec(line);
+    if (head && !line.startsWith('      ')) {
+      entries.push({ flag: head[1]!, text: line });
+      sectionOf.set(head[1]!, headings[headings.length - 1]!);
+    } else if (line.startsWith('      ') && entries.length) {
+      entries[entries.length - 1]!.text += `\n${line}`;
+    }
+  }
+  t.same(headings.filter((h, i) => headings.findIndex((x) => x.split(/[ (]/)[0] === h.split(/[ (]/)[0]) !== i), [], 'no heading twice');
+  const flags = entries.map((e) => e.flag);
+  t.same(flags.filter((f, i) => flags.indexOf(f) !== i), [], 'no option twice');
+  for (const options of Object.values(OPTION_GROUPS)) {
+    for (const spec of Object.values(options)) t.ok(flags.includes(spec.flag), `${spec.flag} is listed`);
+  }
+  for (const e of entries) t.ok((e.text.match(/\bdefault\b/gi) ?? []).length <= 1, `${e.flag} states its default at most once`);
+  t.equal(sectionOf.get('targets'), 'scrape targets', 'targets are not filed under recorder');
+  for (const f of flags.filter((x) => x.startsWith('rollup.'))) t.equal(sectionOf.get(f), 'rollup', f);
+  for (const f of flags.filter((x) => x.startsWith('cluster.'))) t.match(sectionOf.get(f), /^cluster/, f);
+  t.equal(sectionOf.get('collector.cpu'), 'collectors', 'collector switches under the collectors heading');
+  t.equal(sectionOf.get('collect-interval'), 'collectors');
+  t.notOk(headings.includes('recorder') && !flags.some((f) => sectionOf.get(f) === 'recorder'), 'no empty heading');
 });
