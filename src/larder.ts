@@ -120,8 +120,8 @@ export function createLarder(options: LarderOptions = {}): Larder {
 
   const guard = new SeriesGuard({ registry, limit: app.cardinalityLimit, expireAfter: app.seriesExpiry, log: log.child('guard') });
   const business = new BusinessMetrics(guard);
-  if (app.businessSeed) business.declareAll(SEED_BUSINESS_METRICS);
-  business.declareAll(app.businessMetrics);
+  if (app.businessSeed) business.declareAll(SEED_BUSINESS_METRICS, "the seed set (--business-metrics.seed; LARDER_BUSINESS_METRICS_SEED=false or app.businessSeed: false turns it off)");
+  business.declareAll(app.businessMetrics, "the config file's business-metrics");
 
   const wanted = options.collectors ?? ['process'];
   for (const name of wanted) {

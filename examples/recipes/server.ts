@@ -55,7 +55,7 @@ export async function startRecipes(opts: RecipesOptions = {}): Promise<RecipesSe
   const log = new Logger(config.general.logLevel).child('recipes');
   const larder = createLarder({ app: config.app, log });
 
-  // business metrics: the seed set is declared by createLarder; these are typed handles on it
+  // business metrics: declared here, by the service that updates them (typed handles)
   const registrations = larder.business.counter('user_registrations_total', 'Users who registered.');
   const recipesCreated = larder.business.counter('recipes_created_total', 'Recipes created.', ['category']);
   const searches = larder.business.counter('searches_total', 'Searches run.', ['kind']);

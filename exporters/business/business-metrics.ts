@@ -17,8 +17,10 @@ export interface BusinessMetricDefinition {
 }
 
 /**
- * The seed's business metrics, declared by default so dashboards find them (at 0)
- * before the service first updates them.
+ * The seed's business metrics (the recipe site's). Declared only when asked
+ * (`--business-metrics.seed`), or by the service that updates them: a host that is not
+ * the recipe site would otherwise show them at 0 and could not declare its own
+ * `searches_total` with other labels.
  */
 export const SEED_BUSINESS_METRICS: readonly BusinessMetricDefinition[] = [
   { name: 'user_registrations_total', type: 'counter', help: 'Users who registered.' },
@@ -42,11 +44,13 @@ export interface BusinessGauge<L extends string = string> {
   dec(labels?: LabelSet<L>, by?: number): void;
 }
 
-type Declared = { readonly def: BusinessMetricDefinition } & ({ readonly kind: 'counter'; readonly metric: GuardedCounter<string> } | { readonly kind: 'gauge'; readonly metric: GuardedGauge<string> });
+type Declared = { readonly def: BusinessMetricDefinition; readonly source: string | undefined } & ({ readonly kind: 'counter'; readonly metric: GuardedCounter<string> } | { readonly kind: 'gauge'; readonly metric: GuardedGauge<string> });
 
 /** The business metrics of one registry. */
 export class BusinessMetrics {
   private readonly declared = new Map<string, Declared>();
+  /** Where the declarations being made come from (set by declareAll). */
+  private source: string | undefined;
 
   constructor(private readonly guard: SeriesGuard) {}
 
@@ -74,11 +78,21 @@ export class BusinessMetrics {
     return { name, set: (l, v) => metric.set(l, v), inc: (l, by = 1) => metric.inc(l, by), dec: (l, by = 1) => metric.dec(l, by) };
   }
 
-  /** Declares every definition (from the config file); throws on the first bad one, naming it. */
-  declareAll(defs: readonly BusinessMetricDefinition[]): void {
-    for (const def of defs) {
-      if (def.type === 'counter') this.counter(def.name, def.help, def.labels ?? []);
-      else this.gauge(def.name, def.help, def.labels ?? []);
+  /**
+   * Declares every definition (from the config file); throws on the first bad one, naming it.
+   * `source` says where they come from (e.g. `the config file's business-metrics`), so that a
+   * later clashing declaration is told where the first one was made and how to change it.
+   */
+  declareAll(defs: readonly BusinessMetricDefinition[], source?: string): void {
+    const before = this.source;
+    this.source = source;
+    try {
+      for (const def of defs) {
+        if (def.type === 'counter') this.counter(def.name, def.help, def.labels ?? []);
+        else this.gauge(def.name, def.help, def.labels ?? []);
+      }
+    } finally {
+      this.source = before;
     }
   }
 
@@ -114,11 +128,18 @@ export class BusinessMetrics {
     const existing = this.declared.get(def.name);
     if (existing) {
       const same = existing.def.type === def.type && (existing.def.labels ?? []).join(',') === labels.join(',');
-      if (!same) throw new Error(`business metric ${def.name} is already declared as a ${existing.def.type} with labels [${(existing.def.labels ?? []).join(', ')}]`);
+      if (!same) {
+        const by = existing.source ? ` by ${existing.source}` : '';
+        throw new Error(
+          `business metric ${def.name} is already declared${by} as a ${existing.def.type} with labels [${(existing.def.labels ?? []).join(', ')}]; ` +
+            `declare it with the same type and labels, or use another name`,
+        );
+      }
       return existing;
     }
     const config = { name: def.name, help: def.help, labelNames: labels };
-    const d: Declared = def.type === 'counter' ? { def, kind: 'counter', metric: this.guard.counter(config) } : { def, kind: 'gauge', metric: this.guard.gauge(config) };
+    const source = this.source;
+    const d: Declared = def.type === 'counter' ? { def, source, kind: 'counter', metric: this.guard.counter(config) } : { def, source, kind: 'gauge', metric: this.guard.gauge(config) };
     this.declared.set(def.name, d);
     return d;
   }

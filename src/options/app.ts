@@ -72,8 +72,8 @@ export const appOptions = defineOptions({
   businessSeed: {
     flag: 'business-metrics.seed',
     env: ['LARDER_BUSINESS_METRICS_SEED'],
-    default: true,
-    help: 'declare the seed business metrics (user_registrations_total, recipes_created_total, searches_total, user_engagement_score)',
+    default: false,
+    help: "declare the recipe site's business metrics at 0 (user_registrations_total, recipes_created_total, searches_total, user_engagement_score); a service declares its own with larder.business or business-metrics",
     parse: bool(),
   },
   businessMetrics: {

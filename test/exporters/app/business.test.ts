@@ -30,8 +30,8 @@ async function scrape(handler: express.RequestHandler): Promise<string> {
   }
 }
 
-t.test('the seed set exists at 0, typed metrics from code, named ones from the config file', async (t) => {
-  const { config } = loadConfig({ argv: ['--config.file=larder.yml'], env: {}, readFile: () => CONFIG });
+t.test('the seed set exists at 0 when asked for, typed metrics from code, named ones from the config file', async (t) => {
+  const { config } = loadConfig({ argv: ['--config.file=larder.yml', '--business-metrics.seed'], env: {}, readFile: () => CONFIG });
   const larder = createLarder({ collectors: [], app: config.app });
   const before = await scrape(larder.metricsHandler());
   t.match(before, /^user_registrations_total 0$/m, 'seed counter exposed at 0 before first use');
@@ -75,18 +75,40 @@ t.test('the seed set exists at 0, typed metrics from code, named ones from the c
   }
 });
 
+t.test("by default no business metric is declared, so a service's own searches_total is its own", async (t) => {
+  const { config } = loadConfig({ argv: [], env: {} }); // what larder serve starts with
+  t.equal(config.app.businessSeed, false);
+  const larder = createLarder({ collectors: [], app: config.app });
+  t.same(larder.business.names(), [], 'nothing declared');
+  const text = await scrape(larder.metricsHandler());
+  t.notMatch(text, /user_registrations_total|recipes_created_total|searches_total|user_engagement_score/, 'no recipe-site metrics at 0 on an unrelated host');
+  larder.business.counter('searches_total', 'Searches by index.', ['index']).inc({ index: 'products' });
+  t.match(await scrape(larder.metricsHandler()), /^searches_total\{index="products"\} 1$/m);
+});
+
+t.test('a clash with a declaration made elsewhere says where, and how to turn the seed set off', async (t) => {
+  const seeded = createLarder({ collectors: [], app: { businessSeed: true } });
+  t.throws(
+    () => seeded.business.counter('searches_total', 'Searches.'),
+    /business metric searches_total is already declared by the seed set \(--business-metrics\.seed; LARDER_BUSINESS_METRICS_SEED=false or app\.businessSeed: false turns it off\) as a counter with labels \[kind\]/,
+  );
+  const { config } = loadConfig({ argv: ['--config.file=larder.yml'], env: {}, readFile: () => CONFIG });
+  const configured = createLarder({ collectors: [], app: config.app });
+  t.throws(() => configured.business.gauge('pantry_items', 'x', ['shelf']), /pantry_items is already declared by the config file's business-metrics as a gauge with labels \[\]/);
+});
+
 t.test('misuse is refused with the metric named', async (t) => {
-  const larder = createLarder({ collectors: [] });
+  const larder = createLarder({ collectors: [], app: { businessSeed: true } });
   const b = larder.business;
   t.throws(() => b.counter('signups', 'x'), /business counter "signups": counter names end in _total/);
-  t.throws(() => b.gauge('user_registrations_total', 'x'), /business metric user_registrations_total is already declared as a counter/);
-  t.throws(() => b.counter('recipes_created_total', 'x', ['author']), /already declared as a counter with labels \[category\]/);
+  t.throws(() => b.gauge('user_registrations_total', 'x'), /business metric user_registrations_total is already declared by the seed set .* as a counter/);
+  t.throws(() => b.counter('recipes_created_total', 'x', ['author']), /already declared by the seed set .* as a counter with labels \[category\]/);
   t.throws(() => b.inc('never_declared_total'), /business metric never_declared_total is not declared; declare it in code or under business-metrics/);
   t.throws(() => b.set('searches_total', undefined, 1), /searches_total is a counter; use inc\(\)/);
   t.throws(() => b.counter('bad-name_total', 'x'), /invalid metric name "bad-name_total"/);
   t.throws(() => b.counter('neg_total', 'x').inc(undefined, -1), /cannot add -1; counters only go up/);
   t.equal(b.counter('recipes_created_total', 'again', ['category']).name, 'recipes_created_total', 'same declaration twice is the same metric');
-  t.notOk(createLarder({ collectors: [], app: { businessSeed: false } }).business.names().includes('searches_total'), 'the seed set can be switched off');
+  t.notOk(createLarder({ collectors: [] }).business.names().includes('searches_total'), 'the seed set is off by default');
 });
 
 t.test('bad business-metrics in the config file: a ConfigError naming the entry', async (t) => {
