@@ -136,4 +136,8 @@ t.test('PostgreSQL settings: a malformed DATABASE_URL and a missing database nam
   t.equal(byUrl.status, 2);
   t.match(byUrl.stderr, /named by the path of DATABASE_URL or --storage\.database-url/);
   t.notMatch(byUrl.stderr, /s3cret/);
+  const role = runCli(['serve', '--listen=127.0.0.1:0'], { ...base, DB_HOST: PG.host, DB_PORT: String(PG.port), DB_NAME: PG.database, DB_USER: 'larder_no_such_role', DB_PASSWORD: 's3cret' });
+  t.equal(role.status, 2);
+  t.match(role.stderr, /refused user "larder_no_such_role" for database "test": check DB_USER and DB_PASSWORD/);
+  t.notMatch(role.stderr, /s3cret/);
 });

@@ -73,6 +73,7 @@ t.test('node-redis', async (t) => {
   await client.sendCommand(['PING']);
   await client.multi().incr(`${key}:m`).incr(`${key}:m`).exec();
   await client.del([`${key}:b`, `${key}:hb`, `${key}:m`]);
+  t.equal(await value(larder.registry, 'redis_commands_total', { command: 'CLIENT' }), 0, "the client's CLIENT SETINFO handshake is not counted");
 
   const r = larder.registry;
   t.equal(await value(r, 'redis_commands_total', { command: 'SET', status: 'ok' }), 1);
