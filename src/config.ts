@@ -15,6 +15,7 @@ import { storageOptions } from './options/storage.js';
 import { serviceOptions } from './options/services.js';
 import { appOptions } from './options/app.js';
 import { recorderOptions } from './options/recorder.js';
+import { queryOptions } from './options/query.js';
 
 /** Every option group, in the order `--help` lists them. */
 export const OPTION_GROUPS = {
@@ -24,6 +25,7 @@ export const OPTION_GROUPS = {
   storage: storageOptions,
   services: serviceOptions,
   recorder: recorderOptions,
+  query: queryOptions,
   app: appOptions,
 } as const;
 

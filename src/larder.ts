@@ -4,7 +4,7 @@
  * `start()` / `stop()` run what needs running. The standalone `larder serve` is built
  * from the same function (src/main.ts), so a service and the exporter behave alike.
  */
-import type { RequestHandler, Request, Response } from 'express';
+import type { RequestHandler, Request, Response, Router } from 'express';
 import { Registry } from 'prom-client';
 import { COLLECTORS } from '../exporters/index.js';
 import { CollectorSet } from '../exporters/collector-set.js';
@@ -42,6 +42,8 @@ export interface ServeOptions {
   readonly tls?: { cert: Buffer; key: Buffer };
   /** Most concurrent scrapes; 0 = no limit. @default 40 */
   readonly maxRequests?: number;
+  /** The Prometheus query API router (src/api/prom-api.ts), mounted at /api/v1. @default none */
+  readonly api?: Router;
 }
 
 /** Options of `createLarder`. */
@@ -218,7 +220,7 @@ export function createLarder(options: LarderOptions = {}): Larder {
       if (options.serve) {
         const s = options.serve;
         server = await startServer(
-          { registry, collectors, auth: s.auth ?? new Authenticator({ basicAuthUsers: {} }, undefined), log: log.child('http'), maxRequests: s.maxRequests ?? 40, tls: s.tls, snapshot },
+          { registry, collectors, auth: s.auth ?? new Authenticator({ basicAuthUsers: {} }, undefined), log: log.child('http'), maxRequests: s.maxRequests ?? 40, tls: s.tls, snapshot, api: s.api },
           s.listen,
         );
       }

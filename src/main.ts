@@ -13,6 +13,8 @@ import type { RunningServer } from './server.js';
 import { Authenticator } from './web-auth.js';
 import { recordingStep } from './recording-step.js';
 import { loadTlsFiles, readOptionFile } from './tls-files.js';
+import { createPromApi } from './api/prom-api.js';
+import { createQueryEngine } from '../query/engine.js';
 
 /** A running Larder. */
 export interface Larder {
@@ -46,21 +48,31 @@ export async function startLarder(config: Config, log: Logger = new Logger(confi
   const auth = new Authenticator(web.auth, token);
 
   const enabled = COLLECTORS.filter((c) => config.collectorsEnabled[c.name]).map((c) => c.name);
+  const registry = new Registry();
+  const recording = recordingStep(registry, config, log);
+  const api = config.query.api
+    ? createPromApi({
+        store: () => recording?.store,
+        createEngine: (store) => createQueryEngine(store, { timeoutMs: config.query.timeout }),
+        log: log.child('query'),
+        timeoutMs: config.query.timeout,
+        concurrency: config.query.maxConcurrency,
+      })
+    : undefined;
   let app: AppLarder;
   try {
     app = createLarder({
-      registry: new Registry(),
+      registry,
       log,
       app: config.app,
       collectors: enabled,
       collectorOptions: config.collectors,
-      serve: { listen: web.listen, auth, tls, maxRequests: web.maxRequests },
+      serve: { listen: web.listen, auth, tls, maxRequests: web.maxRequests, api },
     });
   } catch (err) {
     // settings the option parsers cannot check alone (e.g. cluster.instance-id >= cluster.instances)
     throw new ConfigError((err as Error).message);
   }
-  const recording = recordingStep(app.registry, config, log);
   for (const step of recording ? [recording, ...steps] : steps) app.use(step);
   await app.start();
   const server = app.server!;

@@ -52,8 +52,13 @@ function pgTarget(storage: Config['storage']): string {
   }
 }
 
+/** The recording step; `store` is the open store while it runs (the query API reads it). */
+export interface RecordingStep extends LifecycleStep {
+  readonly store: Store | undefined;
+}
+
 /** The step that records `registry` into the configured store; none when storage is off. */
-export function recordingStep(registry: Registry, config: Config, log: Logger): LifecycleStep | undefined {
+export function recordingStep(registry: Registry, config: Config, log: Logger): RecordingStep | undefined {
   const storage = config.storage;
   if (storage.engine === 'none') return undefined;
   let store: Store | undefined;
@@ -61,6 +66,9 @@ export function recordingStep(registry: Registry, config: Config, log: Logger): 
   registerStoreMetrics(registry, () => store, log.child('store'));
   return {
     name: 'recording',
+    get store() {
+      return store;
+    },
     async start() {
       if (storage.engine === 'postgresql') assertDatabaseUrl(storage.databaseUrl);
       store = await openStore({
@@ -83,7 +91,9 @@ export function recordingStep(registry: Registry, config: Config, log: Logger): 
       try {
         await recording?.stop();
       } finally {
-        await store?.close();
+        const closing = store;
+        store = undefined;
+        await closing?.close();
       }
     },
   };

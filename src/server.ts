@@ -8,7 +8,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import express, { type Request, type Response, type NextFunction } from 'express';
+import express, { type Request, type Response, type NextFunction, type Router } from 'express';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { CollectorSet } from '../exporters/collector-set.js';
 import { collectSnapshot, type Snapshot } from './exposition/snapshot.js';
@@ -32,6 +32,8 @@ export interface ServerOptions {
   readonly tls?: { cert: Buffer; key: Buffer } | undefined;
   /** Collects what /metrics serves (the cluster view merges instances here). @default collectSnapshot(registry, include) */
   readonly snapshot?: ((include?: (name: string) => boolean) => Promise<Snapshot>) | undefined;
+  /** The Prometheus query API, mounted at /api/v1 behind the same auth (src/api/prom-api.ts). */
+  readonly api?: Router | undefined;
 }
 
 /** A started server. */
@@ -81,7 +83,7 @@ export function createApp(opts: ServerOptions): express.Express {
   app.set('query parser', 'extended');
 
   app.use((req: Request, res: Response, next: NextFunction) => {
-    const handler = ['/metrics', '/healthz', '/'].includes(req.path) ? req.path : 'other';
+    const handler = ['/metrics', '/healthz', '/'].includes(req.path) ? req.path : req.path.startsWith('/api/v1/') ? '/api/v1' : 'other';
     res.on('finish', () => requests.inc({ handler, code: String(res.statusCode) }));
     if (auth.open) return next();
     auth.check(req.headers.authorization).then(
@@ -151,6 +153,8 @@ export function createApp(opts: ServerOptions): express.Express {
         '<ul><li><a href="metrics">Metrics</a></li><li><a href="healthz">Health</a></li></ul></body></html>\n',
     );
   });
+
+  if (opts.api) app.use('/api/v1', opts.api);
 
   // Known paths with other methods get 405; everything else 404.
   app.all(['/metrics', '/healthz', '/'], (_req: Request, res: Response) => {

@@ -1,0 +1,167 @@
+/**
+ * `createQueryEngine(store)`: the QueryEngine of query/types.ts over one store.
+ * Each query is parsed, its selectors' samples are loaded once for the whole range,
+ * then it is evaluated step by step (query/eval.ts).
+ */
+import type { Labels, Store } from '../storage/store.js';
+import type { Expr } from './ast.js';
+import { evaluate } from './eval.js';
+import type { EvalContext } from './eval.js';
+import { parseQuery, typeOf } from './parse.js';
+import { SampleSource, matcherTest } from './select.js';
+import { QueryError } from './types.js';
+import type { InstantSample, Point, QueryEngine, QueryOptions, QueryResult, RangeSeries, SeriesQuery } from './types.js';
+import { labelsKey } from './values.js';
+
+/** Engine-wide settings. */
+export interface EngineOptions {
+  /** Default query timeout, ms. @default 120_000 (Prometheus' 2 minutes) */
+  readonly timeoutMs?: number;
+  /** Default lookback delta, ms. @default 300_000 */
+  readonly lookbackMs?: number;
+  /** Most raw samples one query may load. @default 50_000_000 (Prometheus' --query.max-samples) */
+  readonly maxSamples?: number;
+  /** Step of subqueries written without one, ms (Prometheus' global evaluation interval). @default 60_000 */
+  readonly subqueryStepMs?: number;
+}
+
+/** Most points per series of a range query (Prometheus' limit). */
+export const MAX_POINTS_PER_SERIES = 11_000;
+
+const MAX_TIME = 8.64e15;
+
+function checkTime(what: string, v: number): void {
+  if (typeof v !== 'number' || !Number.isFinite(v) || Math.abs(v) > MAX_TIME) throw new QueryError('bad_data', `invalid ${what}: ${String(v)}`);
+}
+
+/** A QueryEngine over `store`. */
+export function createQueryEngine(store: Store, opts: EngineOptions = {}): QueryEngine {
+  const defaults = {
+    timeoutMs: opts.timeoutMs ?? 120_000,
+    lookbackMs: opts.lookbackMs ?? 300_000,
+    maxSamples: opts.maxSamples ?? 50_000_000,
+    subqueryStepMs: opts.subqueryStepMs ?? 60_000,
+  };
+
+  async function prepare(expr: Expr, startMs: number, endMs: number, q: QueryOptions | undefined): Promise<EvalContext> {
+    const timeoutMs = q?.timeoutMs ?? defaults.timeoutMs;
+    const lookbackMs = q?.lookbackMs ?? defaults.lookbackMs;
+    if (!(timeoutMs > 0)) throw new QueryError('bad_data', `invalid timeout ${String(timeoutMs)}`);
+    if (!(lookbackMs > 0)) throw new QueryError('bad_data', `invalid lookback delta ${String(lookbackMs)}`);
+    const deadline = Date.now() + timeoutMs;
+    let ticks = 0;
+    const checkDeadline = (): void => {
+      if ((++ticks & 63) === 0 && Date.now() > deadline) throw new QueryError('timeout', 'query timed out in expression evaluation');
+    };
+    const source = await SampleSource.load(store, expr, { startMs, endMs, lookbackMs, subqueryStepMs: defaults.subqueryStepMs, maxSamples: defaults.maxSamples }, () => {
+      if (Date.now() > deadline) throw new QueryError('timeout', 'query timed out in query execution');
+    });
+    return { source, startMs, endMs, lookbackMs, subqueryStepMs: defaults.subqueryStepMs, checkDeadline, warnings: [] };
+  }
+
+  const finish = (ctx: EvalContext): string[] => [...new Set(ctx.warnings)];
+
+  return {
+    async instant(query: string, timeMs: number, q?: QueryOptions): Promise<QueryResult> {
+      checkTime('time', timeMs);
+      const expr = parseQuery(query);
+      const ctx = await prepare(expr, timeMs, timeMs, q);
+      const v = evaluate(expr, timeMs, ctx);
+      switch (v.type) {
+        case 'scalar':
+        case 'string':
+          return { value: { type: v.type, timeMs, value: v.value } as QueryResult['value'], warnings: finish(ctx) };
+        case 'vector':
+          return { value: { type: 'vector', samples: v.samples.map((s): InstantSample => ({ metric: s.metric, timeMs, value: s.value })) }, warnings: finish(ctx) };
+        case 'matrix':
+          return {
+            value: { type: 'matrix', series: v.series.map((s): RangeSeries => ({ metric: s.metric, points: s.ts.map((t, i): Point => ({ timeMs: t, value: s.vs[i]! })) })) },
+            warnings: finish(ctx),
+          };
+      }
+    },
+
+    async range(query: string, startMs: number, endMs: number, stepMs: number, q?: QueryOptions): Promise<QueryResult> {
+      checkTime('start', startMs);
+      checkTime('end', endMs);
+      if (endMs < startMs) throw new QueryError('bad_data', 'end timestamp must not be before start time');
+      if (!(stepMs > 0) || !Number.isFinite(stepMs)) throw new QueryError('bad_data', 'zero or negative query resolution step widths are not accepted. Try a positive integer');
+      if ((endMs - startMs) / stepMs > MAX_POINTS_PER_SERIES) {
+        throw new QueryError('bad_data', 'exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)');
+      }
+      const expr = parseQuery(query);
+      const t = typeOf(expr);
+      if (t !== 'scalar' && t !== 'vector') throw new QueryError('bad_data', `invalid expression type "${t === 'matrix' ? 'range vector' : t}" for range query, must be Scalar or instant Vector`);
+      const ctx = await prepare(expr, startMs, endMs, q);
+      const series = new Map<string, { metric: Labels; points: Point[] }>();
+      for (let ts = startMs; ts <= endMs; ts += stepMs) {
+        ctx.checkDeadline();
+        const v = evaluate(expr, ts, ctx);
+        if (v.type === 'scalar') {
+          let s = series.get('');
+          if (s === undefined) series.set('', (s = { metric: {}, points: [] }));
+          s.points.push({ timeMs: ts, value: v.value });
+        } else if (v.type === 'vector') {
+          for (const x of v.samples) {
+            const k = labelsKey(x.metric);
+            let s = series.get(k);
+            if (s === undefined) series.set(k, (s = { metric: x.metric, points: [] }));
+            s.points.push({ timeMs: ts, value: x.value });
+          }
+        }
+      }
+      const out = [...series.values()].sort((a, b) => (labelsKey(a.metric) < labelsKey(b.metric) ? -1 : 1));
+      return { value: { type: 'matrix', series: out }, warnings: finish(ctx) };
+    },
+
+    async series(sq: SeriesQuery): Promise<Labels[]> {
+      return seriesMatching(store, sq);
+    },
+
+    async labelNames(sq: SeriesQuery): Promise<string[]> {
+      const names = new Set<string>();
+      for (const l of await seriesMatching(store, { ...sq, limit: 0 })) for (const k of Object.keys(l)) names.add(k);
+      const out = [...names].sort();
+      return sq.limit !== undefined && sq.limit > 0 ? out.slice(0, sq.limit) : out;
+    },
+
+    async labelValues(name: string, sq: SeriesQuery): Promise<string[]> {
+      const values = new Set<string>();
+      for (const l of await seriesMatching(store, { ...sq, limit: 0 })) {
+        const v = l[name];
+        if (v !== undefined && v !== '') values.add(v);
+      }
+      const out = [...values].sort();
+      return sq.limit !== undefined && sq.limit > 0 ? out.slice(0, sq.limit) : out;
+    },
+  };
+}
+
+/** Label sets (with `__name__`) of the series matching any selector with samples in the range. */
+async function seriesMatching(store: Store, sq: SeriesQuery): Promise<Labels[]> {
+  checkTime('start', sq.startMs);
+  checkTime('end', sq.endMs);
+  const selectors = sq.match.map((m) => {
+    const e = parseQuery(m);
+    if (e.kind !== 'vector') throw new QueryError('bad_data', `invalid parameter "match[]": ${m} is not a series selector`);
+    return e.matchers.map(matcherTest);
+  });
+  const all = await store.listSeries();
+  const matched = all
+    .map((s) => ({ id: s.id, metric: { ...s.labels, __name__: s.name } as Labels }))
+    .filter((s) => selectors.length === 0 || selectors.some((tests) => tests.every((t) => t(s.metric))));
+  if (matched.length === 0) return [];
+  // Only series with a sample in the range: one read per series with limit 1 would be many
+  // round trips, so read the range once, ids only.
+  const withData = new Set<number>();
+  for (let i = 0; i < matched.length; i += 500) {
+    const ids = matched.slice(i, i + 500).map((s) => s.id);
+    for (const id of ids) {
+      const r = await store.readSamples({ seriesIds: [id], fromMs: sq.startMs, toMs: sq.endMs + 1, limit: 1 });
+      if (r.samples.length > 0) withData.add(id);
+    }
+  }
+  const out = matched.filter((s) => withData.has(s.id)).map((s) => s.metric);
+  out.sort((a, b) => (labelsKey(a) < labelsKey(b) ? -1 : 1));
+  return sq.limit !== undefined && sq.limit > 0 ? out.slice(0, sq.limit) : out;
+}

@@ -1,0 +1,90 @@
+/** `histogram_quantile` over classic (`le`-labelled) buckets, as Prometheus 3 computes it. */
+import { keyWithout } from './values.js';
+import type { VSample } from './values.js';
+import type { Labels } from '../storage/store.js';
+
+interface Bucket {
+  upper: number;
+  count: number;
+}
+
+/** Parses an `le` value as Prometheus does (floats, `+Inf`). */
+function parseLe(s: string): number | undefined {
+  const t = s.trim().toLowerCase();
+  if (t === '+inf' || t === 'inf') return Infinity;
+  if (t === '-inf') return -Infinity;
+  if (t === 'nan') return Number.NaN;
+  if (!/^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)(e[-+]?[0-9]+)?$/.test(t) && !/^[-+]?0x[0-9a-f]+$/.test(t)) return undefined;
+  return Number(t);
+}
+
+/** The q-quantile of each bucket set in `v` (grouped by labels other than `le`). */
+export function histogramQuantile(q: number, v: readonly VSample[], t: number, warnings: string[]): VSample[] {
+  const groups = new Map<string, { metric: Labels; buckets: Bucket[] }>();
+  for (const s of v) {
+    const le = s.metric['le'];
+    if (le === undefined) continue;
+    const upper = parseLe(le);
+    if (upper === undefined) {
+      warnings.push(`PromQL warning: bucket label "le" is missing or has a malformed value of "${le}"`);
+      continue;
+    }
+    const k = keyWithout(s.metric, ['le']);
+    let g = groups.get(k);
+    if (g === undefined) {
+      const { le: _le, __name__: _n, ...rest } = s.metric;
+      groups.set(k, (g = { metric: rest, buckets: [] }));
+    }
+    g.buckets.push({ upper, count: s.value });
+  }
+  if (Number.isNaN(q) || q < 0 || q > 1) warnings.push(`PromQL warning: quantile value should be between 0 and 1, got ${q}`);
+  const out: VSample[] = [];
+  for (const g of groups.values()) {
+    const [value, fixed] = bucketQuantile(q, g.buckets);
+    if (fixed) warnings.push(`PromQL info: input to histogram_quantile needed to be fixed for monotonicity (see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile) for metric name "${v[0]?.metric['__name__'] ?? ''}"`);
+    out.push({ metric: g.metric, value, ts: t });
+  }
+  return out;
+}
+
+/** [quantile, whether the counts had to be made monotonic]. */
+export function bucketQuantile(q: number, input: Bucket[]): [number, boolean] {
+  if (Number.isNaN(q)) return [Number.NaN, false];
+  if (q < 0) return [-Infinity, false];
+  if (q > 1) return [Infinity, false];
+  const sorted = [...input].sort((a, b) => a.upper - b.upper);
+  if (sorted.length === 0 || sorted[sorted.length - 1]!.upper !== Infinity) return [Number.NaN, false];
+  // Buckets with the same upper bound (e.g. `1` and `1.0`) are summed.
+  const buckets: Bucket[] = [];
+  for (const b of sorted) {
+    const last = buckets[buckets.length - 1];
+    if (last !== undefined && last.upper === b.upper) last.count += b.count;
+    else buckets.push({ ...b });
+  }
+  let fixed = false;
+  let max = Number.NaN;
+  for (const b of buckets) {
+    if (Number.isNaN(max) || b.count > max) max = b.count;
+    else if (b.count < max) {
+      b.count = max;
+      fixed = true;
+    }
+  }
+  if (buckets.length < 2) return [Number.NaN, fixed];
+  const observations = buckets[buckets.length - 1]!.count;
+  if (observations === 0 || Number.isNaN(observations)) return [Number.NaN, fixed];
+  let rank = q * observations;
+  let b = buckets.findIndex((x) => x.count >= rank);
+  if (b < 0) b = buckets.length - 1;
+  if (b === buckets.length - 1) return [buckets[buckets.length - 2]!.upper, fixed];
+  if (b === 0 && buckets[0]!.upper <= 0) return [buckets[0]!.upper, fixed];
+  let start = 0;
+  const end = buckets[b]!.upper;
+  let count = buckets[b]!.count;
+  if (b > 0) {
+    start = buckets[b - 1]!.upper;
+    count -= buckets[b - 1]!.count;
+    rank -= buckets[b - 1]!.count;
+  }
+  return [start + (end - start) * (rank / count), fixed];
+}

@@ -1,0 +1,204 @@
+/**
+ * Loads the raw samples every selector of a query needs, once per query for the
+ * whole evaluation range, and answers instant and range selections from them.
+ */
+import type { Labels, LabelMatcher, SeriesInfo, Store } from '../storage/store.js';
+import type { AtModifier, Expr, VectorSelector } from './ast.js';
+import { QueryError } from './types.js';
+import { isStaleNaN } from './values.js';
+import type { MSeries, VSample } from './values.js';
+
+/** One loaded series: its labels and its samples in time order. */
+export interface LoadedSeries {
+  readonly metric: Labels;
+  readonly ts: Float64Array;
+  readonly vs: Float64Array;
+}
+
+/** What the loader needs to know about a query. */
+export interface LoadPlan {
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly lookbackMs: number;
+  readonly subqueryStepMs: number;
+  /** Most samples all selectors may load together. */
+  readonly maxSamples: number;
+}
+
+/** Resolves an `@` modifier against the query's start and end. */
+export function atTime(at: AtModifier, startMs: number, endMs: number): number {
+  return at.kind === 'time' ? at.ms : at.kind === 'start' ? startMs : endMs;
+}
+
+/** Anchored matcher test against a full label set (`__name__` included). */
+export function matcherTest(m: LabelMatcher): (l: Labels) => boolean {
+  const get = (l: Labels): string => l[m.label] ?? '';
+  switch (m.op) {
+    case '=':
+      return (l) => get(l) === m.value;
+    case '!=':
+      return (l) => get(l) !== m.value;
+    case '=~': {
+      const re = new RegExp(`^(?:${m.value})$`, 'su');
+      return (l) => re.test(get(l));
+    }
+    case '!~': {
+      const re = new RegExp(`^(?:${m.value})$`, 'su');
+      return (l) => !re.test(get(l));
+    }
+  }
+}
+
+/** Latest time the store accepts (storage/series-key.ts). */
+const STORE_MAX_MS = 253_402_300_799_999;
+
+interface Need {
+  readonly sel: VectorSelector;
+  fromMs: number;
+  toMs: number;
+}
+
+/** Every selector with the time span (inclusive) of raw samples it may look at. */
+function collectNeeds(e: Expr, lo: number, hi: number, plan: LoadPlan, out: Need[], windowMs?: number): void {
+  switch (e.kind) {
+    case 'vector': {
+      let a = lo;
+      let b = hi;
+      if (e.at !== undefined) a = b = atTime(e.at, plan.startMs, plan.endMs);
+      const w = windowMs ?? plan.lookbackMs;
+      out.push({ sel: e, fromMs: a - e.offsetMs - w, toMs: b - e.offsetMs });
+      return;
+    }
+    case 'matrix':
+      collectNeeds(e.vector, lo, hi, plan, out, e.rangeMs);
+      return;
+    case 'subquery': {
+      let a = lo;
+      let b = hi;
+      if (e.at !== undefined) a = b = atTime(e.at, plan.startMs, plan.endMs);
+      collectNeeds(e.expr, a - e.offsetMs - e.rangeMs, b - e.offsetMs, plan, out);
+      return;
+    }
+    case 'call':
+      for (const a of e.args) collectNeeds(a, lo, hi, plan, out);
+      return;
+    case 'aggregate':
+      collectNeeds(e.expr, lo, hi, plan, out);
+      if (e.param !== undefined) collectNeeds(e.param, lo, hi, plan, out);
+      return;
+    case 'binary':
+      collectNeeds(e.lhs, lo, hi, plan, out);
+      collectNeeds(e.rhs, lo, hi, plan, out);
+      return;
+    case 'unary':
+    case 'paren':
+      collectNeeds(e.expr, lo, hi, plan, out);
+      return;
+    default:
+      return;
+  }
+}
+
+/** The samples of every selector of a query, loaded up front. */
+export class SampleSource {
+  private readonly data = new Map<VectorSelector, LoadedSeries[]>();
+  private loaded = 0;
+
+  private constructor(private readonly plan: LoadPlan) {}
+
+  /** Loads every selector of `root` from `store`. */
+  static async load(store: Store, root: Expr, plan: LoadPlan, checkDeadline: () => void): Promise<SampleSource> {
+    const src = new SampleSource(plan);
+    const needs: Need[] = [];
+    collectNeeds(root, plan.startMs, plan.endMs, plan, needs);
+    if (needs.length === 0) return src;
+    const all = await store.listSeries();
+    checkDeadline();
+    const withName = all.map((s) => ({ info: s, metric: { ...s.labels, __name__: s.name } as Labels }));
+    for (const need of needs) {
+      const tests = need.sel.matchers.map(matcherTest);
+      const matched = withName.filter((s) => tests.every((t) => t(s.metric)));
+      src.data.set(need.sel, await src.read(store, matched, need.fromMs, need.toMs));
+      checkDeadline();
+    }
+    return src;
+  }
+
+  private async read(store: Store, matched: { info: SeriesInfo; metric: Labels }[], fromMs: number, toMs: number): Promise<LoadedSeries[]> {
+    if (matched.length === 0) return [];
+    // The store holds times from 1970 to 9999 only; its range is half-open.
+    const from = Math.max(0, fromMs + 1);
+    const to = Math.min(toMs + 1, STORE_MAX_MS);
+    if (to <= from) return [];
+    const left = this.plan.maxSamples - this.loaded;
+    const r = await store.readSamples({ seriesIds: matched.map((s) => s.info.id), fromMs: from, toMs: to, limit: left + 1 });
+    this.loaded += r.samples.length;
+    if (this.loaded > this.plan.maxSamples) {
+      throw new QueryError('execution', `query processing would load too many samples into memory in query execution (more than ${this.plan.maxSamples})`);
+    }
+    const byId = new Map<number, { ts: number[]; vs: number[] }>();
+    for (const s of r.samples) {
+      let b = byId.get(s.seriesId);
+      if (b === undefined) byId.set(s.seriesId, (b = { ts: [], vs: [] }));
+      b.ts.push(s.timeMs);
+      b.vs.push(s.value);
+    }
+    const out: LoadedSeries[] = [];
+    for (const m of matched) {
+      const b = byId.get(m.info.id);
+      if (b !== undefined) out.push({ metric: m.metric, ts: Float64Array.from(b.ts), vs: Float64Array.from(b.vs) });
+    }
+    return out;
+  }
+
+  /** The instant vector of `sel` at time `t` (offset and `@` already applied by the caller). */
+  instant(sel: VectorSelector, t: number, lookbackMs: number): VSample[] {
+    const out: VSample[] = [];
+    for (const s of this.data.get(sel) ?? []) {
+      const i = lastAtOrBefore(s.ts, t);
+      if (i < 0) continue;
+      const st = s.ts[i]!;
+      if (st <= t - lookbackMs) continue;
+      const v = s.vs[i]!;
+      if (isStaleNaN(v)) continue;
+      out.push({ metric: s.metric, value: v, ts: st });
+    }
+    return out;
+  }
+
+  /** The range vector of `sel` over `(t - rangeMs, t]`. */
+  range(sel: VectorSelector, t: number, rangeMs: number): MSeries[] {
+    const out: MSeries[] = [];
+    for (const s of this.data.get(sel) ?? []) {
+      const hi = lastAtOrBefore(s.ts, t);
+      if (hi < 0) continue;
+      const lo = lastAtOrBefore(s.ts, t - rangeMs) + 1;
+      if (lo > hi) continue;
+      const ts: number[] = [];
+      const vs: number[] = [];
+      for (let i = lo; i <= hi; i++) {
+        const v = s.vs[i]!;
+        if (isStaleNaN(v)) continue;
+        ts.push(s.ts[i]!);
+        vs.push(v);
+      }
+      if (ts.length > 0) out.push({ metric: s.metric, ts, vs });
+    }
+    return out;
+  }
+}
+
+/** Index of the last element `<= t`, or -1. */
+function lastAtOrBefore(a: Float64Array, t: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  let ans = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid]! <= t) {
+      ans = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return ans;
+}

@@ -1,0 +1,85 @@
+/** The evaluator's values: one step's result, with labels that include `__name__`. */
+import type { Labels } from '../storage/store.js';
+
+/** One element of an instant vector; `ts` is the sample's own time (for `timestamp()`). */
+export interface VSample {
+  readonly metric: Labels;
+  readonly value: number;
+  readonly ts: number;
+}
+
+/** One series of a range vector. */
+export interface MSeries {
+  readonly metric: Labels;
+  readonly ts: readonly number[];
+  readonly vs: readonly number[];
+}
+
+export type Value =
+  | { readonly type: 'scalar'; readonly value: number }
+  | { readonly type: 'string'; readonly value: string }
+  | { readonly type: 'vector'; readonly samples: readonly VSample[] }
+  | { readonly type: 'matrix'; readonly series: readonly MSeries[] };
+
+/** A stable key of a label set (sorted name/value pairs). */
+export function labelsKey(l: Labels): string {
+  const keys = Object.keys(l).sort();
+  let s = '';
+  for (const k of keys) s += `${k}\xff${l[k]}\xfe`;
+  return s;
+}
+
+/** A key of only the named labels (missing ones count as empty). */
+export function keyOn(l: Labels, names: readonly string[]): string {
+  let s = '';
+  for (const k of [...names].sort()) {
+    const v = l[k];
+    if (v !== undefined && v !== '') s += `${k}\xff${v}\xfe`;
+  }
+  return s;
+}
+
+/** A key of every label but the named ones and `__name__`. */
+export function keyWithout(l: Labels, names: readonly string[]): string {
+  const skip = new Set(names);
+  skip.add('__name__');
+  let s = '';
+  for (const k of Object.keys(l).sort()) if (!skip.has(k)) s += `${k}\xff${l[k]}\xfe`;
+  return s;
+}
+
+/** `l` without `__name__`. */
+export function dropName(l: Labels): Labels {
+  if (!('__name__' in l)) return l;
+  const { __name__: _dropped, ...rest } = l;
+  return rest;
+}
+
+/** Prometheus' text form of a label set, `{a="b", c="d"}` (name first when present). */
+export function formatLabels(l: Labels): string {
+  const name = l['__name__'];
+  const rest = Object.keys(l)
+    .filter((k) => k !== '__name__')
+    .sort()
+    .map((k) => `${k}=${JSON.stringify(l[k])}`)
+    .join(', ');
+  return `${name ?? ''}{${rest}}`;
+}
+
+/** Prometheus' stale marker: a NaN with this exact bit pattern ends a series. */
+const STALE_BITS = 0x7ff0000000000002n;
+const f64 = new Float64Array(1);
+const u64 = new BigUint64Array(f64.buffer);
+
+/** True for Prometheus' stale-marker NaN (only where the store kept its payload). */
+export function isStaleNaN(v: number): boolean {
+  if (!Number.isNaN(v)) return false;
+  f64[0] = v;
+  return u64[0] === STALE_BITS;
+}
+
+/** The stale-marker NaN. */
+export function staleNaN(): number {
+  u64[0] = STALE_BITS;
+  return f64[0]!;
+}
