@@ -84,7 +84,9 @@ export function parseOpenMetrics(text: string): ParsedFamily[] {
         if (/^# (HELP|TYPE|UNIT)(?: |$)/.test(line)) throw new ExpositionParseError(lineNo, `malformed metadata ${quoteLine(line)}: expected "# ${line.slice(2, 6)} <metric name> <value>", single spaces`);
         throw new ExpositionParseError(lineNo, `unexpected comment ${quoteLine(line)} (OpenMetrics allows only HELP, TYPE, UNIT and EOF)`);
       }
-      const [, keyword, name, rest] = m as unknown as [string, 'HELP' | 'TYPE' | 'UNIT', string, string];
+      const keyword = m[1]!;
+      const name = m[2]!;
+      const rest = m[3]!;
       const f = current?.name === name ? current : open(name, lineNo);
       if (f.samples.length > 0) throw new ExpositionParseError(lineNo, `${keyword} for ${name} after its samples`);
       if (keyword === 'HELP') {
