@@ -5,7 +5,7 @@
  * bounds is dropped and counted; a repeated series no longer fails the scrape: the
  * first sample is kept, the repeats dropped and counted, as Prometheus does.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,8 +14,10 @@ import { Registry } from 'prom-client';
 import t from 'tap';
 import { settleSamples } from '../../../src/scrape/sample-times.js';
 import { scrapeOnce } from '../../../src/scrape/target.js';
+import { loadConfig } from '../../../src/config.js';
 import { Logger } from '../../../src/log.js';
 import { parseTargets } from '../../../src/options/recorder.js';
+import { startRecording } from '../../../src/recorder/index.js';
 import { Recorder } from '../../../src/recorder/recorder.js';
 import { startScrapeTargets, targetSpecs } from '../../../src/scrape/index.js';
 import { openSqliteStore } from '../../../storage/sqlite-store.js';
@@ -154,4 +156,35 @@ t.test('a body that is not UTF-8 fails the scrape, for each format, instead of s
     t.equal(r.up, false, type);
     t.match(r.error, /malformed exposition: line 1: invalid UTF-8/, type);
   }
+});
+
+t.test('from a config file through startRecording: honor_timestamps per target, the age bound from --rollup.grace', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'larder-scrape-cfg-'));
+  const store = await openSqliteStore({ path: join(dir, 'monitoring.db') });
+  // four minutes old: kept only because --rollup.grace is 5m (the default 2m would drop it)
+  let exposedMs = 0;
+  const target = await serve('text/plain; version=0.0.4', () => `queue_depth 9 ${(exposedMs = Date.now() - 240_000)}\n`);
+  const other = await serve('text/plain; version=0.0.4', () => `queue_depth 9 ${Date.now() - 240_000}\n`);
+  t.teardown(async () => {
+    target.server.close();
+    other.server.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const file = join(dir, 'larder.yml');
+  writeFileSync(file, `targets:\n  - url: ${target.url}\n    job: honour\n  - url: ${other.url}\n    job: scrape-time\n    honor_timestamps: false\n`);
+  const { config } = loadConfig({ argv: [`--config.file=${file}`, '--rollup.grace=5m'], env: {} });
+  const rec = startRecording({ registry: new Registry(), store, config, log: new Logger('error', () => {}) });
+  const started = Date.now();
+  let honour: [number, number][] = [];
+  let scrapeTime: [number, number][] = [];
+  while (Date.now() - started < 10_000 && (honour.length === 0 || scrapeTime.length === 0)) {
+    await new Promise((r) => setTimeout(r, 100));
+    honour = await stored(store, 'queue_depth', 'honour');
+    scrapeTime = await stored(store, 'queue_depth', 'scrape-time');
+  }
+  await rec.stop();
+  t.same(honour, [[exposedMs, 9]], 'stored at the exposed time');
+  t.equal(scrapeTime.length, 1);
+  t.ok(scrapeTime[0]![0] >= started - 1000, 'honor_timestamps: false: stored at the scrape time');
 });
