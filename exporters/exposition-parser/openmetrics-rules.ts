@@ -8,6 +8,7 @@
  * https://github.com/OpenObservability/OpenMetrics/blob/main/specification/OpenMetrics.md
  */
 import type { Sample } from '../metric-family.js';
+import { ExpositionParseError } from './errors.js';
 import { parseLabelFloat } from './numbers.js';
 import type { DeclaredType } from './types.js';
 
@@ -76,6 +77,8 @@ export function checkSampleRules(f: FamilyShape, s: Sample, role: string, hasExe
 }
 
 interface HistogramGroup {
+  /** The line of the group's last sample, where a fault of the whole group is reported. */
+  line: number;
   /** The last bucket's bound and count. */
   le?: number;
   bucketValue: number;
@@ -89,7 +92,8 @@ interface HistogramGroup {
 /**
  * A family's samples in order: the label sets (less `le`, `quantile` or the state
  * label) contiguous, timestamps present for all or none of a set and never going
- * back (info excepted), and each histogram group whole. `finish()` checks the last group.
+ * back (info excepted), and each histogram group whole, checked when it ends (a fault
+ * of a whole group is reported on its last line). `finish()` checks the last group.
  */
 export class SampleOrder {
   private started = false;
@@ -102,8 +106,11 @@ export class SampleOrder {
 
   constructor(private readonly f: FamilyShape) {}
 
-  /** Adds a sample (`tsSeconds` as written) after checkSampleRules. */
-  add(s: Sample, role: string, tsSeconds: number | undefined, fail: (why: string) => never): void {
+  /** Adds the sample of line `lineNo` (`tsSeconds` as written) after checkSampleRules. */
+  add(s: Sample, role: string, tsSeconds: number | undefined, lineNo: number): void {
+    const fail = (why: string): never => {
+      throw new ExpositionParseError(lineNo, why);
+    };
     const type = this.f.type ?? 'unknown';
     const g = groupKey(this.f, s, role);
     if (this.started && g !== this.group && this.seen.has(g)) fail(`${this.f.name}: the samples of one label set must be together, not split by another set`);
@@ -111,21 +118,25 @@ export class SampleOrder {
       if ((tsSeconds === undefined) !== (this.groupTs === undefined)) fail(`${this.f.name}: samples of one label set must all have a timestamp or none`);
       if (tsSeconds !== undefined && tsSeconds < this.groupTs! && type !== 'info') fail(`${this.f.name}: timestamps of one label set must not go back`);
     }
-    if ((type === 'histogram' || type === 'gaugehistogram') && role !== '') this.addHistogram(s, role, g, tsSeconds, fail);
+    if ((type === 'histogram' || type === 'gaugehistogram') && role !== '') this.addHistogram(s, role, g, tsSeconds, lineNo);
     this.started = true;
     this.group = g;
     this.groupTs = tsSeconds;
     this.seen.add(g);
   }
 
-  private addHistogram(s: Sample, role: string, g: string, ts: number | undefined, fail: (why: string) => never): void {
+  private addHistogram(s: Sample, role: string, g: string, ts: number | undefined, lineNo: number): void {
+    const fail = (why: string): never => {
+      throw new ExpositionParseError(lineNo, why);
+    };
     if (!this.hist || g !== this.histGroup || ts !== this.histTs) {
-      if (this.hist) checkHistogram(`${this.f.type ?? 'histogram'} ${this.f.name}`, this.hist, fail);
-      this.hist = { bucketValue: 0, hasSum: false, hasGsum: false, negativeBuckets: false, negativeGsum: false };
+      this.finish();
+      this.hist = { line: lineNo, bucketValue: 0, hasSum: false, hasGsum: false, negativeBuckets: false, negativeGsum: false };
     }
     this.histGroup = g;
     this.histTs = ts;
-    const h = this.hist;
+    const h = this.hist!;
+    h.line = lineNo;
     if (role === '_bucket') {
       const le = parseLabelFloat(s.labels['le']!, true)!;
       if (le < 0) h.negativeBuckets = true;
@@ -143,10 +154,14 @@ export class SampleOrder {
     }
   }
 
-  /** Checks the family's last histogram group. */
-  finish(fail: (why: string) => never): void {
-    if (this.hist) checkHistogram(`${this.f.type ?? 'histogram'} ${this.f.name}`, this.hist, fail);
+  /** Checks the family's last histogram group (throws an ExpositionParseError naming its last line). */
+  finish(): void {
+    const h = this.hist;
     this.hist = undefined;
+    if (!h) return;
+    checkHistogram(`${this.f.type ?? 'histogram'} ${this.f.name}`, h, (why) => {
+      throw new ExpositionParseError(h.line, why);
+    });
   }
 }
 

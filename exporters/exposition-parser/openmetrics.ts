@@ -49,14 +49,12 @@ export function parseOpenMetrics(text: string): ParsedFamily[] {
       reserved.set(n, f);
     }
   };
-  const close = (lineNo: number): void => {
-    current?.order.finish((why) => {
-      throw new ExpositionParseError(lineNo, why);
-    });
+  const close = (): void => {
+    current?.order.finish();
     current = undefined;
   };
   const open = (name: string, lineNo: number): Family => {
-    close(lineNo);
+    close();
     const owner = reserved.get(name);
     if (owner) {
       throw new ExpositionParseError(lineNo, owner.name === name ? `family ${name} is interleaved with another family (its lines must be together)` : `${name} clashes with family ${owner.name}, which uses that name`);
@@ -73,7 +71,7 @@ export function parseOpenMetrics(text: string): ParsedFamily[] {
     const line = lines[i]!;
     if (sawEof) throw new ExpositionParseError(lineNo, 'content after # EOF');
     if (line === '# EOF') {
-      close(lineNo);
+      close();
       sawEof = true;
       continue;
     }
@@ -123,7 +121,7 @@ export function parseOpenMetrics(text: string): ParsedFamily[] {
     };
     const role = roleOf(f, s.name)!;
     checkSampleRules(f, s, role, p.hasExemplar, fail);
-    f.order.add(s, role, p.tsSeconds, fail);
+    f.order.add(s, role, p.tsSeconds, lineNo);
     f.samples.push(s);
   }
   if (!sawEof) throw new ExpositionParseError(lines.length + 1, 'missing # EOF at the end');

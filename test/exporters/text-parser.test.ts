@@ -384,7 +384,8 @@ t.test('OpenMetrics: the rules of each type', async (t) => {
     ['# TYPE a gauge\na 1 10\na 2 9\n', /timestamps of one label set must not go back/],
     ['# TYPE a_created gauge\n# TYPE a counter\n', /clashes with family a_created/],
   ];
-  for (const [body, why] of bad) t.match(refusal(body + '# EOF\n', 'openmetrics')?.message, why, JSON.stringify(body));
+  for (const [body, why] of bad) t.match(refusal(body + '# EOF\n', 'openmetrics')?.message, why, JSON.stringify(body));  const err = refusal('# TYPE a histogram\na_bucket{le="1"} 1\na_count 1\na_sum 1\n# TYPE b gauge\nb 1\n# EOF\n', 'openmetrics');
+  t.equal(err?.line, 4, 'a fault of a whole histogram is reported on its last line, not the next family\'s');
 });
 
 t.test('a large OpenMetrics exposition (histograms, many label sets) parses quickly', async (t) => {
