@@ -33,11 +33,11 @@ interface MutableFamily {
 
 /**
  * Merges the parsed files, in name order, into one family list. A file is refused
- * whole when it parses badly, carries timestamps (node_exporter refuses them too: the
- * scrape time is the sample time), redeclares a family of an earlier file with
+ * whole when it parses badly (invalid UTF-8 included), repeats a series, carries
+ * timestamps (node_exporter refuses them too: the scrape time is the sample time), redeclares a family of an earlier file with
  * another type or help, or names a metric some other collector owns (`taken`).
  */
-export function mergeTextfiles(files: readonly { name: string; text: string }[], taken: (metric: string) => boolean): { families: MetricFamily[]; errors: Map<string, string>; ok: string[] } {
+export function mergeTextfiles(files: readonly { name: string; text: string | Uint8Array }[], taken: (metric: string) => boolean): { families: MetricFamily[]; errors: Map<string, string>; ok: string[] } {
   const merged = new Map<string, MutableFamily>();
   // series already served, so a file repeating one of an earlier file is refused (Prometheus would reject the duplicate)
   const series = new Set<string>();
@@ -51,11 +51,17 @@ export function mergeTextfiles(files: readonly { name: string; text: string }[],
         const prev = merged.get(f.name);
         if (prev && (prev.type !== f.type || prev.declaredHelp !== f.help)) throw new Error(`metric ${f.name} was declared differently in an earlier file`);
         if (!prev && taken(f.name)) throw new Error(`metric ${f.name} is already exported by another collector`);
-        for (const smp of prev ? f.samples : []) {
-          if (series.has(seriesKey(smp))) throw new Error(`series ${smp.name}${JSON.stringify(smp.labels)} is already in an earlier file`);
+      }
+      const mine = new Set<string>();
+      for (const f of families) {
+        for (const smp of f.samples) {
+          const key = seriesKey(smp);
+          if (series.has(key)) throw new Error(`series ${smp.name}${JSON.stringify(smp.labels)} is already in an earlier file`);
+          if (mine.has(key)) throw new Error(`series ${smp.name}${JSON.stringify(smp.labels)} appears twice`);
+          mine.add(key);
         }
       }
-      for (const f of families) for (const smp of f.samples) series.add(seriesKey(smp));
+      for (const key of mine) series.add(key);
       for (const f of families) {
         const prev = merged.get(f.name);
         if (prev) prev.samples.push(...f.samples);
@@ -83,13 +89,14 @@ export async function readTextfiles(dir: string, taken: (metric: string) => bool
     errors.set(dir, (err as Error).message);
     return { families: [], mtimes: new Map(), errors };
   }
-  const files: { name: string; text: string }[] = [];
+  // bytes, not text: the parser refuses invalid UTF-8 rather than reading U+FFFD
+  const files: { name: string; text: Uint8Array }[] = [];
   const mtimes = new Map<string, number>();
   await Promise.all(
     names.map(async (name) => {
       try {
         const path = join(dir, name);
-        const [st, text] = await Promise.all([stat(path), readFile(path, 'utf8')]);
+        const [st, text] = await Promise.all([stat(path), readFile(path)]);
         if (!st.isFile()) return;
         files.push({ name, text });
         mtimes.set(name, st.mtimeMs / 1000);

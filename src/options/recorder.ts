@@ -18,9 +18,11 @@ export interface ScrapeTargetConfig {
   readonly interval: number;
   /** Per-scrape timeout in ms. @default 10s, never above the interval */
   readonly timeout: number;
+  /** Store samples at the timestamps the target exposes (`honor_timestamps`). @default true */
+  readonly honorTimestamps: boolean;
 }
 
-const TARGET_KEYS = ['url', 'job', 'instance', 'interval', 'timeout'];
+const TARGET_KEYS = ['url', 'job', 'instance', 'interval', 'timeout', 'honor_timestamps'];
 
 function durationField(raw: unknown, at: string): number {
   const ms = typeof raw === 'string' ? parseDuration(raw.trim()) : undefined;
@@ -31,7 +33,7 @@ function durationField(raw: unknown, at: string): number {
 /** Validates the config file's `targets:` list. */
 export function parseTargets(raw: unknown): readonly ScrapeTargetConfig[] {
   if (raw === null || raw === undefined || raw === '') return [];
-  if (!Array.isArray(raw)) throw new Error('expected a list of {url, job, instance, interval, timeout}');
+  if (!Array.isArray(raw)) throw new Error('expected a list of {url, job, instance, interval, timeout, honor_timestamps}');
   const seen = new Set<string>();
   return Object.freeze(raw.map((item: unknown, i) => {
     const at = `targets[${i}]`;
@@ -54,10 +56,12 @@ export function parseTargets(raw: unknown): readonly ScrapeTargetConfig[] {
     const interval = obj['interval'] === undefined ? 0 : durationField(obj['interval'], `${at}.interval`);
     const timeout = obj['timeout'] === undefined ? 10_000 : durationField(obj['timeout'], `${at}.timeout`);
     if (interval > 0 && timeout > interval) throw new Error(`${at}.timeout: must not exceed the interval (${formatDuration(interval)})`);
+    const honorTimestamps = obj['honor_timestamps'] ?? true;
+    if (typeof honorTimestamps !== 'boolean') throw new Error(`${at}.honor_timestamps: expected true or false`);
     const key = `${job}\u0000${instance}`;
     if (seen.has(key)) throw new Error(`${at}: job "${job}" instance "${instance}" is listed twice`);
     seen.add(key);
-    return Object.freeze({ url: parsed.toString(), job, instance, interval, timeout });
+    return Object.freeze({ url: parsed.toString(), job, instance, interval, timeout, honorTimestamps });
   }));
 }
 
@@ -121,7 +125,7 @@ export const recorderOptions = defineOptions({
   targets: {
     flag: 'targets',
     default: [] as readonly ScrapeTargetConfig[],
-    help: 'other processes whose /metrics are recorded: [{url, job, instance, interval, timeout}]',
+    help: 'other processes whose /metrics are recorded: [{url, job, instance, interval, timeout, honor_timestamps}]',
     parse: parseTargets,
     show: (v: readonly ScrapeTargetConfig[]) => (v.length ? v.map((t) => t.url).join(',') : 'none'),
     fileOnly: true,

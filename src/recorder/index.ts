@@ -125,7 +125,7 @@ export function startRecording(opts: RecordingOptions): Recording {
   scheduler.add('rollup-hourly', scheduled ? config.recorder.hourlyCron : undefined, jobs.hourly);
   scheduler.add('rollup-daily', scheduled ? config.recorder.dailyCron : undefined, jobs.daily);
   const scrape = startScrapeTargets({
-    specs: scheduled ? targetSpecs(config.recorder.targets, recordInterval) : [],
+    specs: scheduled ? targetSpecs(config.recorder.targets, recordInterval, config.recorder.grace) : [],
     sink: (families, timeMs, labels) => recorder.submit(families, timeMs, labels),
     registry,
     log: log.child('scrape'),

@@ -119,7 +119,8 @@ export class Recorder {
   }
 
   /**
-   * Queues the samples of `families` at `timeMs` (one timestamp for all), with
+   * Queues the samples of `families` at `timeMs` (one timestamp for all but those
+   * that carry their own: a scrape target's honoured timestamps), with
    * `extraLabels` added to each, and writes what is queued. Resolves when this batch
    * is written or kept for retry; never rejects.
    */
@@ -136,7 +137,7 @@ export class Recorder {
       this.log.once('recorder:series', 'error', 'resolving series failed; this snapshot is lost, the next one retries', { error: err as Error });
       return;
     }
-    const samples: Sample[] = flat.map((s, i) => ({ seriesId: ids[i]!, timeMs, value: s.value }));
+    const samples: Sample[] = flat.map((s, i) => ({ seriesId: ids[i]!, timeMs: s.timeMs ?? timeMs, value: s.value }));
     this.enqueue({ timeMs, samples });
     await this.flush();
   }

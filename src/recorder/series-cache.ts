@@ -10,6 +10,8 @@ export interface FlatSample {
   readonly key: string;
   readonly def: SeriesDef;
   readonly value: number;
+  /** The sample's own time (epoch ms), when its exposition gave one (a scrape target honouring timestamps). */
+  readonly timeMs?: number;
 }
 
 /** Identity of a series in memory: name and labels in sorted order. */
@@ -42,7 +44,8 @@ export function flattenFamilies(families: readonly MetricFamily[], extraLabels?:
         Object.assign(merged, extra);
         labels = merged;
       }
-      out.push({ key: seriesKey(s.name, labels), def: { name: s.name, labels, type, help: f.help }, value: s.value });
+      const flat: FlatSample = { key: seriesKey(s.name, labels), def: { name: s.name, labels, type, help: f.help }, value: s.value };
+      out.push(s.timestampMs === undefined ? flat : { ...flat, timeMs: s.timestampMs });
     }
   }
   return out;

@@ -1,16 +1,22 @@
 /** Scrape targets: every configured target on its own timer, isolated from the others. */
-import { Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { ScrapeTargetConfig } from '../options/recorder.js';
 import type { Logger } from '../log.js';
-import { ScrapeTarget, type ScrapeSink, type TargetSpec } from './target.js';
+import { ScrapeTarget, type ScrapeResult, type ScrapeSink, type TargetSpec } from './target.js';
 
 export { scrapeOnce, formatOf, SCRAPE_ACCEPT, ScrapeTarget, type ScrapeResult, type ScrapeSink, type TargetSpec } from './target.js';
 
-/** Turns configured targets into specs; a target without an interval uses the record interval. */
-export function targetSpecs(targets: readonly ScrapeTargetConfig[], recordIntervalMs: number): TargetSpec[] {
+/**
+ * Turns configured targets into specs; a target without an interval uses the record
+ * interval. Exposed timestamps are honoured unless the target says
+ * `honor_timestamps: false`, up to `graceMs` old (the rollup grace, so a kept sample
+ * still reaches the tiers).
+ */
+export function targetSpecs(targets: readonly ScrapeTargetConfig[], recordIntervalMs: number, graceMs = 120_000): TargetSpec[] {
   return targets.map((t) => {
     const intervalMs = t.interval > 0 ? t.interval : recordIntervalMs;
-    return { url: t.url, job: t.job, instance: t.instance, intervalMs, timeoutMs: Math.min(t.timeout, intervalMs) };
+    const timestamps = t.honorTimestamps === false ? { honorTimestamps: false } : {};
+    return { url: t.url, job: t.job, instance: t.instance, intervalMs, timeoutMs: Math.min(t.timeout, intervalMs), ...timestamps, maxTimestampAgeMs: graceMs };
   });
 }
 
@@ -26,9 +32,25 @@ export interface ScrapeManager {
  */
 export function startScrapeTargets(opts: { specs: readonly TargetSpec[]; sink: ScrapeSink; registry: Registry; log: Logger; now?: () => number }): ScrapeManager {
   const upGauge = new Gauge({ name: 'larder_scrape_target_up', help: 'Whether the last scrape of a recorded target succeeded.', labelNames: ['job', 'instance'], registers: [opts.registry] });
-  const targets = opts.specs.map(
-    (spec) => new ScrapeTarget(spec, opts.sink, opts.log, opts.now ?? Date.now, (s, r) => upGauge.set({ job: s.job, instance: s.instance }, r.up ? 1 : 0)),
-  );
+  const duplicates = new Counter({
+    name: 'larder_scrape_target_samples_duplicate_total',
+    help: 'Samples a recorded target repeated (same series and time in one scrape); the first was kept, these dropped.',
+    labelNames: ['job', 'instance'],
+    registers: [opts.registry],
+  });
+  const outOfBounds = new Counter({
+    name: 'larder_scrape_target_samples_out_of_bounds_total',
+    help: 'Samples of a recorded target dropped because their exposed timestamp was older than the rollup grace or over 10 minutes ahead.',
+    labelNames: ['job', 'instance'],
+    registers: [opts.registry],
+  });
+  const onResult = (s: TargetSpec, r: ScrapeResult): void => {
+    const labels = { job: s.job, instance: s.instance };
+    upGauge.set(labels, r.up ? 1 : 0);
+    duplicates.inc(labels, r.duplicates);
+    outOfBounds.inc(labels, r.outOfBounds);
+  };
+  const targets = opts.specs.map((spec) => new ScrapeTarget(spec, opts.sink, opts.log, opts.now ?? Date.now, onResult));
   for (const t of targets) t.start();
   return {
     targets,

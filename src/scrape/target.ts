@@ -4,11 +4,14 @@
  * with job and instance, and handed to the recorder with Prometheus' synthetic
  * series `up`, `scrape_duration_seconds` and `scrape_samples_scraped`. A target that
  * is down, slow or sends garbage is recorded as `up 0`, its reason logged once.
+ * Samples keep the timestamps the target exposes unless `honorTimestamps` is false;
+ * a repeated series keeps the scrape, its repeats dropped and counted (sample-times.ts).
  */
 import { parseExposition, type ExpositionFormat } from '../../exporters/text-parser.js';
 import type { MetricFamily } from '../../exporters/metric-family.js';
 import type { Labels } from '../../storage/store.js';
 import type { Logger } from '../log.js';
+import { settleSamples } from './sample-times.js';
 
 /** What Prometheus sends: OpenMetrics preferred, then the text format. */
 export const SCRAPE_ACCEPT =
@@ -26,7 +29,14 @@ export interface TargetSpec {
   readonly intervalMs: number;
   /** ms; at most the interval. */
   readonly timeoutMs: number;
+  /** Store samples at the timestamps the target exposes (Prometheus' honor_timestamps). @default true */
+  readonly honorTimestamps?: boolean;
+  /** Oldest exposed timestamp kept, as an age at scrape time (ms): the rollup grace, so every kept sample reaches the tiers. @default 120_000 */
+  readonly maxTimestampAgeMs?: number;
 }
+
+/** Exposed timestamps further ahead of the scrape time than this are dropped (a target with a wrong clock). */
+export const MAX_TIMESTAMP_AHEAD_MS = 10 * 60_000;
 
 /** The outcome of one scrape. */
 export interface ScrapeResult {
@@ -36,6 +46,10 @@ export interface ScrapeResult {
   readonly durationSeconds: number;
   /** The target's families (empty when down) plus up/scrape_duration_seconds/scrape_samples_scraped. */
   readonly families: MetricFamily[];
+  /** Samples dropped because the target repeated a series at one time (the first is kept). */
+  readonly duplicates: number;
+  /** Samples dropped because their exposed timestamp was too old or too far ahead. */
+  readonly outOfBounds: number;
 }
 
 /** The format of a response from its Content-Type. */
@@ -52,10 +66,11 @@ function synthetic(up: boolean, durationSeconds: number, samples: number): Metri
   ];
 }
 
-async function readCapped(res: Response, limit: number): Promise<string> {
+/** The body as bytes: the parser checks the UTF-8 itself, so nothing is replaced by U+FFFD first. */
+async function readCapped(res: Response, limit: number): Promise<Uint8Array> {
   const declared = Number(res.headers.get('content-length') ?? NaN);
   if (declared > limit) throw new Error(`body of ${declared} bytes exceeds the ${limit}-byte limit`);
-  if (!res.body) return '';
+  if (!res.body) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];
   let total = 0;
   for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
@@ -63,7 +78,7 @@ async function readCapped(res: Response, limit: number): Promise<string> {
     if (total > limit) throw new Error(`body exceeds the ${limit}-byte limit`);
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 /**
@@ -73,6 +88,9 @@ async function readCapped(res: Response, limit: number): Promise<string> {
 export async function scrapeOnce(spec: TargetSpec, now: () => number = Date.now): Promise<ScrapeResult> {
   const start = now();
   let families: MetricFamily[] = [];
+  let exposed = 0;
+  let duplicates = 0;
+  let outOfBounds = 0;
   let error: string | undefined;
   try {
     const res = await fetch(spec.url, {
@@ -84,8 +102,11 @@ export async function scrapeOnce(spec: TargetSpec, now: () => number = Date.now)
       await res.body?.cancel();
       throw new Error(`HTTP status ${res.status} ${res.statusText}`.trim());
     }
-    const text = await readCapped(res, MAX_BODY_BYTES);
-    families = parseExposition(text, formatOf(res.headers.get('content-type')));
+    const body = await readCapped(res, MAX_BODY_BYTES);
+    const parsed = parseExposition(body, formatOf(res.headers.get('content-type')));
+    exposed = parsed.reduce((n, f) => n + f.samples.length, 0);
+    const policy = { honor: spec.honorTimestamps ?? true, scrapeTimeMs: Math.round(start), maxAgeMs: spec.maxTimestampAgeMs ?? 120_000, maxAheadMs: MAX_TIMESTAMP_AHEAD_MS };
+    ({ families, duplicates, outOfBounds } = settleSamples(parsed, policy));
   } catch (err) {
     families = [];
     const e = err as Error & { cause?: { code?: string; message?: string } };
@@ -95,10 +116,9 @@ export async function scrapeOnce(spec: TargetSpec, now: () => number = Date.now)
   }
   const durationSeconds = (now() - start) / 1000;
   const up = error === undefined;
-  const count = families.reduce((n, f) => n + f.samples.length, 0);
   return error === undefined
-    ? { up, durationSeconds, families: [...families, ...synthetic(up, durationSeconds, count)] }
-    : { up, error, durationSeconds, families: synthetic(up, durationSeconds, 0) };
+    ? { up, durationSeconds, families: [...families, ...synthetic(up, durationSeconds, exposed)], duplicates, outOfBounds }
+    : { up, error, durationSeconds, families: synthetic(up, durationSeconds, 0), duplicates: 0, outOfBounds: 0 };
 }
 
 /** Where a target's results go (the recorder's submit). */
@@ -136,6 +156,13 @@ export class ScrapeTarget {
         if (this.log.clearOnce(key)) this.log.info('scrape target is up again', { job: this.spec.job, instance: this.spec.instance });
       } else {
         this.log.once(key, 'warn', 'scrape target down', { job: this.spec.job, instance: this.spec.instance, url: this.spec.url, reason: result.error });
+      }
+      if (result.duplicates > 0) {
+        this.log.once(`${key}:duplicates`, 'warn', 'scrape target repeats series: the first sample of each was kept, the repeats dropped', { job: this.spec.job, instance: this.spec.instance, dropped: result.duplicates });
+      }
+      if (result.outOfBounds > 0) {
+        const hint = 'timestamps older than --rollup.grace or over 10 min ahead are dropped; set honor_timestamps: false on the target to use the scrape time';
+        this.log.once(`${key}:out-of-bounds`, 'warn', 'scrape target exposes timestamps out of bounds: those samples were dropped', { job: this.spec.job, instance: this.spec.instance, dropped: result.outOfBounds, hint });
       }
       this.onResult?.(this.spec, result);
       try {

@@ -153,3 +153,20 @@ t.test('served over HTTP: collect[] per collector name, exclude[], and the expos
   const fams = parseExposition(await om.text(), 'openmetrics');
   t.equal(fams.find((f) => f.name === 'backup_duration_seconds')?.samples.length, 4);
 });
+
+t.test('refused whole: invalid UTF-8 in a label value (not read as U+FFFD), a series repeated in one file', async (t) => {
+  const dir = tempDir(t);
+  writeAtomic(dir, 'ok.prom', 'city_temperature{city="Zürich"} 4\n');
+  const bad = join(dir, 'latin1.prom');
+  writeFileSync(bad, Buffer.concat([Buffer.from('city_temperature{city="Z'), Buffer.from([0xfc]), Buffer.from('rich2"} 5\n')]));
+  writeAtomic(dir, 'twice.prom', 'repeated{a="1"} 1\nrepeated{a="1"} 2\n');
+  const h = harness([textfileCollector], { textfileDirectory: dir });
+  const f = await h.collect();
+  t.same(samples(f, 'city_temperature').map((s) => s.labels['city']), ['Zürich'], 'only the valid file is served');
+  t.equal(f.get('repeated'), undefined);
+  t.equal(value(f, 'node_textfile_scrape_error'), 1);
+  const logged = h.log.warnings.join('\n');
+  t.match(logged, /latin1\.prom.*line 1: invalid UTF-8/);
+  t.match(logged, /twice\.prom.*appears twice/);
+  h.stop();
+});
