@@ -5,6 +5,8 @@
 import { parseDuration, formatDuration } from '../duration.js';
 import { formatTiers, parseTiers, type Tier } from '../../rollup/tiers.js';
 import { defineOptions, duration, int, showDuration, str } from './option.js';
+import type { ScrapeLimits } from '../scrape/limits.js';
+import { LIMIT_KEYS, parseTargetLimits } from './target-limits.js';
 
 /** One other process whose /metrics Larder records. */
 export interface ScrapeTargetConfig {
@@ -18,9 +20,11 @@ export interface ScrapeTargetConfig {
   readonly interval: number;
   /** Per-scrape timeout in ms. @default 10s, never above the interval */
   readonly timeout: number;
+  /** sample_limit, body_size_limit and the label limits. @default DEFAULT_SCRAPE_LIMITS */
+  readonly limits: ScrapeLimits;
 }
 
-const TARGET_KEYS = ['url', 'job', 'instance', 'interval', 'timeout'];
+const TARGET_KEYS: readonly string[] = ['url', 'job', 'instance', 'interval', 'timeout', ...LIMIT_KEYS];
 
 function durationField(raw: unknown, at: string): number {
   const ms = typeof raw === 'string' ? parseDuration(raw.trim()) : undefined;
@@ -57,7 +61,7 @@ export function parseTargets(raw: unknown): readonly ScrapeTargetConfig[] {
     const key = `${job}\u0000${instance}`;
     if (seen.has(key)) throw new Error(`${at}: job "${job}" instance "${instance}" is listed twice`);
     seen.add(key);
-    return Object.freeze({ url: parsed.toString(), job, instance, interval, timeout });
+    return Object.freeze({ url: parsed.toString(), job, instance, interval, timeout, limits: parseTargetLimits(obj, at) });
   }));
 }
 
@@ -121,7 +125,7 @@ export const recorderOptions = defineOptions({
   targets: {
     flag: 'targets',
     default: [] as readonly ScrapeTargetConfig[],
-    help: 'other processes whose /metrics are recorded: [{url, job, instance, interval, timeout}]',
+    help: 'other processes whose /metrics are recorded: [{url, job, instance, interval, timeout, sample_limit (50000), body_size_limit (16MiB), label_limit, label_name_length_limit, label_value_length_limit}]',
     parse: parseTargets,
     show: (v: readonly ScrapeTargetConfig[]) => (v.length ? v.map((t) => t.url).join(',') : 'none'),
     fileOnly: true,

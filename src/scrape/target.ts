@@ -9,13 +9,11 @@ import { parseExposition, type ExpositionFormat } from '../../exporters/text-par
 import type { MetricFamily } from '../../exporters/metric-family.js';
 import type { Labels } from '../../storage/store.js';
 import type { Logger } from '../log.js';
+import { checkSeriesLimits, DEFAULT_SCRAPE_LIMITS, readLimitedBody, ScrapeLimitError, type LimitName, type ScrapeLimits } from './limits.js';
 
 /** What Prometheus sends: OpenMetrics preferred, then the text format. */
 export const SCRAPE_ACCEPT =
   'application/openmetrics-text;version=1.0.0;q=0.9,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
-
-/** Bodies above this are refused, so a runaway target cannot exhaust memory. */
-export const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
 /** A target's settings. */
 export interface TargetSpec {
@@ -26,17 +24,27 @@ export interface TargetSpec {
   readonly intervalMs: number;
   /** ms; at most the interval. */
   readonly timeoutMs: number;
+  /** sample_limit, body_size_limit and the label limits. @default DEFAULT_SCRAPE_LIMITS */
+  readonly limits?: ScrapeLimits;
 }
+
+/** Why a scrape failed: a limit's name, or the kind of failure; the `reason` label. */
+export type FailureReason = LimitName | 'timeout' | 'http_status' | 'connection' | 'malformed';
 
 /** The outcome of one scrape. */
 export interface ScrapeResult {
   readonly up: boolean;
   /** Why the scrape failed (undefined when up). */
   readonly error?: string;
+  /** The kind of failure (undefined when up). */
+  readonly reason?: FailureReason;
   readonly durationSeconds: number;
   /** The target's families (empty when down) plus up/scrape_duration_seconds/scrape_samples_scraped. */
   readonly families: MetricFamily[];
 }
+
+/** A response with a status other than 2xx. */
+class HttpStatusError extends Error {}
 
 /** The format of a response from its Content-Type. */
 export function formatOf(contentType: string | null): ExpositionFormat {
@@ -52,20 +60,6 @@ function synthetic(up: boolean, durationSeconds: number, samples: number): Metri
   ];
 }
 
-async function readCapped(res: Response, limit: number): Promise<string> {
-  const declared = Number(res.headers.get('content-length') ?? NaN);
-  if (declared > limit) throw new Error(`body of ${declared} bytes exceeds the ${limit}-byte limit`);
-  if (!res.body) return '';
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    total += chunk.byteLength;
-    if (total > limit) throw new Error(`body exceeds the ${limit}-byte limit`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 /**
  * Scrapes once. Never rejects: every failure (connection refused, timeout, HTTP
  * status, malformed exposition) becomes `up: false` with the reason.
@@ -74,6 +68,8 @@ export async function scrapeOnce(spec: TargetSpec, now: () => number = Date.now)
   const start = now();
   let families: MetricFamily[] = [];
   let error: string | undefined;
+  let reason: FailureReason | undefined;
+  const limits = spec.limits ?? DEFAULT_SCRAPE_LIMITS;
   try {
     const res = await fetch(spec.url, {
       headers: { Accept: SCRAPE_ACCEPT, 'X-Prometheus-Scrape-Timeout-Seconds': String(spec.timeoutMs / 1000) },
@@ -82,23 +78,31 @@ export async function scrapeOnce(spec: TargetSpec, now: () => number = Date.now)
     });
     if (!res.ok) {
       await res.body?.cancel();
-      throw new Error(`HTTP status ${res.status} ${res.statusText}`.trim());
+      throw new HttpStatusError(`HTTP status ${res.status} ${res.statusText}`.trim());
     }
-    const text = await readCapped(res, MAX_BODY_BYTES);
+    const text = await readLimitedBody(res, limits);
     families = parseExposition(text, formatOf(res.headers.get('content-type')));
+    checkSeriesLimits(families, limits, spec);
   } catch (err) {
     families = [];
-    const e = err as Error & { cause?: { code?: string; message?: string } };
-    if (e.name === 'TimeoutError' || e.name === 'AbortError') error = `timeout after ${spec.timeoutMs} ms`;
-    else if (e.name === 'ExpositionParseError') error = `malformed exposition: ${e.message}`;
-    else error = e.cause?.code ? `${e.message}: ${e.cause.code}` : e.message;
+    ({ error, reason } = describeFailure(err, spec));
   }
   const durationSeconds = (now() - start) / 1000;
   const up = error === undefined;
   const count = families.reduce((n, f) => n + f.samples.length, 0);
   return error === undefined
     ? { up, durationSeconds, families: [...families, ...synthetic(up, durationSeconds, count)] }
-    : { up, error, durationSeconds, families: synthetic(up, durationSeconds, 0) };
+    : { up, error, reason: reason ?? 'connection', durationSeconds, families: synthetic(up, durationSeconds, 0) };
+}
+
+/** The message and kind of a failed scrape. */
+function describeFailure(err: unknown, spec: TargetSpec): { error: string; reason: FailureReason } {
+  const e = err as Error & { cause?: { code?: string; message?: string } };
+  if (e instanceof ScrapeLimitError) return { error: e.message, reason: e.limit };
+  if (e.name === 'TimeoutError' || e.name === 'AbortError') return { error: `timeout after ${spec.timeoutMs} ms`, reason: 'timeout' };
+  if (e.name === 'ExpositionParseError') return { error: `malformed exposition: ${e.message}`, reason: 'malformed' };
+  if (e instanceof HttpStatusError) return { error: e.message, reason: 'http_status' };
+  return { error: e.cause?.code ? `${e.message}: ${e.cause.code}` : e.message, reason: 'connection' };
 }
 
 /** Where a target's results go (the recorder's submit). */
@@ -108,6 +112,8 @@ export type ScrapeSink = (families: readonly MetricFamily[], timeMs: number, lab
 export class ScrapeTarget {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  // the kind of failure last logged, so a failure is logged once per change
+  private loggedReason: FailureReason | undefined;
   /** The last result, for status pages and tests. */
   last: ScrapeResult | undefined;
 
@@ -132,11 +138,7 @@ export class ScrapeTarget {
       const result = await scrapeOnce(this.spec, this.now);
       this.last = result;
       const key = `scrape:${this.spec.job}:${this.spec.instance}`;
-      if (result.up) {
-        if (this.log.clearOnce(key)) this.log.info('scrape target is up again', { job: this.spec.job, instance: this.spec.instance });
-      } else {
-        this.log.once(key, 'warn', 'scrape target down', { job: this.spec.job, instance: this.spec.instance, url: this.spec.url, reason: result.error });
-      }
+      this.logChange(result);
       this.onResult?.(this.spec, result);
       try {
         await this.sink(result.families, timeMs, this.labels);
@@ -148,6 +150,17 @@ export class ScrapeTarget {
     });
     this.running = run;
     return run;
+  }
+
+  /** Logs a failure once per change of its kind, and the recovery once. */
+  private logChange(result: ScrapeResult): void {
+    if (result.up) {
+      if (this.loggedReason !== undefined) this.log.info('scrape target is up again', { job: this.spec.job, instance: this.spec.instance });
+      this.loggedReason = undefined;
+    } else if (result.reason !== this.loggedReason) {
+      this.loggedReason = result.reason;
+      this.log.warn('scrape target down', { job: this.spec.job, instance: this.spec.instance, url: this.spec.url, reason: result.error });
+    }
   }
 
   /** Scrapes at once, then every interval. */
