@@ -13,6 +13,7 @@ import { collectorOptions } from './options/collectors.js';
 import { storageOptions } from './options/storage.js';
 import { serviceOptions } from './options/services.js';
 import { appOptions } from './options/app.js';
+import { redactSecrets } from './redact.js';
 import { recorderOptions } from './options/recorder.js';
 
 /** Every option group, in the order `--help` lists them. */
@@ -34,9 +35,15 @@ export type Config = { readonly [G in keyof Groups]: OptionValues<Groups[G]> } &
   readonly collectorsEnabled: Readonly<Record<string, boolean>>;
 };
 
-/** A configuration problem; `message` names the option, the value and what is allowed. */
+/**
+ * A configuration problem; `message` names the option, the value and what is allowed,
+ * but never the value of a secret (it is also passed through redactSecrets).
+ */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
+  constructor(message: string) {
+    super(redactSecrets(message));
+  }
 }
 
 /** Where configuration comes from; injectable for tests. */
@@ -71,7 +78,9 @@ function parseOne(spec: OptionSpec<unknown>, raw: unknown, at: string): unknown 
   try {
     return spec.parse(raw);
   } catch (err) {
-    throw new ConfigError(`invalid value ${JSON.stringify(describeRaw(raw))} for ${at}: ${(err as Error).message}`);
+    // a secret's value is never shown, nor a whole block (the web: block holds the token and hashes)
+    const shown = !spec.secret && (typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'boolean');
+    throw new ConfigError(`invalid value ${shown ? `${JSON.stringify(describeRaw(raw))} ` : ''}for ${at}: ${(err as Error).message}`);
   }
 }
 
@@ -110,6 +119,17 @@ function collectorFlag(name: string): { collector: string; on: boolean } | undef
   return { collector: m[2]!, on: m[1] === undefined };
 }
 
+/**
+ * A YAML error without the excerpt of the file the parser appends (the offending line
+ * may hold a token or a hash), with its position.
+ */
+function yamlProblem(err: unknown): string {
+  const e = err as Error & { linePos?: readonly { line: number; col: number }[] };
+  const first = e.message.split('\n')[0]!.replace(/:\s*$/, '');
+  const pos = e.linePos?.[0];
+  return pos && !/ at line \d+/.test(first) ? `${first} at line ${pos.line}, column ${pos.col}` : first;
+}
+
 function readConfigFile(path: string, readFile: (path: string) => string): Record<string, unknown> {
   let text: string;
   try {
@@ -124,7 +144,7 @@ function readConfigFile(path: string, readFile: (path: string) => string): Recor
     const yaml = createRequire(import.meta.url)('yaml') as typeof import('yaml');
     data = yaml.parse(text);
   } catch (err) {
-    throw new ConfigError(`config file ${path} is not valid YAML or JSON: ${(err as Error).message}`);
+    throw new ConfigError(`config file ${path} is not valid YAML or JSON: ${yamlProblem(err)}`);
   }
   if (data === null || data === undefined) return {};
   if (typeof data !== 'object' || Array.isArray(data)) throw new ConfigError(`config file ${path}: expected a mapping of option names to values`);

@@ -21,6 +21,8 @@ export interface OptionSpec<T> {
   show?(value: T): string;
   /** True for values only the config file can hold (lists, maps). */
   readonly fileOnly?: boolean;
+  /** True when the value holds a secret (a password, token or hash): error messages never show it. */
+  readonly secret?: boolean;
 }
 
 /** A named group of options, e.g. the web server's. */
