@@ -4,6 +4,7 @@
  * in chunks there) a flood of wrong passwords starved every other request.
  * Comparisons run one at a time, in order, as exporter-toolkit serialises them.
  */
+import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import bcrypt from 'bcryptjs';
 
@@ -22,6 +23,13 @@ export interface BcryptReply {
 
 const port = parentPort;
 if (port !== null) {
+  // On Linux the nice value is per thread: password guesses yield the CPU to the thread
+  // serving /metrics instead of competing with it (best effort; ignored where refused).
+  try {
+    setPriority(10);
+  } catch {
+    // not permitted here: run at the process' priority
+  }
   port.on('message', (r: BcryptRequest) => {
     let ok = false;
     try {

@@ -9,6 +9,7 @@ import { parseExposition, type ExpositionFormat } from '../../exporters/text-par
 import type { MetricFamily } from '../../exporters/metric-family.js';
 import type { Labels } from '../../storage/store.js';
 import type { Logger } from '../log.js';
+import { redactSecrets } from '../redact.js';
 import { checkSeriesLimits, DEFAULT_SCRAPE_LIMITS, readLimitedBody, ScrapeLimitError, type LimitName, type ScrapeLimits } from './limits.js';
 
 /** What Prometheus sends: OpenMetrics preferred, then the text format. */
@@ -159,7 +160,7 @@ export class ScrapeTarget {
       this.loggedReason = undefined;
     } else if (result.reason !== this.loggedReason) {
       this.loggedReason = result.reason;
-      this.log.warn('scrape target down', { job: this.spec.job, instance: this.spec.instance, url: this.spec.url, reason: result.error });
+      this.log.warn('scrape target down', { job: this.spec.job, instance: this.spec.instance, url: redactSecrets(this.spec.url), reason: result.error });
     }
   }
 
