@@ -127,9 +127,9 @@ export const collectorOptions = defineOptions({
   textfileMaxBytes: {
     flag: 'collector.textfile.max-bytes',
     env: ['LARDER_TEXTFILE_MAX_BYTES'],
-    default: 4 * 1024 * 1024,
+    default: 1024 * 1024,
     help: 'a *.prom file larger than this is not read: it sets node_textfile_scrape_error 1 and is logged (0 = no limit)',
     parse: bytes(),
-    show: (v: number) => (v === 4 * 1024 * 1024 ? '4MiB' : String(v)),
+    show: (v: number) => (v === 1024 * 1024 ? '1MiB' : String(v)),
   },
 });

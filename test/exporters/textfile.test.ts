@@ -176,6 +176,6 @@ t.test('a file over --collector.textfile.max-bytes is skipped unread and flagged
   const f2 = await h2.collect();
   t.ok(Date.now() - started < 1000, 'skipped at once');
   t.equal(value(f2, 'node_textfile_scrape_error'), 1);
-  t.match(h2.log.warnings.join('\n'), /huge\.prom.*file is 50000000 bytes, over the 4194304-byte limit/);
+  t.match(h2.log.warnings.join('\n'), /huge\.prom.*file is 50000000 bytes, over the 1048576-byte limit/);
   h2.stop();
 });
