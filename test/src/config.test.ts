@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t from 'tap';
 import { ConfigError, loadConfig, OPTION_GROUPS, optionsHelp } from '../../src/config.js';
 
@@ -122,4 +125,23 @@ t.test('errors never show a secret: the web block, YAML excerpts, URLs with pass
 t.test('non-secret structured values are described by key, not dumped', async (t) => {
   t.throws(() => load(['--config.file=x.yml'], {}, 'targets:\n  - url: http://a/m\n    job: j\n    sample_limit: -1\n'), /^invalid value for config file key "targets": targets\[0\]\.sample_limit/);
   t.throws(() => load(['--listen=nowhere']), /invalid value "nowhere" for --listen/, 'scalars are still shown');
+});
+
+t.test('runaway input is bounded: long values are clipped in messages, a huge config file is refused', async (t) => {
+  let err: unknown;
+  try {
+    load([], { LARDER_LISTEN: 'x'.repeat(100_000) });
+  } catch (e) {
+    err = e;
+  }
+  t.type(err, ConfigError);
+  t.ok((err as Error).message.length < 400, 'the message is short');
+  t.match((err as Error).message, /… \(100000 characters\)/);
+  t.throws(() => load(['--config.file=x.yml'], {}, `# ${'y'.repeat(2 * 1024 * 1024)}\n`), /cannot read config file x\.yml: over the 1048576-byte limit/);
+  // from disk, the size is checked before reading
+  const dir = mkdtempSync(join(tmpdir(), 'larder-config-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'big.yml'), 'listen: :9464\n');
+  truncateSync(join(dir, 'big.yml'), 3_000_000);
+  t.throws(() => loadConfig({ argv: [`--config.file=${join(dir, 'big.yml')}`], env: {} }), /big\.yml: 3000000 bytes, over the 1048576-byte limit/);
 });
