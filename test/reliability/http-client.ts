@@ -6,6 +6,8 @@ export interface Answer {
   readonly status: number;
   readonly ms: number;
   readonly bytes: number;
+  /** The body, when asked for (`keepBody`). */
+  readonly body?: string;
 }
 
 /** A client holding exactly one connection, as one scraper or one attacker would. */
@@ -14,13 +16,17 @@ export function connection(): Agent {
 }
 
 /** GETs `url`; status 0 for a connection error or the timeout. */
-export function get(url: string, opts: { agent?: Agent; headers?: Record<string, string>; method?: string; timeoutMs?: number } = {}): Promise<Answer> {
+export function get(url: string, opts: { agent?: Agent; headers?: Record<string, string>; method?: string; timeoutMs?: number; keepBody?: boolean } = {}): Promise<Answer> {
   const start = performance.now();
   return new Promise((resolve) => {
     const req = request(url, { agent: opts.agent, headers: opts.headers, method: opts.method ?? 'GET', timeout: opts.timeoutMs ?? 10_000 }, (res) => {
       let bytes = 0;
-      res.on('data', (c: Buffer) => (bytes += c.length));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - start, bytes }));
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => {
+        bytes += c.length;
+        if (opts.keepBody) chunks.push(c);
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - start, bytes, ...(opts.keepBody ? { body: Buffer.concat(chunks).toString('utf8') } : {}) }));
       res.on('error', () => resolve({ status: 0, ms: performance.now() - start, bytes }));
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
