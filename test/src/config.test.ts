@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { ConfigError, loadConfig, OPTION_GROUPS, optionsHelp } from '../../src/config.js';
+import { runCli } from '../helpers/larder-process.js';
 
 const load = (argv: string[], env: Record<string, string> = {}, file?: string) =>
   loadConfig({ argv, env, readFile: () => (file === undefined ? '' : file) }).config;
@@ -144,4 +145,16 @@ t.test('runaway input is bounded: long values are clipped in messages, a huge co
   writeFileSync(join(dir, 'big.yml'), 'listen: :9464\n');
   truncateSync(join(dir, 'big.yml'), 3_000_000);
   t.throws(() => loadConfig({ argv: [`--config.file=${join(dir, 'big.yml')}`], env: {} }), /big\.yml: 3000000 bytes, over the 1048576-byte limit/);
+});
+
+t.test('the real binary: a bad web block stops start-up with exit code 2 and no secret on stderr', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'larder-config-cli-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const token = 'cli-plain-Bearer-T0ken';
+  const hash = '$2y$10$' + 'q'.repeat(53);
+  writeFileSync(join(dir, 'larder.yml'), `web:\n  bearer_token: ${token}\n  basic_auth_users:\n    alice: "${hash}"\n    bob: 12345\n`);
+  const r = runCli(['serve', `--config.file=${join(dir, 'larder.yml')}`, '--listen=127.0.0.1:0'], { MONITORING_DB: 'none', DATABASE_URL: 'postgres://larder:hunter2@db/m' });
+  t.equal(r.status, 2);
+  t.match(r.stderr, /config file key "web": basic_auth_users\.bob: expected a bcrypt hash/);
+  for (const secret of [token, hash, 'hunter2']) t.notOk(r.stderr.includes(secret) || r.stdout.includes(secret), `${secret.slice(0, 12)}… not printed`);
 });
