@@ -181,6 +181,9 @@ t.test('oversized targets and textfiles against a real larder serve', async (t) 
     t.equal(up(job), 0, `${job} is up 0`);
     t.ok(failed(job, reason) >= 1, `${job} failed for ${reason} (${failed(job, reason)} times)`);
   }
+  const skipped = valueOf(exposition, /larder_recorder_skipped_ticks_total/) ?? NaN;
+  figure(t, 'hostile: record ticks skipped', `${skipped} of ${HOSTILE_SECONDS}`);
+  t.ok(skipped <= Math.max(2, HOSTILE_SECONDS / 10), `the recorder kept its 1 s ticks (${skipped} skipped; 41 before the limits)`);
   t.equal(valueOf(exposition, /node_textfile_scrape_error/), 1, 'the 50 MB textfile is an error');
   t.equal(valueOf(exposition, /cron_last_run_seconds/), 1700000000, 'the good textfile is served');
   t.notMatch(exposition, /textfile_series/, 'nothing of the huge textfile is served');
