@@ -41,7 +41,7 @@ t.test(`${ATTACKERS} connections flooding wrong passwords; valid scrapes stay fa
   const scraper = connection();
   const known: number[] = [];
   const unknown: number[] = [];
-  for (let i = 0; i < 6; i++) {
+  for (let i = 0; i < 8; i++) {
     known.push((await get(url, { agent: scraper, headers: basic('prometheus', `wrong-${i}`) })).ms);
     unknown.push((await get(url, { agent: scraper, headers: basic(`nobody-${i}`, `wrong-${i}`) })).ms);
   }
@@ -49,7 +49,8 @@ t.test(`${ATTACKERS} connections flooding wrong passwords; valid scrapes stay fa
   const unknownMs = quantile(unknown, 0.5);
   figure(t, 'auth: known user, wrong password, median', knownMs.toFixed(1), 'ms');
   figure(t, 'auth: unknown user, median', unknownMs.toFixed(1), 'ms');
-  t.ok(unknownMs > knownMs / 2 && unknownMs < knownMs * 2, `comparable (${unknownMs.toFixed(1)} vs ${knownMs.toFixed(1)} ms)`);
+  // before: 1.2 ms against 84 ms (a ratio of 0.014); the bounds leave room for a noisy, shared machine
+  t.ok(unknownMs > knownMs / 4 && unknownMs < knownMs * 4, `comparable (${unknownMs.toFixed(1)} vs ${knownMs.toFixed(1)} ms)`);
 
   /** Scrapes with good credentials every 20 ms for SECONDS; the latencies of those served. */
   const scrapes = async (): Promise<{ ms: number[]; failed: number }> => {

@@ -55,7 +55,8 @@ t.test('an unknown user costs the same bcrypt work as a known one', async (t) =>
   const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
   const ratio = median(unknown) / median(known);
   t.comment(`known user ${median(known).toFixed(1)} ms, unknown user ${median(unknown).toFixed(1)} ms (median)`);
-  t.ok(ratio > 0.5 && ratio < 2, `comparable: ratio ${ratio.toFixed(2)}`);
+  // without the decoy an unknown user is answered ~100 times faster; room left for a shared machine's noise
+  t.ok(ratio > 1 / 3 && ratio < 3, `comparable: ratio ${ratio.toFixed(2)}`);
   // the real password of a known user under another name is still refused
   t.equal(await auth.verify(basic('mallory', 's3cret')), 'denied');
 });
