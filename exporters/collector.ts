@@ -22,6 +22,8 @@ export interface HostCollectorOptions {
   readonly netdevDeviceInclude?: RegExp | undefined;
   /** Folder of `*.prom` files; '' = none. */
   readonly textfileDirectory: string;
+  /** Largest textfile read, in bytes; larger ones are skipped unread (0 = no limit). @default 1 MiB */
+  readonly textfileMaxBytes?: number | undefined;
   /** A statfs on one mount running longer (ms) marks it `node_filesystem_device_error` 1. @default 5000 */
   readonly filesystemMountTimeout?: number | undefined;
 }

@@ -14,6 +14,7 @@
 import { ConfigError, loadConfig, optionsHelp } from './config.js';
 import { Logger } from './log.js';
 import { startLarder } from './main.js';
+import { redactSecrets } from './redact.js';
 import { pinCronLocale } from './scheduler/cron-locale.js';
 import { VERSION } from './version.js';
 
@@ -101,7 +102,7 @@ runCli(process.argv.slice(2)).then(
       // Known failures (store in use, newer schema, unreachable database) explain
       // themselves; the stack is for debugging only.
       const debug = process.env['LARDER_LOG_LEVEL'] === 'debug';
-      process.stderr.write(`larder: ${debug ? ((err as Error).stack ?? String(err)) : err instanceof Error ? err.message : String(err)}\n`);
+      process.stderr.write(`larder: ${redactSecrets(debug ? ((err as Error).stack ?? String(err)) : err instanceof Error ? err.message : String(err))}\n`);
       process.exitCode = 1;
     }
   },

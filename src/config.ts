@@ -3,7 +3,7 @@
  * environment variables and flags (later ones win). A bad value is a ConfigError
  * naming the option, the value and what is allowed; the CLI turns it into exit code 2.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { COLLECTOR_DEFAULTS } from '../exporters/index.js';
 import { closestName, describeRaw, type OptionGroup, type OptionSpec, type OptionValues } from './options/option.js';
@@ -14,6 +14,7 @@ import { collectorOptions } from './options/collectors.js';
 import { storageOptions } from './options/storage.js';
 import { serviceOptions } from './options/services.js';
 import { appOptions } from './options/app.js';
+import { redactSecrets } from './redact.js';
 import { recorderOptions } from './options/recorder.js';
 import { queryOptions } from './options/query.js';
 
@@ -37,9 +38,15 @@ export type Config = { readonly [G in keyof Groups]: OptionValues<Groups[G]> } &
   readonly collectorsEnabled: Readonly<Record<string, boolean>>;
 };
 
-/** A configuration problem; `message` names the option, the value and what is allowed. */
+/**
+ * A configuration problem; `message` names the option, the value and what is allowed,
+ * but never the value of a secret (it is also passed through redactSecrets).
+ */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
+  constructor(message: string) {
+    super(redactSecrets(message));
+  }
 }
 
 /** Where configuration comes from; injectable for tests. */
@@ -70,12 +77,18 @@ function where(spec: OptionSpec<unknown>, source: 'flag' | 'env' | 'file', name?
   return `config file key "${spec.flag}"`;
 }
 
+/** A value as shown in a message: at most 100 characters, so a runaway value cannot flood the log. */
+function clip(s: string): string {
+  return s.length > 100 ? `${s.slice(0, 100)}… (${s.length} characters)` : s;
+}
+
 function parseOne(spec: OptionSpec<unknown>, raw: unknown, at: string): unknown {
   try {
     return spec.parse(raw);
   } catch (err) {
-    const value = spec.secret ? '' : ` ${JSON.stringify(describeRaw(raw))}`; // never echo a password
-    throw new ConfigError(`invalid value${value} for ${at}: ${(err as Error).message}`);
+    // a secret's value is never shown, nor a whole block (the web: block holds the token and hashes)
+    const shown = !spec.secret && (typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'boolean');
+    throw new ConfigError(`invalid value ${shown ? `${JSON.stringify(clip(describeRaw(raw)))} ` : ''}for ${at}: ${(err as Error).message}`);
   }
 }
 
@@ -118,10 +131,32 @@ function collectorFlag(name: string): { collector: string; on: boolean } | undef
   return { collector: m[2]!, on: m[1] === undefined };
 }
 
+/**
+ * A YAML error without the excerpt of the file the parser appends (the offending line
+ * may hold a token or a hash), with its position.
+ */
+function yamlProblem(err: unknown): string {
+  const e = err as Error & { linePos?: readonly { line: number; col: number }[] };
+  const first = e.message.split('\n')[0]!.replace(/:\s*$/, '');
+  const pos = e.linePos?.[0];
+  return pos && !/ at line \d+/.test(first) ? `${first} at line ${pos.line}, column ${pos.col}` : first;
+}
+
+/** Config files above this are refused unread: a config is a few KB. */
+const MAX_CONFIG_BYTES = 1024 * 1024;
+
+/** Reads a config file of at most MAX_CONFIG_BYTES. */
+function readBoundedFile(path: string): string {
+  const size = statSync(path).size;
+  if (size > MAX_CONFIG_BYTES) throw new Error(`${size} bytes, over the ${MAX_CONFIG_BYTES}-byte limit of a config file`);
+  return readFileSync(path, 'utf8');
+}
+
 function readConfigFile(path: string, readFile: (path: string) => string): Record<string, unknown> {
   let text: string;
   try {
     text = readFile(path);
+    if (text.length > MAX_CONFIG_BYTES) throw new Error(`over the ${MAX_CONFIG_BYTES}-byte limit of a config file`);
   } catch (err) {
     throw new ConfigError(`cannot read config file ${path}: ${(err as Error).message}`);
   }
@@ -132,7 +167,7 @@ function readConfigFile(path: string, readFile: (path: string) => string): Recor
     const yaml = createRequire(import.meta.url)('yaml') as typeof import('yaml');
     data = yaml.parse(text);
   } catch (err) {
-    throw new ConfigError(`config file ${path} is not valid YAML or JSON: ${(err as Error).message}`);
+    throw new ConfigError(`config file ${path} is not valid YAML or JSON: ${yamlProblem(err)}`);
   }
   if (data === null || data === undefined) return {};
   if (typeof data !== 'object' || Array.isArray(data)) throw new ConfigError(`config file ${path}: expected a mapping of option names to values`);
@@ -180,7 +215,7 @@ export function loadConfig(sources: ConfigSources): { config: Config; words: str
   const configFlag = flags.find(([n]) => n === 'config.file')?.[1];
   const configPath = configFlag ?? sources.env['LARDER_CONFIG'] ?? '';
   if (configPath !== '') {
-    const file = readConfigFile(configPath, sources.readFile ?? ((p) => readFileSync(p, 'utf8')));
+    const file = readConfigFile(configPath, sources.readFile ?? readBoundedFile);
     for (const [name, raw] of Object.entries(file)) {
       if (name === 'collectors') {
         if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`config file key "collectors": expected a mapping of collector name to true/false`);

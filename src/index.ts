@@ -11,7 +11,7 @@ export type { Config, ConfigSources } from './config.js';
 export { Logger, silentLogger } from './log.js';
 export type { LogLevel, LogSink } from './log.js';
 export type { RunningServer } from './server.js';
-export { Authenticator } from './web-auth.js';
+export { Authenticator, type AuthenticatorOptions, type AuthOutcome } from './web-auth.js';
 
 // application metrics
 export { SeriesGuard, SeriesGroup, GuardedCounter, GuardedGauge, GuardedHistogram, DEFAULT_SERIES_LIMIT, assertBuckets } from '../exporters/guard/series-guard.js';

@@ -86,9 +86,11 @@ export function createApp(opts: ServerOptions): express.Express {
     const handler = ['/metrics', '/healthz', '/'].includes(req.path) ? req.path : req.path.startsWith('/api/v1/') ? '/api/v1' : 'other';
     res.on('finish', () => requests.inc({ handler, code: String(res.statusCode) }));
     if (auth.open) return next();
-    auth.check(req.headers.authorization).then(
-      (ok) => {
-        if (ok) return next();
+    auth.verify(req.headers.authorization).then(
+      (outcome) => {
+        if (outcome === 'ok') return next();
+        // too many password checks already running: refuse at once rather than queue
+        if (outcome === 'busy') return void res.set('Retry-After', '1').status(429).type('text/plain').send('Too many authentication attempts in progress; try again\n');
         res.set('WWW-Authenticate', auth.challenge).status(401).type('text/plain').send('Unauthorized\n');
       },
       next,

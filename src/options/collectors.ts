@@ -1,5 +1,5 @@
 /** Options of the host collectors (node_exporter's flags where they mean the same). */
-import { defineOptions, duration, regex, showDuration, showRegex, str } from './option.js';
+import { bytes, defineOptions, duration, regex, showDuration, showRegex, str } from './option.js';
 
 // node_exporter's defaults, so the same mounts and devices are reported.
 const MOUNT_EXCLUDE = '^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)';
@@ -123,5 +123,13 @@ export const collectorOptions = defineOptions({
     default: '',
     help: 'folder whose *.prom files are served (written atomically by cron jobs); empty = none',
     parse: str(),
+  },
+  textfileMaxBytes: {
+    flag: 'collector.textfile.max-bytes',
+    env: ['LARDER_TEXTFILE_MAX_BYTES'],
+    default: 1024 * 1024,
+    help: 'a *.prom file larger than this is not read: it sets node_textfile_scrape_error 1 and is logged (0 = no limit)',
+    parse: bytes(),
+    show: (v: number) => (v === 1024 * 1024 ? '1MiB' : String(v)),
   },
 });

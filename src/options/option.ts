@@ -21,7 +21,7 @@ export interface OptionSpec<T> {
   show?(value: T): string;
   /** True for values only the config file can hold (lists, maps). */
   readonly fileOnly?: boolean;
-  /** True when the value may hold a secret (a password, a URL with one): errors never echo it. */
+  /** True when the value holds a secret (a password, token or hash): error messages never show it. */
   readonly secret?: boolean;
 }
 

@@ -5,6 +5,8 @@
 import { parseDuration, formatDuration } from '../duration.js';
 import { formatTiers, parseTiers, type Tier } from '../../rollup/tiers.js';
 import { defineOptions, duration, int, showDuration, str } from './option.js';
+import type { ScrapeLimits } from '../scrape/limits.js';
+import { LIMIT_KEYS, parseTargetLimits } from './target-limits.js';
 
 /** One other process whose /metrics Larder records. */
 export interface ScrapeTargetConfig {
@@ -20,9 +22,11 @@ export interface ScrapeTargetConfig {
   readonly timeout: number;
   /** Store samples at the timestamps the target exposes (`honor_timestamps`). @default true */
   readonly honorTimestamps: boolean;
+  /** sample_limit, body_size_limit and the label limits. @default DEFAULT_SCRAPE_LIMITS */
+  readonly limits: ScrapeLimits;
 }
 
-const TARGET_KEYS = ['url', 'job', 'instance', 'interval', 'timeout', 'honor_timestamps'];
+const TARGET_KEYS: readonly string[] = ['url', 'job', 'instance', 'interval', 'timeout', 'honor_timestamps', ...LIMIT_KEYS];
 
 function durationField(raw: unknown, at: string): number {
   const ms = typeof raw === 'string' ? parseDuration(raw.trim()) : undefined;
@@ -61,7 +65,7 @@ export function parseTargets(raw: unknown): readonly ScrapeTargetConfig[] {
     const key = `${job}\u0000${instance}`;
     if (seen.has(key)) throw new Error(`${at}: job "${job}" instance "${instance}" is listed twice`);
     seen.add(key);
-    return Object.freeze({ url: parsed.toString(), job, instance, interval, timeout, honorTimestamps });
+    return Object.freeze({ url: parsed.toString(), job, instance, interval, timeout, honorTimestamps, limits: parseTargetLimits(obj, at) });
   }));
 }
 
@@ -125,7 +129,7 @@ export const recorderOptions = defineOptions({
   targets: {
     flag: 'targets',
     default: [] as readonly ScrapeTargetConfig[],
-    help: 'other processes whose /metrics are recorded: [{url, job, instance, interval, timeout, honor_timestamps}]',
+    help: 'other processes whose /metrics are recorded: [{url, job, instance, interval, timeout, honor_timestamps (true), sample_limit (50000), body_size_limit (16MiB), label_limit, label_name_length_limit, label_value_length_limit}]',
     parse: parseTargets,
     show: (v: readonly ScrapeTargetConfig[]) => (v.length ? v.map((t) => t.url).join(',') : 'none'),
     fileOnly: true,

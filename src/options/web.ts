@@ -46,5 +46,6 @@ export const webOptions = defineOptions({
     parse: parseWebAuth,
     show: () => 'none',
     fileOnly: true,
+    secret: true,
   },
 });

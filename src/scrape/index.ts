@@ -4,7 +4,8 @@ import type { ScrapeTargetConfig } from '../options/recorder.js';
 import type { Logger } from '../log.js';
 import { ScrapeTarget, type ScrapeResult, type ScrapeSink, type TargetSpec } from './target.js';
 
-export { scrapeOnce, formatOf, SCRAPE_ACCEPT, ScrapeTarget, type ScrapeResult, type ScrapeSink, type TargetSpec } from './target.js';
+export { scrapeOnce, formatOf, SCRAPE_ACCEPT, ScrapeTarget, type FailureReason, type ScrapeResult, type ScrapeSink, type TargetSpec } from './target.js';
+export { DEFAULT_SCRAPE_LIMITS, ScrapeLimitError, type LimitName, type ScrapeLimits } from './limits.js';
 
 /**
  * Turns configured targets into specs; a target without an interval uses the record
@@ -16,7 +17,7 @@ export function targetSpecs(targets: readonly ScrapeTargetConfig[], recordInterv
   return targets.map((t) => {
     const intervalMs = t.interval > 0 ? t.interval : recordIntervalMs;
     const timestamps = t.honorTimestamps === false ? { honorTimestamps: false } : {};
-    return { url: t.url, job: t.job, instance: t.instance, intervalMs, timeoutMs: Math.min(t.timeout, intervalMs), ...timestamps, maxTimestampAgeMs: graceMs };
+    return { url: t.url, job: t.job, instance: t.instance, intervalMs, timeoutMs: Math.min(t.timeout, intervalMs), ...timestamps, maxTimestampAgeMs: graceMs, limits: t.limits };
   });
 }
 
@@ -28,7 +29,9 @@ export interface ScrapeManager {
 
 /**
  * Starts every target. `larder_scrape_target_up{job,instance}` on the registry shows
- * each target's state on /metrics too.
+ * each target's state on /metrics too, and `larder_scrape_target_failures_total{job,
+ * instance,reason}` counts failed scrapes by why (a limit's name, timeout, http_status,
+ * connection, malformed), as Prometheus' `prometheus_target_scrapes_exceeded_*_total` do.
  */
 export function startScrapeTargets(opts: { specs: readonly TargetSpec[]; sink: ScrapeSink; registry: Registry; log: Logger; now?: () => number }): ScrapeManager {
   const upGauge = new Gauge({ name: 'larder_scrape_target_up', help: 'Whether the last scrape of a recorded target succeeded.', labelNames: ['job', 'instance'], registers: [opts.registry] });
@@ -44,11 +47,13 @@ export function startScrapeTargets(opts: { specs: readonly TargetSpec[]; sink: S
     labelNames: ['job', 'instance'],
     registers: [opts.registry],
   });
+  const failures = new Counter({ name: 'larder_scrape_target_failures_total', help: 'Failed scrapes of a recorded target, by reason (an exceeded limit, timeout, http_status, connection, malformed).', labelNames: ['job', 'instance', 'reason'], registers: [opts.registry] });
   const onResult = (s: TargetSpec, r: ScrapeResult): void => {
     const labels = { job: s.job, instance: s.instance };
     upGauge.set(labels, r.up ? 1 : 0);
     duplicates.inc(labels, r.duplicates);
     outOfBounds.inc(labels, r.outOfBounds);
+    if (r.reason !== undefined) failures.inc({ ...labels, reason: r.reason });
   };
   const targets = opts.specs.map((spec) => new ScrapeTarget(spec, opts.sink, opts.log, opts.now ?? Date.now, onResult));
   for (const t of targets) t.start();

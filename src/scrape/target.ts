@@ -12,13 +12,12 @@ import type { MetricFamily } from '../../exporters/metric-family.js';
 import type { Labels } from '../../storage/store.js';
 import type { Logger } from '../log.js';
 import { settleSamples } from './sample-times.js';
+import { redactSecrets } from '../redact.js';
+import { checkSeriesLimits, DEFAULT_SCRAPE_LIMITS, readLimitedBody, ScrapeLimitError, type LimitName, type ScrapeLimits } from './limits.js';
 
 /** What Prometheus sends: OpenMetrics preferred, then the text format. */
 export const SCRAPE_ACCEPT =
   'application/openmetrics-text;version=1.0.0;q=0.9,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
-
-/** Bodies above this are refused, so a runaway target cannot exhaust memory. */
-export const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
 /** A target's settings. */
 export interface TargetSpec {
@@ -33,7 +32,12 @@ export interface TargetSpec {
   readonly honorTimestamps?: boolean;
   /** Oldest exposed timestamp kept, as an age at scrape time (ms): the rollup grace, so every kept sample reaches the tiers. @default 120_000 */
   readonly maxTimestampAgeMs?: number;
+  /** sample_limit, body_size_limit and the label limits. @default DEFAULT_SCRAPE_LIMITS */
+  readonly limits?: ScrapeLimits;
 }
+
+/** Why a scrape failed: a limit's name, or the kind of failure; the `reason` label. */
+export type FailureReason = LimitName | 'timeout' | 'http_status' | 'connection' | 'malformed';
 
 /** Exposed timestamps further ahead of the scrape time than this are dropped (a target with a wrong clock). */
 export const MAX_TIMESTAMP_AHEAD_MS = 10 * 60_000;
@@ -43,6 +47,8 @@ export interface ScrapeResult {
   readonly up: boolean;
   /** Why the scrape failed (undefined when up). */
   readonly error?: string;
+  /** The kind of failure (undefined when up). */
+  readonly reason?: FailureReason;
   readonly durationSeconds: number;
   /** The target's families (empty when down) plus up/scrape_duration_seconds/scrape_samples_scraped. */
   readonly families: MetricFamily[];
@@ -51,6 +57,9 @@ export interface ScrapeResult {
   /** Samples dropped because their exposed timestamp was too old or too far ahead. */
   readonly outOfBounds: number;
 }
+
+/** A response with a status other than 2xx. */
+class HttpStatusError extends Error {}
 
 /** The format of a response from its Content-Type. */
 export function formatOf(contentType: string | null): ExpositionFormat {
@@ -66,21 +75,6 @@ function synthetic(up: boolean, durationSeconds: number, samples: number): Metri
   ];
 }
 
-/** The body as bytes: the parser checks the UTF-8 itself, so nothing is replaced by U+FFFD first. */
-async function readCapped(res: Response, limit: number): Promise<Uint8Array> {
-  const declared = Number(res.headers.get('content-length') ?? NaN);
-  if (declared > limit) throw new Error(`body of ${declared} bytes exceeds the ${limit}-byte limit`);
-  if (!res.body) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    total += chunk.byteLength;
-    if (total > limit) throw new Error(`body exceeds the ${limit}-byte limit`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-}
-
 /**
  * Scrapes once. Never rejects: every failure (connection refused, timeout, HTTP
  * status, malformed exposition) becomes `up: false` with the reason.
@@ -92,6 +86,8 @@ export async function scrapeOnce(spec: TargetSpec, now: () => number = Date.now)
   let duplicates = 0;
   let outOfBounds = 0;
   let error: string | undefined;
+  let reason: FailureReason | undefined;
+  const limits = spec.limits ?? DEFAULT_SCRAPE_LIMITS;
   try {
     const res = await fetch(spec.url, {
       headers: { Accept: SCRAPE_ACCEPT, 'X-Prometheus-Scrape-Timeout-Seconds': String(spec.timeoutMs / 1000) },
@@ -100,25 +96,33 @@ export async function scrapeOnce(spec: TargetSpec, now: () => number = Date.now)
     });
     if (!res.ok) {
       await res.body?.cancel();
-      throw new Error(`HTTP status ${res.status} ${res.statusText}`.trim());
+      throw new HttpStatusError(`HTTP status ${res.status} ${res.statusText}`.trim());
     }
-    const body = await readCapped(res, MAX_BODY_BYTES);
+    const body = await readLimitedBody(res, limits);
     const parsed = parseExposition(body, formatOf(res.headers.get('content-type')));
+    checkSeriesLimits(parsed, limits, spec);
     exposed = parsed.reduce((n, f) => n + f.samples.length, 0);
     const policy = { honor: spec.honorTimestamps ?? true, scrapeTimeMs: Math.round(start), maxAgeMs: spec.maxTimestampAgeMs ?? 120_000, maxAheadMs: MAX_TIMESTAMP_AHEAD_MS };
     ({ families, duplicates, outOfBounds } = settleSamples(parsed, policy));
   } catch (err) {
     families = [];
-    const e = err as Error & { cause?: { code?: string; message?: string } };
-    if (e.name === 'TimeoutError' || e.name === 'AbortError') error = `timeout after ${spec.timeoutMs} ms`;
-    else if (e.name === 'ExpositionParseError') error = `malformed exposition: ${e.message}`;
-    else error = e.cause?.code ? `${e.message}: ${e.cause.code}` : e.message;
+    ({ error, reason } = describeFailure(err, spec));
   }
   const durationSeconds = (now() - start) / 1000;
   const up = error === undefined;
   return error === undefined
     ? { up, durationSeconds, families: [...families, ...synthetic(up, durationSeconds, exposed)], duplicates, outOfBounds }
-    : { up, error, durationSeconds, families: synthetic(up, durationSeconds, 0), duplicates: 0, outOfBounds: 0 };
+    : { up, error, reason: reason ?? 'connection', durationSeconds, families: synthetic(up, durationSeconds, 0), duplicates: 0, outOfBounds: 0 };
+}
+
+/** The message and kind of a failed scrape. */
+function describeFailure(err: unknown, spec: TargetSpec): { error: string; reason: FailureReason } {
+  const e = err as Error & { cause?: { code?: string; message?: string } };
+  if (e instanceof ScrapeLimitError) return { error: e.message, reason: e.limit };
+  if (e.name === 'TimeoutError' || e.name === 'AbortError') return { error: `timeout after ${spec.timeoutMs} ms`, reason: 'timeout' };
+  if (e.name === 'ExpositionParseError') return { error: `malformed exposition: ${e.message}`, reason: 'malformed' };
+  if (e instanceof HttpStatusError) return { error: e.message, reason: 'http_status' };
+  return { error: e.cause?.code ? `${e.message}: ${e.cause.code}` : e.message, reason: 'connection' };
 }
 
 /** Where a target's results go (the recorder's submit). */
@@ -128,6 +132,8 @@ export type ScrapeSink = (families: readonly MetricFamily[], timeMs: number, lab
 export class ScrapeTarget {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  // the kind of failure last logged, so a failure is logged once per change
+  private loggedReason: FailureReason | undefined;
   /** The last result, for status pages and tests. */
   last: ScrapeResult | undefined;
 
@@ -152,18 +158,7 @@ export class ScrapeTarget {
       const result = await scrapeOnce(this.spec, this.now);
       this.last = result;
       const key = `scrape:${this.spec.job}:${this.spec.instance}`;
-      if (result.up) {
-        if (this.log.clearOnce(key)) this.log.info('scrape target is up again', { job: this.spec.job, instance: this.spec.instance });
-      } else {
-        this.log.once(key, 'warn', 'scrape target down', { job: this.spec.job, instance: this.spec.instance, url: this.spec.url, reason: result.error });
-      }
-      if (result.duplicates > 0) {
-        this.log.once(`${key}:duplicates`, 'warn', 'scrape target repeats series: the first sample of each was kept, the repeats dropped', { job: this.spec.job, instance: this.spec.instance, dropped: result.duplicates });
-      }
-      if (result.outOfBounds > 0) {
-        const hint = 'timestamps older than --rollup.grace or over 10 min ahead are dropped; set honor_timestamps: false on the target to use the scrape time';
-        this.log.once(`${key}:out-of-bounds`, 'warn', 'scrape target exposes timestamps out of bounds: those samples were dropped', { job: this.spec.job, instance: this.spec.instance, dropped: result.outOfBounds, hint });
-      }
+      this.logChange(result);
       this.onResult?.(this.spec, result);
       try {
         await this.sink(result.families, timeMs, this.labels);
@@ -175,6 +170,25 @@ export class ScrapeTarget {
     });
     this.running = run;
     return run;
+  }
+
+  /** Logs a failure once per change of its kind, and the recovery once. */
+  private logChange(result: ScrapeResult): void {
+    if (result.up) {
+      if (this.loggedReason !== undefined) this.log.info('scrape target is up again', { job: this.spec.job, instance: this.spec.instance });
+      this.loggedReason = undefined;
+    } else if (result.reason !== this.loggedReason) {
+      this.loggedReason = result.reason;
+      this.log.warn('scrape target down', { job: this.spec.job, instance: this.spec.instance, url: redactSecrets(this.spec.url), reason: result.error });
+    }
+    const key = `scrape:${this.spec.job}:${this.spec.instance}`;
+    if (result.duplicates > 0) {
+      this.log.once(`${key}:duplicates`, 'warn', 'scrape target repeats series: the first sample of each was kept, the repeats dropped', { job: this.spec.job, instance: this.spec.instance, dropped: result.duplicates });
+    }
+    if (result.outOfBounds > 0) {
+      const hint = 'timestamps older than --rollup.grace or over 10 min ahead are dropped; set honor_timestamps: false on the target to use the scrape time';
+      this.log.once(`${key}:out-of-bounds`, 'warn', 'scrape target exposes timestamps out of bounds: those samples were dropped', { job: this.spec.job, instance: this.spec.instance, dropped: result.outOfBounds, hint });
+    }
   }
 
   /** Scrapes at once, then every interval. */

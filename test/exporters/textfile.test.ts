@@ -1,5 +1,5 @@
 /** The textfile collector: good, bad and changing files in a real temp folder, served through the real HTTP server. */
-import { mkdtempSync, rmSync, renameSync, utimesSync, writeFileSync, unlinkSync } from 'node:fs';
+import { mkdtempSync, rmSync, renameSync, truncateSync, utimesSync, writeFileSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
@@ -169,4 +169,30 @@ t.test('refused whole: invalid UTF-8 in a label value (not read as U+FFFD), a se
   t.match(logged, /latin1\.prom.*line 1: invalid UTF-8/);
   t.match(logged, /twice\.prom.*appears twice/);
   h.stop();
+});
+
+t.test('a file over --collector.textfile.max-bytes is skipped unread and flagged; the others are served', async (t) => {
+  const dir = tempDir(t);
+  writeAtomic(dir, 'backup.prom', GOOD);
+  const limit = Buffer.byteLength(GOOD);
+  writeAtomic(dir, 'huge.prom', `huge_metric 1\n${'# padding\n'.repeat(100)}`);
+  const h = harness([textfileCollector], { textfileDirectory: dir, textfileMaxBytes: limit });
+  const f = await h.collect();
+  t.equal(value(f, 'node_textfile_scrape_error'), 1);
+  t.equal(f.get('huge_metric'), undefined);
+  t.equal(value(f, 'backup_last_success_timestamp_seconds', { target: 'db' }), 1.7e9, 'a file of exactly the limit is read');
+  t.same(samples(f, 'node_textfile_mtime_seconds').map((s) => s.labels['file']), ['backup.prom']);
+  t.equal(h.log.warnings.length, 1);
+  t.match(h.log.warnings[0], new RegExp(`huge\\.prom.*file is 1014 bytes, over the ${limit}-byte limit`));
+  h.stop();
+
+  // the default: a 50 MB file (sparse, so the test writes nothing) is refused by its size alone
+  truncateSync(join(dir, 'huge.prom'), 50_000_000);
+  const h2 = harness([textfileCollector], { textfileDirectory: dir });
+  const started = Date.now();
+  const f2 = await h2.collect();
+  t.ok(Date.now() - started < 1000, 'skipped at once');
+  t.equal(value(f2, 'node_textfile_scrape_error'), 1);
+  t.match(h2.log.warnings.join('\n'), /huge\.prom.*file is 50000000 bytes, over the 1048576-byte limit/);
+  h2.stop();
 });

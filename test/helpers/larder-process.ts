@@ -38,8 +38,8 @@ export interface LarderProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `larder serve` on the given port and waits until /healthz answers. */
-export async function startLarderProcess(port: number, args: string[] = [], env: Record<string, string> = {}): Promise<LarderProcess> {
+/** Starts `larder serve` on the given port and waits until /healthz answers (sending `readyHeaders`, e.g. credentials). */
+export async function startLarderProcess(port: number, args: string[] = [], env: Record<string, string> = {}, readyHeaders: Record<string, string> = {}): Promise<LarderProcess> {
   assertBuilt();
   const child = spawn(CLI, ['serve', `--listen=127.0.0.1:${port}`, ...args], {
     env: { ...process.env, MONITORING_DB: 'none', ...env },
@@ -55,7 +55,7 @@ export async function startLarderProcess(port: number, args: string[] = [], env:
   for (;;) {
     if (child.exitCode !== null) throw new Error(`larder exited with ${child.exitCode}: ${stderr}`);
     try {
-      if ((await fetch(`${url}/healthz`)).ok) break;
+      if ((await fetch(`${url}/healthz`, { headers: readyHeaders })).ok) break;
     } catch {
       // not listening yet
     }

@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t from 'tap';
 import { ConfigError, loadConfig, OPTION_GROUPS, optionsHelp } from '../../src/config.js';
+import { runCli } from '../helpers/larder-process.js';
 
 const load = (argv: string[], env: Record<string, string> = {}, file?: string) =>
   loadConfig({ argv, env, readFile: () => (file === undefined ? '' : file) }).config;
@@ -120,4 +124,82 @@ t.test('help: each heading once, each option once, no default stated twice, opti
   t.equal(sectionOf.get('collector.cpu'), 'collectors', 'collector switches under the collectors heading');
   t.equal(sectionOf.get('collect-interval'), 'collectors');
   t.notOk(headings.includes('recorder') && !flags.some((f) => sectionOf.get(f) === 'recorder'), 'no empty heading');
+});
+
+t.test('errors never show a secret: the web block, YAML excerpts, URLs with passwords', async (t) => {
+  const token = 'plain-bearer-Tok3n-value';
+  const hash = '$2y$10$' + 'a'.repeat(53);
+  const otherHash = '$2b$12$' + 'Z'.repeat(53);
+  const message = (argv: string[], env: Record<string, string>, file: string): string => {
+    try {
+      load(argv, env, file);
+    } catch (err) {
+      t.type(err, ConfigError);
+      return (err as Error).message;
+    }
+    t.fail(`no error for ${file}`);
+    return '';
+  };
+  const secretsIn = (m: string): string[] => [token, hash, otherHash, 'hunter2', 'short7'].filter((s) => m.includes(s));
+  const cases: [string, RegExp][] = [
+    // one bad hash among good ones: the block used to be printed whole, token and hashes included
+    [`web:\n  bearer_token: ${token}\n  basic_auth_users:\n    alice: "${hash}"\n    bob: not-a-hash-hunter2\n`, /config file key "web": basic_auth_users\.bob: expected a bcrypt hash/],
+    [`web:\n  bearer_token: short7\n  basic_auth_users:\n    alice: "${hash}"\n`, /config file key "web": bearer_token: expected a string of at least 8/],
+    [`web:\n  bearer_token: ${token}\n  basic_auth_users:\n    carol: "${otherHash}"\n  colour: red\n`, /config file key "web": unknown key "colour"/],
+    [`web: ${token}\n`, /config file key "web": expected a mapping/],
+    [`web:\n  bearer_token: ${token}\n  basic_auth_users: [alice, "${hash}"]\n`, /basic_auth_users: expected a mapping/],
+    // YAML's own message quotes the offending line
+    [`web:\n  bearer_token: "${token}\n  basic_auth_users: {}\n`, /config file x\.yml is not valid YAML or JSON: .*line \d+/],
+    [`web:\n  bearer_token: ${token}\n   bad_indent: "${hash}"\n`, /not valid YAML or JSON/],
+    [`web:\n  bearer_token: ${token}: x\n`, /not valid YAML or JSON: Nested mappings are not allowed in compact mappings at line 2, column 17$/],
+  ];
+  for (const [file, re] of cases) {
+    const m = message(['--config.file=x.yml'], {}, file);
+    t.match(m, re);
+    t.same(secretsIn(m), [], `no secret in: ${m}`);
+  }
+  // the options holding secrets are marked, so parseOne never shows their values
+  t.same([OPTION_GROUPS.web.auth.secret, OPTION_GROUPS.storage.databaseUrl.secret, OPTION_GROUPS.storage.dbPassword.secret], [true, true, true]);
+  // the safety net under every ConfigError and the CLI's last-resort message
+  const e = new ConfigError('cannot connect to postgres://larder:hunter2@db:5432/m (password=hunter2; Authorization: Bearer short7) ' + hash);
+  t.same(secretsIn(e.message), []);
+  t.match(e.message, /postgres:\/\/larder:\*\*\*@db:5432\/m/, 'the rest of the URL stays, to say where');
+  t.match(e.message, /password=\*\*\*/);
+  t.match(e.message, /<bcrypt hash>/);
+});
+
+t.test('non-secret structured values are described by key, not dumped', async (t) => {
+  t.throws(() => load(['--config.file=x.yml'], {}, 'targets:\n  - url: http://a/m\n    job: j\n    sample_limit: -1\n'), /^invalid value for config file key "targets": targets\[0\]\.sample_limit/);
+  t.throws(() => load(['--listen=nowhere']), /invalid value "nowhere" for --listen/, 'scalars are still shown');
+});
+
+t.test('runaway input is bounded: long values are clipped in messages, a huge config file is refused', async (t) => {
+  let err: unknown;
+  try {
+    load([], { LARDER_LISTEN: 'x'.repeat(100_000) });
+  } catch (e) {
+    err = e;
+  }
+  t.type(err, ConfigError);
+  t.ok((err as Error).message.length < 400, 'the message is short');
+  t.match((err as Error).message, /… \(100000 characters\)/);
+  t.throws(() => load(['--config.file=x.yml'], {}, `# ${'y'.repeat(2 * 1024 * 1024)}\n`), /cannot read config file x\.yml: over the 1048576-byte limit/);
+  // from disk, the size is checked before reading
+  const dir = mkdtempSync(join(tmpdir(), 'larder-config-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'big.yml'), 'listen: :9464\n');
+  truncateSync(join(dir, 'big.yml'), 3_000_000);
+  t.throws(() => loadConfig({ argv: [`--config.file=${join(dir, 'big.yml')}`], env: {} }), /big\.yml: 3000000 bytes, over the 1048576-byte limit/);
+});
+
+t.test('the real binary: a bad web block stops start-up with exit code 2 and no secret on stderr', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'larder-config-cli-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const token = 'cli-plain-Bearer-T0ken';
+  const hash = '$2y$10$' + 'q'.repeat(53);
+  writeFileSync(join(dir, 'larder.yml'), `web:\n  bearer_token: ${token}\n  basic_auth_users:\n    alice: "${hash}"\n    bob: 12345\n`);
+  const r = runCli(['serve', `--config.file=${join(dir, 'larder.yml')}`, '--listen=127.0.0.1:0'], { MONITORING_DB: 'none', DATABASE_URL: 'postgres://larder:hunter2@db/m' });
+  t.equal(r.status, 2);
+  t.match(r.stderr, /config file key "web": basic_auth_users\.bob: expected a bcrypt hash/);
+  for (const secret of [token, hash, 'hunter2']) t.notOk(r.stderr.includes(secret) || r.stdout.includes(secret), `${secret.slice(0, 12)}… not printed`);
 });

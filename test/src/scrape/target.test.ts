@@ -10,7 +10,7 @@ import type { MetricFamily } from '../../../exporters/metric-family.js';
 import { Logger } from '../../../src/log.js';
 import { formatOf, scrapeOnce, ScrapeTarget, SCRAPE_ACCEPT, type TargetSpec } from '../../../src/scrape/target.js';
 import { parseTargets } from '../../../src/options/recorder.js';
-import { targetSpecs } from '../../../src/scrape/index.js';
+import { DEFAULT_SCRAPE_LIMITS, targetSpecs } from '../../../src/scrape/index.js';
 
 const TEXT = `# HELP api_requests_total Requests.
 # TYPE api_requests_total counter
@@ -140,8 +140,8 @@ t.test('content type, spec building and config validation', async (t) => {
   t.equal(formatOf(null), 'text');
   const targets = parseTargets([{ url: 'http://127.0.0.1:3000/metrics', job: 'api' }, { url: 'https://b:9/m', job: 'api', instance: 'b', interval: '30s', timeout: '5s' }]);
   t.same(targetSpecs(targets, 60_000), [
-    { url: 'http://127.0.0.1:3000/metrics', job: 'api', instance: '127.0.0.1:3000', intervalMs: 60_000, timeoutMs: 10_000, maxTimestampAgeMs: 120_000 },
-    { url: 'https://b:9/m', job: 'api', instance: 'b', intervalMs: 30_000, timeoutMs: 5_000, maxTimestampAgeMs: 120_000 },
+    { url: 'http://127.0.0.1:3000/metrics', job: 'api', instance: '127.0.0.1:3000', intervalMs: 60_000, timeoutMs: 10_000, maxTimestampAgeMs: 120_000, limits: DEFAULT_SCRAPE_LIMITS },
+    { url: 'https://b:9/m', job: 'api', instance: 'b', intervalMs: 30_000, timeoutMs: 5_000, maxTimestampAgeMs: 120_000, limits: DEFAULT_SCRAPE_LIMITS },
   ]);
   t.same(targetSpecs(parseTargets([{ url: 'http://a/m', job: 'j' }]), 5000)[0]!.timeoutMs, 5000, 'timeout never above the interval');
   const bad: [unknown, RegExp][] = [
