@@ -7,6 +7,7 @@ import { Registry } from 'prom-client';
 import { ConfigError, loadConfig } from '../../../src/config.js';
 import { Logger } from '../../../src/log.js';
 import { checkRecordInterval, recordingStep } from '../../../src/recording-step.js';
+import { runCli } from '../../helpers/larder-process.js';
 
 const config = (argv: string[], env: Record<string, string> = {}) => loadConfig({ argv, env: { MONITORING_DB: 'sqlite', ...env } }).config;
 
@@ -27,4 +28,10 @@ t.test('equal or longer record intervals, and no storage, are accepted', async (
   const off = config(['--record-interval=5s'], { MONITORING_DB: 'none' });
   t.equal(recordingStep(new Registry(), off, new Logger('error')), undefined, 'storage off: nothing is recorded, nothing to refuse');
   t.ok(recordingStep(new Registry(), config(['--record-interval=15s']), new Logger('error')), 'a step is built');
+});
+
+t.test('larder serve refuses it at start-up with exit 2', async (t) => {
+  const r = runCli(['serve', '--record-interval=5s', '--listen=127.0.0.1:0'], { MONITORING_DB: 'sqlite', SQLITE_DB_PATH: '/nonexistent/never-opened.db' });
+  t.equal(r.status, 2);
+  t.match(r.stderr, /--record-interval 5s is shorter than --collect-interval 15s/);
 });
