@@ -165,10 +165,16 @@ export class ClusterView {
       const snap = decodeSnapshot(body);
       const id = Number(snap.instance);
       if (snap.atMs === undefined || !Number.isSafeInteger(id) || id < 0 || id >= this.options.instances || snap.instance !== String(id) || snap.instance === this.instance) return;
+      if (this.fromTheFuture(snap.atMs)) return;
       this.contributions.offer(snap.instance, { atMs: snap.atMs, families: snap.families });
     } catch {
       // not a contribution: answer anyway, remember nothing
     }
+  }
+
+  /** A time too far ahead of this clock would pin a memory forever (newest wins): refused. */
+  private fromTheFuture(atMs: number): boolean {
+    return atMs > this.now() + 60_000;
   }
 
   private peerUrl(id: number, path: string): string {
@@ -191,7 +197,7 @@ export class ClusterView {
       const res = await fetch(this.peerUrl(from, `${REMEMBERED_PATH}${of}`), { signal: AbortSignal.timeout(timeoutMs) });
       if (!res.ok) return undefined;
       const snap = decodeSnapshot(await res.text());
-      return snap.instance === of && snap.atMs !== undefined ? { atMs: snap.atMs, families: snap.families } : undefined;
+      return snap.instance === of && snap.atMs !== undefined && !this.fromTheFuture(snap.atMs) ? { atMs: snap.atMs, families: snap.families } : undefined;
     } catch {
       return undefined;
     }

@@ -10,7 +10,7 @@ import { createLarder } from '../../../src/larder.js';
 import { mergeInstances } from '../../../src/cluster/aggregate.js';
 import { decodeSnapshot, encodeSnapshot } from '../../../src/cluster/wire.js';
 import { Contributions } from '../../../src/cluster/contributions.js';
-import { validateClusterOptions } from '../../../src/cluster/cluster-view.js';
+import { ClusterView, PEER_PATH, REMEMBERED_PATH, validateClusterOptions } from '../../../src/cluster/cluster-view.js';
 import { need, promtoolCheckMetrics } from '../../helpers/peers.js';
 import { freePort } from '../../helpers/prometheus.js';
 
@@ -205,6 +205,37 @@ t.test('summed counters never drop while an instance is missing, whoever answers
   t.same(seen, [...seen].sort((a, b) => a - b), `never down: ${seen.join(' → ')}`);
   const up = (await l0.snapshot()).families.find((f) => f.name === 'larder_cluster_instance_up')!;
   t.same(up.samples.map((s) => [s.labels['app_instance'], s.value]), [['0', 1], ['1', 1], ['2', 0]], 'still named as missing');
+});
+
+t.test('the peer endpoint keeps only plausible pushes', async (t) => {
+  const base = await freeRange(2);
+  let clock = 1_000_000;
+  const view = new ClusterView(async () => ({ families: [], errors: [] }), { instances: 2, instanceId: 0, portBase: base, timeout: 500, label: 'app_instance', now: () => clock });
+  await view.start();
+  t.teardown(() => view.stop());
+  const url = `http://127.0.0.1:${base}`;
+  const counter = (v: number) => [{ name: 'a_total', help: 'A.', type: 'counter' as const, samples: [{ name: 'a_total', labels: {}, value: v }] }];
+  const push = async (body: string): Promise<number> => {
+    const res = await fetch(`${url}${PEER_PATH}`, { method: 'POST', body });
+    await res.text();
+    return res.status;
+  };
+  const remembered = async (): Promise<number | undefined> => {
+    const res = await fetch(`${url}${REMEMBERED_PATH}1`);
+    if (res.status !== 200) return undefined;
+    return decodeSnapshot(await res.text()).families[0]?.samples[0]?.value;
+  };
+  t.equal(await push('not json'), 200, 'a malformed push still gets the snapshot');
+  t.equal(await push(encodeSnapshot('0', counter(9), clock)), 200);
+  t.equal(await push(encodeSnapshot('5', counter(9), clock)), 200);
+  t.equal(await push(encodeSnapshot('1', counter(9), clock + 3_600_000)), 200);
+  t.equal(await remembered(), undefined, 'nothing kept: not JSON, its own id, an id beyond the cluster, a time an hour ahead');
+  t.equal(await push(encodeSnapshot('1', counter(4), clock)), 200);
+  t.equal(await remembered(), 4, 'a plausible push is kept');
+  clock += 1000;
+  t.equal(await push(encodeSnapshot('1', counter(3), clock - 5000)), 200);
+  t.equal(await remembered(), 4, 'an older one does not replace it');
+  t.equal(await push('x'.repeat(16 * 1024 * 1024 + 1)), 413, 'a push over 16 MB is refused');
 });
 
 t.test('remembered contributions: newest wins, only counters and histograms summed (pure)', async (t) => {
