@@ -7,6 +7,7 @@
  * stores it as NULL; on PostgreSQL it is mapped to NULL so aggregates agree).
  */
 import type { Dialect, SqlValue } from '../storage/store.js';
+import { counterLikeSql } from '../storage/store-common.js';
 
 /** Collects parameters and hands out placeholders (`?` or `$n`). */
 export class Params {
@@ -58,7 +59,7 @@ function nanNull(col: string): string {
  * an increase; gauges get NULL.
  */
 export function counterLike(alias: string): string {
-  return `(${alias}.type = 'counter' OR (${alias}.type IN ('histogram', 'summary') AND (${alias}.name LIKE '%\\_bucket' ESCAPE '\\' OR ${alias}.name LIKE '%\\_count' ESCAPE '\\' OR ${alias}.name LIKE '%\\_sum' ESCAPE '\\')))`;
+  return counterLikeSql(alias); // one rule for the tiers and the seed's metrics_hourly
 }
 
 /** `SELECT <cols> FROM chunk WHERE ts in range` for each chunk, UNION ALL'd. */

@@ -6,7 +6,8 @@
 import { Gauge, type Registry } from 'prom-client';
 import { openStore } from '../storage/open-store.js';
 import type { Store } from '../storage/store.js';
-import type { Config } from './config.js';
+import { ConfigError, type Config } from './config.js';
+import { formatDuration } from './duration.js';
 import type { LifecycleStep } from './larder.js';
 import type { Logger } from './log.js';
 import { startRecording, type Recording } from './recorder/index.js';
@@ -52,15 +53,35 @@ function pgTarget(storage: Config['storage']): string {
   }
 }
 
+/**
+ * Refuses a record interval shorter than the collect interval: the collectors' values
+ * change only once per collect interval, so each would be stored several times (and
+ * the rollups' counts multiplied) with nothing to show for it.
+ */
+export function checkRecordInterval(config: Pick<Config, 'storage' | 'collectors'>): void {
+  const record = config.storage.recordInterval;
+  const collect = config.collectors.collectInterval;
+  if (config.storage.engine === 'none' || record >= collect) return;
+  const times = Math.ceil(collect / record);
+  throw new ConfigError(
+    `--record-interval ${formatDuration(record)} is shorter than --collect-interval ${formatDuration(collect)}: collectors refresh their values every ${formatDuration(collect)}, ` +
+      `so each value would be recorded up to ${times} times. Record every ${formatDuration(collect)} or more, or collect as often (--collect-interval=${formatDuration(record)}).`,
+  );
+}
+
 /** The recording step; `store` is the open store while it runs (the query API reads it). */
 export interface RecordingStep extends LifecycleStep {
   readonly store: Store | undefined;
 }
 
-/** The step that records `registry` into the configured store; none when storage is off. */
+/**
+ * The step that records `registry` into the configured store; none when storage is off.
+ * Throws ConfigError when the record interval is shorter than the collect interval.
+ */
 export function recordingStep(registry: Registry, config: Config, log: Logger): RecordingStep | undefined {
   const storage = config.storage;
   if (storage.engine === 'none') return undefined;
+  checkRecordInterval(config);
   let store: Store | undefined;
   let recording: Recording | undefined;
   registerStoreMetrics(registry, () => store, log.child('store'));

@@ -123,4 +123,13 @@ CREATE VIEW active_alerts AS SELECT * FROM alert_history WHERE status = 'firing'
 INSERT INTO chunk_tables (logical, kind, chunk_ms) VALUES ('samples', 'samples', 86400000);
 `,
   },
+  // Version 2 is another change's; the runner applies every version above the store's
+  // highest in list order, so a gap is harmless.
+  {
+    version: 3,
+    name: 'metrics_hourly: increase and rate of counters',
+    sql: `
+ALTER TABLE metrics_hourly ADD COLUMN increase double precision, ADD COLUMN rate double precision;
+`,
+  },
 ];

@@ -8,7 +8,7 @@ import pgPromise from 'pg-promise';
 import { checkChunkMs, checkLogicalTable, chunkName, chunkRange, compareChunks } from './chunking.js';
 import { PG_MIGRATIONS, logicalTableDdl, msOf, partitionDdl, pgIdent, tsOf } from './pg-sql.js';
 import { checkTimeMs } from './series-key.js';
-import { NewerSchemaError, checkAlert, checkDate, checkReadQuery, checkSamples, checkStatsArgs, keySeriesDefs, matchSeries, rawJson, type SeriesRow } from './store-common.js';
+import { HOURLY_LOOKBACK_MS, NewerSchemaError, checkAlert, checkDate, checkReadQuery, checkSamples, checkStatsArgs, counterLikeSql, keySeriesDefs, matchSeries, rawJson, resetDeltaSql, type SeriesRow } from './store-common.js';
 import { checkTier, tierTables, type TableKind } from './table-kinds.js';
 import type {
   AlertInput,
@@ -478,17 +478,25 @@ export class PgStore implements Store {
     }
     fromMs = Math.floor(fromMs / H) * H;
     if (fromMs >= endMs) return 0;
-    // AVG/MIN/MAX skip NaN (NULL on SQLite); COUNT counts every sample on both.
+    // AVG/MIN/MAX skip NaN (NULL on SQLite); COUNT counts every sample on both. Counter-like
+    // series get the hour's increase (reset-corrected deltas, the first from the previous
+    // sample up to HOURLY_LOOKBACK_MS earlier) and rate (increase / 3600 s); others NULL.
+    const inc = `CASE WHEN ${counterLikeSql('se')} THEN coalesce(SUM(r.delta), 0) END`;
     const r = await this.db.result(
-      `INSERT INTO metrics_hourly (series_id, ts, metric_name, labels, avg, min, max, count)
+      `INSERT INTO metrics_hourly (series_id, ts, metric_name, labels, avg, min, max, count, increase, rate)
        SELECT r.series_id, date_trunc('hour', r.ts) AS hour, se.name, se.labels,
-              AVG(r.value) FILTER (WHERE r.value <> 'NaN'), MIN(r.value) FILTER (WHERE r.value <> 'NaN'), MAX(r.value) FILTER (WHERE r.value <> 'NaN'), COUNT(*)
-       FROM samples r JOIN series se ON se.id = r.series_id
-       WHERE r.ts >= ${tsOf('$1')} AND r.ts < ${tsOf('$2')}
-       GROUP BY r.series_id, hour, se.name, se.labels
+              AVG(r.value) FILTER (WHERE r.value <> 'NaN'), MIN(r.value) FILTER (WHERE r.value <> 'NaN'), MAX(r.value) FILTER (WHERE r.value <> 'NaN'), COUNT(*),
+              ${inc}, ${inc} / 3600
+       FROM (SELECT series_id, ts, value, ${resetDeltaSql('v', 'prev')} AS delta
+             FROM (SELECT series_id, ts, value, NULLIF(value, 'NaN'::double precision) AS v,
+                          LAG(NULLIF(value, 'NaN'::double precision)) OVER (PARTITION BY series_id ORDER BY ts) AS prev
+                   FROM samples WHERE ts >= ${tsOf('$3')} AND ts < ${tsOf('$2')}) w) r
+       JOIN series se ON se.id = r.series_id
+       WHERE r.ts >= ${tsOf('$1')}
+       GROUP BY r.series_id, hour, se.name, se.labels, se.type
        ON CONFLICT (series_id, ts) DO UPDATE SET avg = EXCLUDED.avg, min = EXCLUDED.min, max = EXCLUDED.max, count = EXCLUDED.count,
-         metric_name = EXCLUDED.metric_name, labels = EXCLUDED.labels`,
-      [fromMs, endMs],
+         increase = EXCLUDED.increase, rate = EXCLUDED.rate, metric_name = EXCLUDED.metric_name, labels = EXCLUDED.labels`,
+      [fromMs, endMs, fromMs - HOURLY_LOOKBACK_MS],
     );
     return r.rowCount ?? 0;
   }

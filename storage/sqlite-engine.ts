@@ -15,7 +15,7 @@ import { acquireOwnership, createWithMode, sleepSync } from './sqlite-lock.js';
 import { SQLITE_MIGRATIONS, allViewDdl, chunkTableDdl, ident, type Migration } from './sqlite-sql.js';
 import type { SqliteTask, SqliteTaskContext } from './sqlite-task.js';
 import { checkTier, tierTables, type TableKind } from './table-kinds.js';
-import { NewerSchemaError, checkAlert, checkDate, checkReadQuery, checkSamples, checkStatsArgs, keySeriesDefs, matchSeries, packSamples, rawJson, seriesFromRow, type SeriesRow } from './store-common.js';
+import { HOURLY_LOOKBACK_MS, NewerSchemaError, checkAlert, checkDate, checkReadQuery, checkSamples, checkStatsArgs, counterLikeSql, keySeriesDefs, matchSeries, packSamples, rawJson, resetDeltaSql, seriesFromRow, type SeriesRow } from './store-common.js';
 
 import type {
   AlertInput,
@@ -630,7 +630,9 @@ export class SqliteEngine {
 
   /**
    * Fills metrics_hourly for closed hours, from the last aggregated hour (re-done, to
-   * take late samples) up to the current hour. The number of rows written.
+   * take late samples) up to the current hour. Counter-like series also get the hour's
+   * increase (reset-corrected deltas, the first from the previous sample up to
+   * HOURLY_LOOKBACK_MS earlier) and rate (increase / 3600 s). The number of rows written.
    */
   aggregateHourlyMetrics(nowMs: number): number {
     const H = 3_600_000;
@@ -641,18 +643,22 @@ export class SqliteEngine {
     let fromMs = lastRow?.['t'] === null || lastRow === null ? chunks[0]!.startMs : Number(lastRow['t']);
     fromMs = Math.floor(fromMs / H) * H;
     if (fromMs >= endMs) return 0;
-    const over = this.overlapping('samples', fromMs, endMs);
+    const lookFrom = fromMs - HOURLY_LOOKBACK_MS;
+    const over = this.overlapping('samples', lookFrom, endMs);
     if (over.length === 0) return 0;
-    const src = over.map((c) => `SELECT series_id, ts, value FROM ${ident(c.name)} WHERE ts >= ? AND ts < ?`).join(' UNION ALL ');
-    const params: SqlValue[] = over.flatMap(() => [fromMs, endMs]);
+    const src = over.map((c) => `SELECT series_id, ts, value FROM ${ident(c.name)} WHERE ts >= ?1 AND ts < ?2`).join(' UNION ALL ');
+    const inc = `CASE WHEN ${counterLikeSql('se')} THEN coalesce(SUM(r.delta), 0) END`;
     return this.transaction(
       () =>
         this.db.run(
-          `INSERT OR REPLACE INTO metrics_hourly (series_id, ts, metric_name, labels, avg, min, max, count)
-           SELECT r.series_id, (r.ts / ${H}) * ${H} AS hour, se.name, se.labels, AVG(r.value), MIN(r.value), MAX(r.value), COUNT(*)
-           FROM (${src}) r JOIN series se ON se.id = r.series_id
+          `INSERT OR REPLACE INTO metrics_hourly (series_id, ts, metric_name, labels, avg, min, max, count, increase, rate)
+           SELECT r.series_id, (r.ts / ${H}) * ${H} AS hour, se.name, se.labels, AVG(r.value), MIN(r.value), MAX(r.value), COUNT(*), ${inc}, ${inc} / 3600.0
+           FROM (SELECT series_id, ts, value, ${resetDeltaSql('value', 'prev')} AS delta
+                 FROM (SELECT series_id, ts, value, LAG(value) OVER (PARTITION BY series_id ORDER BY ts) AS prev FROM (${src}))) r
+           JOIN series se ON se.id = r.series_id
+           WHERE r.ts >= ?3
            GROUP BY r.series_id, hour`,
-          params as sqlite3.BindValues,
+          [lookFrom, endMs, fromMs],
         ).changes,
     );
   }

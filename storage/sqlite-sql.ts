@@ -106,6 +106,16 @@ CREATE VIEW system_metrics AS
   FROM samples_all s JOIN series se ON se.id = s.series_id;
 `,
   },
+  // Version 2 is another change's; the runner applies every version above the store's
+  // highest in list order, so a gap is harmless.
+  {
+    version: 3,
+    name: 'metrics_hourly: increase and rate of counters',
+    sql: `
+ALTER TABLE metrics_hourly ADD COLUMN increase REAL;
+ALTER TABLE metrics_hourly ADD COLUMN rate REAL;
+`,
+  },
 ];
 
 /** Columns of one kind, SQLite types. */

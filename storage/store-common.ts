@@ -197,3 +197,28 @@ export function keySeriesDefs(defs: readonly SeriesDef[]): SeriesKey[] {
     return { def: d, labels, fp: fingerprint(d.name, labels) };
   });
 }
+
+/**
+ * SQL: whether a series (table alias `alias` of `series`) counts up: counters, and the
+ * `_bucket`/`_count`/`_sum` series of histograms and summaries (a summary's quantile
+ * series are gauges). Such series get an increase in rollups and `metrics_hourly`.
+ */
+export function counterLikeSql(alias: string): string {
+  return `(${alias}.type = 'counter' OR (${alias}.type IN ('histogram', 'summary') AND (${alias}.name LIKE '%\\_bucket' ESCAPE '\\' OR ${alias}.name LIKE '%\\_count' ESCAPE '\\' OR ${alias}.name LIKE '%\\_sum' ESCAPE '\\')))`;
+}
+
+/**
+ * SQL: the reset-corrected delta from `prev` to `v` (the rollups' rule: a drop is a
+ * restart from zero, so the delta is the new value); NULL when either is missing (NaN).
+ */
+export function resetDeltaSql(v: string, prev: string): string {
+  return `CASE WHEN ${prev} IS NULL OR ${v} IS NULL THEN NULL WHEN ${v} >= ${prev} THEN ${v} - ${prev} ELSE ${v} END`;
+}
+
+/**
+ * How far before the first hour `aggregateHourlyMetrics` looks for a counter's previous
+ * sample, so the delta into the hour counts. Two hours covers the longest record
+ * interval (1 h) with room for jitter; after a longer gap in recording the first sample
+ * only sets the level.
+ */
+export const HOURLY_LOOKBACK_MS = 2 * 3_600_000;

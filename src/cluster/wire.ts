@@ -10,6 +10,8 @@ import type { MetricKind } from '../../exporters/const-metric.js';
 export interface WireSnapshot {
   readonly instance: string;
   readonly families: readonly MetricFamily[];
+  /** When these values were read (epoch ms), for remembered contributions. */
+  readonly atMs?: number;
 }
 
 const KINDS = new Set<string>(['counter', 'gauge', 'histogram', 'summary', 'untyped']);
@@ -27,10 +29,11 @@ function decodeValue(v: unknown): number {
   throw new Error(`bad sample value ${JSON.stringify(v)}`);
 }
 
-/** Serializes a snapshot for a peer. */
-export function encodeSnapshot(instance: string, families: readonly MetricFamily[]): string {
+/** Serializes a snapshot for a peer (with the time it was read, for a remembered one). */
+export function encodeSnapshot(instance: string, families: readonly MetricFamily[], atMs?: number): string {
   return JSON.stringify({
     instance,
+    ...(atMs === undefined ? {} : { atMs }),
     families: families.map((f) => ({ name: f.name, help: f.help, type: f.type, samples: f.samples.map((s) => ({ name: s.name, labels: s.labels, value: encodeValue(s.value) })) })),
   });
 }
@@ -39,8 +42,9 @@ export function encodeSnapshot(instance: string, families: readonly MetricFamily
 export function decodeSnapshot(text: string): WireSnapshot {
   const data = JSON.parse(text) as unknown;
   if (data === null || typeof data !== 'object') throw new Error('expected an object');
-  const { instance, families } = data as { instance?: unknown; families?: unknown };
+  const { instance, families, atMs } = data as { instance?: unknown; families?: unknown; atMs?: unknown };
   if (typeof instance !== 'string') throw new Error('missing instance');
+  if (atMs !== undefined && (typeof atMs !== 'number' || !Number.isFinite(atMs))) throw new Error('bad atMs');
   if (!Array.isArray(families)) throw new Error('missing families');
   const out: MetricFamily[] = families.map((raw: unknown, i) => {
     const f = raw as { name?: unknown; help?: unknown; type?: unknown; samples?: unknown };
@@ -51,5 +55,5 @@ export function decodeSnapshot(text: string): WireSnapshot {
     });
     return { name: f.name, help: f.help, type: f.type as MetricKind, samples };
   });
-  return { instance, families: out };
+  return atMs === undefined ? { instance, families: out } : { instance, families: out, atMs: atMs as number };
 }

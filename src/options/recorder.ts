@@ -4,9 +4,31 @@
  */
 import { parseDuration, formatDuration } from '../duration.js';
 import { formatTiers, parseTiers, type Tier } from '../../rollup/tiers.js';
+import { SEED_BUSINESS_METRICS } from '../../exporters/business/business-metrics.js';
+import { assertMetricName } from '../../exporters/guard/names.js';
 import { defineOptions, duration, int, showDuration, str } from './option.js';
 import type { ScrapeLimits } from '../scrape/limits.js';
 import { LIMIT_KEYS, parseTargetLimits } from './target-limits.js';
+
+/** The seed's business counters (recipes_created_total, searches_total, user_registrations_total). */
+const SEED_BUSINESS_COUNTERS: readonly string[] = Object.freeze(SEED_BUSINESS_METRICS.filter((d) => d.type === 'counter').map((d) => d.name).sort());
+
+/** Metric names separated by commas (a list in the config file); empty for none. */
+function nameList(raw: unknown): readonly string[] {
+  const items = Array.isArray(raw) ? raw : String(raw).split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (items.length > 1000) throw new Error('expected at most 1000 names');
+  return Object.freeze(
+    items.map((v) => {
+      if (typeof v !== 'string') throw new Error(`expected metric names, got ${JSON.stringify(v)}`);
+      try {
+        assertMetricName(v);
+      } catch {
+        throw new Error(`${JSON.stringify(v)} is not a metric name (letters, digits, _ and :, not starting with a digit)`);
+      }
+      return v;
+    }),
+  );
+}
 
 /** One other process whose /metrics Larder records. */
 export interface ScrapeTargetConfig {
@@ -138,7 +160,15 @@ export const recorderOptions = defineOptions({
     flag: 'rollup.business-prefix',
     env: ['LARDER_BUSINESS_PREFIX'],
     default: 'business_',
-    help: 'counters whose name starts with this are business counters; the daily summary keeps their day totals',
+    help: 'counters whose name starts with this are business counters too (empty: none by prefix)',
     parse: str(),
+  },
+  businessCounters: {
+    flag: 'rollup.business-counters',
+    env: ['LARDER_BUSINESS_COUNTERS'],
+    default: SEED_BUSINESS_COUNTERS,
+    help: 'business counters by name (comma-separated), whose day totals the daily summary keeps, with the counters declared under business-metrics in the config file',
+    parse: nameList,
+    show: (v: readonly string[]) => v.join(','),
   },
 });

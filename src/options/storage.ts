@@ -54,7 +54,7 @@ export const storageOptions = defineOptions({
     flag: 'record-interval',
     env: ['LARDER_RECORD_INTERVAL'],
     default: 60_000,
-    help: 'how often the registry is recorded into the store',
+    help: 'how often the registry is recorded into the store (the first time about 1s after start); not shorter than --collect-interval, refused otherwise',
     parse: duration({ min: 1000, max: 3_600_000 }),
     show: showDuration,
   },

@@ -9,6 +9,7 @@ import type { Store } from '../../storage/store.js';
 import { RollupEngine } from '../../rollup/engine.js';
 import { applyRetention, applySizeCap, retentionTargets } from '../../rollup/retention.js';
 import { buildDailySummary, utcDate } from '../../rollup/summary.js';
+import { SEED_BUSINESS_METRICS } from '../../exporters/business/business-metrics.js';
 import { resolveTiers, type Tier } from '../../rollup/tiers.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
@@ -25,7 +26,7 @@ const DAY = 86_400_000;
 export interface RecordingOptions {
   readonly registry: Registry;
   readonly store: Store;
-  readonly config: Pick<Config, 'storage' | 'recorder'>;
+  readonly config: Pick<Config, 'storage' | 'recorder' | 'app'>;
   readonly log: Logger;
   /** The clock. @default Date.now */
   readonly now?: () => number;
@@ -53,7 +54,10 @@ export async function dailyMaintenance(opts: {
   tiers: readonly Tier[];
   rawRetentionDays: number;
   maxBytes: number;
+  /** Counters whose name starts with this are business counters ('' = none by prefix). */
   businessPrefix: string;
+  /** Business counters by name, whatever their prefix. @default [] */
+  businessCounters?: Iterable<string>;
   nowMs: number;
   log: Logger;
 }): Promise<void> {
@@ -82,9 +86,21 @@ export async function dailyMaintenance(opts: {
     if (lastDate !== undefined && utcDate(day) <= lastDate) continue;
     const names = chunks.filter((c) => c.endMs > day && c.startMs < day + DAY).map((c) => c.name);
     if (names.length === 0) continue;
-    const summary = await buildDailySummary(store, { tier: finest.name, chunks: names, dayStart: day, businessPrefix: opts.businessPrefix });
+    const summary = await buildDailySummary(store, { tier: finest.name, chunks: names, dayStart: day, businessPrefix: opts.businessPrefix, businessCounters: opts.businessCounters ?? [] });
     await store.saveDailySummary(summary.date, summary);
   }
+}
+
+/**
+ * The business counters the daily summary totals by name: `--rollup.business-counters`
+ * (by default the seed's: recipes_created_total, searches_total,
+ * user_registrations_total) and the counters the config file declares under
+ * `business-metrics`. Names are enough: the counters may come from a scrape target.
+ */
+export function businessCounterNames(config: Pick<Config, 'recorder' | 'app'>): Set<string> {
+  const names = new Set(config.recorder.businessCounters);
+  for (const d of config.app.businessMetrics) if (d.type === 'counter') names.add(d.name);
+  return names;
 }
 
 /**
@@ -99,6 +115,7 @@ export function startRecording(opts: RecordingOptions): Recording {
   const recorder = new Recorder({ registry, store, log: log.child('recorder'), intervalMs: recordInterval, now });
   const engine = new RollupEngine({ store, tiers, graceMs: config.recorder.grace, maxBucketsPerTransaction: config.recorder.maxBucketsPerRun, now });
   const scheduler = new Scheduler(registry, log.child('scheduler'));
+  const businessCounters = businessCounterNames(config);
   const subDaily = tiers.filter((t) => t.resolutionMs < DAY).reduce((m, t) => Math.max(m, t.resolutionMs), 0);
   const jobs = {
     rollup: async () => {
@@ -116,6 +133,7 @@ export function startRecording(opts: RecordingOptions): Recording {
         rawRetentionDays: config.storage.retentionDays,
         maxBytes: config.storage.maxBytes,
         businessPrefix: config.recorder.businessPrefix,
+        businessCounters,
         nowMs: now(),
         log: log.child('retention'),
       }),

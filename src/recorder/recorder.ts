@@ -20,6 +20,12 @@ export interface RecorderOptions {
   readonly log: Logger;
   /** Record interval, ms. @default 60_000 */
   readonly intervalMs?: number;
+  /**
+   * Delay of the first record after start(), ms (never more than the interval), so a
+   * store has data seconds after start-up rather than one full interval later.
+   * @default 1000
+   */
+  readonly firstRecordDelayMs?: number;
   /** Most samples kept for retry while the store fails; the oldest batches go first. @default 500_000 */
   readonly maxBufferedSamples?: number;
   /** The clock (epoch ms). @default Date.now */
@@ -37,6 +43,7 @@ export class Recorder {
   private readonly store: Pick<Store, 'resolveSeries' | 'writeSamples'>;
   private readonly log: Logger;
   private readonly intervalMs: number;
+  private readonly firstDelayMs: number;
   private readonly maxBuffered: number;
   private readonly now: () => number;
   private readonly cache: SeriesCache;
@@ -62,6 +69,7 @@ export class Recorder {
     this.store = opts.store;
     this.log = opts.log;
     this.intervalMs = opts.intervalMs ?? 60_000;
+    this.firstDelayMs = Math.max(0, Math.min(opts.firstRecordDelayMs ?? 1000, this.intervalMs));
     this.maxBuffered = opts.maxBufferedSamples ?? 500_000;
     this.now = opts.now ?? Date.now;
     this.cache = new SeriesCache(opts.store);
@@ -83,10 +91,18 @@ export class Recorder {
     this.errors.inc({ stage: 'write' }, 0);
   }
 
-  /** Starts recording every interval (first record one interval from now). Timers do not keep the process alive. */
+  /**
+   * Starts recording: once `firstRecordDelayMs` from now (the caller starts the recorder
+   * after the collectors' first round, so that record has fresh values), then every
+   * interval from there. Timers do not keep the process alive.
+   */
   start(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => void this.tick(), this.intervalMs);
+    this.timer = setTimeout(() => {
+      this.timer = setInterval(() => void this.tick(), this.intervalMs);
+      this.timer.unref();
+      void this.tick();
+    }, this.firstDelayMs);
     this.timer.unref();
   }
 
@@ -200,6 +216,7 @@ export class Recorder {
 
   /** Stops the timer, waits for the tick in flight and tries once more to write what is buffered (SIGTERM path). */
   async stop(): Promise<void> {
+    // clearInterval also clears a pending first-record timeout (one timer type in Node).
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.ticking;

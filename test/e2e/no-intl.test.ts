@@ -22,6 +22,7 @@ t.test('serving, recording into SQLite and scheduling jobs use no Intl', async (
     SQLITE_DB_PATH: join(dir, 'monitoring.db'),
     LARDER_SPOOL_PATH: join(dir, 'spool.db'),
     LARDER_RECORD_INTERVAL: '1s',
+    LARDER_COLLECT_INTERVAL: '1s',
     NODE_OPTIONS: `--import=${PROBE}`,
     LARDER_INTL_PROBE_OUT: out,
   });

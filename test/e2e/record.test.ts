@@ -15,7 +15,7 @@ t.test('records into SQLite, flushes on SIGTERM, refuses a second writer', async
   const dir = mkdtempSync(join(tmpdir(), 'larder-rec-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const db = join(dir, 'monitoring.db');
-  const env = { MONITORING_DB: 'sqlite', SQLITE_DB_PATH: db, LARDER_SPOOL_PATH: join(dir, 'spool.db'), LARDER_RECORD_INTERVAL: '1s' };
+  const env = { MONITORING_DB: 'sqlite', SQLITE_DB_PATH: db, LARDER_SPOOL_PATH: join(dir, 'spool.db'), LARDER_RECORD_INTERVAL: '1s', LARDER_COLLECT_INTERVAL: '1s' };
   const larder = await startLarderProcess(await freePort(), [], env);
   t.teardown(() => larder.stop('SIGKILL'));
 

@@ -1,7 +1,7 @@
 /** The process collector: prom-client's default metrics, refreshed by update() and not by a scrape. */
 import t from 'tap';
 import { readdirSync } from 'node:fs';
-import { processCollector } from '../../exporters/process.js';
+import { processCollector, processCollectorWith } from '../../exporters/process.js';
 import { harness, samples } from './helpers.js';
 
 t.test('default metrics keep their names and are refreshed by update(), not by a scrape', async (t) => {
@@ -26,4 +26,78 @@ t.test('default metrics keep their names and are refreshed by update(), not by a
   const after = samples(await h.collect(), 'process_cpu_seconds_total')[0]?.value ?? 0;
   const was = samples(first, 'process_cpu_seconds_total')[0]?.value ?? 0;
   t.ok(after >= was + 0.05, `the next update counts the CPU spent (${was} → ${after} s)`);
+});
+
+const LAG = ['min', 'mean', 'p50', 'p90', 'p99', 'max'] as const;
+type Lag = Record<(typeof LAG)[number], number>;
+
+/** The event-loop lag gauges after one update. */
+async function lag(h: ReturnType<typeof harness>): Promise<Lag> {
+  const fams = await h.collect();
+  return Object.fromEntries(LAG.map((k) => [k, samples(fams, `nodejs_eventloop_lag_${k}_seconds`)[0]?.value ?? NaN])) as Lag;
+}
+
+const idle = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const busy = (ms: number): void => {
+  const end = performance.now() + ms;
+  while (performance.now() < end) Math.sqrt(Math.random());
+};
+const fmt = (l: Lag): string => LAG.map((k) => `${k} ${(l[k] * 1000).toFixed(2)} ms`).join(', ');
+
+t.test('an idle loop reads a lag near 0, not the 100 ms sampling period', async (t) => {
+  const h = harness([processCollector]);
+  t.teardown(() => h.stop());
+  await lag(h); // starts a fresh window
+  await idle(3000);
+  const l = await lag(h);
+  t.comment(`idle: ${fmt(l)}`);
+  for (const k of LAG) t.ok(l[k] >= 0, `${k} is not negative`);
+  // Before the fix every figure read about 0.1 s. The tail is left loose: on a shared
+  // machine GC and descheduling put a few tens of ms into one sample now and then.
+  t.ok(l.min < 0.005 && l.p50 < 0.005, `min and p50 under 5 ms (${fmt(l)})`);
+  t.ok(l.mean < 0.05, `mean under 50 ms (${fmt(l)})`);
+});
+
+/**
+ * Blocks the loop for `ms` and returns how long it really stalled: until a timer due
+ * 1 ms after the start ran (on a loaded machine the OS may add to the busy-wait).
+ */
+async function stall(ms: number): Promise<number> {
+  const t0 = performance.now();
+  const back = new Promise<number>((r) => setTimeout(() => r(performance.now() - t0), 0));
+  busy(ms);
+  return (await back) / 1000;
+}
+
+// The monitor's timer and the probe timer run in the same timers phase, a few µs
+// apart; libuv's millisecond clock lets a timer fire up to 1 ms early.
+const SLACK = 0.003;
+
+t.test('a loop blocked for 200 ms shows a max lag of up to the stall, within one sampling period of it', async (t) => {
+  const h = harness([processCollector]);
+  t.teardown(() => h.stop());
+  await lag(h);
+  await idle(250);
+  const real = await stall(200);
+  await idle(350);
+  const l = await lag(h);
+  t.comment(`blocked ${(real * 1000).toFixed(1)} ms, 100 ms sampling: ${fmt(l)}`);
+  // The sample lands wherever the timer was due inside the stall: lag in (T − 100 ms, T].
+  // Before the fix it read (T, T + 100 ms].
+  t.ok(l.max > real - 0.1 - SLACK && l.max <= real + SLACK, `max ${l.max} s in (${real} − 0.1, ${real}]`);
+  t.ok(l.min < 0.005, `the idle samples around it still read near 0 (min ${l.min})`);
+});
+
+t.test('with a 10 ms sampling period the same stall reads 0.2 s', async (t) => {
+  const h = harness([processCollectorWith(10)]);
+  t.teardown(() => h.stop());
+  await lag(h);
+  await idle(100);
+  const real = await stall(200);
+  await idle(100);
+  const l = await lag(h);
+  t.comment(`blocked ${(real * 1000).toFixed(1)} ms, 10 ms sampling: ${fmt(l)}`);
+  t.ok(real >= 0.2, `the stall lasted ${real} s`);
+  t.ok(l.max > real - 0.01 - SLACK && l.max <= real + SLACK, `max ${l.max} s ≈ the stall ${real} s`);
+  t.ok(l.p50 < 0.005, `p50 ${l.p50} near 0`);
 });

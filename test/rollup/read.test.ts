@@ -10,6 +10,8 @@ import { DEFAULT_TIERS, MINUTE_TIER } from '../../rollup/tiers.js';
 import { dailyMaintenance } from '../../src/recorder/index.js';
 import { silentLogger } from '../../src/log.js';
 import { HOUR, MIN, SERIES, T0, fixtureSamples, gaugeValue } from '../fixtures/rollup/fixture.js';
+import { tsMs } from '../../rollup/sql.js';
+import { tableRows } from './tables.js';
 import { DIALECTS, openTestStore } from './stores.js';
 
 const DAY = 24 * HOUR;
@@ -75,7 +77,8 @@ for (const dialect of DIALECTS) {
     const rows = await store.query(`SELECT data FROM daily_summaries WHERE date = '2026-01-01'`);
     t.equal(rows.length, 1, 'one row for the day');
     const raw0 = rows[0]!['data'];
-    const data = (typeof raw0 === 'string' ? JSON.parse(raw0) : raw0) as { tier: string; metrics: Record<string, { min: number; max: number; avg: number; p95: number; samples: number }>; businessTotals: Record<string, number> };
+    type Line = { min: number; max: number; avg: number; p95: number; samples: number; increase?: number; rate?: number };
+    const data = (typeof raw0 === 'string' ? JSON.parse(raw0) : raw0) as { tier: string; metrics: Record<string, Line>; businessTotals: Record<string, number> };
     t.equal(data.tier, '5m');
     t.same(data.businessTotals, { fx_gap_total: 359, fx_requests_total: 717 }, 'the day totals of the business counters');
     const temp = data.metrics['fx_temperature_celsius']!;
@@ -83,7 +86,33 @@ for (const dialect of DIALECTS) {
     t.same([temp.min, temp.max, temp.samples], [15, 25, 360]);
     t.ok(Math.abs(temp.avg - values.reduce((a, v) => a + v, 0) / 360) < 1e-9, 'avg of the day');
     t.ok(temp.p95 >= 15 && temp.p95 <= 25, 'p95 of the 5-minute averages');
+    t.same(temp.increase, undefined, 'a gauge has no increase');
+    // Counters: the day's increase and rate, not an average of cumulative values.
+    t.same(data.metrics['fx_requests_total'], { increase: 717, rate: 717 / 86_400, samples: 360 }, 'a counter: increase (reset handled) and rate over the day');
+    t.same(data.metrics['fx_gap_total'], { increase: 359, rate: 359 / 86_400, samples: 180 }, 'a counter with a gap: the delta across it counts');
+    const count = data.metrics['fx_latency_seconds_count']!;
+    t.ok(count.increase !== undefined && count.avg === undefined, 'a histogram _count counts up too');
     await dailyMaintenance({ store, engine, tiers: DEFAULT_TIERS, rawRetentionDays: 30, maxBytes: 0, businessPrefix: 'fx_', nowMs: T0 + DAY + 3 * HOUR, log: silentLogger });
     t.equal((await store.query('SELECT date FROM daily_summaries')).length, 1, 'the daily job twice: still one row');
+
+    // The seed's metrics_hourly: a counter's increase per hour equals the hourly tier's,
+    // resets and fx_gap_total's three-hour gap included (one run scans the whole span,
+    // so the delta across the gap counts); a gauge has none.
+    await store.aggregateHourlyMetrics();
+    const indexOf = new Map(ids.map((id, i) => [id, i]));
+    const tier = await tableRows(store, 'rollup_1h', ['increase'], indexOf);
+    const seedHourly = (await store.query(`SELECT series_id, ${tsMs(store.dialect, 'ts')} AS t, increase, rate FROM metrics_hourly`)).map((r) => ({
+      series: indexOf.get(Number(r['series_id'])) ?? -1, ts: Number(r['t']), increase: r['increase'] === null ? null : Number(r['increase']), rate: r['rate'] === null ? null : Number(r['rate']),
+    }));
+    t.equal(seedHourly.length, tier.length, 'one metrics_hourly row per series and hour, as the hourly tier');
+    for (const row of tier) {
+      const h = seedHourly.find((x) => x.series === row['series'] && x.ts === row['ts']);
+      const want = row['increase'];
+      if (h?.increase !== want || (want === null ? h.rate !== null : Math.abs(h.rate! - want / 3600) > 1e-12)) {
+        t.fail(`series ${row['series']} hour ${(row['ts']! - T0) / HOUR}: metrics_hourly ${h?.increase}/${h?.rate}, tier ${row['increase']}`);
+      }
+    }
+    t.same(seedHourly.filter((x) => x.series === 0).map((x) => x.increase), [118, 119, 120, 120, 120, 120], 'the counter with a reset, hour by hour');
+    t.ok(seedHourly.filter((x) => x.series === 1).every((x) => x.increase === null && x.rate === null), 'the gauge: no increase, no rate');
   });
 }

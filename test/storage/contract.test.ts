@@ -27,7 +27,7 @@ for (const dialect of DIALECTS) {
       const s = (await openTestStore(t, dialect, { now: c.now }))!;
       if (s === undefined) return;
       t.equal(s.dialect, dialect);
-      t.equal(s.schemaVersion, 1);
+      t.equal(s.schemaVersion, 3);
       t.same(await s.getLatestMetrics(), []);
       t.same(await s.getActiveAlerts(), []);
       t.same(await s.getMetricStats('nothing', 24), { name: 'nothing', hours: 24, count: 0, avg: null, min: null, max: null, firstMs: null, lastMs: null });
@@ -198,6 +198,50 @@ for (const dialect of DIALECTS) {
       t.equal(String(sm[3]!.value), dialect === 'sqlite' ? 'null' : 'NaN', 'NaN: NULL on SQLite, NaN on PostgreSQL (documented)');
     });
 
+    t.test('metrics_hourly: counters get their increase and rate, resets and NaN handled', async (t) => {
+      const c = clock(DAY0 + 12 * H + 5 * 60_000);
+      const s = (await openTestStore(t, dialect, { now: c.now }))!;
+      if (s === undefined) return;
+      const [reqs, temp, bucket] = await s.resolveSeries([
+        { name: 'reqs_total', labels: { path: '/' }, type: 'counter' },
+        { name: 'temp_celsius', labels: {}, type: 'gauge' },
+        { name: 'lat_seconds_bucket', labels: { le: '+Inf' }, type: 'histogram' },
+      ]);
+      const at = (h: number, m: number): number => DAY0 + h * H + m * 60_000;
+      const counter: [number, number][] = [[at(9, 50), 100], [at(10, 0), 110], [at(10, 20), 130], [at(10, 40), 5], [at(11, 0), 20], [at(11, 30), Number.NaN], [at(11, 40), 30], [at(11, 50), 35]];
+      await s.writeSamples([
+        ...counter.map(([timeMs, value]) => ({ seriesId: reqs!, timeMs, value })),
+        ...counter.map(([timeMs], i) => ({ seriesId: temp!, timeMs, value: 20 + i })),
+        ...counter.map(([timeMs], i) => ({ seriesId: bucket!, timeMs, value: 7 * i })),
+      ]);
+      t.equal(await s.aggregateHourlyMetrics(), 9, 'hours 9, 10 and 11 of three series');
+      const rows = async (): Promise<[string, number, number | null, number | null, number | null, number][]> =>
+        (await s.query<{ metric_name: string; t: number; avg: number | null; increase: number | null; rate: number | null; count: unknown }>(
+          `SELECT metric_name, ${msExpr(dialect, 'ts')} AS t, avg, increase, rate, count FROM metrics_hourly ORDER BY metric_name, ts`,
+        )).map((r) => [r.metric_name, (r.t - DAY0) / H, r.avg, r.increase, r.rate === null ? null : Math.round(r.rate * 3600 * 1e9) / 1e9, Number(r.count)]);
+      t.same(await rows(), [
+        // a histogram bucket counts up: 0, 7, 14, … one hour's deltas
+        ['lat_seconds_bucket', 9, 0, 0, 0, 1],
+        ['lat_seconds_bucket', 10, 14, 21, 21, 3],
+        ['lat_seconds_bucket', 11, 38.5, 28, 28, 4],
+        // 09:50 only sets the level; 10:40 is a reset (5 counted); the NaN at 11:30 skips its two deltas
+        ['reqs_total', 9, 100, 0, 0, 1],
+        ['reqs_total', 10, 245 / 3, 35, 35, 3],
+        ['reqs_total', 11, 85 / 3, 20, 20, 4],
+        ['temp_celsius', 9, 20, null, null, 1],
+        ['temp_celsius', 10, 22, null, null, 3],
+        ['temp_celsius', 11, 25.5, null, null, 4],
+      ], 'increase per hour; rate × 3600 equals it; gauges NULL');
+
+      // The next run re-does hour 11 from its own start: the delta into it still comes
+      // from 10:40, the sample before the hour, so the increase stays 20.
+      c.ms = at(13, 5);
+      await s.writeSamples([{ seriesId: reqs!, timeMs: at(12, 10), value: 40 }]);
+      await s.aggregateHourlyMetrics();
+      const again = (await rows()).filter((r) => r[0] === 'reqs_total').map((r) => [r[1], r[3]]);
+      t.same(again, [[9, 0], [10, 35], [11, 20], [12, 5]], 'hour 11 re-done with the same increase, hour 12 added');
+    });
+
     t.test('alerts', async (t) => {
       const c = clock(T0);
       const s = (await openTestStore(t, dialect, { now: c.now }))!;
@@ -303,7 +347,7 @@ for (const dialect of DIALECTS) {
       await Promise.all([tx, other]);
       if (dialect === 'sqlite') t.same(order, ['tx-start', 'tx-end', 'other']);
       await s.optimize();
-      t.equal((await s.getDatabaseStats()).schemaVersion, 1);
+      t.equal((await s.getDatabaseStats()).schemaVersion, 3);
     });
   });
 }

@@ -194,3 +194,20 @@ t.test('start() records on the interval with an unref()ed timer; stop() ends it'
   await new Promise((r) => setTimeout(r, 1200));
   t.equal((await registry.getSingleMetric('larder_recorder_batches_total')!.get()).values[0]!.value, 2, 'none after stop()');
 });
+
+t.test('the first record comes about a second after start(), not one full interval later', async (t) => {
+  const { store, registry, log } = await setup(t);
+  new Gauge({ name: 'x6_first', help: 'x', registers: [registry] }).set(42);
+  const rec = new Recorder({ registry, store, log, intervalMs: 60_000 });
+  const started = Date.now();
+  rec.start();
+  await new Promise((r) => setTimeout(r, 2500));
+  await rec.stop();
+  t.equal((await registry.getSingleMetric('larder_recorder_batches_total')!.get()).values[0]!.value, 1, 'one record within 2.5 s at a 60 s interval');
+  const id = (await store.listSeries()).find((s) => s.name === 'x6_first')?.id;
+  t.ok(id !== undefined, 'the series exists');
+  const got = await store.readSamples({ seriesIds: [id!], fromMs: 0, toMs: Date.now() + 1000 });
+  t.same(got.samples.map((s) => s.value), [42], 'its value stored once');
+  const at = got.samples[0]!.timeMs - started;
+  t.ok(at >= 900 && at < 2500, `recorded ${at} ms after start() (due at 1000)`);
+});
