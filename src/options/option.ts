@@ -21,6 +21,8 @@ export interface OptionSpec<T> {
   show?(value: T): string;
   /** True for values only the config file can hold (lists, maps). */
   readonly fileOnly?: boolean;
+  /** True when an empty environment variable is a value (e.g. '' = off), not the same as unset. */
+  readonly emptyEnvIsValue?: boolean;
 }
 
 /** A named group of options, e.g. the web server's. */

@@ -32,8 +32,10 @@ export const storageOptions = defineOptions({
     flag: 'storage.spool-path',
     env: ['LARDER_SPOOL_PATH'],
     default: 'data/spool.db',
-    help: 'local SQLite spool that keeps samples while PostgreSQL is unreachable',
+    help: 'local SQLite spool that keeps samples while PostgreSQL is unreachable or stalls; empty = none',
     parse: str(),
+    // LARDER_SPOOL_PATH= (empty) turns the spool off, as --storage.spool-path= does.
+    emptyEnvIsValue: true,
   },
   retentionDays: {
     flag: 'storage.retention-days',

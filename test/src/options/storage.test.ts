@@ -1,0 +1,15 @@
+/** Storage options: an empty LARDER_SPOOL_PATH turns the spool off, as the empty flag does. */
+import t from 'tap';
+import { loadConfig } from '../../../src/config.js';
+
+const load = (argv: string[], env: Record<string, string> = {}) => loadConfig({ argv, env, readFile: () => '' }).config;
+
+t.test('spool path: empty means none, from the flag and from the environment', async (t) => {
+  t.equal(load([]).storage.spoolPath, 'data/spool.db', 'default');
+  t.equal(load(['--storage.spool-path=']).storage.spoolPath, '', 'empty flag: no spool');
+  t.equal(load([], { LARDER_SPOOL_PATH: '' }).storage.spoolPath, '', 'empty variable: no spool');
+  t.equal(load([], { LARDER_SPOOL_PATH: '/x/s.db' }).storage.spoolPath, '/x/s.db');
+  t.equal(load(['--storage.spool-path=/y.db'], { LARDER_SPOOL_PATH: '' }).storage.spoolPath, '/y.db', 'the flag still wins');
+  // Other options keep treating an empty variable as unset.
+  t.equal(load([], { SQLITE_DB_PATH: '' }).storage.sqlitePath, 'data/monitoring.db');
+});
