@@ -37,6 +37,14 @@ export const storageOptions = defineOptions({
     // LARDER_SPOOL_PATH= (empty) turns the spool off, as --storage.spool-path= does.
     emptyEnvIsValue: true,
   },
+  pgWriteTimeout: {
+    flag: 'storage.pg-write-timeout',
+    env: ['LARDER_PG_WRITE_TIMEOUT'],
+    default: 5000,
+    help: 'how long a PostgreSQL write may go unanswered before samples go to the spool instead',
+    parse: duration({ min: 100, max: 300_000 }),
+    show: showDuration,
+  },
   retentionDays: {
     flag: 'storage.retention-days',
     env: ['METRICS_RETENTION_DAYS'],

@@ -13,3 +13,10 @@ t.test('spool path: empty means none, from the flag and from the environment', a
   // Other options keep treating an empty variable as unset.
   t.equal(load([], { SQLITE_DB_PATH: '' }).storage.sqlitePath, 'data/monitoring.db');
 });
+
+t.test('PostgreSQL write timeout', async (t) => {
+  t.equal(load([]).storage.pgWriteTimeout, 5000, 'a few seconds by default');
+  t.equal(load(['--storage.pg-write-timeout=2s']).storage.pgWriteTimeout, 2000);
+  t.equal(load([], { LARDER_PG_WRITE_TIMEOUT: '500ms' }).storage.pgWriteTimeout, 500);
+  t.throws(() => load(['--storage.pg-write-timeout=0s']), /pg-write-timeout/);
+});
