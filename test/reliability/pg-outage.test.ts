@@ -14,7 +14,9 @@ import { PG, need } from '../helpers/peers.js';
 import { dropSchema, schemaName, tempDir } from '../storage/fixtures/stores.js';
 import { openFallbackStore, type FallbackStore, type SpoolChange } from '../../storage/fallback-store.js';
 import { Recorder } from '../../src/recorder/recorder.js';
-import { silentLogger } from '../../src/log.js';
+import { Logger, silentLogger } from '../../src/log.js';
+import { loadConfig } from '../../src/config.js';
+import { recordingStep } from '../../src/recording-step.js';
 import { FaultProxy, type ProxyMode } from './fault-proxy.js';
 import { LONG, figure } from './figures.js';
 
@@ -119,4 +121,42 @@ t.test('refused, reset and stalled PostgreSQL: nothing lost, nothing twice', asy
   t.equal(skipped, 0, 'no record tick skipped while PostgreSQL stalled');
   t.equal(dropped, 0, 'nothing dropped from the retry buffer');
   t.same(changes.map((c) => c.spooling), FAULTS.flatMap(() => [true, false]), 'one spool start and one drain per fault');
+});
+
+t.test('larder logs when spooling starts (and why) and when the spool has drained', async (t) => {
+  if (!(await need(t, 'postgres'))) return;
+  // A database of its own: the recording step uses the public schema of the database it is given.
+  const database = schemaName();
+  const pgp = pgPromise({ noWarnings: true });
+  const admin = pgp({ ...PG });
+  await admin.none(`CREATE DATABASE "${database}"`);
+  const proxy = new FaultProxy(PG.host, PG.port);
+  await proxy.start();
+  t.teardown(async () => {
+    await proxy.stop();
+    await admin.none(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+    await admin.$pool.end();
+  });
+  const dir = tempDir(t);
+  const { config } = loadConfig({
+    argv: [
+      '--storage.engine=postgresql', `--storage.db-host=${PG.host}`, `--storage.db-port=${proxy.port}`, `--storage.db-name=${database}`,
+      `--storage.db-user=${PG.user}`, `--storage.spool-path=${join(dir, 'spool.db')}`, '--storage.pg-write-timeout=1s', '--record-interval=1s',
+    ],
+    env: {},
+  });
+  const lines: string[] = [];
+  const step = recordingStep(new Registry(), config, new Logger('info', (l) => lines.push(l)))!;
+  await step.start?.();
+  t.teardown(async () => step.stop?.());
+  await sleep(1500);
+  await proxy.set('stall');
+  await waitFor('the spooling log line', () => lines.some((l) => l.includes('spooling samples locally')), 10_000);
+  await proxy.set('forward');
+  await waitFor('the drain log line', () => lines.some((l) => l.includes('spool drained')), 30_000);
+  const start = lines.find((l) => l.includes('spooling samples locally'))!;
+  const drained = lines.find((l) => l.includes('spool drained'))!;
+  t.match(start, /level=warn .*msg="PostgreSQL unreachable: spooling samples locally" spool="[^"]+spool\.db" reason="PostgreSQL did not answer/, `start: ${start}`);
+  t.match(drained, /level=info .*msg="PostgreSQL back: spool drained" forwarded="[1-9]\d*" spooledFor="\d+\.\ds"/, `end: ${drained}`);
+  await step.stop?.();
 });
