@@ -79,7 +79,7 @@ export async function openFallbackStore(opts: FallbackStoreOptions): Promise<Fal
     cause = e as Error;
   }
   const store = new FallbackStore(opts, spool, pg);
-  if (pg === undefined) opts.onStateChange?.(true, { cause: cause!, forwarded: 0, durationMs: 0 });
+  if (pg === undefined) opts.onStateChange?.(true, { ...(cause ? { cause } : {}), forwarded: 0, durationMs: 0 });
   await store.forward().catch(() => 0);
   return store;
 }

@@ -184,13 +184,6 @@ export class PgStore implements Store {
     private readonly writeTimeoutMs: number = 5000,
   ) {}
 
-  /**
-   * Runs `fn` on a pooled connection of its own, within the write timeout. Past it the
-   * promise rejects with PgTimeoutError and the connection is closed rather than
-   * returned: a server that stopped answering (not refusing) keeps no pool slot, and
-   * a transaction whose COMMIT never got through is rolled back by the server when
-   * the socket goes. (One that did commit is harmless: writes are upserts.)
-   */
   /** `work` within the write timeout (it goes on in the background past it; its connections are the pool's). */
   private async withinWriteTimeout<T>(what: string, work: Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
@@ -205,6 +198,13 @@ export class PgStore implements Store {
     }
   }
 
+  /**
+   * Runs `fn` on a pooled connection of its own, within the write timeout. Past it the
+   * promise rejects with PgTimeoutError and the connection is closed rather than
+   * returned: a server that stopped answering (not refusing) keeps no pool slot, and
+   * a transaction whose COMMIT never got through is rolled back by the server when
+   * the socket goes. (One that did commit is harmless: writes are upserts.)
+   */
   private async withWriteTimeout<T>(what: string, fn: (t: Task) => Promise<T>): Promise<T> {
     const ms = this.writeTimeoutMs;
     let timedOut = false;
