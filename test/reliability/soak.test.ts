@@ -3,10 +3,14 @@
  * second (a compressed clock for the rollup schedules: the 1m tier closes a bucket a
  * minute), checking a size cap every 10 s, while this test scrapes /metrics four times
  * a second. RSS (/proc/<pid>/status VmRSS) and open file descriptors (/proc/<pid>/fd)
- * are sampled over time; their slopes (least squares, after a warm-up) and the longest
- * scrape are reported. Quick form (~30 s): generous bounds only. RELIABILITY=long runs
- * SOAK_SECONDS (default 600) and asserts flat slopes: RSS within ±30 MiB/h, fds within
- * ±6/h, and the fd count at the end no more than 2 above its post-warm-up start.
+ * are sampled over time; their slopes (least squares over per-minute peaks, after a
+ * warm-up: the garbage collectors make RSS a saw-tooth of about ±10 MiB with a period
+ * near 100 s, which a fit over raw samples would read as a slope) and the longest
+ * scrape are reported. The child runs without tap's NODE_OPTIONS (its process-info
+ * hook), as a user starts it. Quick form (~30 s): generous bounds only. RELIABILITY=long runs
+ * SOAK_SECONDS (default 600) and asserts RSS flat within ±30 MiB/h and the fd count at
+ * the end no more than 2 above its post-warm-up start (the fd slope is reported, not
+ * bounded: one fd opened or closed for good over ten minutes already reads as ±7/h).
  */
 import t from 'tap';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -18,7 +22,8 @@ import { LONG, figure } from './figures.js';
 
 const SECONDS = LONG ? Number(process.env.SOAK_SECONDS ?? 600) : 30;
 const WARMUP_S = LONG ? 60 : 8;
-const SAMPLE_MS = LONG ? 5000 : 1000;
+const SAMPLE_MS = 1000;
+const WINDOW_S = LONG ? 60 : 5;
 const SCRAPE_MS = 250;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -45,6 +50,18 @@ function rssBytes(pid: number): number {
 
 const openFds = (pid: number): number => readdirSync(`/proc/${pid}/fd`).length;
 
+/** The highest y in each `windowS`-wide window of x, at the window's middle. */
+function peaks(points: readonly (readonly [number, number])[], windowS: number): [number, number][] {
+  const byWindow = new Map<number, number>();
+  for (const [x, y] of points) {
+    const w = Math.floor(x / windowS);
+    byWindow.set(w, Math.max(byWindow.get(w) ?? -Infinity, y));
+  }
+  const all = [...byWindow].map(([w, y]): [number, number] => [(w + 0.5) * windowS, y]);
+  // The first and last windows may be partly sampled: left out when there are enough others.
+  return all.length > 4 ? all.slice(1, -1) : all;
+}
+
 const metric = (text: string, re: RegExp): number => Number(re.exec(text)?.[1] ?? NaN);
 
 t.test(`soak: serving, recording every second and rolling up for ${SECONDS} s`, { timeout: (SECONDS + 120) * 1000 }, async (t) => {
@@ -53,7 +70,7 @@ t.test(`soak: serving, recording every second and rolling up for ${SECONDS} s`, 
   const larder = await startLarderProcess(
     await freePort(),
     ['--record-interval=1s', '--rollup.cron=* * * * * *', '--rollup.hourly-cron=*/10 * * * * *', '--storage.max-bytes=1GiB'],
-    { MONITORING_DB: 'sqlite', SQLITE_DB_PATH: join(dir, 'monitoring.db'), LARDER_SPOOL_PATH: '' },
+    { MONITORING_DB: 'sqlite', SQLITE_DB_PATH: join(dir, 'monitoring.db'), LARDER_SPOOL_PATH: '', NODE_OPTIONS: '' },
   );
   t.teardown(() => larder.stop('SIGKILL'));
   const pid = larder.child.pid!;
@@ -93,8 +110,8 @@ t.test(`soak: serving, recording every second and rolling up for ${SECONDS} s`, 
   await scraper;
 
   t.equal(larder.child.exitCode, null, 'larder is still running');
-  const rssPerHour = (slope(rss) * 3600) / 2 ** 20;
-  const fdPerHour = slope(fds) * 3600;
+  const rssPerHour = (slope(peaks(rss, WINDOW_S)) * 3600) / 2 ** 20;
+  const fdPerHour = slope(peaks(fds, WINDOW_S)) * 3600;
   const maxRss = Math.max(...rss.map((p) => p[1])) / 2 ** 20;
   const fdFirst = fds[0]?.[1] ?? 0;
   const fdLast = fds[fds.length - 1]?.[1] ?? 0;
@@ -121,7 +138,6 @@ t.test(`soak: serving, recording every second and rolling up for ${SECONDS} s`, 
   t.ok(fdLast < 100, `fewer than 100 open fds (${fdLast})`);
   if (LONG) {
     t.ok(Math.abs(rssPerHour) <= 30, `RSS flat: slope ${rssPerHour.toFixed(1)} MiB/h within ±30`);
-    t.ok(Math.abs(fdPerHour) <= 6, `open fds flat: slope ${fdPerHour.toFixed(1)}/h within ±6`);
     t.ok(fdLast - fdFirst <= 2, `open fds at the end no more than 2 above the start (${fdFirst} → ${fdLast})`);
   }
   t.equal(await larder.stop('SIGTERM'), 0, 'SIGTERM stops it cleanly');
