@@ -5,6 +5,6 @@ export { increase, resetDelta } from './counter.js';
 export { histogramQuantile, parseLe, type Bucket } from './quantile.js';
 export { quantileRows, type IncreaseRow, type QuantileRow } from './quantile-rows.js';
 export { CARRY_TABLE, RollupEngine, tierChunkMs, type RollupOptions, type TierRun } from './engine.js';
-export { applyRetention, applySizeCap, retentionCutoff, retentionTargets, usedBytes, type RetentionTarget } from './retention.js';
+export { applyRetention, applySizeCap, retentionCutoff, retentionTargets, sizeCapOrder, usedBytes, type CapCandidate, type CapReason, type RetentionTarget, type SizeCapResult } from './retention.js';
 export { buildDailySummary, businessCounterTest, nearestRank, utcDate, type BusinessCounterSelection, type CounterDaySummary, type DailySummary, type GaugeDaySummary, type MetricDaySummary } from './summary.js';
 export { chooseTier, getMetricStatsTiered, readRange, readTier, type RangePoint, type RangeResult, type TieredMetricStats } from './read.js';

@@ -1,6 +1,7 @@
 /**
  * Retention: whole chunks dropped per tier once past their age, and a size cap for the
- * whole store that drops the oldest chunks first, raw before rollups. Data a higher
+ * whole store that drops the oldest chunks of the cheapest-to-lose tables first (see
+ * sizeCapOrder), never the chunk being written. Data a higher
  * tier has not yet rolled up is kept by age retention (the cut never passes the next
  * tier's watermark), so a rollup that fell behind never loses its input.
  */
@@ -60,23 +61,82 @@ export async function usedBytes(store: Store): Promise<number> {
   return Math.max(0, total - free * page);
 }
 
+/** Why the size cap may drop a chunk; the first kind always goes before the second. */
+export type CapReason =
+  /** Its whole range is already in the next coarser tier (for raw: the first tier). */
+  | 'rolled-up'
+  /** Nothing rolled up is left to drop: older data the tiers do not hold yet goes too. */
+  | 'last-resort';
+
+/** A chunk the size cap may drop, and why. */
+export interface CapCandidate {
+  readonly chunk: ChunkInfo;
+  readonly reason: CapReason;
+}
+
+/** What one size-cap run did. */
+export interface SizeCapResult {
+  /** Chunks dropped, in order, with their size just before the drop. */
+  readonly dropped: readonly (CapCandidate & { readonly bytes: number })[];
+  /** Bytes used after the run. */
+  readonly usedBytes: number;
+  /** False when even after every droppable chunk the store is over the cap. */
+  readonly fits: boolean;
+}
+
 /**
- * Keeps the store under `maxBytes`: drops the oldest chunk of the first table in
- * `targets` order that has more than one chunk (raw first), until the store fits or
- * only each table's newest chunk is left. Resolves with what was dropped.
+ * The order in which the size cap drops chunks (pure; `chunks` per logical table,
+ * oldest first). Never a chunk that reaches past `nowMs` (the chunk being written and
+ * the empty ones made ahead), nor a table's newest chunk that has started (its latest
+ * data, even when recording stopped for a while). Of the rest:
+ *
+ * 1. `rolled-up`: raw chunks the first tier has rolled up, then each tier finest first
+ *    (its quantiles with it) whose range the next coarser tier already holds; oldest
+ *    first within a table. The coarsest tier has nothing above it and is never here.
+ * 2. `last-resort`: the remaining chunks in the same table order, oldest first: data
+ *    no tier holds yet, lost for good, so only when the cap cannot be met otherwise.
  */
-export async function applySizeCap(store: Store, targets: readonly RetentionTarget[], maxBytes: number): Promise<ChunkInfo[]> {
-  const dropped: ChunkInfo[] = [];
-  if (maxBytes <= 0) return dropped;
-  for (const t of targets) {
-    for (;;) {
-      if ((await usedBytes(store)) <= maxBytes) return dropped;
-      const chunks = await store.listChunks(t.table);
-      if (chunks.length <= 1) break;
-      const oldest = chunks[0]!;
-      await store.dropChunk(t.table, oldest.name);
-      dropped.push(oldest);
+export function sizeCapOrder(targets: readonly RetentionTarget[], chunks: ReadonlyMap<string, readonly ChunkInfo[]>, nowMs: number): CapCandidate[] {
+  const byTable = new Map(targets.map((x) => [x.table, x]));
+  const coveredUntil = (x: RetentionTarget): number => {
+    // Quantile tables go with their tier; keepFrom undefined on a tier: no coarser tier.
+    const tier = x.table.endsWith('_quantiles') ? byTable.get(x.table.slice(0, -'_quantiles'.length)) : x;
+    return tier?.keepFrom ?? -Infinity;
+  };
+  const droppable = (cs: readonly ChunkInfo[]): ChunkInfo[] => {
+    const started = cs.filter((c) => c.startMs <= nowMs);
+    const newest = started[started.length - 1];
+    return cs.filter((c) => c.endMs <= nowMs && c !== newest);
+  };
+  const first: CapCandidate[] = [];
+  const last: CapCandidate[] = [];
+  for (const x of targets) {
+    const cut = coveredUntil(x);
+    for (const c of droppable([...(chunks.get(x.table) ?? [])].sort((a, b) => a.startMs - b.startMs))) {
+      (c.endMs <= cut ? first : last).push({ chunk: c, reason: c.endMs <= cut ? 'rolled-up' : 'last-resort' });
     }
   }
-  return dropped;
+  return [...first, ...last];
+}
+
+/**
+ * Keeps the store under `maxBytes` (0: no cap): when over, drops chunks in
+ * `sizeCapOrder` until it fits. Cheap when under the cap (one size read).
+ */
+export async function applySizeCap(store: Store, targets: readonly RetentionTarget[], maxBytes: number, nowMs: number): Promise<SizeCapResult> {
+  const dropped: (CapCandidate & { bytes: number })[] = [];
+  if (maxBytes <= 0) return { dropped, usedBytes: 0, fits: true };
+  let used = await usedBytes(store);
+  if (used <= maxBytes) return { dropped, usedBytes: used, fits: true };
+  // Every chunk in one call; a tier whose tables the engine has not created yet has none.
+  const chunks = new Map<string, ChunkInfo[]>();
+  for (const c of await store.listChunks()) chunks.set(c.table, [...(chunks.get(c.table) ?? []), c]);
+  for (const cand of sizeCapOrder(targets, chunks, nowMs)) {
+    const bytes = await store.chunkBytes(cand.chunk.table, cand.chunk.name);
+    await store.dropChunk(cand.chunk.table, cand.chunk.name);
+    dropped.push({ ...cand, bytes });
+    used = await usedBytes(store);
+    if (used <= maxBytes) break;
+  }
+  return { dropped, usedBytes: used, fits: used <= maxBytes };
 }

@@ -231,7 +231,7 @@ export function loadConfig(sources: ConfigSources): { config: Config; words: str
   for (const o of options) {
     for (const envName of o.spec.env ?? []) {
       const raw = sources.env[envName];
-      if (raw !== undefined && raw !== '') {
+      if (raw !== undefined && (raw !== '' || o.spec.emptyEnvIsValue === true)) {
         values.set(`${o.group}.${o.key}`, parseOne(o.spec, raw, where(o.spec, 'env', envName)));
         break;
       }

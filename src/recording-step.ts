@@ -102,6 +102,12 @@ export function recordingStep(registry: Registry, config: Config, log: Logger): 
         dbUser: storage.dbUser,
         dbPassword: storage.dbPassword,
         spoolPath: storage.spoolPath,
+        pgWriteTimeoutMs: storage.pgWriteTimeout,
+        onSpoolChange: (spooling, change) => {
+          // An outage is logged when it starts (and why) and when the spool has drained.
+          if (spooling) log.warn('PostgreSQL unreachable: spooling samples locally', { spool: storage.spoolPath, reason: change.cause?.message ?? 'unknown' });
+          else log.info('PostgreSQL back: spool drained', { forwarded: change.forwarded, spooledFor: `${(change.durationMs / 1000).toFixed(1)}s` });
+        },
       }).catch((err: unknown) => {
         throw storage.engine === 'postgresql' ? explainPgOpenError(err, storage) : err;
       });

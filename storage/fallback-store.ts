@@ -6,6 +6,10 @@
  * samples on (series_id, ts) and upserts, so a batch forwarded twice (a crash
  * between the PostgreSQL commit and the spool delete) still leaves one row.
  *
+ * A PostgreSQL that stops answering without refusing (a stalled proxy or network) is
+ * caught by the PostgreSQL store's write timeout (`PgStoreOptions.writeTimeoutMs`,
+ * seconds): the write that timed out goes to the spool like a refused one.
+ *
  * Series ids: while PostgreSQL is down a new series gets a provisional negative id
  * (minus its spool id, stable across restarts); it is translated to the PostgreSQL
  * id once known. Operations other than writes need PostgreSQL and reject while it
@@ -46,8 +50,18 @@ export interface FallbackStoreOptions {
   readonly forwardBatch?: number;
   /** @default Date.now */
   readonly now?: () => number;
-  /** Told when the store switches to or from spooling. @default nothing */
-  readonly onStateChange?: (spooling: boolean, cause?: Error) => void;
+  /** Told when the store switches to or from spooling (for the log). @default nothing */
+  readonly onStateChange?: (spooling: boolean, change: SpoolChange) => void;
+}
+
+/** What a switch to or from spooling reports. */
+export interface SpoolChange {
+  /** Why spooling started (the PostgreSQL error); absent when it ends. */
+  readonly cause?: Error;
+  /** When it ends: samples forwarded to PostgreSQL since spooling started. */
+  readonly forwarded: number;
+  /** When it ends: how long the store spooled, ms. */
+  readonly durationMs: number;
 }
 
 /** Opens PostgreSQL (or starts spooling if it does not answer) and the spool. */
@@ -65,7 +79,7 @@ export async function openFallbackStore(opts: FallbackStoreOptions): Promise<Fal
     cause = e as Error;
   }
   const store = new FallbackStore(opts, spool, pg);
-  if (pg === undefined) opts.onStateChange?.(true, cause);
+  if (pg === undefined) opts.onStateChange?.(true, { ...(cause ? { cause } : {}), forwarded: 0, durationMs: 0 });
   await store.forward().catch(() => 0);
   return store;
 }
@@ -81,6 +95,9 @@ export class FallbackStore implements Store {
   /** provisional (negative) id → PostgreSQL id, once forwarded. */
   private readonly provisional = new Map<number, number>();
   private spooling: boolean;
+  /** When the current spooling began, and what has been forwarded since (for the drain report). */
+  private spoolSince = 0;
+  private forwardedSince = 0;
   private forwarding: Promise<number> | undefined;
   /** Serialises spool writes with the forwarder's read-write-delete steps. */
   private spoolLock: Promise<void> = Promise.resolve();
@@ -93,6 +110,7 @@ export class FallbackStore implements Store {
     private pg: PgStore | undefined,
   ) {
     this.spooling = pg === undefined;
+    this.spoolSince = this.clock();
     this.timer = setInterval(() => {
       if (this.spooling) void this.forward().catch(() => undefined);
     }, opts.retryMs ?? 5000);
@@ -117,10 +135,20 @@ export class FallbackStore implements Store {
     return run;
   }
 
+  private clock(): number {
+    return (this.opts.now ?? Date.now)();
+  }
+
   private setSpooling(on: boolean, cause?: Error): void {
     if (this.spooling === on) return;
     this.spooling = on;
-    this.opts.onStateChange?.(on, cause);
+    const t = this.clock();
+    const change: SpoolChange = on ? { ...(cause ? { cause } : {}), forwarded: 0, durationMs: 0 } : { forwarded: this.forwardedSince, durationMs: t - this.spoolSince };
+    if (on) {
+      this.spoolSince = t;
+      this.forwardedSince = 0;
+    }
+    this.opts.onStateChange?.(on, change);
   }
 
   /** The PostgreSQL store, or a clear error while it is unreachable. */
@@ -294,6 +322,7 @@ export class FallbackStore implements Store {
               `DELETE FROM "${c.name}" WHERE (series_id, ts) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))`,
               [JSON.stringify(rows.map((r) => [r.series_id, r.ts]))],
             );
+            this.forwardedSince += rows.length;
             return rows.length;
           }
           // Empty, under the lock: no spooled write can slip in behind this.

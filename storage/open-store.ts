@@ -18,6 +18,7 @@ export function pgOptionsOf(opts: StoreOptions): PgStoreOptions {
     schema: opts.pgSchema ?? 'public',
     poolSize: opts.pgPoolSize ?? 4,
     chunkMs: opts.chunkMs ?? 86_400_000,
+    writeTimeoutMs: opts.pgWriteTimeoutMs ?? 5000,
     ...(opts.now !== undefined ? { now: opts.now } : {}),
   };
 }
@@ -42,7 +43,12 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
       const spool = opts.spoolPath ?? 'data/spool.db';
       if (spool === '') return (await import('./pg-store.js')).openPgStore(pgOptionsOf(opts));
       const { openFallbackStore } = await import('./fallback-store.js');
-      return openFallbackStore({ pg: pgOptionsOf(opts), spoolPath: spool, ...(opts.now !== undefined ? { now: opts.now } : {}) });
+      return openFallbackStore({
+        pg: pgOptionsOf(opts),
+        spoolPath: spool,
+        ...(opts.now !== undefined ? { now: opts.now } : {}),
+        ...(opts.onSpoolChange !== undefined ? { onStateChange: opts.onSpoolChange } : {}),
+      });
     }
     default:
       throw new TypeError(`openStore: invalid engine ${JSON.stringify((opts as { engine: unknown }).engine)}: expected sqlite or postgresql`);

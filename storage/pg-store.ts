@@ -61,6 +61,13 @@ export interface PgStoreOptions {
    * without a reset would otherwise hang the writer (and the spool behind it). @default 300_000
    */
   readonly queryTimeoutMs?: number;
+  /**
+   * Limit on one write (writeSamples, resolveSeries), ms. A write runs on a connection
+   * of its own; past this limit that connection is closed (so a stalled server cannot
+   * keep it) and the write rejects with a PgTimeoutError, which counts as unreachable:
+   * the fallback store spools instead. @default 5000
+   */
+  readonly writeTimeoutMs?: number;
   /** application_name of the connections (shows in pg_stat_activity). @default 'larder' */
   readonly applicationName?: string;
   /** @default Date.now */
@@ -71,8 +78,18 @@ const SCHEMA = /^[a-z_][a-z0-9_]{0,62}$/;
 // One advisory-lock key for Larder's DDL (migrations, partitions) in this database.
 const DDL_LOCK = 0x4c617264; // 'Lard'
 
+/** A write PostgreSQL did not answer within the write timeout (a stalled server or network). */
+export class PgTimeoutError extends Error {
+  readonly code = 'ETIMEDOUT';
+  constructor(what: string, ms: number) {
+    super(`PostgreSQL did not answer ${what} within ${ms} ms (write timeout)`);
+    this.name = 'PgTimeoutError';
+  }
+}
+
 /** Whether an error means PostgreSQL is unreachable (worth spooling), not a bad statement. */
 export function isConnectionError(e: unknown): boolean {
+  if (e instanceof PgTimeoutError) return true;
   const err = e as { code?: unknown; message?: unknown } | null;
   const code = typeof err?.code === 'string' ? err.code : '';
   if (/^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN)$/.test(code)) return true;
@@ -112,7 +129,7 @@ export async function openPgStore(opts: PgStoreOptions): Promise<PgStore> {
   try {
     await db.none(`CREATE SCHEMA IF NOT EXISTS ${pgIdent(schema)}`);
     const version = await migrate(db, schema);
-    const store = new PgStore(db, version, now, schema);
+    const store = new PgStore(db, version, now, schema, opts.writeTimeoutMs ?? 5000);
     await store.setSamplesChunkMs(chunkMs);
     // Partitions ahead of time: the current one and the next.
     await store.ensureChunk('samples', now());
@@ -164,7 +181,54 @@ export class PgStore implements Store {
     readonly schemaVersion: number,
     private readonly now: () => number,
     readonly schema: string,
+    private readonly writeTimeoutMs: number = 5000,
   ) {}
+
+  /** `work` within the write timeout (it goes on in the background past it; its connections are the pool's). */
+  private async withinWriteTimeout<T>(what: string, work: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new PgTimeoutError(what, this.writeTimeoutMs)), this.writeTimeoutMs);
+    });
+    work.catch(() => undefined);
+    try {
+      return await Promise.race([work, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Runs `fn` on a pooled connection of its own, within the write timeout. Past it the
+   * promise rejects with PgTimeoutError and the connection is closed rather than
+   * returned: a server that stopped answering (not refusing) keeps no pool slot, and
+   * a transaction whose COMMIT never got through is rolled back by the server when
+   * the socket goes. (One that did commit is harmless: writes are upserts.)
+   */
+  private async withWriteTimeout<T>(what: string, fn: (t: Task) => Promise<T>): Promise<T> {
+    const ms = this.writeTimeoutMs;
+    let timedOut = false;
+    let timer: NodeJS.Timeout | undefined;
+    const conn = this.db.connect();
+    const work = conn.then((c) => (timedOut ? Promise.reject(new PgTimeoutError(what, ms)) : fn(c)));
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        timedOut = true;
+        reject(new PgTimeoutError(what, ms));
+      }, ms);
+    });
+    try {
+      return await Promise.race([work, deadline]);
+    } finally {
+      clearTimeout(timer);
+      work.catch(() => undefined); // after a timeout, the killed connection's error lands here
+      // Released once the connection exists (it may arrive after the deadline): killed when late.
+      void conn.then(
+        (c) => (timedOut ? c.done(true) : work.then(() => c.done(), (e: unknown) => c.done(isConnectionError(e)))),
+        () => undefined,
+      );
+    }
+  }
 
   /** Server-side bound parameters ($1…), so values are never formatted into SQL text. */
   private static pq(sql: string, params: readonly (SqlValue | readonly SqlValue[])[]): pgPromise.ParameterizedQuery | string {
@@ -323,13 +387,15 @@ export class PgStore implements Store {
     if (missing.size > 0) {
       const m = [...missing.values()];
       const nowMs = this.now();
-      await this.db.none(
-        `INSERT INTO series (name, labels, fingerprint, type, help, created_at)
-         SELECT n, l::jsonb, f, t, h, ${tsOf('$6')} FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(n, l, f, t, h)
-         ON CONFLICT (fingerprint) DO NOTHING`,
-        [m.map((k) => k.def.name), m.map((k) => k.labels), m.map((k) => k.fp), m.map((k) => k.def.type), m.map((k) => k.def.help ?? ''), nowMs],
-      );
-      const rows = await this.db.any<{ id: number; fingerprint: string }>('SELECT id, fingerprint FROM series WHERE fingerprint = ANY($1::text[])', [m.map((k) => k.fp)]);
+      const rows = await this.withWriteTimeout('a series lookup', async (db) => {
+        await db.none(
+          `INSERT INTO series (name, labels, fingerprint, type, help, created_at)
+           SELECT n, l::jsonb, f, t, h, ${tsOf('$6')} FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(n, l, f, t, h)
+           ON CONFLICT (fingerprint) DO NOTHING`,
+          [m.map((k) => k.def.name), m.map((k) => k.labels), m.map((k) => k.fp), m.map((k) => k.def.type), m.map((k) => k.def.help ?? ''), nowMs],
+        );
+        return db.any<{ id: number; fingerprint: string }>('SELECT id, fingerprint FROM series WHERE fingerprint = ANY($1::text[])', [m.map((k) => k.fp)]);
+      });
       for (const r of rows) this.seriesIds.set(r.fingerprint, r.id);
     }
     return keys.map((k) => {
@@ -360,6 +426,14 @@ export class PgStore implements Store {
     if (samples.length === 0) return 0;
     // ON CONFLICT DO UPDATE may not touch a row twice in one statement: last one wins, as on SQLite.
     const uniq = dedupe(samples);
+    // The chunks first, on the pool (rarely any work: they are made ahead), then the rows.
+    await this.withinWriteTimeout('creating a chunk', this.chunksFor(uniq));
+    await this.withWriteTimeout(`a write of ${samples.length} samples`, (db) => this.insertSamples(db, uniq));
+    return samples.length;
+  }
+
+  /** Creates the raw chunks `samples` fall into, where missing. */
+  private async chunksFor(uniq: readonly Sample[]): Promise<void> {
     await this.table('samples', 'writeSamples');
     let lo = Number.POSITIVE_INFINITY;
     let hi = Number.NEGATIVE_INFINITY;
@@ -374,11 +448,15 @@ export class PgStore implements Store {
       x = uniq.reduce((m, s) => (s.timeMs >= c.endMs && s.timeMs < m ? s.timeMs : m), Number.POSITIVE_INFINITY);
       if (!Number.isFinite(x)) break;
     }
+  }
+
+  /** The rows and the latest values, in one transaction on `db`. */
+  private async insertSamples(db: Task, uniq: readonly Sample[]): Promise<void> {
     const ids = uniq.map((s) => s.seriesId);
     const ts = uniq.map((s) => s.timeMs);
     const vs = uniq.map((s) => s.value);
     try {
-      await this.db.tx(async (tx) => {
+      await db.tx(async (tx) => {
         // Bound server-side (ParameterizedQuery): pg-promise's client-side formatting of
         // three 10k-element arrays measured at half the throughput.
         await tx.none(
@@ -408,7 +486,6 @@ export class PgStore implements Store {
       if ((e as { code?: string }).code === '23503') throw new Error(`writeSamples: unknown series id in batch: create series with resolveSeries first`, { cause: e });
       throw e;
     }
-    return samples.length;
   }
 
   async readSamples(q: ReadQuery): Promise<ReadResult> {

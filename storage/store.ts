@@ -328,6 +328,13 @@ export interface StoreOptions {
   readonly pgPoolSize?: number;
   /** Local SQLite spool used while PostgreSQL is unreachable; '' = no fallback. @default 'data/spool.db' */
   readonly spoolPath?: string;
+  /** Longest a PostgreSQL write may go unanswered before it counts as an outage (and spools), ms. @default 5000 */
+  readonly pgWriteTimeoutMs?: number;
+  /**
+   * Told when the PostgreSQL store starts spooling (with the cause) and when the spool
+   * has drained (samples forwarded, time spent spooling), for the log. @default nothing
+   */
+  readonly onSpoolChange?: (spooling: boolean, change: { readonly cause?: Error; readonly forwarded: number; readonly durationMs: number }) => void;
   /** Raw chunk interval, ms. @default 86_400_000 (1 day) */
   readonly chunkMs?: number;
   /** How long SQLite waits for a lock held by a reader before failing, ms. @default 10_000 */

@@ -23,6 +23,8 @@ export interface OptionSpec<T> {
   readonly fileOnly?: boolean;
   /** True when the value holds a secret (a password, token or hash): error messages never show it. */
   readonly secret?: boolean;
+  /** True when an empty environment variable is a value (e.g. '' = off), not the same as unset. */
+  readonly emptyEnvIsValue?: boolean;
 }
 
 /** A named group of options, e.g. the web server's. */

@@ -33,8 +33,18 @@ export const storageOptions = defineOptions({
     flag: 'storage.spool-path',
     env: ['LARDER_SPOOL_PATH'],
     default: 'data/spool.db',
-    help: 'local SQLite spool that keeps samples while PostgreSQL is unreachable',
+    help: 'local SQLite spool that keeps samples while PostgreSQL is unreachable or stalls; empty = none',
     parse: str(),
+    // LARDER_SPOOL_PATH= (empty) turns the spool off, as --storage.spool-path= does.
+    emptyEnvIsValue: true,
+  },
+  pgWriteTimeout: {
+    flag: 'storage.pg-write-timeout',
+    env: ['LARDER_PG_WRITE_TIMEOUT'],
+    default: 5000,
+    help: 'how long a PostgreSQL write may go unanswered before samples go to the spool instead',
+    parse: duration({ min: 100, max: 300_000 }),
+    show: showDuration,
   },
   retentionDays: {
     flag: 'storage.retention-days',

@@ -2,7 +2,7 @@
  * The recording side of Larder, wired from the config: the recorder (registry →
  * store every record interval), the scrape targets, and the rollup schedules
  * (sub-daily tiers as their buckets close, an hourly catch-up at the top of the hour,
- * and at 03:00 the daily tier, retention, the size cap and the daily summary).
+ * and at 03:00 the daily tier, retention and the daily summary; the size cap every 10 s).
  */
 import type { Registry } from 'prom-client';
 import type { Store } from '../../storage/store.js';
@@ -14,6 +14,7 @@ import { resolveTiers, type Tier } from '../../rollup/tiers.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { Scheduler } from '../scheduler/scheduler.js';
+import { SIZE_CAP_CRON, SizeCapJob } from '../scheduler/size-cap.js';
 import { startScrapeTargets, targetSpecs, type ScrapeManager } from '../scrape/index.js';
 import { Recorder } from './recorder.js';
 
@@ -42,7 +43,7 @@ export interface Recording {
   readonly scrape: ScrapeManager;
   readonly tiers: readonly Tier[];
   /** The jobs, callable directly (each never overlaps itself when scheduled too). */
-  readonly jobs: { readonly rollup: () => Promise<void>; readonly hourly: () => Promise<void>; readonly daily: () => Promise<void> };
+  readonly jobs: { readonly rollup: () => Promise<void>; readonly hourly: () => Promise<void>; readonly daily: () => Promise<void>; readonly sizeCap: () => Promise<void> };
   /** Stops schedules, targets and the recorder; flushes the batch in flight. */
   stop(): Promise<void>;
 }
@@ -71,7 +72,7 @@ export async function dailyMaintenance(opts: {
   // first tier has passed the raw cut, since this also drops raw chunks by age.
   const firstWm = tiers[0] ? watermarks.get(tiers[0].name) : undefined;
   if (firstWm !== undefined && firstWm >= nowMs - opts.rawRetentionDays * DAY) await store.cleanupOldMetrics(opts.rawRetentionDays);
-  const capped = await applySizeCap(store, targets, opts.maxBytes);
+  const capped = (await applySizeCap(store, targets, opts.maxBytes, nowMs)).dropped;
   if (capped.length > 0 && store.dialect === 'sqlite') await store.optimize(); // VACUUM gives the pages back to the disk
   if (dropped.length + capped.length > 0) log.info('retention dropped chunks', { byAge: dropped.length, bySizeCap: capped.length });
   // Summaries of the finished days the finest tier covers, up to a week back.
@@ -117,31 +118,49 @@ export function startRecording(opts: RecordingOptions): Recording {
   const scheduler = new Scheduler(registry, log.child('scheduler'));
   const businessCounters = businessCounterNames(config);
   const subDaily = tiers.filter((t) => t.resolutionMs < DAY).reduce((m, t) => Math.max(m, t.resolutionMs), 0);
+  // Jobs that read or drop chunks run one at a time: the size cap or retention dropping
+  // a chunk under a rollup in progress would fail it ("no such table").
+  let maintenance: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = maintenance.then(fn);
+    maintenance = run.catch(() => undefined);
+    return run;
+  };
   const jobs = {
-    rollup: async () => {
-      await engine.run(subDaily);
-    },
-    hourly: async () => {
-      await engine.run(subDaily);
-      await store.aggregateHourlyMetrics(); // the seed's metrics_hourly keeps being filled
-    },
+    rollup: () => exclusive(() => engine.run(subDaily)),
+    hourly: () =>
+      exclusive(async () => {
+        await engine.run(subDaily);
+        await store.aggregateHourlyMetrics(); // the seed's metrics_hourly keeps being filled
+      }),
     daily: () =>
-      dailyMaintenance({
+      exclusive(() => dailyMaintenance({
         store,
         engine,
         tiers,
         rawRetentionDays: config.storage.retentionDays,
-        maxBytes: config.storage.maxBytes,
+        maxBytes: 0, // the size-cap job keeps the cap (logged and counted there)
         businessPrefix: config.recorder.businessPrefix,
         businessCounters,
         nowMs: now(),
         log: log.child('retention'),
-      }),
+      })),
   };
   const scheduled = opts.schedule ?? true;
   scheduler.add('rollup', scheduled ? config.recorder.rollupCron : undefined, jobs.rollup);
   scheduler.add('rollup-hourly', scheduled ? config.recorder.hourlyCron : undefined, jobs.hourly);
   scheduler.add('rollup-daily', scheduled ? config.recorder.dailyCron : undefined, jobs.daily);
+  const sizeCap = new SizeCapJob({
+    store,
+    tiers,
+    watermark: (tier) => engine.watermark(tier),
+    rawRetentionMs: config.storage.retentionDays * DAY,
+    maxBytes: config.storage.maxBytes,
+    registry,
+    log: log.child('size-cap'),
+    now,
+  });
+  scheduler.add('size-cap', scheduled && config.storage.maxBytes > 0 ? SIZE_CAP_CRON : undefined, () => exclusive(() => sizeCap.run()));
   const scrape = startScrapeTargets({
     specs: scheduled ? targetSpecs(config.recorder.targets, recordInterval, config.recorder.grace) : [],
     sink: (families, timeMs, labels) => recorder.submit(families, timeMs, labels),
@@ -156,7 +175,7 @@ export function startRecording(opts: RecordingOptions): Recording {
     scheduler,
     scrape,
     tiers,
-    jobs: { rollup: () => scheduler.run('rollup'), hourly: () => scheduler.run('rollup-hourly'), daily: () => scheduler.run('rollup-daily') },
+    jobs: { rollup: () => scheduler.run('rollup'), hourly: () => scheduler.run('rollup-hourly'), daily: () => scheduler.run('rollup-daily'), sizeCap: () => scheduler.run('size-cap') },
     async stop() {
       await scheduler.stop();
       await scrape.stop();

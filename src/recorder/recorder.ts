@@ -107,19 +107,22 @@ export class Recorder {
   }
 
   /**
-   * Takes one snapshot of the registry and writes it. A tick while the previous one
-   * still runs is skipped (counted), so the recorder never overlaps itself. Never rejects.
+   * Takes one snapshot of the registry, queues it and starts writing it. A tick while
+   * the previous one still collects is skipped (counted), so the recorder never
+   * overlaps itself; a slow write does not hold the next tick back (its snapshot is
+   * queued behind it), so a store that stalls for seconds loses no snapshot.
+   * Resolves once the snapshot is written or kept for retry; never rejects.
    */
   tick(): Promise<void> {
     if (this.ticking) {
       this.skipped.inc();
-      return this.ticking;
+      return this.ticking.then(() => this.flush());
     }
     const run = this.recordRegistry().finally(() => {
       this.ticking = undefined;
     });
     this.ticking = run;
-    return run;
+    return run.then(() => this.flush());
   }
 
   private async recordRegistry(): Promise<void> {
@@ -127,7 +130,7 @@ export class Recorder {
     try {
       const snapshot = await collectSnapshot(this.registry);
       for (const e of snapshot.errors) this.log.once(`collect:${e.metric}`, 'warn', 'metric left out of the recording: its collect failed', { metric: e.metric, error: e.error });
-      await this.submit(snapshot.families, timeMs);
+      await this.queue(snapshot.families, timeMs);
     } catch (err) {
       this.errors.inc({ stage: 'collect' });
       this.log.once('recorder:collect', 'error', 'recording a snapshot failed', { error: err as Error });
@@ -141,8 +144,13 @@ export class Recorder {
    * is written or kept for retry; never rejects.
    */
   async submit(families: readonly MetricFamily[], timeMs: number, extraLabels?: Labels): Promise<void> {
+    if (await this.queue(families, timeMs, extraLabels)) await this.flush();
+  }
+
+  /** Resolves the series of `families` and queues their samples; false when nothing was queued. */
+  private async queue(families: readonly MetricFamily[], timeMs: number, extraLabels?: Labels): Promise<boolean> {
     const flat = flattenFamilies(families, extraLabels);
-    if (flat.length === 0) return;
+    if (flat.length === 0) return false;
     let ids: number[];
     try {
       ids = await this.cache.idsOf(flat);
@@ -151,11 +159,11 @@ export class Recorder {
       // failing anyway; the next tick retries the lookup with fresh values.
       this.errors.inc({ stage: 'write' });
       this.log.once('recorder:series', 'error', 'resolving series failed; this snapshot is lost, the next one retries', { error: err as Error });
-      return;
+      return false;
     }
     const samples: Sample[] = flat.map((s, i) => ({ seriesId: ids[i]!, timeMs: s.timeMs ?? timeMs, value: s.value }));
     this.enqueue({ timeMs, samples });
-    await this.flush();
+    return true;
   }
 
   private enqueue(batch: Batch): void {
