@@ -5,6 +5,7 @@
  */
 import { KIND_COLUMNS, type TableKind } from './table-kinds.js';
 import type { Migration } from './sqlite-sql.js';
+import { pgNamedViewsDdl } from './named-views-sql.js';
 
 /** Quotes an identifier. */
 export function pgIdent(name: string): string {
@@ -123,4 +124,5 @@ CREATE VIEW active_alerts AS SELECT * FROM alert_history WHERE status = 'firing'
 INSERT INTO chunk_tables (logical, kind, chunk_ms) VALUES ('samples', 'samples', 86400000);
 `,
   },
+  { version: 2, name: 'named views per tier', sql: pgNamedViewsDdl(logicalTableDdl) },
 ];
