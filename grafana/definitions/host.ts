@@ -41,7 +41,7 @@ export const HOST: DashboardDef = {
           title: 'CPUs',
           description: 'Number of logical CPUs of the selected hosts (compare the load average with it).',
           type: 'stat', unit: 'short', width: 4,
-          prometheus: [{ expr: `count(${sel('node_cpu_seconds_total', 'mode="idle"')})` }],
+          prometheus: [{ expr: `count(${rate('node_cpu_seconds_total', 'mode="idle"')})` }],
           sql: [{ kind: 'gauge', metrics: ['node_cpu_seconds_total'], match: { mode: 'idle' }, agg: 'count' }],
         },
         {
@@ -55,7 +55,7 @@ export const HOST: DashboardDef = {
           title: 'Load per CPU (1m)',
           description: 'One-minute load average divided by the number of CPUs: above 1 means runnable tasks wait for a CPU.',
           type: 'stat', unit: 'short', width: 4, thresholds: traffic(0.8, 1.5),
-          prometheus: [{ expr: `sum(${sel('node_load1')}) / count(${sel('node_cpu_seconds_total', 'mode="idle"')})` }],
+          prometheus: [{ expr: `sum(${sel('node_load1')}) / count(${rate('node_cpu_seconds_total', 'mode="idle"')})` }],
           sql: [{ kind: 'gauge', metrics: ['node_load1', 'node_cpu_seconds_total'], ratio: { num: { metric: 'node_load1' }, den: { metric: 'node_cpu_seconds_total', match: { mode: 'idle' }, count: true } } }],
         },
       ],
