@@ -81,6 +81,9 @@ function checkSeries(t: Test, rows: readonly Record<string, unknown>[], what: st
 
 type Runner = (sql: string, range: GrafanaRange) => Promise<Record<string, unknown>[]>;
 
+/** Each source's answers, by dashboard, panel, target and range, for the comparison at the end. */
+const answers: Record<'postgresql' | 'sqlite', Map<string, { time: number; labels: string; value: number | null }[]>> = { postgresql: new Map(), sqlite: new Map() };
+
 async function checkSource(t: Test, source: 'postgresql' | 'sqlite', run: Runner): Promise<void> {
   let queries = 0;
   for (const [key, dash] of dashboards(source)) {
@@ -104,6 +107,7 @@ async function checkSource(t: Test, source: 'postgresql' | 'sqlite', run: Runner
             continue;
           }
           queries++;
+          answers[source].set(what.replace(/^\S+ /, ''), rows.map((r) => ({ time: timeMs(r['time']), labels: Object.entries(r).filter(([k]) => k !== 'time' && k !== 'value').map(([k, v]) => `${k}=${String(v)}`).join(','), value: r['value'] === null ? null : Number(r['value']) })));
           const times = checkSeries(t, rows, what, p.fieldConfig?.defaults.unit, p.fieldConfig?.defaults.max);
           if (name === '8 days' && times.length > 0 && Math.min(...times) >= RAW_FROM) t.fail(`${what}: nothing older than the raw samples kept: the 1h tier was not read`);
           if (name === '2 days' && tier === '5m' && times.some((x) => x % 300_000 !== 0)) t.fail(`${what}: points not on 5-minute buckets: not the 5m tier`);
@@ -147,4 +151,20 @@ t.test('PostgreSQL: every panel and variable query on the real server', async (t
   const written = await fillForDashboards(store);
   t.ok(written > 100_000, `${written} samples written and rolled up`);
   await checkSource(t, 'postgresql', async (sql, range) => store.query(expandPostgres(sql, range, VARS)));
+});
+
+t.test('SQLite and PostgreSQL give the same answers', async (t) => {
+  if (answers.sqlite.size === 0 || answers.postgresql.size === 0) {
+    t.comment('one of the sources did not run');
+    return;
+  }
+  t.same([...answers.sqlite.keys()].sort(), [...answers.postgresql.keys()].sort(), 'the same queries ran on both');
+  const close = (a: number | null, b: number | null): boolean => (a === null || b === null ? a === b : Math.abs(a - b) <= 1e-6 * Math.max(1, Math.abs(a), Math.abs(b)));
+  const differ: string[] = [];
+  for (const [key, lite] of answers.sqlite) {
+    const pg = answers.postgresql.get(key) ?? [];
+    const same = lite.length === pg.length && lite.every((r, i) => r.time === pg[i]!.time && r.labels === pg[i]!.labels && close(r.value, pg[i]!.value));
+    if (!same) differ.push(`${key}: SQLite ${JSON.stringify(lite.find((r, i) => !(r.time === pg[i]?.time && close(r.value, pg[i]!.value))))} PostgreSQL ${JSON.stringify(pg[lite.findIndex((r, i) => !(r.time === pg[i]?.time && close(r.value, pg[i]!.value)))])} (${lite.length} / ${pg.length} rows)`);
+  }
+  t.same(differ.slice(0, 5), [], `every one of ${answers.sqlite.size} answers agrees (times, labels, values)`);
 });
