@@ -24,6 +24,7 @@ export interface Variable {
   includeAll?: boolean;
   allValue?: string | null;
   refresh?: number;
+  regex?: string;
 }
 export interface Pan {
   id: number;
