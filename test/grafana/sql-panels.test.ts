@@ -130,7 +130,7 @@ t.test('SQLite: every panel and variable query through the sqlite3 CLI and the p
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, 'monitoring.db');
   const store: Store = await openSqliteStore({ path, now: () => END });
-  const written = await fillForDashboards(store);
+  const { samples: written } = await fillForDashboards(store);
   t.ok(written > 100_000, `${written} samples written and rolled up`);
   const uri = provisionedUri(path);
   t.match(uri, /^file:\/.*monitoring\.db\?vfs=unix-dotfile&mode=ro$/, `the URI: ${uri}`);
@@ -148,7 +148,7 @@ t.test('PostgreSQL: every panel and variable query on the real server', async (t
   if (!(await need(t, 'postgres'))) return;
   const store = await openTestStore(t, 'postgresql', () => END);
   if (!store) return;
-  const written = await fillForDashboards(store);
+  const { samples: written } = await fillForDashboards(store);
   t.ok(written > 100_000, `${written} samples written and rolled up`);
   await checkSource(t, 'postgresql', async (sql, range) => store.query(expandPostgres(sql, range, VARS)));
 });
