@@ -111,6 +111,11 @@ function armSql(d: Dialect, t: SqlTarget, arm: Arm): string {
   const groupBy = ['b', 'series_id', 'metric_name', ...labels.map(col)].join(', ');
   const carried = ['series_id', 'metric_name', ...labelCols].join(', ');
   const view = arm.tier === 'raw' ? 'samples_named' : t.kind === 'quantile' ? `quantiles_${arm.tier}` : `metrics_${arm.tier}`;
+  // The rows in range, filtered in a subquery of their own. On SQLite, `LIMIT -1` (no limit)
+  // keeps it from being flattened into the aggregate: a UNION ALL of chunks cannot be
+  // flattened into an aggregate, so SQLite would materialise every chunk whole; on its own
+  // the filter reaches each chunk's primary key (15x faster over 7 days, bench/grafana.bench.ts).
+  const src = `(SELECT * FROM ${view} WHERE ${where}${d === 'sqlite' ? ' LIMIT -1' : ''}) src`;
   if (arm.tier === 'raw' && (t.kind === 'rate' || t.kind === 'increase')) {
     // Deltas between consecutive samples of a series; a drop is a reset (the counter restarted
     // from 0, so its new value is the increase); the first sample has no predecessor. A rate
@@ -119,7 +124,7 @@ function armSql(d: Dialect, t: SqlTarget, arm: Arm): string {
     const prev = 'lag(value) OVER (PARTITION BY series_id ORDER BY ts)';
     const prevTs = 'lag(ts) OVER (PARTITION BY series_id ORDER BY ts)';
     const dt = d === 'sqlite' ? `(ts - ${prevTs}) / 1000.0` : `extract(epoch from ts - ${prevTs})::float8`;
-    const inner = `SELECT ${bucket} AS b, ${carried}, CASE WHEN ${prev} IS NULL THEN NULL WHEN value >= ${prev} THEN value - ${prev} ELSE value END AS d, ${dt} AS dt FROM ${view} WHERE ${where}`;
+    const inner = `SELECT ${bucket} AS b, ${carried}, CASE WHEN ${prev} IS NULL THEN NULL WHEN value >= ${prev} THEN value - ${prev} ELSE value END AS d, ${dt} AS dt FROM ${src}`;
     const agg = t.kind === 'rate' ? 'sum(d) / NULLIF(sum(CASE WHEN d IS NOT NULL THEN dt END), 0)' : 'sum(d)';
     return `SELECT ${['b', 'series_id', 'metric_name', ...labels.map(col)].join(', ')}, ${agg} AS v FROM (${inner}) deltas GROUP BY ${groupBy}`;
   }
@@ -128,7 +133,7 @@ function armSql(d: Dialect, t: SqlTarget, arm: Arm): string {
   else if (t.kind === 'rate') v = `sum(increase) / ${seconds}`;
   else if (t.kind === 'increase') v = 'sum(increase)';
   else v = `max(${t.quantile ?? 'p95'})`;
-  return `SELECT ${bucket} AS b, ${carried}, ${v} AS v FROM ${view} WHERE ${where} GROUP BY ${groupBy}`;
+  return `SELECT ${bucket} AS b, ${carried}, ${v} AS v FROM ${src} GROUP BY ${groupBy}`;
 }
 
 /** The value of a group: `agg(v)`, or the ratio of the two sides' sums, scaled. */
