@@ -90,8 +90,11 @@ function times(shape: FixtureShape): number[] {
 }
 
 /** Gauges that mean something together: a total above what is free of it, a success flag 0 or 1. */
-function gaugeValue(name: string, k: number, i: number): number {
+function gaugeValue(name: string, k: number, i: number, t: number): number {
   if (name === 'node_uname_info') return 1;
+  if (name === 'node_time_seconds') return t / 1000;
+  if (name === 'node_boot_time_seconds' || name === 'process_start_time_seconds') return (t - (t % (7 * DAY))) / 1000;
+  if (name.startsWith('node_load')) return 0.6 + 0.4 * Math.sin(k / 30 + i);
   if (/_(size_bytes|MemTotal_bytes|SwapTotal_bytes)$/.test(name)) return 1000;
   if (name === 'larder_collector_success') return k % 50 === 0 ? 0 : 1;
   return 100 + 50 * Math.sin(k / 30 + i);
@@ -106,10 +109,12 @@ function samples(defs: readonly SeriesDef[], ids: readonly number[], ts: readonl
     const bucketShare = def.name.endsWith('_bucket') ? Math.min(1, (LES.indexOf(def.labels['le']!) + 1) / (LES.length - 1)) : 1;
     ts.forEach((t, k) => {
       let value: number;
-      if (def.type === 'gauge') value = gaugeValue(def.name, k, i);
+      if (def.type === 'gauge') value = gaugeValue(def.name, k, i, t);
       else {
         if (k === Math.floor(ts.length / 2)) v = 0; // a restart
-        v += ((t - (ts[k - 1] ?? t)) / 1000) * (1 + (i % 5)) * bucketShare;
+        // Seconds counters (CPU, disk time, pressure) grow by at most a fraction of a second per second.
+        const perSecond = def.name.includes('seconds_total') ? 0.05 * (1 + (i % 5)) : 1 + (i % 5);
+        v += ((t - (ts[k - 1] ?? t)) / 1000) * perSecond * bucketShare;
         value = def.name.endsWith('_sum') ? v * 0.05 : v;
       }
       out.push({ seriesId: id, timeMs: t, value });
