@@ -52,3 +52,14 @@ reliability: build system-deps
 
 clean:
 	rm -rf dist .tap
+
+# Grafana: regenerate the dashboards' JSON from grafana/definitions (checked in; a test
+# fails when it is out of date), and load data sources, folder and dashboards into a
+# running Grafana: GRAFANA_URL, GRAFANA_TOKEN (or GRAFANA_USER/GRAFANA_PASSWORD), the
+# LARDER_* settings of docs/grafana.md; ARGS='--sources=prometheus,sqlite --dry-run'.
+.PHONY: grafana grafana-import
+grafana: build
+	node dist/grafana/generate.js
+
+grafana-import: build
+	node dist/grafana/import.js $(ARGS)

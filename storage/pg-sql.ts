@@ -5,6 +5,7 @@
  */
 import { KIND_COLUMNS, type TableKind } from './table-kinds.js';
 import type { Migration } from './sqlite-sql.js';
+import { pgNamedViewsDdl } from './named-views-sql.js';
 
 /** Quotes an identifier. */
 export function pgIdent(name: string): string {
@@ -123,8 +124,7 @@ CREATE VIEW active_alerts AS SELECT * FROM alert_history WHERE status = 'firing'
 INSERT INTO chunk_tables (logical, kind, chunk_ms) VALUES ('samples', 'samples', 86400000);
 `,
   },
-  // Version 2 is another change's; the runner applies every version above the store's
-  // highest in list order, so a gap is harmless.
+  { version: 2, name: 'named views per tier', sql: pgNamedViewsDdl(logicalTableDdl) },
   {
     version: 3,
     name: 'metrics_hourly: increase and rate of counters',

@@ -4,6 +4,7 @@
  * columns; NaN is stored as NULL (SQLite cannot hold a NaN REAL).
  */
 import { KIND_COLUMNS, type TableKind } from './table-kinds.js';
+import { sqliteNamedViewsDdl } from './named-views-sql.js';
 
 /** A forward-only schema migration. */
 export interface Migration {
@@ -106,8 +107,7 @@ CREATE VIEW system_metrics AS
   FROM samples_all s JOIN series se ON se.id = s.series_id;
 `,
   },
-  // Version 2 is another change's; the runner applies every version above the store's
-  // highest in list order, so a gap is harmless.
+  { version: 2, name: 'named views per tier', sql: sqliteNamedViewsDdl() },
   {
     version: 3,
     name: 'metrics_hourly: increase and rate of counters',
