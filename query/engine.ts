@@ -11,7 +11,17 @@ import { parseQuery, typeOf } from './parse.js';
 import { SampleSource, matcherTest } from './select.js';
 import { QueryError } from './types.js';
 import type { InstantSample, Point, QueryEngine, QueryOptions, QueryResult, RangeSeries, SeriesQuery } from './types.js';
-import { labelsKey } from './values.js';
+import { dropName, labelsKey } from './values.js';
+
+/** Throws Prometheus' error when two results share a label set (after names were dropped). */
+function distinct(metrics: readonly Labels[]): void {
+  const seen = new Set<string>();
+  for (const m of metrics) {
+    const k = labelsKey(m);
+    if (seen.has(k)) throw new QueryError('execution', 'vector cannot contain metrics with the same labelset');
+    seen.add(k);
+  }
+}
 
 /** Engine-wide settings. */
 export interface EngineOptions {
@@ -71,13 +81,16 @@ export function createQueryEngine(store: Store, opts: EngineOptions = {}): Query
         case 'scalar':
         case 'string':
           return { value: { type: v.type, timeMs, value: v.value } as QueryResult['value'], warnings: finish(ctx) };
-        case 'vector':
-          return { value: { type: 'vector', samples: v.samples.map((s): InstantSample => ({ metric: s.metric, timeMs, value: s.value })) }, warnings: finish(ctx) };
-        case 'matrix':
-          return {
-            value: { type: 'matrix', series: v.series.map((s): RangeSeries => ({ metric: s.metric, points: s.ts.map((t, i): Point => ({ timeMs: t, value: s.vs[i]! })) })) },
-            warnings: finish(ctx),
-          };
+        case 'vector': {
+          const samples = v.samples.map((s): InstantSample => ({ metric: s.drop === true ? dropName(s.metric) : s.metric, timeMs, value: s.value }));
+          distinct(samples.map((s) => s.metric));
+          return { value: { type: 'vector', samples }, warnings: finish(ctx) };
+        }
+        case 'matrix': {
+          const series = v.series.map((s): RangeSeries => ({ metric: s.drop === true ? dropName(s.metric) : s.metric, points: s.ts.map((t, i): Point => ({ timeMs: t, value: s.vs[i]! })) }));
+          distinct(series.map((s) => s.metric));
+          return { value: { type: 'matrix', series }, warnings: finish(ctx) };
+        }
       }
     },
 
@@ -103,9 +116,12 @@ export function createQueryEngine(store: Store, opts: EngineOptions = {}): Query
           s.points.push({ timeMs: ts, value: v.value });
         } else if (v.type === 'vector') {
           for (const x of v.samples) {
-            const k = labelsKey(x.metric);
+            const metric = x.drop === true ? dropName(x.metric) : x.metric;
+            const k = labelsKey(metric);
             let s = series.get(k);
-            if (s === undefined) series.set(k, (s = { metric: x.metric, points: [] }));
+            if (s === undefined) series.set(k, (s = { metric, points: [] }));
+            // Series that only differ by a dropped name merge, unless they meet at one step.
+            if (s.points.length > 0 && s.points[s.points.length - 1]!.timeMs === ts) throw new QueryError('execution', 'vector cannot contain metrics with the same labelset');
             s.points.push({ timeMs: ts, value: x.value });
           }
         }

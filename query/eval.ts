@@ -9,7 +9,7 @@ import { evalCall } from './functions.js';
 import { atTime } from './select.js';
 import type { SampleSource } from './select.js';
 import { QueryError } from './types.js';
-import { dropName, formatLabels, labelsKey } from './values.js';
+import { formatLabels, labelsKey } from './values.js';
 import type { MSeries, VSample, Value } from './values.js';
 
 /** What every step of one query shares. */
@@ -45,7 +45,7 @@ export function evaluate(e: Expr, t: number, ctx: EvalContext): Value {
       const v = evaluate(e.expr, t, ctx);
       if (e.op === '+') return v;
       if (v.type === 'scalar') return { type: 'scalar', value: -v.value };
-      if (v.type === 'vector') return checkDistinct({ type: 'vector', samples: v.samples.map((s) => ({ metric: dropName(s.metric), value: -s.value, ts: t })) });
+      if (v.type === 'vector') return checkDistinct({ type: 'vector', samples: v.samples.map((s) => ({ metric: s.metric, drop: true, value: -s.value, ts: t })) });
       throw new QueryError('execution', `unary minus on ${v.type}`);
     }
     case 'binary':
@@ -69,7 +69,7 @@ export function evalSubquery(e: Subquery, t: number, ctx: EvalContext): MSeries[
   const lo = T - e.rangeMs;
   let first = Math.ceil(lo / step) * step;
   if (first === lo) first += step;
-  const series = new Map<string, { metric: VSample['metric']; ts: number[]; vs: number[] }>();
+  const series = new Map<string, { metric: VSample['metric']; ts: number[]; vs: number[]; drop?: boolean }>();
   for (let u = first; u <= T; u += step) {
     ctx.checkDeadline();
     const v = evaluate(e.expr, u, ctx);
@@ -77,7 +77,7 @@ export function evalSubquery(e: Subquery, t: number, ctx: EvalContext): MSeries[
     for (const s of v.samples) {
       const k = labelsKey(s.metric);
       let out = series.get(k);
-      if (out === undefined) series.set(k, (out = { metric: s.metric, ts: [], vs: [] }));
+      if (out === undefined) series.set(k, (out = { metric: s.metric, ts: [], vs: [], ...(s.drop === true ? { drop: true } : {}) }));
       out.ts.push(u);
       out.vs.push(s.value);
     }

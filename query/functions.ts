@@ -4,8 +4,8 @@ import { KahanSum, mean, quantile, variance } from './aggregations.js';
 import { checkDistinct, evaluate } from './eval.js';
 import type { EvalContext } from './eval.js';
 import { histogramQuantile } from './histogram.js';
+import { compileAnchored } from './regex.js';
 import { QueryError } from './types.js';
-import { dropName } from './values.js';
 import type { MSeries, VSample, Value } from './values.js';
 import type { Labels } from '../storage/store.js';
 
@@ -102,9 +102,6 @@ const OVER_TIME: Record<string, (ts: readonly number[], vs: readonly number[]) =
     return (last < prev ? last : last - prev) / dt;
   },
 };
-
-/** Functions that keep `__name__` (Prometheus 3 without delayed name removal). */
-const KEEPS_NAME = new Set(['last_over_time', 'first_over_time', 'label_replace', 'label_join', 'sort', 'sort_desc', 'sort_by_label', 'sort_by_label_desc']);
 
 /** Prometheus' least-squares fit: [slope, intercept at interceptMs]. */
 export function linearRegression(ts: readonly number[], vs: readonly number[], interceptMs: number): [number, number] {
@@ -217,23 +214,19 @@ function expand(template: string, m: RegExpExecArray): string {
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
-/** Converts Go/RE2 named groups `(?P<name>…)` to JavaScript's `(?<name>…)`. */
-export function toJsRegex(re: string): string {
-  return re.replace(/\(\?P</g, '(?<');
-}
 
 /** The value of a function call at time `t`. */
 export function evalCall(e: Call, t: number, ctx: EvalContext): Value {
   const a = e.args;
   const f = e.func;
   const simple = SIMPLE[f];
-  if (simple !== undefined) return checkDistinct(vec(argVector(a[0]!, t, ctx).map((s) => ({ metric: dropName(s.metric), value: simple(s.value), ts: t }))));
+  if (simple !== undefined) return checkDistinct(vec(argVector(a[0]!, t, ctx).map((s) => ({ metric: s.metric, drop: true, value: simple(s.value), ts: t }))));
   const over = OVER_TIME[f];
   if (over !== undefined) {
     const out: VSample[] = [];
     for (const s of argMatrix(a[0]!, t, ctx)) {
       const v = over(s.ts, s.vs);
-      if (v !== undefined) out.push({ metric: dropName(s.metric), value: v, ts: t });
+      if (v !== undefined) out.push({ metric: s.metric, drop: true, value: v, ts: t });
     }
     return checkDistinct(vec(out));
   }
@@ -249,7 +242,7 @@ export function evalCall(e: Call, t: number, ctx: EvalContext): Value {
       return { type: 'scalar', value: v.length === 1 ? v[0]!.value : Number.NaN };
     }
     case 'timestamp':
-      return checkDistinct(vec(argVector(a[0]!, t, ctx).map((s) => ({ metric: dropName(s.metric), value: s.ts / 1000, ts: t }))));
+      return checkDistinct(vec(argVector(a[0]!, t, ctx).map((s) => ({ metric: s.metric, drop: true, value: s.ts / 1000, ts: t }))));
     case 'rate':
     case 'increase':
     case 'delta': {
@@ -258,18 +251,18 @@ export function evalCall(e: Call, t: number, ctx: EvalContext): Value {
       const out: VSample[] = [];
       for (const s of argMatrix(a[0]!, t, ctx)) {
         const v = extrapolatedRate(s.ts, s.vs, end, range, f !== 'delta', f === 'rate');
-        if (v !== undefined) out.push({ metric: dropName(s.metric), value: v, ts: t });
+        if (v !== undefined) out.push({ metric: s.metric, drop: true, value: v, ts: t });
       }
       return checkDistinct(vec(out));
     }
     case 'last_over_time':
-      return vec(argMatrix(a[0]!, t, ctx).map((s) => ({ metric: s.metric, value: s.vs[s.vs.length - 1]!, ts: t })));
+      return vec(argMatrix(a[0]!, t, ctx).map((s) => ({ metric: s.metric, value: s.vs[s.vs.length - 1]!, ts: t, ...(s.drop === true ? { drop: true } : {}) })));
     case 'first_over_time':
-      return vec(argMatrix(a[0]!, t, ctx).map((s) => ({ metric: s.metric, value: s.vs[0]!, ts: t })));
+      return vec(argMatrix(a[0]!, t, ctx).map((s) => ({ metric: s.metric, value: s.vs[0]!, ts: t, ...(s.drop === true ? { drop: true } : {}) })));
     case 'quantile_over_time': {
       const q = argScalar(a[0]!, t, ctx);
       if (Number.isNaN(q) || q < 0 || q > 1) ctx.warnings.push(`PromQL warning: quantile value should be between 0 and 1, got ${q}`);
-      return checkDistinct(vec(argMatrix(a[1]!, t, ctx).map((s) => ({ metric: dropName(s.metric), value: quantile(q, [...s.vs]), ts: t }))));
+      return checkDistinct(vec(argMatrix(a[1]!, t, ctx).map((s) => ({ metric: s.metric, drop: true, value: quantile(q, [...s.vs]), ts: t }))));
     }
     case 'predict_linear': {
       const m = argMatrix(a[0]!, t, ctx);
@@ -278,7 +271,7 @@ export function evalCall(e: Call, t: number, ctx: EvalContext): Value {
       for (const s of m) {
         if (s.vs.length < 2) continue;
         const [slope, intercept] = linearRegression(s.ts, s.vs, t);
-        out.push({ metric: dropName(s.metric), value: slope * d + intercept, ts: t });
+        out.push({ metric: s.metric, drop: true, value: slope * d + intercept, ts: t });
       }
       return checkDistinct(vec(out));
     }
@@ -302,7 +295,7 @@ export function evalCall(e: Call, t: number, ctx: EvalContext): Value {
           s0 = s1;
           s1 = x + y;
         }
-        out.push({ metric: dropName(s.metric), value: s1, ts: t });
+        out.push({ metric: s.metric, drop: true, value: s1, ts: t });
       }
       return checkDistinct(vec(out));
     }
@@ -317,7 +310,7 @@ export function evalCall(e: Call, t: number, ctx: EvalContext): Value {
     case 'round': {
       const to = a[1] !== undefined ? argScalar(a[1], t, ctx) : 1;
       const inv = 1 / to;
-      return checkDistinct(vec(argVector(a[0]!, t, ctx).map((s) => ({ metric: dropName(s.metric), value: Math.floor(s.value * inv + 0.5) / inv, ts: t }))));
+      return checkDistinct(vec(argVector(a[0]!, t, ctx).map((s) => ({ metric: s.metric, drop: true, value: Math.floor(s.value * inv + 0.5) / inv, ts: t }))));
     }
     case 'clamp':
     case 'clamp_min':
@@ -332,7 +325,7 @@ export function evalCall(e: Call, t: number, ctx: EvalContext): Value {
       } else if (f === 'clamp_min') lo = argScalar(a[1]!, t, ctx);
       else hi = argScalar(a[1]!, t, ctx);
       const clampV = (x: number): number => (Number.isNaN(x) || Number.isNaN(lo) || Number.isNaN(hi) ? Number.NaN : Math.max(lo, Math.min(hi, x)));
-      return checkDistinct(vec(v.map((s) => ({ metric: dropName(s.metric), value: clampV(s.value), ts: t }))));
+      return checkDistinct(vec(v.map((s) => ({ metric: s.metric, drop: true, value: clampV(s.value), ts: t }))));
     }
     case 'histogram_quantile': {
       const q = argScalar(a[0]!, t, ctx);
@@ -346,7 +339,7 @@ export function evalCall(e: Call, t: number, ctx: EvalContext): Value {
       const reText = argString(a[4]!, t, ctx);
       let re: RegExp;
       try {
-        re = new RegExp(`^(?:${toJsRegex(reText)})$`, 'su');
+        re = compileAnchored(reText);
       } catch {
         throw new QueryError('execution', `invalid regular expression in label_replace(): ${reText}`);
       }
@@ -358,7 +351,8 @@ export function evalCall(e: Call, t: number, ctx: EvalContext): Value {
         const metric: Record<string, string> = { ...s.metric };
         if (res === '') delete metric[dst];
         else metric[dst] = res;
-        return { metric, value: s.value, ts: s.ts };
+        // Writing __name__ keeps it (delayed name removal).
+        return { metric, value: s.value, ts: s.ts, ...(s.drop === true && dst !== '__name__' ? { drop: true } : {}) };
       });
       return checkDistinct(vec(out));
     }
@@ -374,7 +368,8 @@ export function evalCall(e: Call, t: number, ctx: EvalContext): Value {
         const metric: Record<string, string> = { ...s.metric };
         if (res === '') delete metric[dst];
         else metric[dst] = res;
-        return { metric, value: s.value, ts: s.ts };
+        // Writing __name__ keeps it (delayed name removal).
+        return { metric, value: s.value, ts: s.ts, ...(s.drop === true && dst !== '__name__' ? { drop: true } : {}) };
       });
       return checkDistinct(vec(out));
     }
@@ -410,9 +405,8 @@ export function evalCall(e: Call, t: number, ctx: EvalContext): Value {
   const date = DATE_FNS[f];
   if (date !== undefined) {
     const v = a.length > 0 ? argVector(a[0]!, t, ctx) : [{ metric: {}, value: t / 1000, ts: t }];
-    return checkDistinct(vec(v.map((s) => ({ metric: dropName(s.metric), value: Number.isFinite(s.value) ? date(new Date(Math.floor(s.value) * 1000)) : Number.NaN, ts: t }))));
+    return checkDistinct(vec(v.map((s) => ({ metric: s.metric, drop: true, value: Number.isFinite(s.value) ? date(new Date(Math.floor(s.value) * 1000)) : Number.NaN, ts: t }))));
   }
   throw new QueryError('bad_data', `unknown function with name "${f}"`);
 }
 
-export { KEEPS_NAME };

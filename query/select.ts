@@ -4,6 +4,7 @@
  */
 import type { Labels, LabelMatcher, SeriesInfo, Store } from '../storage/store.js';
 import type { AtModifier, Expr, VectorSelector } from './ast.js';
+import { compileAnchored } from './regex.js';
 import { QueryError } from './types.js';
 import { isStaleNaN } from './values.js';
 import type { MSeries, VSample } from './values.js';
@@ -39,11 +40,11 @@ export function matcherTest(m: LabelMatcher): (l: Labels) => boolean {
     case '!=':
       return (l) => get(l) !== m.value;
     case '=~': {
-      const re = new RegExp(`^(?:${m.value})$`, 'su');
+      const re = compileAnchored(m.value);
       return (l) => re.test(get(l));
     }
     case '!~': {
-      const re = new RegExp(`^(?:${m.value})$`, 'su');
+      const re = compileAnchored(m.value);
       return (l) => !re.test(get(l));
     }
   }

@@ -6,6 +6,11 @@ export interface VSample {
   readonly metric: Labels;
   readonly value: number;
   readonly ts: number;
+  /**
+   * `__name__` is to be removed at the end of the query (Prometheus 3's delayed name
+   * removal): kept until then so that label_replace/label_join and `by (__name__)` see it.
+   */
+  readonly drop?: boolean;
 }
 
 /** One series of a range vector. */
@@ -13,6 +18,8 @@ export interface MSeries {
   readonly metric: Labels;
   readonly ts: readonly number[];
   readonly vs: readonly number[];
+  /** As VSample.drop. */
+  readonly drop?: boolean;
 }
 
 export type Value =
@@ -55,15 +62,12 @@ export function dropName(l: Labels): Labels {
   return rest;
 }
 
-/** Prometheus' text form of a label set, `{a="b", c="d"}` (name first when present). */
+/** Go's text form of a label set, `{__name__="x", a="b"}`, as Prometheus' errors print it. */
 export function formatLabels(l: Labels): string {
-  const name = l['__name__'];
-  const rest = Object.keys(l)
-    .filter((k) => k !== '__name__')
+  return `{${Object.keys(l)
     .sort()
     .map((k) => `${k}=${JSON.stringify(l[k])}`)
-    .join(', ');
-  return `${name ?? ''}{${rest}}`;
+    .join(', ')}}`;
 }
 
 /** Prometheus' stale marker: a NaN with this exact bit pattern ends a series. */

@@ -59,7 +59,7 @@ function duration(s: string): number {
   return neg ? -d : d;
 }
 
-const NUM = String.raw`[-+]?(?:[0-9]+\.?[0-9]*(?:[eE][-+]?[0-9]+)?|\.[0-9]+(?:[eE][-+]?[0-9]+)?|[Ii]nf|NaN|nan|0x[0-9a-fA-F]+)`;
+const NUM = String.raw`[-+]?(?:[0-9]+\.?[0-9]*(?:[eE][-+]?[0-9]+)?|\.[0-9]+(?:[eE][-+]?[0-9]+)?|[Ii]nf|NaN|nan)`;
 const UNUM = String.raw`(?:[0-9]+\.?[0-9]*(?:[eE][-+]?[0-9]+)?|\.[0-9]+(?:[eE][-+]?[0-9]+)?|[Ii]nf|NaN|nan)`;
 const EXPANDING = new RegExp(`^(${NUM})(?:([-+])(${UNUM}))?x([0-9]+)$`);
 const SINGLE = new RegExp(`^${NUM}$`);
@@ -80,10 +80,13 @@ export function parsePoints(text: string): ScriptPoint[] {
     if (tok === '_') out.push('missing');
     else if (tok === 'stale') out.push('stale');
     else if (/^_x[0-9]+$/.test(tok)) for (let i = 0; i < Number(tok.slice(2)); i++) out.push('missing');
-    else if (SINGLE.test(tok)) out.push(num(tok));
     else {
       const m = EXPANDING.exec(tok);
-      if (m === null) throw new Error(`invalid point ${JSON.stringify(tok)}`);
+      if (m === null) {
+        if (!SINGLE.test(tok)) throw new Error(`invalid point ${JSON.stringify(tok)}`);
+        out.push(num(tok));
+        continue;
+      }
       const a = num(m[1]!);
       const b = m[3] === undefined ? 0 : (m[2] === '-' ? -1 : 1) * num(m[3]);
       const n = Number(m[4]);
