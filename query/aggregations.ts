@@ -113,7 +113,7 @@ export function evalAggregate(e: Aggregate, t: number, ctx: EvalContext): Value 
     case 'topk':
     case 'bottomk': {
       const kf = scalarParam();
-      if (Number.isNaN(kf)) throw new QueryError('execution', `Parameter value is NaN for ${e.op}`);
+      if (Number.isNaN(kf)) throw new QueryError('execution', 'Parameter value is NaN');
       if (kf >= 2 ** 63) throw new QueryError('execution', `Scalar value ${kf} overflows int64`);
       const k = Math.trunc(kf);
       if (k < 1) return { type: 'vector', samples: [] };
@@ -131,7 +131,7 @@ export function evalAggregate(e: Aggregate, t: number, ctx: EvalContext): Value 
     }
     case 'limitk': {
       const kf = scalarParam();
-      if (Number.isNaN(kf)) throw new QueryError('execution', `Parameter value is NaN for limitk`);
+      if (Number.isNaN(kf)) throw new QueryError('execution', 'Parameter value is NaN');
       const k = Math.trunc(kf);
       for (const g of groups.values()) for (const s of g.samples.slice(0, Math.max(0, k))) out.push({ metric: s.metric, value: s.value, ts: t, ...(s.drop === true ? { drop: true } : {}) });
       return { type: 'vector', samples: out };
