@@ -241,6 +241,11 @@ class Parser {
       const close = rest.indexOf(ch, rest.indexOf(ch) + 1);
       if (close < 0) throw new ParseError(p, 'unterminated quoted string');
     }
+    // lezer knows function names as tokens: `nope(` is a syntax error at the parenthesis.
+    if (ch === '(') {
+      const m = /([a-zA-Z_][a-zA-Z0-9_]*)\s*$/.exec(this.text.slice(0, p));
+      if (m !== null) throw new ParseError(p - m[0].length, `unknown function with name ${JSON.stringify(m[1])}`);
+    }
     const token = /^([a-zA-Z_:][a-zA-Z0-9_:]*|[0-9.]+|.)/.exec(rest.trimStart())?.[0] ?? ch;
     throw new ParseError(p, /^[a-zA-Z0-9_:.]/.test(token) ? `unexpected identifier or number ${JSON.stringify(token)}` : `unexpected character: ${JSON.stringify(token)}`);
   }
