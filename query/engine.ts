@@ -4,7 +4,9 @@
  * then it is evaluated step by step (query/eval.ts).
  */
 import type { Labels, Store } from '../storage/store.js';
-import type { Expr } from './ast.js';
+import type { Call, Expr, MatrixSelector } from './ast.js';
+import { planTiers } from './tiers.js';
+import type { TierPlan, TierSource } from './tiers.js';
 import { evaluate } from './eval.js';
 import type { EvalContext } from './eval.js';
 import { parseQuery, typeOf } from './parse.js';
@@ -33,6 +35,8 @@ export interface EngineOptions {
   readonly maxSamples?: number;
   /** Step of subqueries written without one, ms (Prometheus' global evaluation interval). @default 60_000 */
   readonly subqueryStepMs?: number;
+  /** Rollup tiers to answer `*_over_time` and `rate`/`increase` from (query/tiers.ts); none = raw only. */
+  readonly tiers?: TierSource;
 }
 
 /** Most points per series of a range query (Prometheus' limit). */
@@ -53,7 +57,7 @@ export function createQueryEngine(store: Store, opts: EngineOptions = {}): Query
     subqueryStepMs: opts.subqueryStepMs ?? 60_000,
   };
 
-  async function prepare(expr: Expr, startMs: number, endMs: number, q: QueryOptions | undefined): Promise<EvalContext> {
+  async function prepare(expr: Expr, startMs: number, endMs: number, stepMs: number, q: QueryOptions | undefined): Promise<EvalContext> {
     const timeoutMs = q?.timeoutMs ?? defaults.timeoutMs;
     const lookbackMs = q?.lookbackMs ?? defaults.lookbackMs;
     if (!(timeoutMs > 0)) throw new QueryError('bad_data', `invalid timeout ${String(timeoutMs)}`);
@@ -63,10 +67,12 @@ export function createQueryEngine(store: Store, opts: EngineOptions = {}): Query
     const checkDeadline = (): void => {
       if ((++ticks & 63) === 0 && Date.now() > deadline) throw new QueryError('timeout', 'query timed out in expression evaluation');
     };
-    const source = await SampleSource.load(store, expr, { startMs, endMs, lookbackMs, subqueryStepMs: defaults.subqueryStepMs, maxSamples: defaults.maxSamples }, () => {
+    const tierPlans = opts.tiers !== undefined && q?.rawOnly !== true ? await planTiers(expr, { startMs, endMs, stepMs }, opts.tiers) : new Map<Call, TierPlan>();
+    const tiered = new Map([...tierPlans].map(([call, plan]) => [(call.args[0] as MatrixSelector).vector, plan]));
+    const source = await SampleSource.load(store, expr, { startMs, endMs, lookbackMs, subqueryStepMs: defaults.subqueryStepMs, maxSamples: defaults.maxSamples, tiered }, () => {
       if (Date.now() > deadline) throw new QueryError('timeout', 'query timed out in query execution');
     });
-    return { source, startMs, endMs, lookbackMs, subqueryStepMs: defaults.subqueryStepMs, checkDeadline, warnings: [] };
+    return { source, startMs, endMs, lookbackMs, subqueryStepMs: defaults.subqueryStepMs, checkDeadline, warnings: [], tierPlans };
   }
 
   const finish = (ctx: EvalContext): string[] => [...new Set(ctx.warnings)];
@@ -75,7 +81,7 @@ export function createQueryEngine(store: Store, opts: EngineOptions = {}): Query
     async instant(query: string, timeMs: number, q?: QueryOptions): Promise<QueryResult> {
       checkTime('time', timeMs);
       const expr = parseQuery(query);
-      const ctx = await prepare(expr, timeMs, timeMs, q);
+      const ctx = await prepare(expr, timeMs, timeMs, 0, q);
       const v = evaluate(expr, timeMs, ctx);
       switch (v.type) {
         case 'scalar':
@@ -105,7 +111,7 @@ export function createQueryEngine(store: Store, opts: EngineOptions = {}): Query
       const expr = parseQuery(query);
       const t = typeOf(expr);
       if (t !== 'scalar' && t !== 'vector') throw new QueryError('bad_data', `invalid expression type "${t === 'matrix' ? 'range vector' : t}" for range query, must be Scalar or instant Vector`);
-      const ctx = await prepare(expr, startMs, endMs, q);
+      const ctx = await prepare(expr, startMs, endMs, stepMs, q);
       const series = new Map<string, { metric: Labels; points: Point[] }>();
       for (let ts = startMs; ts <= endMs; ts += stepMs) {
         ctx.checkDeadline();

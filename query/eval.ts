@@ -2,7 +2,8 @@
  * Evaluates a parsed query at one instant (query/engine.ts calls it once per step),
  * over the samples query/select.ts loaded up front.
  */
-import type { Expr, Subquery, VectorSelector } from './ast.js';
+import type { Call, Expr, Subquery, VectorSelector } from './ast.js';
+import type { TierPlan } from './tiers.js';
 import { evalAggregate } from './aggregations.js';
 import { evalBinary } from './binary.js';
 import { evalCall } from './functions.js';
@@ -24,6 +25,8 @@ export interface EvalContext {
   readonly checkDeadline: () => void;
   /** Warnings and infos, as the API shows them (deduplicated by the engine). */
   readonly warnings: string[];
+  /** Calls a rollup tier answers (query/tiers.ts). */
+  readonly tierPlans?: ReadonlyMap<Call, TierPlan>;
 }
 
 /** The value of `e` at time `t` (ms). */

@@ -3,6 +3,7 @@ import type { Call, Expr } from './ast.js';
 import { KahanSum, mean, quantile, variance } from './aggregations.js';
 import { checkDistinct, evaluate } from './eval.js';
 import type { EvalContext } from './eval.js';
+import { evalTiered } from './eval-tiered.js';
 import { histogramQuantile } from './histogram.js';
 import { compileAnchored } from './regex.js';
 import { QueryError } from './types.js';
@@ -215,8 +216,19 @@ function expand(template: string, m: RegExpExecArray): string {
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 
+/** A function of one range-vector series (`*_over_time`, the rate family); undefined = no output. */
+export function rangeFunction(func: string, ts: readonly number[], vs: readonly number[], endMs: number, rangeMs: number): number | undefined {
+  const over = OVER_TIME[func];
+  if (over !== undefined) return over(ts, vs);
+  if (func === 'rate' || func === 'increase' || func === 'delta') return extrapolatedRate(ts, vs, endMs, rangeMs, func !== 'delta', func === 'rate');
+  if (func === 'last_over_time') return vs[vs.length - 1];
+  return undefined;
+}
+
 /** The value of a function call at time `t`. */
 export function evalCall(e: Call, t: number, ctx: EvalContext): Value {
+  const plan = ctx.tierPlans?.get(e);
+  if (plan !== undefined) return evalTiered(e, plan, t, ctx);
   const a = e.args;
   const f = e.func;
   const simple = SIMPLE[f];
