@@ -28,16 +28,43 @@ export type Value =
   | { readonly type: 'vector'; readonly samples: readonly VSample[] }
   | { readonly type: 'matrix'; readonly series: readonly MSeries[] };
 
-/** A stable key of a label set (sorted name/value pairs). */
+/** Keys of label sets already seen: label objects are shared from step to step. */
+const keyCache = new WeakMap<Labels, string>();
+
+/** A stable key of a label set (sorted name/value pairs). Label sets must not be mutated once keyed. */
 export function labelsKey(l: Labels): string {
+  const cached = keyCache.get(l);
+  if (cached !== undefined) return cached;
   const keys = Object.keys(l).sort();
   let s = '';
   for (const k of keys) s += `${k}\xff${l[k]}\xfe`;
+  keyCache.set(l, s);
   return s;
+}
+
+/** Grouping keys already computed, per label set and grouping. */
+const groupCache = new WeakMap<Labels, Map<string, string>>();
+
+function cachedGroupKey(l: Labels, what: string, names: readonly string[], compute: () => string): string {
+  let m = groupCache.get(l);
+  if (m === undefined) groupCache.set(l, (m = new Map()));
+  const k = `${what}\x00${names.join('\x00')}`;
+  let v = m.get(k);
+  if (v === undefined) m.set(k, (v = compute()));
+  return v;
 }
 
 /** A key of only the named labels (missing ones count as empty). */
 export function keyOn(l: Labels, names: readonly string[]): string {
+  return cachedGroupKey(l, 'on', names, () => computeKeyOn(l, names));
+}
+
+/** A key of every label but the named ones and `__name__`. */
+export function keyWithout(l: Labels, names: readonly string[]): string {
+  return cachedGroupKey(l, 'without', names, () => computeKeyWithout(l, names));
+}
+
+function computeKeyOn(l: Labels, names: readonly string[]): string {
   let s = '';
   for (const k of [...names].sort()) {
     const v = l[k];
@@ -46,8 +73,7 @@ export function keyOn(l: Labels, names: readonly string[]): string {
   return s;
 }
 
-/** A key of every label but the named ones and `__name__`. */
-export function keyWithout(l: Labels, names: readonly string[]): string {
+function computeKeyWithout(l: Labels, names: readonly string[]): string {
   const skip = new Set(names);
   skip.add('__name__');
   let s = '';
