@@ -72,7 +72,12 @@ export function createQueryEngine(store: Store, opts: EngineOptions = {}): Query
     const source = await SampleSource.load(store, expr, { startMs, endMs, lookbackMs, subqueryStepMs: defaults.subqueryStepMs, maxSamples: defaults.maxSamples, tiered }, () => {
       if (Date.now() > deadline) throw new QueryError('timeout', 'query timed out in query execution');
     });
-    return { source, startMs, endMs, lookbackMs, subqueryStepMs: defaults.subqueryStepMs, checkDeadline, warnings: [], tierPlans };
+    let points = source.loadedSamples;
+    const countPoints = (n: number): void => {
+      points += n;
+      if (points > defaults.maxSamples) throw new QueryError('execution', `query processing would load too many samples into memory in query execution (more than ${defaults.maxSamples})`);
+    };
+    return { source, startMs, endMs, lookbackMs, subqueryStepMs: defaults.subqueryStepMs, checkDeadline, countPoints, warnings: [], tierPlans };
   }
 
   const finish = (ctx: EvalContext): string[] => [...new Set(ctx.warnings)];

@@ -25,6 +25,8 @@ export interface EvalContext {
   readonly checkDeadline: () => void;
   /** Warnings and infos, as the API shows them (deduplicated by the engine). */
   readonly warnings: string[];
+  /** Counts points subqueries hold; throws once the query's sample budget is spent. */
+  readonly countPoints: (n: number) => void;
   /** Calls a rollup tier answers (query/tiers.ts). */
   readonly tierPlans?: ReadonlyMap<Call, TierPlan>;
 }
@@ -77,6 +79,7 @@ export function evalSubquery(e: Subquery, t: number, ctx: EvalContext): MSeries[
     ctx.checkDeadline();
     const v = evaluate(e.expr, u, ctx);
     if (v.type !== 'vector') throw new QueryError('execution', `subquery over ${v.type}`);
+    ctx.countPoints(v.samples.length);
     for (const s of v.samples) {
       const k = labelsKey(s.metric);
       let out = series.get(k);

@@ -181,6 +181,11 @@ export class SampleSource {
     return out;
   }
 
+  /** Samples (and tier rows) loaded so far. */
+  get loadedSamples(): number {
+    return this.loaded;
+  }
+
   /** The series of a tiered selector. */
   tiered(sel: VectorSelector): readonly TieredSeries[] {
     return this.tierData.get(sel) ?? [];

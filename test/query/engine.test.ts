@@ -83,6 +83,7 @@ t.test('limits', async (t) => {
   const capped = createQueryEngine(store, { maxSamples: 100 });
   await rejects(capped.instant('count_over_time(http_requests_total[1h])', T0 + 60 * MIN), 'execution', /too many samples.*more than 100/);
   t.ok(await capped.instant('count_over_time(temperature[1h])', T0 + 60 * MIN), 'under the cap');
+  await rejects(capped.instant('count_over_time(temperature[1h:1s])', T0 + 60 * MIN), 'execution', /too many samples.*more than 100/);
   await rejects(engine.range('max_over_time(rate(http_requests_total[5m])[1h:1s])', T0, T0 + 60 * MIN, 1000, { timeoutMs: 5 }), 'timeout', /query timed out/);
 });
 
