@@ -17,16 +17,17 @@ export function evalTiered(e: Call, plan: TierPlan, t: number, ctx: EvalContext)
   const out: VSample[] = [];
   let fromTier = false;
   for (const s of ctx.source.tiered(m.vector)) {
-    const buckets = s.buckets.filter((b) => b.ts >= start && b.ts < split);
+    const buckets = s.buckets.slice(firstAtOrAfter(s.buckets, (b) => b.ts, start), firstAtOrAfter(s.buckets, (b) => b.ts, split));
     const ts: number[] = [];
     const vs: number[] = [];
     if (s.raw !== undefined) {
-      for (let i = 0; i < s.raw.ts.length; i++) {
-        const x = s.raw.ts[i]!;
-        if (x > start && x >= split && x <= end && !isStaleNaN(s.raw.vs[i]!)) {
-          ts.push(x);
-          vs.push(s.raw.vs[i]!);
-        }
+      const rts = s.raw.ts;
+      // Samples in (start, end] from the split on.
+      const lo = Math.max(firstAtOrAfter(rts, (x) => x, split), firstAtOrAfter(rts, (x) => x, start + 1));
+      for (let i = lo; i < rts.length && rts[i]! <= end; i++) {
+        if (isStaleNaN(s.raw.vs[i]!)) continue;
+        ts.push(rts[i]!);
+        vs.push(s.raw.vs[i]!);
       }
     }
     // No bucket in the window: raw holds all of it, with Prometheus' own arithmetic.
@@ -34,6 +35,21 @@ export function evalTiered(e: Call, plan: TierPlan, t: number, ctx: EvalContext)
     if (buckets.length > 0) fromTier = true;
     if (v !== undefined) out.push({ metric: s.metric, value: v, ts: t, drop: true });
   }
-  if (fromTier) ctx.warnings.push(`Larder: ${e.func}() read the ${plan.tier.name} rollup tier before ${new Date(plan.watermarkMs).toISOString()} (raw samples after)`);
+  if (fromTier) {
+    const w = `Larder: ${e.func}() read the ${plan.tier.name} rollup tier before ${new Date(plan.watermarkMs).toISOString()} (raw samples after)`;
+    if (!ctx.warnings.includes(w)) ctx.warnings.push(w);
+  }
   return { type: 'vector', samples: out };
+}
+
+/** Index of the first element whose key is `>= t` (the length when none). */
+function firstAtOrAfter<T>(a: ArrayLike<T>, key: (x: T) => number, t: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (key(a[mid]!) < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
