@@ -263,7 +263,13 @@ export function evalCall(e: Call, t: number, ctx: EvalContext): Value {
       const out: VSample[] = [];
       for (const s of argMatrix(a[0]!, t, ctx)) {
         const v = extrapolatedRate(s.ts, s.vs, end, range, f !== 'delta', f === 'rate');
-        if (v !== undefined) out.push({ metric: s.metric, drop: true, value: v, ts: t });
+        if (v === undefined) continue;
+        out.push({ metric: s.metric, drop: true, value: v, ts: t });
+        const name = s.metric['__name__'] ?? '';
+        if (f !== 'delta' && !/_(total|sum|count|bucket)$/.test(name)) {
+          const info = `PromQL info: metric might not be a counter, name does not end in _total/_sum/_count/_bucket: ${JSON.stringify(name)}`;
+          if (!ctx.warnings.includes(info)) ctx.warnings.push(info);
+        }
       }
       return checkDistinct(vec(out));
     }
