@@ -22,13 +22,17 @@ export interface MSeries {
   readonly drop?: boolean;
 }
 
+/** The value of an expression at one step. */
 export type Value =
   | { readonly type: 'scalar'; readonly value: number }
   | { readonly type: 'string'; readonly value: string }
   | { readonly type: 'vector'; readonly samples: readonly VSample[] }
   | { readonly type: 'matrix'; readonly series: readonly MSeries[] };
 
-/** Keys of label sets already seen: label objects are shared from step to step. */
+/**
+ * Memo of labelsKey, keyed by object identity: label objects are shared from step to
+ * step, and a WeakMap holds no state a caller could observe or leak.
+ */
 const keyCache = new WeakMap<Labels, string>();
 
 /** A stable key of a label set (sorted name/value pairs). Label sets must not be mutated once keyed. */
@@ -42,7 +46,7 @@ export function labelsKey(l: Labels): string {
   return s;
 }
 
-/** Grouping keys already computed, per label set and grouping. */
+/** Memo of keyOn/keyWithout per label set and grouping (as labelsKey's). */
 const groupCache = new WeakMap<Labels, Map<string, string>>();
 
 function cachedGroupKey(l: Labels, what: string, names: readonly string[], compute: () => string): string {
@@ -98,6 +102,7 @@ export function formatLabels(l: Labels): string {
 
 /** Prometheus' stale marker: a NaN with this exact bit pattern ends a series. */
 const STALE_BITS = 0x7ff0000000000002n;
+// Scratch buffer to read a double's bits; nothing survives a call.
 const f64 = new Float64Array(1);
 const u64 = new BigUint64Array(f64.buffer);
 

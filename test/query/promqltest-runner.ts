@@ -39,11 +39,15 @@ export const IN_SCOPE_FILES = [
   'subquery',
   'trig_functions',
 ] as const;
+/** Files the README calls optional (experimental aggregations). */
 export const OPTIONAL_FILES = ['limit'] as const;
+/** Files out of scope per the README (native histograms, experimental features). */
 export const OUT_OF_SCOPE_FILES = ['native_histograms', 'start_timestamps', 'extended_vectors', 'fill-modifier', 'info', 'type_and_unit', 'duration_expression'] as const;
 
+/** How one `eval` ended. */
 export type CaseStatus = 'passed' | 'failed' | 'skipped';
 
+/** One `eval` case and how it ended. */
 export interface CaseOutcome {
   readonly line: number;
   readonly query: string;
@@ -52,6 +56,7 @@ export interface CaseOutcome {
   readonly reason?: string;
 }
 
+/** The counts of one script file. */
 export interface FileReport {
   readonly file: string;
   readonly passed: number;

@@ -8,6 +8,7 @@ import type { Labels } from '../../storage/store.js';
 /** One value of a series in a script: a number, missing (`_`), or a stale marker. */
 export type ScriptPoint = number | 'missing' | 'stale';
 
+/** A series line: labels and expanded points. */
 export interface ScriptSeries {
   readonly metric: Labels;
   readonly points: readonly ScriptPoint[];
@@ -15,6 +16,7 @@ export interface ScriptSeries {
   readonly histogram: boolean;
 }
 
+/** `load <interval>` (or `load_with_nhcb`) and its series. */
 export interface LoadCommand {
   readonly kind: 'load';
   readonly line: number;
@@ -25,12 +27,14 @@ export interface LoadCommand {
   readonly errors: readonly string[];
 }
 
+/** One `expect` line (or a deprecated `eval_fail`-style variant). */
 export interface Expectation {
   readonly type: 'fail' | 'warn' | 'info' | 'no_warn' | 'no_info' | 'ordered' | 'string' | 'range';
   readonly match?: 'msg' | 'regex';
   readonly text?: string;
 }
 
+/** `eval instant at …` or `eval range from … to … step …`, with its expectations. */
 export interface EvalCommand {
   readonly kind: 'eval';
   readonly line: number;
@@ -50,6 +54,7 @@ export interface EvalCommand {
   readonly hasHistogram: boolean;
 }
 
+/** A script command. */
 export type Command = LoadCommand | { readonly kind: 'clear'; readonly line: number } | EvalCommand;
 
 function duration(s: string): number {
