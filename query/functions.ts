@@ -7,6 +7,7 @@ import { evalTiered } from './eval-tiered.js';
 import { histogramQuantile } from './histogram.js';
 import { compileAnchored } from './regex.js';
 import { QueryError } from './types.js';
+import { labelsKey } from './values.js';
 import type { MSeries, VSample, Value } from './values.js';
 import type { Labels } from '../storage/store.js';
 
@@ -78,9 +79,15 @@ const OVER_TIME: Record<string, (ts: readonly number[], vs: readonly number[]) =
   stdvar_over_time: (_ts, vs) => variance(vs),
   present_over_time: () => 1,
   mad_over_time: (_ts, vs) => {
+    // A NaN sample makes the deviation NaN rather than being dropped.
+    if (vs.some((v) => Number.isNaN(v))) return Number.NaN;
     const med = quantile(0.5, [...vs]);
     return quantile(0.5, vs.map((v) => Math.abs(v - med)));
   },
+  ts_of_min_over_time: (ts, vs) => tsOfExtreme(ts, vs, (a, b) => a < b),
+  ts_of_max_over_time: (ts, vs) => tsOfExtreme(ts, vs, (a, b) => a > b),
+  ts_of_first_over_time: (ts) => ts[0]! / 1000,
+  ts_of_last_over_time: (ts) => ts[ts.length - 1]! / 1000,
   changes: (_ts, vs) => {
     let n = 0;
     for (let i = 1; i < vs.length; i++) if (vs[i] !== vs[i - 1] && !(Number.isNaN(vs[i]!) && Number.isNaN(vs[i - 1]!))) n++;
@@ -103,6 +110,13 @@ const OVER_TIME: Record<string, (ts: readonly number[], vs: readonly number[]) =
     return (last < prev ? last : last - prev) / dt;
   },
 };
+
+/** Time (s) of the first sample that beats every other by `better` (NaN samples lose). */
+function tsOfExtreme(ts: readonly number[], vs: readonly number[], better: (a: number, b: number) => boolean): number {
+  let best = 0;
+  for (let i = 1; i < vs.length; i++) if (Number.isNaN(vs[best]!) || better(vs[i]!, vs[best]!)) best = i;
+  return ts[best]! / 1000;
+}
 
 /** Prometheus' least-squares fit: [slope, intercept at interceptMs]. */
 export function linearRegression(ts: readonly number[], vs: readonly number[], interceptMs: number): [number, number] {
@@ -413,7 +427,10 @@ export function evalCall(e: Call, t: number, ctx: EvalContext): Value {
           const c = coll.compare(x.metric[l] ?? '', y.metric[l] ?? '');
           if (c !== 0) return dir * c;
         }
-        return 0;
+        // Ties: by the whole label set, as Prometheus does.
+        const kx = labelsKey(x.metric);
+        const ky = labelsKey(y.metric);
+        return dir * (kx < ky ? -1 : kx > ky ? 1 : 0);
       });
       return vec(v);
     }

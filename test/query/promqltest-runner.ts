@@ -84,7 +84,8 @@ export function experimentalFeature(query: string): string | undefined {
       if (EXPERIMENTAL_NODES.has(n.name)) why = `uses ${n.name}, gated behind --enable-feature in Prometheus 3`;
       else if (n.name === 'FunctionIdentifier') {
         const name = query.slice(n.from, n.to);
-        if (functionSignature(name)?.experimental === true) why = `calls experimental function ${name}()`;
+        // PROMQLTEST_EXPERIMENTAL=1 runs the experimental functions the engine implements too.
+        if (functionSignature(name)?.experimental === true && process.env['PROMQLTEST_EXPERIMENTAL'] !== '1') why = `calls experimental function ${name}()`;
         if (EXPERIMENTAL_FUNCTIONS.has(name)) why = `calls ${name}(), experimental in Prometheus 3`;
       } else if (n.name === 'DurationExpr' || n.name === 'OffsetDurationExpr') {
         const text = query.slice(n.from, n.to);
