@@ -31,7 +31,12 @@ export interface EngineOptions {
   readonly timeoutMs?: number;
   /** Default lookback delta, ms. @default 300_000 */
   readonly lookbackMs?: number;
-  /** Most raw samples one query may load. @default 50_000_000 (Prometheus' --query.max-samples) */
+  /**
+   * Most raw samples (and tier rows, and subquery points) one query may hold.
+   * Prometheus allows 50,000,000 at 16 bytes each; a sample read through the Store is an
+   * object of ~50 bytes before it is packed, so Larder, a side process, allows less.
+   * @default 5_000_000
+   */
   readonly maxSamples?: number;
   /** Step of subqueries written without one, ms (Prometheus' global evaluation interval). @default 60_000 */
   readonly subqueryStepMs?: number;
@@ -53,7 +58,7 @@ export function createQueryEngine(store: Store, opts: EngineOptions = {}): Query
   const defaults = {
     timeoutMs: opts.timeoutMs ?? 120_000,
     lookbackMs: opts.lookbackMs ?? 300_000,
-    maxSamples: opts.maxSamples ?? 50_000_000,
+    maxSamples: opts.maxSamples ?? 5_000_000,
     subqueryStepMs: opts.subqueryStepMs ?? 60_000,
   };
 
