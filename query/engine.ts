@@ -183,14 +183,15 @@ async function seriesMatching(store: Store, sq: SeriesQuery): Promise<Labels[]> 
     .map((s) => ({ id: s.id, metric: { ...s.labels, __name__: s.name } as Labels }))
     .filter((s) => selectors.length === 0 || selectors.some((tests) => tests.every((t) => t(s.metric))));
   if (matched.length === 0) return [];
-  // Only series with a sample in the range: one read per series with limit 1 would be many
-  // round trips, so read the range once, ids only.
+  // Only series with a sample in the range: one read of at most one sample per series (an
+  // index probe), rather than every sample of the range.
   const withData = new Set<number>();
-  for (let i = 0; i < matched.length; i += 500) {
-    const ids = matched.slice(i, i + 500).map((s) => s.id);
-    for (const id of ids) {
-      const r = await store.readSamples({ seriesIds: [id], fromMs: sq.startMs, toMs: sq.endMs + 1, limit: 1 });
-      if (r.samples.length > 0) withData.add(id);
+  const from = Math.max(0, sq.startMs);
+  const to = Math.min(sq.endMs + 1, 253_402_300_799_999);
+  if (to > from) {
+    for (const s of matched) {
+      const r = await store.readSamples({ seriesIds: [s.id], fromMs: from, toMs: to, limit: 1 });
+      if (r.samples.length > 0) withData.add(s.id);
     }
   }
   const out = matched.filter((s) => withData.has(s.id)).map((s) => s.metric);

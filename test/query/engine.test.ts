@@ -111,4 +111,6 @@ t.test('series, label names and values', async (t) => {
   t.same(await engine.labelValues('instance', { ...q, limit: 1 }), ['a']);
   t.same(await engine.series({ match: ['temperature'], startMs: T0 + 2 * 3_600_000, endMs: T0 + 3 * 3_600_000 }), [], 'no samples in the range: not listed');
   await rejects(engine.series({ match: ['rate(x[5m])'], startMs: T0, endMs: T0 }), 'bad_data', /is not a series selector/);
+  t.same(await engine.series({ match: ['temperature'], startMs: -1e12, endMs: 1e15 }), [{ __name__: 'temperature', room: 'x' }], 'times beyond the store\'s span are clamped, not refused');
+  t.same((await engine.instant('temperature', -1e12)).value, { type: 'vector', samples: [] }, 'an instant before 1970 reads nothing');
 });
