@@ -87,7 +87,7 @@ export function createQueryEngine(store: Store, opts: EngineOptions = {}): Query
 
   const finish = (ctx: EvalContext): string[] => [...new Set(ctx.warnings)];
 
-  return {
+  const engine: QueryEngine = {
     async instant(query: string, timeMs: number, q?: QueryOptions): Promise<QueryResult> {
       checkTime('time', timeMs);
       const expr = parseQuery(query);
@@ -167,6 +167,27 @@ export function createQueryEngine(store: Store, opts: EngineOptions = {}): Query
       return sq.limit !== undefined && sq.limit > 0 ? out.slice(0, sq.limit) : out;
     },
   };
+  return {
+    instant: (query, timeMs, q) => guard(() => engine.instant(query, timeMs, q)),
+    range: (query, startMs, endMs, stepMs, q) => guard(() => engine.range(query, startMs, endMs, stepMs, q)),
+    series: (sq) => guard(() => engine.series(sq)),
+    labelNames: (sq) => guard(() => engine.labelNames(sq)),
+    labelValues: (name, sq) => guard(() => engine.labelValues(name, sq)),
+  };
+}
+
+/**
+ * Every rejection is a QueryError: a failed store read is `internal` (as Prometheus
+ * answers a storage error), a too deep expression `execution`.
+ */
+async function guard<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof QueryError) throw e;
+    if (e instanceof RangeError && /call stack/i.test(e.message)) throw new QueryError('execution', 'expression nested too deeply to evaluate');
+    throw new QueryError('internal', e instanceof Error ? e.message : String(e));
+  }
 }
 
 /** Label sets (with `__name__`) of the series matching any selector with samples in the range. */

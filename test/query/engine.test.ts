@@ -100,6 +100,15 @@ t.test('errors as Prometheus words them', async (t) => {
   await rejects(engine.range('up', T0, T0 + 1000, 0), 'bad_data', /zero or negative query resolution step/);
 });
 
+t.test('a failing store read is an internal QueryError', async (t) => {
+  const dir2 = mkdtempSync(join(tmpdir(), 'larder-query-closed-'));
+  const closed = await openSqliteStore({ path: join(dir2, 'c.db'), now: () => T0 });
+  await closed.close();
+  t.teardown(() => rmSync(dir2, { recursive: true, force: true }));
+  await rejects(createQueryEngine(closed).instant('up', T0), 'internal', /./);
+  await rejects(createQueryEngine(closed).labelNames({ match: [], startMs: T0, endMs: T0 }), 'internal', /./);
+});
+
 t.test('series, label names and values', async (t) => {
   const q = { match: ['http_requests_total'], startMs: T0, endMs: T0 + 60 * MIN };
   t.same(await engine.series(q), [
