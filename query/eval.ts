@@ -10,7 +10,7 @@ import { evalCall } from './functions.js';
 import { atTime } from './select.js';
 import type { SampleSource } from './select.js';
 import { QueryError } from './types.js';
-import { formatLabels, labelsKey } from './values.js';
+import { labelsKey } from './values.js';
 import type { MSeries, VSample, Value } from './values.js';
 
 /** What every step of one query shares. */
@@ -103,4 +103,3 @@ export function checkDistinct(v: Value): Value {
   return v;
 }
 
-export { formatLabels };

@@ -99,7 +99,7 @@ const OVER_TIME: Record<string, (ts: readonly number[], vs: readonly number[]) =
     return n;
   },
   deriv: (ts, vs) => (vs.length < 2 ? undefined : linearRegression(ts, vs, ts[0]!)[0]),
-  idelta: (ts, vs) => (vs.length < 2 ? undefined : vs[vs.length - 1]! - vs[vs.length - 2]!),
+  idelta: (_ts, vs) => (vs.length < 2 ? undefined : vs[vs.length - 1]! - vs[vs.length - 2]!),
   irate: (ts, vs) => {
     const n = vs.length;
     if (n < 2) return undefined;

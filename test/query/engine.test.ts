@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import type { Test } from 'tap';
 import { createQueryEngine } from '../../query/engine.js';
 import { QueryError } from '../../query/types.js';
 import type { QueryValue } from '../../query/types.js';
@@ -42,7 +43,7 @@ const vector = (v: QueryValue): { metric: Record<string, string>; value: number 
   return v.samples.map((s) => ({ metric: { ...s.metric }, value: s.value })).sort((x, y) => JSON.stringify(x.metric).localeCompare(JSON.stringify(y.metric)));
 };
 
-async function rejects(p: Promise<unknown>, type: string, message: string | RegExp): Promise<void> {
+async function rejects(t: Test, p: Promise<unknown>, type: string, message: string | RegExp): Promise<void> {
   try {
     await p;
   } catch (e) {
@@ -74,30 +75,30 @@ t.test('selectors, rate and sum by at an instant', async (t) => {
 t.test('range queries: one point per step, a matrix', async (t) => {
   const r = await engine.range('sum(http_requests_total)', T0, T0 + 10 * MIN, 5 * MIN);
   t.same(r.value, { type: 'matrix', series: [{ metric: {}, points: [0, 5, 10].map((m) => ({ timeMs: T0 + m * MIN, value: m * 180 })) }] });
-  await rejects(engine.range('temperature[5m]', T0, T0 + MIN, MIN), 'bad_data', 'invalid expression type "range vector" for range query, must be Scalar or instant Vector');
+  await rejects(t, engine.range('temperature[5m]', T0, T0 + MIN, MIN), 'bad_data', 'invalid expression type "range vector" for range query, must be Scalar or instant Vector');
 });
 
 t.test('limits', async (t) => {
-  await rejects(engine.range('temperature', T0, T0 + 11_001 * 1000, 1000), 'bad_data', 'exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)');
+  await rejects(t, engine.range('temperature', T0, T0 + 11_001 * 1000, 1000), 'bad_data', 'exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)');
   t.ok(await engine.range('temperature', T0, T0 + 11_000 * 1000, 1000), '11,000 steps are allowed');
   const capped = createQueryEngine(store, { maxSamples: 100 });
-  await rejects(capped.instant('count_over_time(http_requests_total[1h])', T0 + 60 * MIN), 'execution', /too many samples.*more than 100/);
+  await rejects(t, capped.instant('count_over_time(http_requests_total[1h])', T0 + 60 * MIN), 'execution', /too many samples.*more than 100/);
   t.ok(await capped.instant('count_over_time(temperature[1h])', T0 + 60 * MIN), 'under the cap');
-  await rejects(capped.instant('count_over_time(temperature[1h:1s])', T0 + 60 * MIN), 'execution', /too many samples.*more than 100/);
-  await rejects(engine.range('max_over_time(rate(http_requests_total[5m])[1h:1s])', T0, T0 + 60 * MIN, 1000, { timeoutMs: 5 }), 'timeout', /query timed out/);
+  await rejects(t, capped.instant('count_over_time(temperature[1h:1s])', T0 + 60 * MIN), 'execution', /too many samples.*more than 100/);
+  await rejects(t, engine.range('max_over_time(rate(http_requests_total[5m])[1h:1s])', T0, T0 + 60 * MIN, 1000, { timeoutMs: 5 }), 'timeout', /query timed out/);
 });
 
 t.test('errors as Prometheus words them', async (t) => {
-  await rejects(engine.instant('foo{', T0), 'bad_data', '1:5: parse error: unexpected end of input');
-  await rejects(engine.instant('nope(foo)', T0), 'bad_data', '1:1: parse error: unknown function with name "nope"');
-  await rejects(engine.instant('rate(foo)', T0), 'bad_data', '1:1: parse error: expected type range vector in call to function "rate", got instant vector');
-  await rejects(engine.instant('{job=""}', T0), 'bad_data', /vector selector must contain at least one non-empty matcher/);
-  await rejects(engine.instant('1 > 2', T0), 'bad_data', /comparisons between scalars must use BOOL modifier/);
-  await rejects(engine.instant('label_replace(http_requests_total, "instance", "same", "instance", ".*")', T0 + MIN), 'execution', 'vector cannot contain metrics with the same labelset');
-  await rejects(engine.instant('http_requests_total + on(job) http_requests_total', T0 + MIN), 'execution', /found duplicate series for the match group \{job="api"\} on the right hand-side/);
-  await rejects(engine.instant('up', Number.NaN), 'bad_data', /invalid time/);
-  await rejects(engine.range('up', T0, T0 - 1, 1000), 'bad_data', /end timestamp must not be before start time/);
-  await rejects(engine.range('up', T0, T0 + 1000, 0), 'bad_data', /zero or negative query resolution step/);
+  await rejects(t, engine.instant('foo{', T0), 'bad_data', '1:5: parse error: unexpected end of input');
+  await rejects(t, engine.instant('nope(foo)', T0), 'bad_data', '1:1: parse error: unknown function with name "nope"');
+  await rejects(t, engine.instant('rate(foo)', T0), 'bad_data', '1:1: parse error: expected type range vector in call to function "rate", got instant vector');
+  await rejects(t, engine.instant('{job=""}', T0), 'bad_data', /vector selector must contain at least one non-empty matcher/);
+  await rejects(t, engine.instant('1 > 2', T0), 'bad_data', /comparisons between scalars must use BOOL modifier/);
+  await rejects(t, engine.instant('label_replace(http_requests_total, "instance", "same", "instance", ".*")', T0 + MIN), 'execution', 'vector cannot contain metrics with the same labelset');
+  await rejects(t, engine.instant('http_requests_total + on(job) http_requests_total', T0 + MIN), 'execution', /found duplicate series for the match group \{job="api"\} on the right hand-side/);
+  await rejects(t, engine.instant('up', Number.NaN), 'bad_data', /invalid time/);
+  await rejects(t, engine.range('up', T0, T0 - 1, 1000), 'bad_data', /end timestamp must not be before start time/);
+  await rejects(t, engine.range('up', T0, T0 + 1000, 0), 'bad_data', /zero or negative query resolution step/);
 });
 
 t.test('a failing store read is an internal QueryError', async (t) => {
@@ -105,8 +106,8 @@ t.test('a failing store read is an internal QueryError', async (t) => {
   const closed = await openSqliteStore({ path: join(dir2, 'c.db'), now: () => T0 });
   await closed.close();
   t.teardown(() => rmSync(dir2, { recursive: true, force: true }));
-  await rejects(createQueryEngine(closed).instant('up', T0), 'internal', /./);
-  await rejects(createQueryEngine(closed).labelNames({ match: [], startMs: T0, endMs: T0 }), 'internal', /./);
+  await rejects(t, createQueryEngine(closed).instant('up', T0), 'internal', /./);
+  await rejects(t, createQueryEngine(closed).labelNames({ match: [], startMs: T0, endMs: T0 }), 'internal', /./);
 });
 
 t.test('series, label names and values', async (t) => {
@@ -119,7 +120,7 @@ t.test('series, label names and values', async (t) => {
   t.same(await engine.labelValues('__name__', { match: [], startMs: T0, endMs: T0 + MIN }), ['http_requests_total', 'temperature']);
   t.same(await engine.labelValues('instance', { ...q, limit: 1 }), ['a']);
   t.same(await engine.series({ match: ['temperature'], startMs: T0 + 2 * 3_600_000, endMs: T0 + 3 * 3_600_000 }), [], 'no samples in the range: not listed');
-  await rejects(engine.series({ match: ['rate(x[5m])'], startMs: T0, endMs: T0 }), 'bad_data', /is not a series selector/);
+  await rejects(t, engine.series({ match: ['rate(x[5m])'], startMs: T0, endMs: T0 }), 'bad_data', /is not a series selector/);
   t.same(await engine.series({ match: ['temperature'], startMs: -1e12, endMs: 1e15 }), [{ __name__: 'temperature', room: 'x' }], 'times beyond the store\'s span are clamped, not refused');
   t.same((await engine.instant('temperature', -1e12)).value, { type: 'vector', samples: [] }, 'an instant before 1970 reads nothing');
 });
