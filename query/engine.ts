@@ -64,6 +64,10 @@ export interface EngineOptions {
   readonly tiers?: TierSource;
 }
 
+/** A range query yields to the event loop every so many steps, or after so many ms of evaluation. */
+const YIELD_EVERY_STEPS = 256;
+const YIELD_AFTER_MS = 10;
+
 /** Most points per series of a range query (Prometheus' limit). */
 export const MAX_POINTS_PER_SERIES = 11_000;
 
@@ -144,7 +148,15 @@ export function createQueryEngine(store: Store, opts: EngineOptions = {}): Query
       const ctx = await prepare(expr, startMs, endMs, stepMs, q);
       if (callsAny(expr, SORTS)) ctx.warnings.push('PromQL warning: sort is ineffective for range queries since results are always ordered by labels');
       const series = new Map<string, { metric: Labels; points: Point[] }>();
+      let lastYield = Date.now();
+      let step = 0;
       for (let ts = startMs; ts <= endMs; ts += stepMs) {
+        // Evaluation is synchronous: hand the event loop back now and then, so that
+        // scrapes and other requests are served while a long range query runs.
+        if (++step % YIELD_EVERY_STEPS === 0 || Date.now() - lastYield > YIELD_AFTER_MS) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          lastYield = Date.now();
+        }
         ctx.checkDeadline();
         const v = evaluate(expr, ts, ctx);
         if (v.type === 'scalar') {
