@@ -53,7 +53,8 @@ export async function startLarder(config: Config, log: Logger = new Logger(confi
   const api = config.query.api
     ? createPromApi({
         store: () => recording?.store,
-        createEngine: (store) => createQueryEngine(store, { timeoutMs: config.query.timeout }),
+        // the tier source is read when the first query arrives, once recording runs
+        createEngine: (store) => createQueryEngine(store, { timeoutMs: config.query.timeout, tiers: config.query.maxResolution === 'raw' ? undefined : recording?.tierSource }),
         log: log.child('query'),
         timeoutMs: config.query.timeout,
         concurrency: config.query.maxConcurrency,

@@ -5,6 +5,7 @@
  */
 import { Gauge, type Registry } from 'prom-client';
 import { openStore } from '../storage/open-store.js';
+import type { TierSource } from '../query/tiers.js';
 import type { Store } from '../storage/store.js';
 import { ConfigError, type Config } from './config.js';
 import { formatDuration } from './duration.js';
@@ -72,6 +73,8 @@ export function checkRecordInterval(config: Pick<Config, 'storage' | 'collectors
 /** The recording step; `store` is the open store while it runs (the query API reads it). */
 export interface RecordingStep extends LifecycleStep {
   readonly store: Store | undefined;
+  /** The rollup tiers and their watermarks while recording runs, for queries that a tier can answer. */
+  readonly tierSource: TierSource | undefined;
 }
 
 /**
@@ -89,6 +92,10 @@ export function recordingStep(registry: Registry, config: Config, log: Logger): 
     name: 'recording',
     get store() {
       return store;
+    },
+    get tierSource(): TierSource | undefined {
+      const r = recording;
+      return r ? { tiers: r.tiers, watermark: (tier) => r.engine.watermark(tier) } : undefined;
     },
     async start() {
       if (storage.engine === 'postgresql') assertDatabaseUrl(storage.databaseUrl);

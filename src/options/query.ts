@@ -1,5 +1,5 @@
 /** Options of the PromQL query API (`/api/v1/*`) over the store. */
-import { bool, defineOptions, duration, int, showDuration } from './option.js';
+import { bool, defineOptions, duration, int, oneOf, showDuration } from './option.js';
 
 export const queryOptions = defineOptions({
   api: {
@@ -16,6 +16,13 @@ export const queryOptions = defineOptions({
     help: 'longest a query may run; a request\'s timeout parameter can only shorten it',
     parse: duration({ min: 1000, max: 3_600_000 }),
     show: showDuration,
+  },
+  maxResolution: {
+    flag: 'query.max-resolution',
+    env: ['LARDER_QUERY_MAX_RESOLUTION'],
+    default: 'tiers' as 'tiers' | 'raw',
+    help: 'raw: answer every query from raw samples; tiers: let *_over_time, rate and increase read a rollup tier when the step and window allow (docs/promql.md)',
+    parse: oneOf(['tiers', 'raw'] as const),
   },
   maxConcurrency: {
     flag: 'query.max-concurrency',
