@@ -50,7 +50,8 @@ export async function startLarder(config: Config, log: Logger = new Logger(confi
   const enabled = COLLECTORS.filter((c) => config.collectorsEnabled[c.name]).map((c) => c.name);
   const registry = new Registry();
   const recording = recordingStep(registry, config, log);
-  const api = config.query.api
+  // without a store there is nothing to query: no API (its paths answer 404 like any other)
+  const api = config.query.api && recording
     ? createPromApi({
         store: () => recording?.store,
         // the tier source is read when the first query arrives, once recording runs

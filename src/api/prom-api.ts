@@ -113,7 +113,7 @@ export function createPromApi(opts: PromApiOptions): Router {
 
   const storeOrFail = (): Store => {
     const store = opts.store();
-    if (!store) throw new ApiError('unavailable', 'no store to query: Larder runs without storage (--storage.engine=none) or the store is not open yet');
+    if (!store) throw new ApiError('unavailable', 'no store to query yet: the store is not open');
     return store;
   };
   const engine = (): QueryEngine => {

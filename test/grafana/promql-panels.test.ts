@@ -25,7 +25,7 @@ t.test('Prometheus dashboards against a real Prometheus scraping Larder and the 
   if (!(await need(t, 'prometheus')) || !(await need(t, 'postgres')) || !(await need(t, 'redis'))) return;
   const dir = mkdtempSync(join(tmpdir(), 'larder-promql-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const larder = await startLarderProcess(await freePort(), [], { MONITORING_DB: 'sqlite', SQLITE_DB_PATH: join(dir, 'monitoring.db'), LARDER_SPOOL_PATH: '', LARDER_RECORD_INTERVAL: '1s' });
+  const larder = await startLarderProcess(await freePort(), [], { MONITORING_DB: 'sqlite', SQLITE_DB_PATH: join(dir, 'monitoring.db'), LARDER_SPOOL_PATH: '', LARDER_RECORD_INTERVAL: '1s', LARDER_COLLECT_INTERVAL: '1s' });
   t.teardown(() => larder.stop());
   const service = await startRecipes({ port: 0, larderArgs: ['--log.level=warn'] });
   t.teardown(() => service.stop());

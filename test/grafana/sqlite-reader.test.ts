@@ -39,7 +39,7 @@ t.test('a native read-only reader looping over every SQLite panel while Larder r
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const db = join(dir, 'monitoring.db');
   const larder = await startLarderProcess(await freePort(), [], {
-    MONITORING_DB: 'sqlite', SQLITE_DB_PATH: db, LARDER_SPOOL_PATH: '', LARDER_RECORD_INTERVAL: '1s', LARDER_ROLLUP_CRON: '*/5 * * * * *', LARDER_ROLLUP_GRACE: '0s',
+    MONITORING_DB: 'sqlite', SQLITE_DB_PATH: db, LARDER_SPOOL_PATH: '', LARDER_RECORD_INTERVAL: '1s', LARDER_COLLECT_INTERVAL: '1s', LARDER_ROLLUP_CRON: '*/5 * * * * *', LARDER_ROLLUP_GRACE: '0s',
   });
   t.teardown(() => larder.stop('SIGKILL'));
   const uri = `file:${db}?vfs=unix-dotfile&mode=ro`;

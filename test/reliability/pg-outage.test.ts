@@ -141,7 +141,7 @@ t.test('larder logs when spooling starts (and why) and when the spool has draine
   const { config } = loadConfig({
     argv: [
       '--storage.engine=postgresql', `--storage.db-host=${PG.host}`, `--storage.db-port=${proxy.port}`, `--storage.db-name=${database}`,
-      `--storage.db-user=${PG.user}`, `--storage.spool-path=${join(dir, 'spool.db')}`, '--storage.pg-write-timeout=1s', '--record-interval=1s',
+      `--storage.db-user=${PG.user}`, `--storage.spool-path=${join(dir, 'spool.db')}`, '--storage.pg-write-timeout=1s', '--record-interval=1s', '--collect-interval=1s',
     ],
     env: {},
   });

@@ -69,7 +69,7 @@ t.test(`soak: serving, recording every second and rolling up for ${SECONDS} s`, 
   const dir = tempDir(t);
   const larder = await startLarderProcess(
     await freePort(),
-    ['--record-interval=1s', '--rollup.cron=* * * * * *', '--rollup.hourly-cron=*/10 * * * * *', '--storage.max-bytes=1GiB'],
+    ['--record-interval=1s', '--collect-interval=1s', '--rollup.cron=* * * * * *', '--rollup.hourly-cron=*/10 * * * * *', '--storage.max-bytes=1GiB'],
     { MONITORING_DB: 'sqlite', SQLITE_DB_PATH: join(dir, 'monitoring.db'), LARDER_SPOOL_PATH: '', NODE_OPTIONS: '' },
   );
   t.teardown(() => larder.stop('SIGKILL'));

@@ -185,12 +185,12 @@ t.test('Grafana against the API', async (t) => {
   });
 });
 
-t.test('no store: 503 unavailable, saying why', async (t) => {
+t.test('a store not open yet: 503 unavailable, saying why', async (t) => {
   const server = await serve(t, { store: undefined });
   const r = await get(server, '/api/v1/query?query=1');
   t.equal(r.status, 503);
   t.equal(r.body.errorType, 'unavailable');
-  t.match(r.body.error, /--storage.engine=none/);
+  t.match(r.body.error, /the store is not open/);
 });
 
 t.test('the API sits behind the same auth as /metrics', async (t) => {
