@@ -65,7 +65,6 @@ export function mountExplore(root: HTMLElement, initial: string, onQuery: (q: st
     .catch(() => undefined);
 
   let window: Window | undefined;
-  let controller: AbortController | undefined;
   const panel = root.querySelector('#explore-panel') as HTMLElement;
 
   const showError = (message: string, query: string): void => {
@@ -90,36 +89,35 @@ export function mountExplore(root: HTMLElement, initial: string, onQuery: (q: st
     if (!query || !window) return;
     const w = window;
     panel.dataset['state'] = 'loading';
-    const [range, instant] = await Promise.allSettled([queryRange(query, w.start, w.end, w.step, signal), queryInstant(query, w.end, signal)]);
-    if (signal.aborted) return;
-    const failed = [instant, range].find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) {
-      const e = failed.reason as Error;
-      showError(e instanceof ApiError ? `${e.message}` : `request failed: ${e.message}`, query);
+    // the instant query first: a query that does not parse then costs one request, not two
+    let instant: InstantResult;
+    let range: Awaited<ReturnType<typeof queryRange>>;
+    try {
+      instant = await queryInstant(query, w.end, signal);
+      range = await queryRange(query, w.start, w.end, w.step, signal);
+    } catch (err) {
+      if (signal.aborted) return;
+      const e = err as Error;
+      showError(e instanceof ApiError ? e.message : `request failed: ${e.message}`, query);
       panel.dataset['state'] = 'error';
       chart.update([], w.start, w.end, w.step);
       table.replaceChildren();
       summary.textContent = '';
       return;
     }
+    if (signal.aborted) return;
     error.hidden = true;
-    if (range.status !== 'fulfilled' || instant.status !== 'fulfilled') return;
-    const lines = linesOf(range.value.result, formatLabels);
+    const lines = linesOf(range.result, formatLabels);
     chart.update(lines, w.start, w.end, w.step);
-    const n = fillTable(instant.value);
+    const n = fillTable(instant);
     panel.dataset['state'] = lines.length > 0 ? 'data' : 'empty';
     summary.textContent = `${lines.length} series over the range${lines.length > MAX_LINES ? ` (${MAX_LINES} drawn)` : ''}; ${n} in the table at the range's end${n > MAX_ROWS ? ` (${MAX_ROWS} shown)` : ''}.`;
   };
 
-  const start = (): void => {
-    controller?.abort();
-    controller = new AbortController();
-    execute(controller.signal).catch(() => undefined);
-  };
   form.addEventListener('submit', (e) => {
     e.preventDefault();
+    // the page stores the query in the URL and refreshes this view, which runs it
     onQuery(box.value.trim());
-    start();
   });
   box.addEventListener('keydown', (e) => {
     // Enter runs, Shift+Enter adds a line, as in Prometheus' own box
@@ -135,7 +133,6 @@ export function mountExplore(root: HTMLElement, initial: string, onQuery: (q: st
       await execute(signal);
     },
     destroy() {
-      controller?.abort();
       chart.destroy();
     },
   };
