@@ -43,6 +43,12 @@ export function linesOf(series: readonly MatrixSeries[], label: (m: Record<strin
   return series.map((s) => ({ label: label(s.metric), points: s.values }));
 }
 
+/** Width of the y axis: room for its longest label (about 7 px a character at the axis font) and the ticks. */
+function axisWidth(_u: uPlot, values: string[] | null): number {
+  const longest = (values ?? []).reduce((n, v) => Math.max(n, v.length), 3);
+  return Math.ceil(longest * 7 + 20);
+}
+
 /** The y scale: from zero (or the lowest value below it) to a little over the highest. */
 function yRange(min: number | null, max: number | null, unit: Unit): uPlot.Range.MinMax {
   const lo = Math.min(0, min ?? 0);
@@ -94,7 +100,7 @@ export class Chart {
       scales: { y: { range: (_u, min, max) => yRange(min, max, unit) } },
       axes: [
         { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } },
-        { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, size: 70, values: (_u, splits) => splits.map((v) => formatValue(v, unit)) },
+        { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, size: axisWidth, values: (_u, splits) => splits.map((v) => formatValue(v, unit)) },
       ],
       series: [
         { value: (_u, v) => (v === null ? '–' : new Date(v * 1000).toLocaleString()) },
