@@ -4,7 +4,7 @@
 NODE_MODULES := node_modules/.larder-installed
 ARGS ?=
 
-.PHONY: install build run test typecheck bench reliability clean update-fixtures system-deps example
+.PHONY: install build run test typecheck bench reliability clean update-fixtures system-deps example promqltest
 
 install: $(NODE_MODULES)
 
@@ -39,6 +39,11 @@ bench: build system-deps
 # its quick form runs inside make test. Prints the figures at the end.
 reliability: build system-deps
 	./scripts/run-reliability.sh
+
+# PromQL's test corpus (../shared/reference/promqltest) through query/: per-file counts.
+# ARGS='-v' lists failures and skips; PROMQLTEST_DIALECTS=sqlite,postgresql adds PostgreSQL.
+promqltest: install
+	./scripts/promqltest.sh $(ARGS)
 
 clean:
 	rm -rf dist .tap

@@ -61,6 +61,8 @@ const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 interface Group {
   readonly metric: Labels;
   readonly samples: VSample[];
+  /** `by (__name__)` and some input's name was to be dropped. */
+  drop: boolean;
 }
 
 function groupLabels(l: Labels, e: Aggregate): Labels {
@@ -97,9 +99,10 @@ export function evalAggregate(e: Aggregate, t: number, ctx: EvalContext): Value 
     let g = groups.get(k);
     if (g === undefined) {
       const metric = groupLabels(s.metric, e);
-      groups.set(k, (g = { metric: extraLabel !== undefined ? { ...metric, [extraLabel]: s.metric[extraLabel]! } : metric, samples: [] }));
+      groups.set(k, (g = { metric: extraLabel !== undefined ? { ...metric, [extraLabel]: s.metric[extraLabel]! } : metric, samples: [], drop: false }));
     }
     g.samples.push(s);
+    if (s.drop === true && '__name__' in g.metric) g.drop = true;
   }
   const scalarParam = (): number => {
     if (param?.type !== 'scalar') throw new QueryError('execution', `${e.op} needs a scalar parameter`);
@@ -110,7 +113,7 @@ export function evalAggregate(e: Aggregate, t: number, ctx: EvalContext): Value 
     case 'topk':
     case 'bottomk': {
       const kf = scalarParam();
-      if (Number.isNaN(kf)) throw new QueryError('execution', `Parameter value is NaN for ${e.op}`);
+      if (Number.isNaN(kf)) throw new QueryError('execution', 'Parameter value is NaN');
       if (kf >= 2 ** 63) throw new QueryError('execution', `Scalar value ${kf} overflows int64`);
       const k = Math.trunc(kf);
       if (k < 1) return { type: 'vector', samples: [] };
@@ -122,15 +125,15 @@ export function evalAggregate(e: Aggregate, t: number, ctx: EvalContext): Value 
           if (Number.isNaN(b.value)) return -1;
           return top ? b.value - a.value : a.value - b.value;
         });
-        for (const s of sorted.slice(0, k)) out.push({ metric: s.metric, value: s.value, ts: t });
+        for (const s of sorted.slice(0, k)) out.push({ metric: s.metric, value: s.value, ts: t, ...(s.drop === true ? { drop: true } : {}) });
       }
       return { type: 'vector', samples: out };
     }
     case 'limitk': {
       const kf = scalarParam();
-      if (Number.isNaN(kf)) throw new QueryError('execution', `Parameter value is NaN for limitk`);
+      if (Number.isNaN(kf)) throw new QueryError('execution', 'Parameter value is NaN');
       const k = Math.trunc(kf);
-      for (const g of groups.values()) for (const s of g.samples.slice(0, Math.max(0, k))) out.push({ metric: s.metric, value: s.value, ts: t });
+      for (const g of groups.values()) for (const s of g.samples.slice(0, Math.max(0, k))) out.push({ metric: s.metric, value: s.value, ts: t, ...(s.drop === true ? { drop: true } : {}) });
       return { type: 'vector', samples: out };
     }
     default:
@@ -179,7 +182,7 @@ export function evalAggregate(e: Aggregate, t: number, ctx: EvalContext): Value 
       default:
         throw new QueryError('execution', `aggregation "${e.op}" is not supported`);
     }
-    out.push({ metric: g.metric, value, ts: t });
+    out.push({ metric: g.metric, value, ts: t, ...(g.drop ? { drop: true } : {}) });
   }
   return { type: 'vector', samples: out };
 }

@@ -10,11 +10,13 @@ export type ValueType = 'scalar' | 'string' | 'vector' | 'matrix';
 /** `@` modifier: a fixed time (ms), or the query's start/end. */
 export type AtModifier = { readonly kind: 'time'; readonly ms: number } | { readonly kind: 'start' } | { readonly kind: 'end' };
 
+/** A number literal (`1`, `0x1F`, `Inf`, a duration read as seconds). */
 export interface NumberLiteral {
   readonly kind: 'number';
   readonly value: number;
 }
 
+/** A string literal, unquoted. */
 export interface StringLiteral {
   readonly kind: 'string';
   readonly value: string;
@@ -48,6 +50,7 @@ export interface Subquery {
   at: AtModifier | undefined;
 }
 
+/** A function call; `pos` is where its name starts. */
 export interface Call {
   readonly kind: 'call';
   readonly func: string;
@@ -55,8 +58,10 @@ export interface Call {
   readonly pos: number;
 }
 
+/** Aggregation operators (`limitk`/`limit_ratio` are experimental in Prometheus 3). */
 export type AggregateOp = 'sum' | 'avg' | 'min' | 'max' | 'count' | 'group' | 'stddev' | 'stdvar' | 'topk' | 'bottomk' | 'quantile' | 'count_values' | 'limitk' | 'limit_ratio';
 
+/** `op by|without (labels) ([param,] expr)`. */
 export interface Aggregate {
   readonly kind: 'aggregate';
   readonly op: AggregateOp;
@@ -68,6 +73,7 @@ export interface Aggregate {
   readonly pos: number;
 }
 
+/** Binary operators, arithmetic, comparison and set. */
 export type BinaryOp = '+' | '-' | '*' | '/' | '%' | '^' | 'atan2' | '==' | '!=' | '<' | '>' | '<=' | '>=' | 'and' | 'or' | 'unless';
 
 /** `on`/`ignoring` and `group_left`/`group_right`. */
@@ -80,6 +86,7 @@ export interface VectorMatching {
   readonly include: readonly string[];
 }
 
+/** `lhs op [bool] [on|ignoring (…)] [group_left|group_right (…)] rhs`. */
 export interface Binary {
   readonly kind: 'binary';
   readonly op: BinaryOp;
@@ -89,17 +96,20 @@ export interface Binary {
   readonly matching: VectorMatching | undefined;
 }
 
+/** `-expr` or `+expr`. */
 export interface Unary {
   readonly kind: 'unary';
   readonly op: '-' | '+';
   readonly expr: Expr;
 }
 
+/** `(expr)`, kept so that modifiers after it are refused as Prometheus does. */
 export interface Paren {
   readonly kind: 'paren';
   readonly expr: Expr;
 }
 
+/** Any PromQL expression. */
 export type Expr = NumberLiteral | StringLiteral | VectorSelector | MatrixSelector | Subquery | Call | Aggregate | Binary | Unary | Paren;
 
 /** Comparison operators (filter unless `bool`). */

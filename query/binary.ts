@@ -2,7 +2,7 @@
 import { COMPARISON_OPS } from './ast.js';
 import type { Binary, BinaryOp, VectorMatching } from './ast.js';
 import { QueryError } from './types.js';
-import { dropName, formatLabels, keyOn, keyWithout, labelsKey } from './values.js';
+import { formatLabels, keyOn, keyWithout, labelsKey } from './values.js';
 import type { VSample, Value } from './values.js';
 import type { Labels } from '../storage/store.js';
 
@@ -79,10 +79,10 @@ function vectorScalar(e: Binary, vec: readonly VSample[], s: number, swap: boole
     const [v, keep] = swap ? scalarOp(e.op, s, x.value) : scalarOp(e.op, x.value, s);
     if (cmp && !e.returnBool) {
       // A filter keeps the vector's own sample, name included.
-      if (keep) out.push({ metric: x.metric, value: x.value, ts: t });
+      if (keep) out.push({ metric: x.metric, value: x.value, ts: t, ...(x.drop === true ? { drop: true } : {}) });
       continue;
     }
-    out.push({ metric: dropName(x.metric), value: cmp ? (keep ? 1 : 0) : v, ts: t });
+    out.push({ metric: x.metric, drop: true, value: cmp ? (keep ? 1 : 0) : v, ts: t });
   }
   return { type: 'vector', samples: out };
 }
@@ -149,13 +149,14 @@ function vectorVector(e: Binary, lhs: readonly VSample[], rhs: readonly VSample[
       if (e.returnBool) value = keep ? 1 : 0;
       else if (!keep) continue;
     }
-    const metric = resultMetric(s.metric, o.metric, e, m);
+    const metric = resultMetric(s.metric, o.metric, m);
+    const drop = !cmp || e.returnBool ? true : s.drop === true;
     if (m.card !== 'one-to-one') {
       const rk = labelsKey(metric);
       if (seenResult.has(rk)) throw new QueryError('execution', 'multiple matches for labels: grouping labels must ensure unique matches');
       seenResult.add(rk);
     }
-    out.push({ metric, value, ts: t });
+    out.push({ metric, value, ts: t, drop });
   }
   return out;
 }
@@ -170,10 +171,8 @@ function matchGroup(l: Labels, m: VectorMatching): string {
 }
 
 /** Labels of a vector/vector result (Prometheus' resultMetric). */
-function resultMetric(many: Labels, one: Labels, e: Binary, m: VectorMatching): Labels {
+function resultMetric(many: Labels, one: Labels, m: VectorMatching): Labels {
   const out: Record<string, string> = { ...many };
-  const cmp = COMPARISON_OPS.has(e.op);
-  if (!cmp || e.returnBool) delete out['__name__'];
   if (m.card === 'one-to-one') {
     if (m.on) {
       for (const k of Object.keys(out)) if (!m.labels.includes(k)) delete out[k];

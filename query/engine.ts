@@ -4,14 +4,26 @@
  * then it is evaluated step by step (query/eval.ts).
  */
 import type { Labels, Store } from '../storage/store.js';
-import type { Expr } from './ast.js';
+import type { Call, Expr, MatrixSelector } from './ast.js';
+import { planTiers } from './tiers.js';
+import type { TierPlan, TierSource } from './tiers.js';
 import { evaluate } from './eval.js';
 import type { EvalContext } from './eval.js';
 import { parseQuery, typeOf } from './parse.js';
 import { SampleSource, matcherTest } from './select.js';
 import { QueryError } from './types.js';
 import type { InstantSample, Point, QueryEngine, QueryOptions, QueryResult, RangeSeries, SeriesQuery } from './types.js';
-import { labelsKey } from './values.js';
+import { dropName, labelsKey } from './values.js';
+
+/** Throws Prometheus' error when two results share a label set (after names were dropped). */
+function distinct(metrics: readonly Labels[]): void {
+  const seen = new Set<string>();
+  for (const m of metrics) {
+    const k = labelsKey(m);
+    if (seen.has(k)) throw new QueryError('execution', 'vector cannot contain metrics with the same labelset');
+    seen.add(k);
+  }
+}
 
 /** Engine-wide settings. */
 export interface EngineOptions {
@@ -19,10 +31,17 @@ export interface EngineOptions {
   readonly timeoutMs?: number;
   /** Default lookback delta, ms. @default 300_000 */
   readonly lookbackMs?: number;
-  /** Most raw samples one query may load. @default 50_000_000 (Prometheus' --query.max-samples) */
+  /**
+   * Most raw samples (and tier rows, and subquery points) one query may hold.
+   * Prometheus allows 50,000,000 at 16 bytes each; a sample read through the Store is an
+   * object of ~50 bytes before it is packed, so Larder, a side process, allows less.
+   * @default 5_000_000
+   */
   readonly maxSamples?: number;
   /** Step of subqueries written without one, ms (Prometheus' global evaluation interval). @default 60_000 */
   readonly subqueryStepMs?: number;
+  /** Rollup tiers to answer `*_over_time` and `rate`/`increase` from (query/tiers.ts); none = raw only. */
+  readonly tiers?: TierSource;
 }
 
 /** Most points per series of a range query (Prometheus' limit). */
@@ -39,11 +58,11 @@ export function createQueryEngine(store: Store, opts: EngineOptions = {}): Query
   const defaults = {
     timeoutMs: opts.timeoutMs ?? 120_000,
     lookbackMs: opts.lookbackMs ?? 300_000,
-    maxSamples: opts.maxSamples ?? 50_000_000,
+    maxSamples: opts.maxSamples ?? 5_000_000,
     subqueryStepMs: opts.subqueryStepMs ?? 60_000,
   };
 
-  async function prepare(expr: Expr, startMs: number, endMs: number, q: QueryOptions | undefined): Promise<EvalContext> {
+  async function prepare(expr: Expr, startMs: number, endMs: number, stepMs: number, q: QueryOptions | undefined): Promise<EvalContext> {
     const timeoutMs = q?.timeoutMs ?? defaults.timeoutMs;
     const lookbackMs = q?.lookbackMs ?? defaults.lookbackMs;
     if (!(timeoutMs > 0)) throw new QueryError('bad_data', `invalid timeout ${String(timeoutMs)}`);
@@ -53,31 +72,41 @@ export function createQueryEngine(store: Store, opts: EngineOptions = {}): Query
     const checkDeadline = (): void => {
       if ((++ticks & 63) === 0 && Date.now() > deadline) throw new QueryError('timeout', 'query timed out in expression evaluation');
     };
-    const source = await SampleSource.load(store, expr, { startMs, endMs, lookbackMs, subqueryStepMs: defaults.subqueryStepMs, maxSamples: defaults.maxSamples }, () => {
+    const tierPlans = opts.tiers !== undefined && q?.rawOnly !== true ? await planTiers(expr, { startMs, endMs, stepMs }, opts.tiers) : new Map<Call, TierPlan>();
+    const tiered = new Map([...tierPlans].map(([call, plan]) => [(call.args[0] as MatrixSelector).vector, plan]));
+    const source = await SampleSource.load(store, expr, { startMs, endMs, lookbackMs, subqueryStepMs: defaults.subqueryStepMs, maxSamples: defaults.maxSamples, tiered }, () => {
       if (Date.now() > deadline) throw new QueryError('timeout', 'query timed out in query execution');
     });
-    return { source, startMs, endMs, lookbackMs, subqueryStepMs: defaults.subqueryStepMs, checkDeadline, warnings: [] };
+    let points = source.loadedSamples;
+    const countPoints = (n: number): void => {
+      points += n;
+      if (points > defaults.maxSamples) throw new QueryError('execution', `query processing would load too many samples into memory in query execution (more than ${defaults.maxSamples})`);
+    };
+    return { source, startMs, endMs, lookbackMs, subqueryStepMs: defaults.subqueryStepMs, checkDeadline, countPoints, warnings: [], tierPlans };
   }
 
   const finish = (ctx: EvalContext): string[] => [...new Set(ctx.warnings)];
 
-  return {
+  const engine: QueryEngine = {
     async instant(query: string, timeMs: number, q?: QueryOptions): Promise<QueryResult> {
       checkTime('time', timeMs);
       const expr = parseQuery(query);
-      const ctx = await prepare(expr, timeMs, timeMs, q);
+      const ctx = await prepare(expr, timeMs, timeMs, 0, q);
       const v = evaluate(expr, timeMs, ctx);
       switch (v.type) {
         case 'scalar':
         case 'string':
           return { value: { type: v.type, timeMs, value: v.value } as QueryResult['value'], warnings: finish(ctx) };
-        case 'vector':
-          return { value: { type: 'vector', samples: v.samples.map((s): InstantSample => ({ metric: s.metric, timeMs, value: s.value })) }, warnings: finish(ctx) };
-        case 'matrix':
-          return {
-            value: { type: 'matrix', series: v.series.map((s): RangeSeries => ({ metric: s.metric, points: s.ts.map((t, i): Point => ({ timeMs: t, value: s.vs[i]! })) })) },
-            warnings: finish(ctx),
-          };
+        case 'vector': {
+          const samples = v.samples.map((s): InstantSample => ({ metric: s.drop === true ? dropName(s.metric) : s.metric, timeMs, value: s.value }));
+          distinct(samples.map((s) => s.metric));
+          return { value: { type: 'vector', samples }, warnings: finish(ctx) };
+        }
+        case 'matrix': {
+          const series = v.series.map((s): RangeSeries => ({ metric: s.drop === true ? dropName(s.metric) : s.metric, points: s.ts.map((t, i): Point => ({ timeMs: t, value: s.vs[i]! })) }));
+          distinct(series.map((s) => s.metric));
+          return { value: { type: 'matrix', series }, warnings: finish(ctx) };
+        }
       }
     },
 
@@ -92,7 +121,7 @@ export function createQueryEngine(store: Store, opts: EngineOptions = {}): Query
       const expr = parseQuery(query);
       const t = typeOf(expr);
       if (t !== 'scalar' && t !== 'vector') throw new QueryError('bad_data', `invalid expression type "${t === 'matrix' ? 'range vector' : t}" for range query, must be Scalar or instant Vector`);
-      const ctx = await prepare(expr, startMs, endMs, q);
+      const ctx = await prepare(expr, startMs, endMs, stepMs, q);
       const series = new Map<string, { metric: Labels; points: Point[] }>();
       for (let ts = startMs; ts <= endMs; ts += stepMs) {
         ctx.checkDeadline();
@@ -103,9 +132,12 @@ export function createQueryEngine(store: Store, opts: EngineOptions = {}): Query
           s.points.push({ timeMs: ts, value: v.value });
         } else if (v.type === 'vector') {
           for (const x of v.samples) {
-            const k = labelsKey(x.metric);
+            const metric = x.drop === true ? dropName(x.metric) : x.metric;
+            const k = labelsKey(metric);
             let s = series.get(k);
-            if (s === undefined) series.set(k, (s = { metric: x.metric, points: [] }));
+            if (s === undefined) series.set(k, (s = { metric, points: [] }));
+            // Series that only differ by a dropped name merge, unless they meet at one step.
+            if (s.points.length > 0 && s.points[s.points.length - 1]!.timeMs === ts) throw new QueryError('execution', 'vector cannot contain metrics with the same labelset');
             s.points.push({ timeMs: ts, value: x.value });
           }
         }
@@ -135,6 +167,27 @@ export function createQueryEngine(store: Store, opts: EngineOptions = {}): Query
       return sq.limit !== undefined && sq.limit > 0 ? out.slice(0, sq.limit) : out;
     },
   };
+  return {
+    instant: (query, timeMs, q) => guard(() => engine.instant(query, timeMs, q)),
+    range: (query, startMs, endMs, stepMs, q) => guard(() => engine.range(query, startMs, endMs, stepMs, q)),
+    series: (sq) => guard(() => engine.series(sq)),
+    labelNames: (sq) => guard(() => engine.labelNames(sq)),
+    labelValues: (name, sq) => guard(() => engine.labelValues(name, sq)),
+  };
+}
+
+/**
+ * Every rejection is a QueryError: a failed store read is `internal` (as Prometheus
+ * answers a storage error), a too deep expression `execution`.
+ */
+async function guard<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof QueryError) throw e;
+    if (e instanceof RangeError && /call stack/i.test(e.message)) throw new QueryError('execution', 'expression nested too deeply to evaluate');
+    throw new QueryError('internal', e instanceof Error ? e.message : String(e));
+  }
 }
 
 /** Label sets (with `__name__`) of the series matching any selector with samples in the range. */
@@ -151,14 +204,15 @@ async function seriesMatching(store: Store, sq: SeriesQuery): Promise<Labels[]> 
     .map((s) => ({ id: s.id, metric: { ...s.labels, __name__: s.name } as Labels }))
     .filter((s) => selectors.length === 0 || selectors.some((tests) => tests.every((t) => t(s.metric))));
   if (matched.length === 0) return [];
-  // Only series with a sample in the range: one read per series with limit 1 would be many
-  // round trips, so read the range once, ids only.
+  // Only series with a sample in the range: one read of at most one sample per series (an
+  // index probe), rather than every sample of the range.
   const withData = new Set<number>();
-  for (let i = 0; i < matched.length; i += 500) {
-    const ids = matched.slice(i, i + 500).map((s) => s.id);
-    for (const id of ids) {
-      const r = await store.readSamples({ seriesIds: [id], fromMs: sq.startMs, toMs: sq.endMs + 1, limit: 1 });
-      if (r.samples.length > 0) withData.add(id);
+  const from = Math.max(0, sq.startMs);
+  const to = Math.min(sq.endMs + 1, 253_402_300_799_999);
+  if (to > from) {
+    for (const s of matched) {
+      const r = await store.readSamples({ seriesIds: [s.id], fromMs: from, toMs: to, limit: 1 });
+      if (r.samples.length > 0) withData.add(s.id);
     }
   }
   const out = matched.filter((s) => withData.has(s.id)).map((s) => s.metric);

@@ -2,14 +2,15 @@
  * Evaluates a parsed query at one instant (query/engine.ts calls it once per step),
  * over the samples query/select.ts loaded up front.
  */
-import type { Expr, Subquery, VectorSelector } from './ast.js';
+import type { Call, Expr, Subquery, VectorSelector } from './ast.js';
+import type { TierPlan } from './tiers.js';
 import { evalAggregate } from './aggregations.js';
 import { evalBinary } from './binary.js';
 import { evalCall } from './functions.js';
 import { atTime } from './select.js';
 import type { SampleSource } from './select.js';
 import { QueryError } from './types.js';
-import { dropName, formatLabels, labelsKey } from './values.js';
+import { labelsKey } from './values.js';
 import type { MSeries, VSample, Value } from './values.js';
 
 /** What every step of one query shares. */
@@ -24,6 +25,10 @@ export interface EvalContext {
   readonly checkDeadline: () => void;
   /** Warnings and infos, as the API shows them (deduplicated by the engine). */
   readonly warnings: string[];
+  /** Counts points subqueries hold; throws once the query's sample budget is spent. */
+  readonly countPoints: (n: number) => void;
+  /** Calls a rollup tier answers (query/tiers.ts). */
+  readonly tierPlans?: ReadonlyMap<Call, TierPlan>;
 }
 
 /** The value of `e` at time `t` (ms). */
@@ -45,7 +50,7 @@ export function evaluate(e: Expr, t: number, ctx: EvalContext): Value {
       const v = evaluate(e.expr, t, ctx);
       if (e.op === '+') return v;
       if (v.type === 'scalar') return { type: 'scalar', value: -v.value };
-      if (v.type === 'vector') return checkDistinct({ type: 'vector', samples: v.samples.map((s) => ({ metric: dropName(s.metric), value: -s.value, ts: t })) });
+      if (v.type === 'vector') return checkDistinct({ type: 'vector', samples: v.samples.map((s) => ({ metric: s.metric, drop: true, value: -s.value, ts: t })) });
       throw new QueryError('execution', `unary minus on ${v.type}`);
     }
     case 'binary':
@@ -69,15 +74,16 @@ export function evalSubquery(e: Subquery, t: number, ctx: EvalContext): MSeries[
   const lo = T - e.rangeMs;
   let first = Math.ceil(lo / step) * step;
   if (first === lo) first += step;
-  const series = new Map<string, { metric: VSample['metric']; ts: number[]; vs: number[] }>();
+  const series = new Map<string, { metric: VSample['metric']; ts: number[]; vs: number[]; drop?: boolean }>();
   for (let u = first; u <= T; u += step) {
     ctx.checkDeadline();
     const v = evaluate(e.expr, u, ctx);
     if (v.type !== 'vector') throw new QueryError('execution', `subquery over ${v.type}`);
+    ctx.countPoints(v.samples.length);
     for (const s of v.samples) {
       const k = labelsKey(s.metric);
       let out = series.get(k);
-      if (out === undefined) series.set(k, (out = { metric: s.metric, ts: [], vs: [] }));
+      if (out === undefined) series.set(k, (out = { metric: s.metric, ts: [], vs: [], ...(s.drop === true ? { drop: true } : {}) }));
       out.ts.push(u);
       out.vs.push(s.value);
     }
@@ -97,4 +103,3 @@ export function checkDistinct(v: Value): Value {
   return v;
 }
 
-export { formatLabels };

@@ -1,6 +1,7 @@
 /** Signatures of PromQL's functions, for the parser's type checks. */
 import type { ValueType } from './ast.js';
 
+/** Argument and result types of one function. */
 export interface FunctionSignature {
   readonly args: readonly ValueType[];
   /** Trailing arguments that may be left out. */

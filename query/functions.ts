@@ -3,9 +3,11 @@ import type { Call, Expr } from './ast.js';
 import { KahanSum, mean, quantile, variance } from './aggregations.js';
 import { checkDistinct, evaluate } from './eval.js';
 import type { EvalContext } from './eval.js';
+import { evalTiered } from './eval-tiered.js';
 import { histogramQuantile } from './histogram.js';
+import { compileAnchored } from './regex.js';
 import { QueryError } from './types.js';
-import { dropName } from './values.js';
+import { labelsKey } from './values.js';
 import type { MSeries, VSample, Value } from './values.js';
 import type { Labels } from '../storage/store.js';
 
@@ -77,9 +79,15 @@ const OVER_TIME: Record<string, (ts: readonly number[], vs: readonly number[]) =
   stdvar_over_time: (_ts, vs) => variance(vs),
   present_over_time: () => 1,
   mad_over_time: (_ts, vs) => {
+    // A NaN sample makes the deviation NaN rather than being dropped.
+    if (vs.some((v) => Number.isNaN(v))) return Number.NaN;
     const med = quantile(0.5, [...vs]);
     return quantile(0.5, vs.map((v) => Math.abs(v - med)));
   },
+  ts_of_min_over_time: (ts, vs) => tsOfExtreme(ts, vs, (a, b) => a < b),
+  ts_of_max_over_time: (ts, vs) => tsOfExtreme(ts, vs, (a, b) => a > b),
+  ts_of_first_over_time: (ts) => ts[0]! / 1000,
+  ts_of_last_over_time: (ts) => ts[ts.length - 1]! / 1000,
   changes: (_ts, vs) => {
     let n = 0;
     for (let i = 1; i < vs.length; i++) if (vs[i] !== vs[i - 1] && !(Number.isNaN(vs[i]!) && Number.isNaN(vs[i - 1]!))) n++;
@@ -91,7 +99,7 @@ const OVER_TIME: Record<string, (ts: readonly number[], vs: readonly number[]) =
     return n;
   },
   deriv: (ts, vs) => (vs.length < 2 ? undefined : linearRegression(ts, vs, ts[0]!)[0]),
-  idelta: (ts, vs) => (vs.length < 2 ? undefined : vs[vs.length - 1]! - vs[vs.length - 2]!),
+  idelta: (_ts, vs) => (vs.length < 2 ? undefined : vs[vs.length - 1]! - vs[vs.length - 2]!),
   irate: (ts, vs) => {
     const n = vs.length;
     if (n < 2) return undefined;
@@ -103,8 +111,12 @@ const OVER_TIME: Record<string, (ts: readonly number[], vs: readonly number[]) =
   },
 };
 
-/** Functions that keep `__name__` (Prometheus 3 without delayed name removal). */
-const KEEPS_NAME = new Set(['last_over_time', 'first_over_time', 'label_replace', 'label_join', 'sort', 'sort_desc', 'sort_by_label', 'sort_by_label_desc']);
+/** Time (s) of the first sample that beats every other by `better` (NaN samples lose). */
+function tsOfExtreme(ts: readonly number[], vs: readonly number[], better: (a: number, b: number) => boolean): number {
+  let best = 0;
+  for (let i = 1; i < vs.length; i++) if (Number.isNaN(vs[best]!) || better(vs[i]!, vs[best]!)) best = i;
+  return ts[best]! / 1000;
+}
 
 /** Prometheus' least-squares fit: [slope, intercept at interceptMs]. */
 export function linearRegression(ts: readonly number[], vs: readonly number[], interceptMs: number): [number, number] {
@@ -217,23 +229,30 @@ function expand(template: string, m: RegExpExecArray): string {
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
-/** Converts Go/RE2 named groups `(?P<name>…)` to JavaScript's `(?<name>…)`. */
-export function toJsRegex(re: string): string {
-  return re.replace(/\(\?P</g, '(?<');
+
+/** A function of one range-vector series (`*_over_time`, the rate family); undefined = no output. */
+export function rangeFunction(func: string, ts: readonly number[], vs: readonly number[], endMs: number, rangeMs: number): number | undefined {
+  const over = OVER_TIME[func];
+  if (over !== undefined) return over(ts, vs);
+  if (func === 'rate' || func === 'increase' || func === 'delta') return extrapolatedRate(ts, vs, endMs, rangeMs, func !== 'delta', func === 'rate');
+  if (func === 'last_over_time') return vs[vs.length - 1];
+  return undefined;
 }
 
 /** The value of a function call at time `t`. */
 export function evalCall(e: Call, t: number, ctx: EvalContext): Value {
+  const plan = ctx.tierPlans?.get(e);
+  if (plan !== undefined) return evalTiered(e, plan, t, ctx);
   const a = e.args;
   const f = e.func;
   const simple = SIMPLE[f];
-  if (simple !== undefined) return checkDistinct(vec(argVector(a[0]!, t, ctx).map((s) => ({ metric: dropName(s.metric), value: simple(s.value), ts: t }))));
+  if (simple !== undefined) return checkDistinct(vec(argVector(a[0]!, t, ctx).map((s) => ({ metric: s.metric, drop: true, value: simple(s.value), ts: t }))));
   const over = OVER_TIME[f];
   if (over !== undefined) {
     const out: VSample[] = [];
     for (const s of argMatrix(a[0]!, t, ctx)) {
       const v = over(s.ts, s.vs);
-      if (v !== undefined) out.push({ metric: dropName(s.metric), value: v, ts: t });
+      if (v !== undefined) out.push({ metric: s.metric, drop: true, value: v, ts: t });
     }
     return checkDistinct(vec(out));
   }
@@ -249,7 +268,7 @@ export function evalCall(e: Call, t: number, ctx: EvalContext): Value {
       return { type: 'scalar', value: v.length === 1 ? v[0]!.value : Number.NaN };
     }
     case 'timestamp':
-      return checkDistinct(vec(argVector(a[0]!, t, ctx).map((s) => ({ metric: dropName(s.metric), value: s.ts / 1000, ts: t }))));
+      return checkDistinct(vec(argVector(a[0]!, t, ctx).map((s) => ({ metric: s.metric, drop: true, value: s.ts / 1000, ts: t }))));
     case 'rate':
     case 'increase':
     case 'delta': {
@@ -258,18 +277,24 @@ export function evalCall(e: Call, t: number, ctx: EvalContext): Value {
       const out: VSample[] = [];
       for (const s of argMatrix(a[0]!, t, ctx)) {
         const v = extrapolatedRate(s.ts, s.vs, end, range, f !== 'delta', f === 'rate');
-        if (v !== undefined) out.push({ metric: dropName(s.metric), value: v, ts: t });
+        if (v === undefined) continue;
+        out.push({ metric: s.metric, drop: true, value: v, ts: t });
+        const name = s.metric['__name__'] ?? '';
+        if (f !== 'delta' && !/_(total|sum|count|bucket)$/.test(name)) {
+          const info = `PromQL info: metric might not be a counter, name does not end in _total/_sum/_count/_bucket: ${JSON.stringify(name)}`;
+          if (!ctx.warnings.includes(info)) ctx.warnings.push(info);
+        }
       }
       return checkDistinct(vec(out));
     }
     case 'last_over_time':
-      return vec(argMatrix(a[0]!, t, ctx).map((s) => ({ metric: s.metric, value: s.vs[s.vs.length - 1]!, ts: t })));
+      return vec(argMatrix(a[0]!, t, ctx).map((s) => ({ metric: s.metric, value: s.vs[s.vs.length - 1]!, ts: t, ...(s.drop === true ? { drop: true } : {}) })));
     case 'first_over_time':
-      return vec(argMatrix(a[0]!, t, ctx).map((s) => ({ metric: s.metric, value: s.vs[0]!, ts: t })));
+      return vec(argMatrix(a[0]!, t, ctx).map((s) => ({ metric: s.metric, value: s.vs[0]!, ts: t, ...(s.drop === true ? { drop: true } : {}) })));
     case 'quantile_over_time': {
       const q = argScalar(a[0]!, t, ctx);
       if (Number.isNaN(q) || q < 0 || q > 1) ctx.warnings.push(`PromQL warning: quantile value should be between 0 and 1, got ${q}`);
-      return checkDistinct(vec(argMatrix(a[1]!, t, ctx).map((s) => ({ metric: dropName(s.metric), value: quantile(q, [...s.vs]), ts: t }))));
+      return checkDistinct(vec(argMatrix(a[1]!, t, ctx).map((s) => ({ metric: s.metric, drop: true, value: quantile(q, [...s.vs]), ts: t }))));
     }
     case 'predict_linear': {
       const m = argMatrix(a[0]!, t, ctx);
@@ -278,7 +303,7 @@ export function evalCall(e: Call, t: number, ctx: EvalContext): Value {
       for (const s of m) {
         if (s.vs.length < 2) continue;
         const [slope, intercept] = linearRegression(s.ts, s.vs, t);
-        out.push({ metric: dropName(s.metric), value: slope * d + intercept, ts: t });
+        out.push({ metric: s.metric, drop: true, value: slope * d + intercept, ts: t });
       }
       return checkDistinct(vec(out));
     }
@@ -302,7 +327,7 @@ export function evalCall(e: Call, t: number, ctx: EvalContext): Value {
           s0 = s1;
           s1 = x + y;
         }
-        out.push({ metric: dropName(s.metric), value: s1, ts: t });
+        out.push({ metric: s.metric, drop: true, value: s1, ts: t });
       }
       return checkDistinct(vec(out));
     }
@@ -317,7 +342,7 @@ export function evalCall(e: Call, t: number, ctx: EvalContext): Value {
     case 'round': {
       const to = a[1] !== undefined ? argScalar(a[1], t, ctx) : 1;
       const inv = 1 / to;
-      return checkDistinct(vec(argVector(a[0]!, t, ctx).map((s) => ({ metric: dropName(s.metric), value: Math.floor(s.value * inv + 0.5) / inv, ts: t }))));
+      return checkDistinct(vec(argVector(a[0]!, t, ctx).map((s) => ({ metric: s.metric, drop: true, value: Math.floor(s.value * inv + 0.5) / inv, ts: t }))));
     }
     case 'clamp':
     case 'clamp_min':
@@ -332,7 +357,7 @@ export function evalCall(e: Call, t: number, ctx: EvalContext): Value {
       } else if (f === 'clamp_min') lo = argScalar(a[1]!, t, ctx);
       else hi = argScalar(a[1]!, t, ctx);
       const clampV = (x: number): number => (Number.isNaN(x) || Number.isNaN(lo) || Number.isNaN(hi) ? Number.NaN : Math.max(lo, Math.min(hi, x)));
-      return checkDistinct(vec(v.map((s) => ({ metric: dropName(s.metric), value: clampV(s.value), ts: t }))));
+      return checkDistinct(vec(v.map((s) => ({ metric: s.metric, drop: true, value: clampV(s.value), ts: t }))));
     }
     case 'histogram_quantile': {
       const q = argScalar(a[0]!, t, ctx);
@@ -346,7 +371,7 @@ export function evalCall(e: Call, t: number, ctx: EvalContext): Value {
       const reText = argString(a[4]!, t, ctx);
       let re: RegExp;
       try {
-        re = new RegExp(`^(?:${toJsRegex(reText)})$`, 'su');
+        re = compileAnchored(reText);
       } catch {
         throw new QueryError('execution', `invalid regular expression in label_replace(): ${reText}`);
       }
@@ -358,7 +383,8 @@ export function evalCall(e: Call, t: number, ctx: EvalContext): Value {
         const metric: Record<string, string> = { ...s.metric };
         if (res === '') delete metric[dst];
         else metric[dst] = res;
-        return { metric, value: s.value, ts: s.ts };
+        // Writing __name__ keeps it (delayed name removal).
+        return { metric, value: s.value, ts: s.ts, ...(s.drop === true && dst !== '__name__' ? { drop: true } : {}) };
       });
       return checkDistinct(vec(out));
     }
@@ -374,7 +400,8 @@ export function evalCall(e: Call, t: number, ctx: EvalContext): Value {
         const metric: Record<string, string> = { ...s.metric };
         if (res === '') delete metric[dst];
         else metric[dst] = res;
-        return { metric, value: s.value, ts: s.ts };
+        // Writing __name__ keeps it (delayed name removal).
+        return { metric, value: s.value, ts: s.ts, ...(s.drop === true && dst !== '__name__' ? { drop: true } : {}) };
       });
       return checkDistinct(vec(out));
     }
@@ -400,7 +427,10 @@ export function evalCall(e: Call, t: number, ctx: EvalContext): Value {
           const c = coll.compare(x.metric[l] ?? '', y.metric[l] ?? '');
           if (c !== 0) return dir * c;
         }
-        return 0;
+        // Ties: by the whole label set, as Prometheus does.
+        const kx = labelsKey(x.metric);
+        const ky = labelsKey(y.metric);
+        return dir * (kx < ky ? -1 : kx > ky ? 1 : 0);
       });
       return vec(v);
     }
@@ -410,9 +440,8 @@ export function evalCall(e: Call, t: number, ctx: EvalContext): Value {
   const date = DATE_FNS[f];
   if (date !== undefined) {
     const v = a.length > 0 ? argVector(a[0]!, t, ctx) : [{ metric: {}, value: t / 1000, ts: t }];
-    return checkDistinct(vec(v.map((s) => ({ metric: dropName(s.metric), value: Number.isFinite(s.value) ? date(new Date(Math.floor(s.value) * 1000)) : Number.NaN, ts: t }))));
+    return checkDistinct(vec(v.map((s) => ({ metric: s.metric, drop: true, value: Number.isFinite(s.value) ? date(new Date(Math.floor(s.value) * 1000)) : Number.NaN, ts: t }))));
   }
   throw new QueryError('bad_data', `unknown function with name "${f}"`);
 }
 
-export { KEEPS_NAME };

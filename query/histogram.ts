@@ -1,5 +1,5 @@
 /** `histogram_quantile` over classic (`le`-labelled) buckets, as Prometheus 3 computes it. */
-import { keyWithout } from './values.js';
+import { labelsKey } from './values.js';
 import type { VSample } from './values.js';
 import type { Labels } from '../storage/store.js';
 
@@ -22,27 +22,25 @@ function parseLe(s: string): number | undefined {
 export function histogramQuantile(q: number, v: readonly VSample[], t: number, warnings: string[]): VSample[] {
   const groups = new Map<string, { metric: Labels; buckets: Bucket[] }>();
   for (const s of v) {
-    const le = s.metric['le'];
-    if (le === undefined) continue;
+    const le = s.metric['le'] ?? '';
     const upper = parseLe(le);
     if (upper === undefined) {
-      warnings.push(`PromQL warning: bucket label "le" is missing or has a malformed value of "${le}"`);
+      warnings.push(`PromQL warning: bucket label "le" is missing or has a malformed value of "${le}" for metric name "${s.metric['__name__'] ?? ''}"`);
       continue;
     }
-    const k = keyWithout(s.metric, ['le']);
+    // Grouped by name too: two names with equal labels collide once names are dropped.
+    const { le: _le, ...rest } = s.metric;
+    const k = labelsKey(rest);
     let g = groups.get(k);
-    if (g === undefined) {
-      const { le: _le, __name__: _n, ...rest } = s.metric;
-      groups.set(k, (g = { metric: rest, buckets: [] }));
-    }
+    if (g === undefined) groups.set(k, (g = { metric: rest, buckets: [] }));
     g.buckets.push({ upper, count: s.value });
   }
   if (Number.isNaN(q) || q < 0 || q > 1) warnings.push(`PromQL warning: quantile value should be between 0 and 1, got ${q}`);
   const out: VSample[] = [];
   for (const g of groups.values()) {
     const [value, fixed] = bucketQuantile(q, g.buckets);
-    if (fixed) warnings.push(`PromQL info: input to histogram_quantile needed to be fixed for monotonicity (see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile) for metric name "${v[0]?.metric['__name__'] ?? ''}"`);
-    out.push({ metric: g.metric, value, ts: t });
+    if (fixed) warnings.push(`PromQL info: input to histogram_quantile needed to be fixed for monotonicity (see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile) for metric name "${g.metric['__name__'] ?? ''}"`);
+    out.push({ metric: g.metric, value, ts: t, drop: true });
   }
   return out;
 }

@@ -9,6 +9,7 @@ import type { LabelMatcher } from '../storage/store.js';
 import { COMPARISON_OPS, SET_OPS } from './ast.js';
 import type { AggregateOp, AtModifier, BinaryOp, Expr, ValueType, VectorMatching, VectorSelector } from './ast.js';
 import { functionSignature } from './function-types.js';
+import { compileAnchored } from './regex.js';
 import { QueryError } from './types.js';
 
 /** Longest query text accepted. */
@@ -148,6 +149,49 @@ function unquote(raw: string, pos: number): string {
   return out;
 }
 
+/**
+ * Prometheus accepts a number with a trailing dot (`2.`, `1./6.`); the lezer grammar
+ * does not. The dot becomes a space, so every position stays where it was.
+ */
+function trailingDots(text: string): string {
+  let out = '';
+  let quote = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quote !== '') {
+      if (c === '\\' && quote !== '`') {
+        out += c + (text[i + 1] ?? '');
+        i++;
+        continue;
+      }
+      if (c === quote) quote = '';
+      out += c;
+      continue;
+    }
+    if (c === '"' || c === "'" || c === '`') quote = c;
+    else if (c === '#') {
+      const end = text.indexOf('\n', i);
+      const stop = end < 0 ? text.length : end;
+      out += text.slice(i, stop);
+      i = stop - 1;
+      continue;
+    } else if (/[0-9]/.test(c) && !/[a-zA-Z0-9_:.]/.test(text[i - 1] ?? ' ')) {
+      let j = i;
+      while (j < text.length && /[0-9]/.test(text[j]!)) j++;
+      if (text[j] === '.' && !/[0-9a-zA-Z_]/.test(text[j + 1] ?? ' ')) {
+        out += `${text.slice(i, j)} `;
+        i = j;
+        continue;
+      }
+      out += text.slice(i, j);
+      i = j - 1;
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
 class Parser {
   constructor(private readonly text: string) {}
 
@@ -162,7 +206,7 @@ class Parser {
   }
 
   root(): Expr {
-    const tree = parser.parse(this.text);
+    const tree = parser.parse(trailingDots(this.text));
     const top = tree.topNode;
     // The first syntax error, if any, wins (lezer recovers; Prometheus stops).
     let err: SyntaxNode | undefined;
@@ -196,6 +240,11 @@ class Parser {
     if (ch === '"' || ch === "'" || ch === '`') {
       const close = rest.indexOf(ch, rest.indexOf(ch) + 1);
       if (close < 0) throw new ParseError(p, 'unterminated quoted string');
+    }
+    // lezer knows function names as tokens: `nope(` is a syntax error at the parenthesis.
+    if (ch === '(') {
+      const m = /([a-zA-Z_][a-zA-Z0-9_]*)\s*$/.exec(this.text.slice(0, p));
+      if (m !== null) throw new ParseError(p - m[0].length, `unknown function with name ${JSON.stringify(m[1])}`);
     }
     const token = /^([a-zA-Z_:][a-zA-Z0-9_:]*|[0-9.]+|.)/.exec(rest.trimStart())?.[0] ?? ch;
     throw new ParseError(p, /^[a-zA-Z0-9_:.]/.test(token) ? `unexpected identifier or number ${JSON.stringify(token)}` : `unexpected character: ${JSON.stringify(token)}`);
@@ -320,7 +369,7 @@ class Parser {
           const value = unquote(this.src(parts[2]!), parts[2]!.from);
           if (op === '=~' || op === '!~') {
             try {
-              new RegExp(`^(?:${value})$`, 'u');
+              compileAnchored(value);
             } catch {
               throw new ParseError(parts[2]!.from, `invalid regular expression ${JSON.stringify(value)}`);
             }
@@ -464,8 +513,8 @@ export function matchesEmpty(m: LabelMatcher): boolean {
     case '!=':
       return m.value !== '';
     case '=~':
-      return new RegExp(`^(?:${m.value})$`, 'u').test('');
+      return compileAnchored(m.value).test('');
     case '!~':
-      return !new RegExp(`^(?:${m.value})$`, 'u').test('');
+      return !compileAnchored(m.value).test('');
   }
 }

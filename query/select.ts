@@ -3,13 +3,18 @@
  * whole evaluation range, and answers instant and range selections from them.
  */
 import type { Labels, LabelMatcher, SeriesInfo, Store } from '../storage/store.js';
+import type { RangePoint } from '../rollup/read.js';
 import type { AtModifier, Expr, VectorSelector } from './ast.js';
+import { loadTierRows } from './tiers.js';
+import type { TierPlan } from './tiers.js';
+import { compileAnchored } from './regex.js';
 import { QueryError } from './types.js';
 import { isStaleNaN } from './values.js';
 import type { MSeries, VSample } from './values.js';
 
 /** One loaded series: its labels and its samples in time order. */
 export interface LoadedSeries {
+  readonly id: number;
   readonly metric: Labels;
   readonly ts: Float64Array;
   readonly vs: Float64Array;
@@ -23,6 +28,15 @@ export interface LoadPlan {
   readonly subqueryStepMs: number;
   /** Most samples all selectors may load together. */
   readonly maxSamples: number;
+  /** Selectors a rollup tier answers up to its watermark (query/tiers.ts). */
+  readonly tiered?: ReadonlyMap<VectorSelector, TierPlan>;
+}
+
+/** One series of a tiered selector: its buckets and its raw samples from the watermark on. */
+export interface TieredSeries {
+  readonly metric: Labels;
+  readonly buckets: readonly RangePoint[];
+  readonly raw: LoadedSeries | undefined;
 }
 
 /** Resolves an `@` modifier against the query's start and end. */
@@ -39,11 +53,11 @@ export function matcherTest(m: LabelMatcher): (l: Labels) => boolean {
     case '!=':
       return (l) => get(l) !== m.value;
     case '=~': {
-      const re = new RegExp(`^(?:${m.value})$`, 'su');
+      const re = compileAnchored(m.value);
       return (l) => re.test(get(l));
     }
     case '!~': {
-      const re = new RegExp(`^(?:${m.value})$`, 'su');
+      const re = compileAnchored(m.value);
       return (l) => !re.test(get(l));
     }
   }
@@ -102,6 +116,7 @@ function collectNeeds(e: Expr, lo: number, hi: number, plan: LoadPlan, out: Need
 /** The samples of every selector of a query, loaded up front. */
 export class SampleSource {
   private readonly data = new Map<VectorSelector, LoadedSeries[]>();
+  private readonly tierData = new Map<VectorSelector, TieredSeries[]>();
   private loaded = 0;
 
   private constructor(private readonly plan: LoadPlan) {}
@@ -118,7 +133,22 @@ export class SampleSource {
     for (const need of needs) {
       const tests = need.sel.matchers.map(matcherTest);
       const matched = withName.filter((s) => tests.every((t) => t(s.metric)));
-      src.data.set(need.sel, await src.read(store, matched, need.fromMs, need.toMs));
+      const tierPlan = plan.tiered?.get(need.sel);
+      if (tierPlan === undefined) src.data.set(need.sel, await src.read(store, matched, need.fromMs, need.toMs));
+      else {
+        // Buckets [from, watermark) from the tier, samples from the watermark on from raw.
+        const wm = tierPlan.watermarkMs;
+        const rows = matched.length === 0 ? new Map<number, RangePoint[]>() : await loadTierRows(store, tierPlan.tier.name, matched.map((s) => s.info.id), need.fromMs, Math.min(wm, need.toMs));
+        const raw = await src.read(store, matched, Math.max(need.fromMs, wm - 1), need.toMs);
+        const rawById = new Map(raw.map((r) => [r.id, r]));
+        src.tierData.set(
+          need.sel,
+          matched
+            .map((s) => ({ metric: s.metric, buckets: rows.get(s.info.id) ?? [], raw: rawById.get(s.info.id) }))
+            .filter((s) => s.buckets.length > 0 || s.raw !== undefined),
+        );
+        for (const r of rows.values()) src.loaded += r.length;
+      }
       checkDeadline();
     }
     return src;
@@ -146,9 +176,19 @@ export class SampleSource {
     const out: LoadedSeries[] = [];
     for (const m of matched) {
       const b = byId.get(m.info.id);
-      if (b !== undefined) out.push({ metric: m.metric, ts: Float64Array.from(b.ts), vs: Float64Array.from(b.vs) });
+      if (b !== undefined) out.push({ id: m.info.id, metric: m.metric, ts: Float64Array.from(b.ts), vs: Float64Array.from(b.vs) });
     }
     return out;
+  }
+
+  /** Samples (and tier rows) loaded so far. */
+  get loadedSamples(): number {
+    return this.loaded;
+  }
+
+  /** The series of a tiered selector. */
+  tiered(sel: VectorSelector): readonly TieredSeries[] {
+    return this.tierData.get(sel) ?? [];
   }
 
   /** The instant vector of `sel` at time `t` (offset and `@` already applied by the caller). */

@@ -6,6 +6,11 @@ export interface VSample {
   readonly metric: Labels;
   readonly value: number;
   readonly ts: number;
+  /**
+   * `__name__` is to be removed at the end of the query (Prometheus 3's delayed name
+   * removal): kept until then so that label_replace/label_join and `by (__name__)` see it.
+   */
+  readonly drop?: boolean;
 }
 
 /** One series of a range vector. */
@@ -13,24 +18,57 @@ export interface MSeries {
   readonly metric: Labels;
   readonly ts: readonly number[];
   readonly vs: readonly number[];
+  /** As VSample.drop. */
+  readonly drop?: boolean;
 }
 
+/** The value of an expression at one step. */
 export type Value =
   | { readonly type: 'scalar'; readonly value: number }
   | { readonly type: 'string'; readonly value: string }
   | { readonly type: 'vector'; readonly samples: readonly VSample[] }
   | { readonly type: 'matrix'; readonly series: readonly MSeries[] };
 
-/** A stable key of a label set (sorted name/value pairs). */
+/**
+ * Memo of labelsKey, keyed by object identity: label objects are shared from step to
+ * step, and a WeakMap holds no state a caller could observe or leak.
+ */
+const keyCache = new WeakMap<Labels, string>();
+
+/** A stable key of a label set (sorted name/value pairs). Label sets must not be mutated once keyed. */
 export function labelsKey(l: Labels): string {
+  const cached = keyCache.get(l);
+  if (cached !== undefined) return cached;
   const keys = Object.keys(l).sort();
   let s = '';
   for (const k of keys) s += `${k}\xff${l[k]}\xfe`;
+  keyCache.set(l, s);
   return s;
+}
+
+/** Memo of keyOn/keyWithout per label set and grouping (as labelsKey's). */
+const groupCache = new WeakMap<Labels, Map<string, string>>();
+
+function cachedGroupKey(l: Labels, what: string, names: readonly string[], compute: () => string): string {
+  let m = groupCache.get(l);
+  if (m === undefined) groupCache.set(l, (m = new Map()));
+  const k = `${what}\x00${names.join('\x00')}`;
+  let v = m.get(k);
+  if (v === undefined) m.set(k, (v = compute()));
+  return v;
 }
 
 /** A key of only the named labels (missing ones count as empty). */
 export function keyOn(l: Labels, names: readonly string[]): string {
+  return cachedGroupKey(l, 'on', names, () => computeKeyOn(l, names));
+}
+
+/** A key of every label but the named ones and `__name__`. */
+export function keyWithout(l: Labels, names: readonly string[]): string {
+  return cachedGroupKey(l, 'without', names, () => computeKeyWithout(l, names));
+}
+
+function computeKeyOn(l: Labels, names: readonly string[]): string {
   let s = '';
   for (const k of [...names].sort()) {
     const v = l[k];
@@ -39,8 +77,7 @@ export function keyOn(l: Labels, names: readonly string[]): string {
   return s;
 }
 
-/** A key of every label but the named ones and `__name__`. */
-export function keyWithout(l: Labels, names: readonly string[]): string {
+function computeKeyWithout(l: Labels, names: readonly string[]): string {
   const skip = new Set(names);
   skip.add('__name__');
   let s = '';
@@ -55,19 +92,17 @@ export function dropName(l: Labels): Labels {
   return rest;
 }
 
-/** Prometheus' text form of a label set, `{a="b", c="d"}` (name first when present). */
+/** Go's text form of a label set, `{__name__="x", a="b"}`, as Prometheus' errors print it. */
 export function formatLabels(l: Labels): string {
-  const name = l['__name__'];
-  const rest = Object.keys(l)
-    .filter((k) => k !== '__name__')
+  return `{${Object.keys(l)
     .sort()
     .map((k) => `${k}=${JSON.stringify(l[k])}`)
-    .join(', ');
-  return `${name ?? ''}{${rest}}`;
+    .join(', ')}}`;
 }
 
 /** Prometheus' stale marker: a NaN with this exact bit pattern ends a series. */
 const STALE_BITS = 0x7ff0000000000002n;
+// Scratch buffer to read a double's bits; nothing survives a call.
 const f64 = new Float64Array(1);
 const u64 = new BigUint64Array(f64.buffer);
 

@@ -9,7 +9,10 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parser } from '@prometheus-io/lezer-promql';
 import { createQueryEngine } from '../../query/engine.js';
+import type { Expr, VectorSelector } from '../../query/ast.js';
 import { functionSignature } from '../../query/function-types.js';
+import { parseQuery } from '../../query/parse.js';
+import { matcherTest } from '../../query/select.js';
 import { QueryError } from '../../query/types.js';
 import type { QueryResult } from '../../query/types.js';
 import { labelsKey, staleNaN } from '../../query/values.js';
@@ -36,11 +39,15 @@ export const IN_SCOPE_FILES = [
   'subquery',
   'trig_functions',
 ] as const;
+/** Files the README calls optional (experimental aggregations). */
 export const OPTIONAL_FILES = ['limit'] as const;
+/** Files out of scope per the README (native histograms, experimental features). */
 export const OUT_OF_SCOPE_FILES = ['native_histograms', 'start_timestamps', 'extended_vectors', 'fill-modifier', 'info', 'type_and_unit', 'duration_expression'] as const;
 
+/** How one `eval` ended. */
 export type CaseStatus = 'passed' | 'failed' | 'skipped';
 
+/** One `eval` case and how it ended. */
 export interface CaseOutcome {
   readonly line: number;
   readonly query: string;
@@ -49,6 +56,7 @@ export interface CaseOutcome {
   readonly reason?: string;
 }
 
+/** The counts of one script file. */
 export interface FileReport {
   readonly file: string;
   readonly passed: number;
@@ -60,6 +68,12 @@ export interface FileReport {
 /** Grammar nodes of features Prometheus 3 gates behind `--enable-feature`. */
 const EXPERIMENTAL_NODES = new Set(['LimitK', 'LimitRatio', 'Info', 'FillModifier', 'FillClause', 'FillLeftClause', 'FillRightClause', 'Fill', 'FillLeft', 'FillRight', 'DurationStep', 'DurationRange', 'DurationMaxOf', 'DurationMinOf', 'Anchored', 'AnchoredExpr', 'Smoothed', 'SmoothedExpr']);
 
+/** Functions of experimental features the engine's signature table does not know. */
+const EXPERIMENTAL_FUNCTIONS = new Set(['histogram_quantiles', 'step', 'range', 'start', 'end', 'min_of', 'max_of', 'info']);
+
+/** Functions that only read native histograms (they ignore float samples). */
+const NATIVE_ONLY_FUNCTIONS = /\bhistogram_(count|sum|avg|stddev|stdvar|fraction)\s*\(/;
+
 /** Why `query` is out of scope, or undefined. */
 export function experimentalFeature(query: string): string | undefined {
   const tree = parser.parse(query);
@@ -70,8 +84,9 @@ export function experimentalFeature(query: string): string | undefined {
       if (EXPERIMENTAL_NODES.has(n.name)) why = `uses ${n.name}, gated behind --enable-feature in Prometheus 3`;
       else if (n.name === 'FunctionIdentifier') {
         const name = query.slice(n.from, n.to);
-        if (functionSignature(name)?.experimental === true) why = `calls experimental function ${name}()`;
-        if (name === 'histogram_quantiles') why = `calls experimental function ${name}()`;
+        // PROMQLTEST_EXPERIMENTAL=1 runs the experimental functions the engine implements too.
+        if (functionSignature(name)?.experimental === true && process.env['PROMQLTEST_EXPERIMENTAL'] !== '1') why = `calls experimental function ${name}()`;
+        if (EXPERIMENTAL_FUNCTIONS.has(name)) why = `calls ${name}(), experimental in Prometheus 3`;
       } else if (n.name === 'DurationExpr' || n.name === 'OffsetDurationExpr') {
         const text = query.slice(n.from, n.to);
         if (/[-+*/%^()]/.test(text.replace(/^-/, ''))) why = 'uses a duration expression (experimental)';
@@ -80,6 +95,51 @@ export function experimentalFeature(query: string): string | undefined {
     },
   });
   return why;
+}
+
+/** Every vector selector of an expression. */
+function selectors(e: Expr, out: VectorSelector[] = []): VectorSelector[] {
+  switch (e.kind) {
+    case 'vector':
+      out.push(e);
+      break;
+    case 'matrix':
+      out.push(e.vector);
+      break;
+    case 'subquery':
+    case 'paren':
+    case 'unary':
+      selectors(e.expr, out);
+      break;
+    case 'aggregate':
+      selectors(e.expr, out);
+      if (e.param !== undefined) selectors(e.param, out);
+      break;
+    case 'binary':
+      selectors(e.lhs, out);
+      selectors(e.rhs, out);
+      break;
+    case 'call':
+      for (const a of e.args) selectors(a, out);
+      break;
+    default:
+      break;
+  }
+  return out;
+}
+
+/** True when a selector of `query` matches one of `series` (or the query does not parse). */
+function readsAny(query: string, series: readonly Labels[]): boolean {
+  let e: Expr;
+  try {
+    e = parseQuery(query);
+  } catch {
+    return true;
+  }
+  return selectors(e).some((sel) => {
+    const tests = sel.matchers.map(matcherTest);
+    return series.some((l) => tests.every((t) => t(l)));
+  });
 }
 
 /** Floats equal as Prometheus' tests compare them (go-test/almost, epsilon 1e-6). */
@@ -196,17 +256,22 @@ function hasNameless(s: ScriptSeries): boolean {
 
 /** The state of the store between `clear`s. */
 interface Loaded {
-  histograms: boolean;
+  /** Label sets of the native-histogram series loaded. */
+  histograms: Labels[];
   stale: boolean;
   problems: string[];
+  /** Names of the native histograms `load_with_nhcb` adds (the classic family names). */
+  nhcb: Set<string>;
 }
+
+const emptyState = (): Loaded => ({ histograms: [], stale: false, problems: [], nhcb: new Set() });
 
 async function load(store: Store, cmd: LoadCommand, state: Loaded): Promise<void> {
   state.problems.push(...cmd.errors);
   const samples: Sample[] = [];
   for (const s of cmd.series) {
     if (s.histogram) {
-      state.histograms = true;
+      state.histograms.push(s.metric);
       continue;
     }
     if (hasNameless(s)) {
@@ -214,6 +279,7 @@ async function load(store: Store, cmd: LoadCommand, state: Loaded): Promise<void
       continue;
     }
     const { __name__: name, ...labels } = s.metric;
+    if (cmd.withNhcb && name!.endsWith('_bucket')) state.nhcb.add(name!.slice(0, -'_bucket'.length));
     let id: number;
     try {
       [id] = (await store.resolveSeries([{ name: name!, labels, type: 'untyped' }])) as [number];
@@ -235,9 +301,12 @@ function skipReason(file: string, ev: EvalCommand, state: Loaded): string | unde
   if ((OUT_OF_SCOPE_FILES as readonly string[]).includes(file)) return 'file out of scope (corpus README)';
   if (ev.errors.length > 0) return `expected result unreadable: ${ev.errors.join('; ')}`;
   if (ev.hasHistogram) return 'expects native histograms';
-  if (state.histograms) return 'data holds native histograms';
+  if (state.histograms.length > 0 && readsAny(ev.query, state.histograms)) return 'reads native histograms';
+  if (/\b(min_of|max_of)\s*\(/.test(ev.query)) return 'uses a duration expression function (experimental in Prometheus 3)';
   const exp = experimentalFeature(ev.query);
   if (exp !== undefined) return exp;
+  if (NATIVE_ONLY_FUNCTIONS.test(ev.query)) return 'calls a function that reads native histograms only';
+  for (const n of state.nhcb) if (new RegExp(`(^|[^a-zA-Z0-9_:])${n}(?![a-zA-Z0-9_:])`).test(ev.query)) return `reads ${n}, a native histogram (load_with_nhcb)`;
   if (state.problems.length > 0) return `data not loadable: ${state.problems[0]!}`;
   if (state.stale) return 'data holds a stale marker: the store keeps NaN but not its stale payload (docs/promql.md)';
   return undefined;
@@ -264,19 +333,24 @@ async function runEval(store: Store, ev: EvalCommand): Promise<CaseOutcome> {
   return problem === undefined ? { ...base, status: 'passed' } : { ...base, status: 'failed', reason: problem };
 }
 
-/** Runs one script over `store` (which must be empty). */
+/** Drops every sample: the store is empty again for the next file (series rows stay, without data). */
+export async function clearStore(store: Store): Promise<void> {
+  await store.dropChunksBefore('samples', 253_402_300_799_999);
+}
+
+/** Runs one script over `store` (which must hold no samples). */
 export async function runFile(path: string, store: Store): Promise<FileReport> {
   const file = basename(path).replace(/\.test$/, '');
   const cmds = parseScript(readFileSync(path, 'utf8'));
   const cases: CaseOutcome[] = [];
-  let state: Loaded = { histograms: false, stale: false, problems: [] };
+  let state = emptyState();
   const outOfScope = (OUT_OF_SCOPE_FILES as readonly string[]).includes(file);
   let dirty = false;
   for (const c of cmds) {
     if (c.kind === 'clear') {
-      if (dirty) await store.dropChunksBefore('samples', 253_402_300_799_999);
+      if (dirty) await clearStore(store);
       dirty = false;
-      state = { histograms: false, stale: false, problems: [] };
+      state = emptyState();
     } else if (c.kind === 'load') {
       if (outOfScope) continue;
       await load(store, c, state);
@@ -287,6 +361,7 @@ export async function runFile(path: string, store: Store): Promise<FileReport> {
       else cases.push(await runEval(store, c));
     }
   }
+  if (dirty) await clearStore(store);
   const count = (s: CaseStatus): number => cases.filter((x) => x.status === s).length;
   return { file, passed: count('passed'), failed: count('failed'), skipped: count('skipped'), cases };
 }

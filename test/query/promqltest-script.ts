@@ -8,6 +8,7 @@ import type { Labels } from '../../storage/store.js';
 /** One value of a series in a script: a number, missing (`_`), or a stale marker. */
 export type ScriptPoint = number | 'missing' | 'stale';
 
+/** A series line: labels and expanded points. */
 export interface ScriptSeries {
   readonly metric: Labels;
   readonly points: readonly ScriptPoint[];
@@ -15,6 +16,7 @@ export interface ScriptSeries {
   readonly histogram: boolean;
 }
 
+/** `load <interval>` (or `load_with_nhcb`) and its series. */
 export interface LoadCommand {
   readonly kind: 'load';
   readonly line: number;
@@ -25,12 +27,14 @@ export interface LoadCommand {
   readonly errors: readonly string[];
 }
 
+/** One `expect` line (or a deprecated `eval_fail`-style variant). */
 export interface Expectation {
   readonly type: 'fail' | 'warn' | 'info' | 'no_warn' | 'no_info' | 'ordered' | 'string' | 'range';
   readonly match?: 'msg' | 'regex';
   readonly text?: string;
 }
 
+/** `eval instant at …` or `eval range from … to … step …`, with its expectations. */
 export interface EvalCommand {
   readonly kind: 'eval';
   readonly line: number;
@@ -50,6 +54,7 @@ export interface EvalCommand {
   readonly hasHistogram: boolean;
 }
 
+/** A script command. */
 export type Command = LoadCommand | { readonly kind: 'clear'; readonly line: number } | EvalCommand;
 
 function duration(s: string): number {
@@ -59,7 +64,7 @@ function duration(s: string): number {
   return neg ? -d : d;
 }
 
-const NUM = String.raw`[-+]?(?:[0-9]+\.?[0-9]*(?:[eE][-+]?[0-9]+)?|\.[0-9]+(?:[eE][-+]?[0-9]+)?|[Ii]nf|NaN|nan|0x[0-9a-fA-F]+)`;
+const NUM = String.raw`[-+]?(?:[0-9]+\.?[0-9]*(?:[eE][-+]?[0-9]+)?|\.[0-9]+(?:[eE][-+]?[0-9]+)?|[Ii]nf|NaN|nan)`;
 const UNUM = String.raw`(?:[0-9]+\.?[0-9]*(?:[eE][-+]?[0-9]+)?|\.[0-9]+(?:[eE][-+]?[0-9]+)?|[Ii]nf|NaN|nan)`;
 const EXPANDING = new RegExp(`^(${NUM})(?:([-+])(${UNUM}))?x([0-9]+)$`);
 const SINGLE = new RegExp(`^${NUM}$`);
@@ -80,10 +85,13 @@ export function parsePoints(text: string): ScriptPoint[] {
     if (tok === '_') out.push('missing');
     else if (tok === 'stale') out.push('stale');
     else if (/^_x[0-9]+$/.test(tok)) for (let i = 0; i < Number(tok.slice(2)); i++) out.push('missing');
-    else if (SINGLE.test(tok)) out.push(num(tok));
     else {
       const m = EXPANDING.exec(tok);
-      if (m === null) throw new Error(`invalid point ${JSON.stringify(tok)}`);
+      if (m === null) {
+        if (!SINGLE.test(tok)) throw new Error(`invalid point ${JSON.stringify(tok)}`);
+        out.push(num(tok));
+        continue;
+      }
       const a = num(m[1]!);
       const b = m[3] === undefined ? 0 : (m[2] === '-' ? -1 : 1) * num(m[3]);
       const n = Number(m[4]);

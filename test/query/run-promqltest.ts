@@ -44,7 +44,9 @@ async function withStore<T>(dialect: string, fn: (s: Store) => Promise<T>): Prom
 let exit = 0;
 for (const dialect of dialects) {
   const reports: FileReport[] = [];
-  for (const f of files) reports.push(await withStore(dialect, (s) => runFile(join(CORPUS_DIR, `${f}.test`), s)));
+  await withStore(dialect, async (s) => {
+    for (const f of files) reports.push(await runFile(join(CORPUS_DIR, `${f}.test`), s));
+  });
   console.log(`\n== ${dialect} ==`);
   console.log(`${'file'.padEnd(22)} ${'passed'.padStart(7)} ${'failed'.padStart(7)} ${'skipped'.padStart(8)}`);
   for (const r of reports) {
