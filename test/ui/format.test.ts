@@ -49,7 +49,12 @@ t.test('a step per range: 200-300 points, a year at least a day', async (t) => {
   t.equal(promDuration(172800), '2d');
   t.equal(promDuration(90), '90s');
   t.equal(expand('rate(x[$__rate]) / rate(y[$__rate])', 10800), 'rate(x[3h]) / rate(y[3h])');
-  t.same(windowFor(3600, 10_000.7), { start: 6400, end: 10_000, step: 15 });
+  t.same(windowFor(3600, 10_000.7), { start: 6390, end: 10_005, step: 15 }, 'start and end on step edges, the end at or after now');
+  const month = windowFor(30 * 86400, 1_800_000_000);
+  t.equal(month.start % 3600, 0, 'a 30-day window starts on an hour edge, where the 1h tier tiles it');
+  t.ok(month.end >= 1_800_000_000 && month.end - month.start >= 30 * 86400, 'and covers the whole range');
+  t.equal(expand('$__gauge(node_load1) / $__peak(x{a="b"})', 15), 'node_load1 / x{a="b"}', 'fine steps read gauges as they are');
+  t.equal(expand('$__gauge(node_load1) / $__peak(x{a="b"})', 10800), 'avg_over_time(node_load1[3h]) / max_over_time(x{a="b"}[3h])', 'coarse steps summarise each step');
 });
 
 t.test('the URL hash round-trips the state', async (t) => {

@@ -145,8 +145,13 @@ t.test('the page against a recording larder', async (t) => {
     const steps = new Set(after.map((q) => Number(q.get('step'))));
     t.same([...steps], [stepFor(thirtyDays)], `all at step ${stepFor(thirtyDays)}s`);
     t.ok(stepFor(thirtyDays) >= 100 * hourStep, 'much coarser than the hour');
-    for (const q of after) t.equal(Number(q.get('end')) - Number(q.get('start')), thirtyDays, 'over 30 days');
-    t.ok(after.some((q) => (q.get('query') ?? '').includes('[3h]')), 'rate windows widen with the step');
+    const step = stepFor(thirtyDays);
+    for (const q of after) {
+      const [start, end] = [Number(q.get('start')), Number(q.get('end'))];
+      t.ok(end - start >= thirtyDays && end - start <= thirtyDays + 2 * step && start % step === 0, `over 30 days from a step edge (${start}..${end})`);
+    }
+    t.ok(after.some((q) => (q.get('query') ?? '').includes('rate(node_cpu_seconds_total{mode!="idle"}[3h])')), 'rate windows widen with the step');
+    t.ok(after.some((q) => (q.get('query') ?? '').includes('avg_over_time(node_load1[3h])')), 'gauges are averaged over each step');
     await w.page.screenshot({ path: join(shots, 'overview-30d.png'), fullPage: true });
   });
 

@@ -1,6 +1,6 @@
 /**
- * The overview's charts: what each reads and in which unit. `$__rate` becomes the rate
- * window of the step (range.ts). Pure data, so a test can check every query parses
+ * The overview's charts: what each reads and in which unit. `$__rate`, `$__gauge()` and
+ * `$__peak()` are filled for the step by range.ts `expand`. Pure data, so a test can check every query parses
  * and every metric it names is one Larder records.
  */
 import type { Unit } from './format.js';
@@ -22,7 +22,8 @@ export interface Panel {
   readonly section: 'host' | 'service';
 }
 
-const CPUS = 'scalar(count(count by (cpu) (node_cpu_seconds_total)))';
+/** The CPU count, from a rate (which a rollup tier can answer) rather than a plain selector. */
+const CPUS = 'scalar(count(rate(node_cpu_seconds_total{mode="idle"}[$__rate])))';
 
 /** The overview's panels, in page order. */
 export const PANELS: readonly Panel[] = [
@@ -32,7 +33,7 @@ export const PANELS: readonly Panel[] = [
     unit: 'percent',
     section: 'host',
     metrics: ['node_cpu_seconds_total'],
-    queries: [{ expr: `sum by (mode) (rate(node_cpu_seconds_total{mode!="idle"}[$__rate])) / ${CPUS}`, legend: '{{mode}}' }],
+    queries: [{ expr: 'avg by (mode) (rate(node_cpu_seconds_total{mode!="idle"}[$__rate]))', legend: '{{mode}}' }],
   },
   {
     id: 'load',
@@ -41,9 +42,9 @@ export const PANELS: readonly Panel[] = [
     section: 'host',
     metrics: ['node_load1', 'node_cpu_seconds_total'],
     queries: [
-      { expr: `node_load1 / ${CPUS}`, legend: '1m' },
-      { expr: `node_load5 / ${CPUS}`, legend: '5m' },
-      { expr: `node_load15 / ${CPUS}`, legend: '15m' },
+      { expr: `$__gauge(node_load1) / ${CPUS}`, legend: '1m' },
+      { expr: `$__gauge(node_load5) / ${CPUS}`, legend: '5m' },
+      { expr: `$__gauge(node_load15) / ${CPUS}`, legend: '15m' },
     ],
   },
   {
@@ -53,9 +54,9 @@ export const PANELS: readonly Panel[] = [
     section: 'host',
     metrics: ['node_memory_MemTotal_bytes', 'node_memory_MemAvailable_bytes'],
     queries: [
-      { expr: 'node_memory_MemTotal_bytes - node_memory_MemAvailable_bytes', legend: 'used' },
-      { expr: 'node_memory_Buffers_bytes + node_memory_Cached_bytes', legend: 'buffers + cache' },
-      { expr: 'node_memory_MemTotal_bytes', legend: 'total' },
+      { expr: '$__gauge(node_memory_MemTotal_bytes) - $__gauge(node_memory_MemAvailable_bytes)', legend: 'used' },
+      { expr: '$__gauge(node_memory_Buffers_bytes) + $__gauge(node_memory_Cached_bytes)', legend: 'buffers + cache' },
+      { expr: '$__gauge(node_memory_MemTotal_bytes)', legend: 'total' },
     ],
   },
   {
@@ -65,8 +66,8 @@ export const PANELS: readonly Panel[] = [
     section: 'host',
     metrics: ['node_memory_SwapTotal_bytes', 'node_memory_SwapFree_bytes'],
     queries: [
-      { expr: 'node_memory_SwapTotal_bytes - node_memory_SwapFree_bytes', legend: 'used' },
-      { expr: 'node_memory_SwapTotal_bytes', legend: 'total' },
+      { expr: '$__gauge(node_memory_SwapTotal_bytes) - $__gauge(node_memory_SwapFree_bytes)', legend: 'used' },
+      { expr: '$__gauge(node_memory_SwapTotal_bytes)', legend: 'total' },
     ],
   },
   {
@@ -75,7 +76,7 @@ export const PANELS: readonly Panel[] = [
     unit: 'percent',
     section: 'host',
     metrics: ['node_filesystem_avail_bytes', 'node_filesystem_size_bytes'],
-    queries: [{ expr: '1 - node_filesystem_avail_bytes / (node_filesystem_size_bytes > 0)', legend: '{{mountpoint}}' }],
+    queries: [{ expr: '1 - $__gauge(node_filesystem_avail_bytes) / ($__gauge(node_filesystem_size_bytes) > 0)', legend: '{{mountpoint}}' }],
   },
   {
     id: 'disk',
@@ -135,7 +136,7 @@ export const PANELS: readonly Panel[] = [
     unit: 'seconds',
     section: 'service',
     metrics: ['nodejs_eventloop_lag_p99_seconds'],
-    queries: [{ expr: 'nodejs_eventloop_lag_p99_seconds', legend: '{{job}} {{instance}} p99' }],
+    queries: [{ expr: '$__peak(nodejs_eventloop_lag_p99_seconds)', legend: '{{job}} {{instance}} p99' }],
   },
   {
     id: 'heap',
@@ -144,8 +145,8 @@ export const PANELS: readonly Panel[] = [
     section: 'service',
     metrics: ['nodejs_heap_size_used_bytes'],
     queries: [
-      { expr: 'nodejs_heap_size_used_bytes', legend: '{{job}} {{instance}} used' },
-      { expr: 'nodejs_heap_size_total_bytes', legend: '{{job}} {{instance}} total' },
+      { expr: '$__gauge(nodejs_heap_size_used_bytes)', legend: '{{job}} {{instance}} used' },
+      { expr: '$__gauge(nodejs_heap_size_total_bytes)', legend: '{{job}} {{instance}} total' },
     ],
   },
 ];

@@ -55,13 +55,29 @@ export interface Window {
   readonly step: number;
 }
 
-/** The window of `seconds` ending at `endSeconds` (whole seconds, as the API echoes them). */
+/**
+ * The window of `seconds` ending at `endSeconds`: the start on a step edge (so that each
+ * point's window is whole rollup buckets, which lets the engine answer from a tier), the
+ * end on the first step edge at or after `endSeconds` (so the newest samples show).
+ */
 export function windowFor(seconds: number, endSeconds: number): Window {
-  const end = Math.floor(endSeconds);
-  return { start: end - seconds, end, step: stepFor(seconds) };
+  const step = stepFor(seconds);
+  const start = Math.floor((endSeconds - seconds) / step) * step;
+  const end = start + Math.ceil((endSeconds - start) / step) * step;
+  return { start, end, step };
 }
 
-/** Replaces `$__rate` in a panel's query with the rate window of a step. */
+/**
+ * Fills a panel's query for a step: `$__rate` becomes the rate window; `$__gauge(sel)`
+ * and `$__peak(sel)` become `sel` at steps under the rate window, and at coarser steps
+ * `avg_over_time` / `max_over_time` over the step, so a point stands for its whole step
+ * (not one sample in it) and the engine can read it from a rollup tier.
+ */
 export function expand(query: string, step: number): string {
-  return query.replaceAll('$__rate', promDuration(rateWindow(step)));
+  const window = promDuration(rateWindow(step));
+  const coarse = step >= MIN_RATE_WINDOW;
+  return query
+    .replace(/\$__gauge\(([^()]*)\)/g, (_m, sel: string) => (coarse ? `avg_over_time(${sel}[${window}])` : sel))
+    .replace(/\$__peak\(([^()]*)\)/g, (_m, sel: string) => (coarse ? `max_over_time(${sel}[${window}])` : sel))
+    .replaceAll('$__rate', window);
 }
