@@ -26,7 +26,7 @@ import { CHROMIUM } from '../test/helpers/peers.js';
 import { freePort } from '../test/helpers/prometheus.js';
 import { CHROMIUM_ARGS } from '../test/ui/browser.js';
 import { PANELS } from '../ui/src/panels.js';
-import { expand, PRESETS, stepFor } from '../ui/src/range.js';
+import { expand, PRESETS, stepFor, windowFor } from '../ui/src/range.js';
 import { fmt, median, printTable } from './lib/stats.js';
 
 const DAY = 86_400_000;
@@ -94,14 +94,14 @@ async function buildStore(path: string): Promise<{ series: number; samples: numb
 
 /** Every overview range query once, one after another; the sum and the slowest. */
 async function overviewQueries(larder: LarderProcess, seconds: number): Promise<{ total: number; slowest: number; which: string }> {
-  const step = stepFor(seconds);
-  const end = Math.floor(Date.now() / 1000);
+  // the page's own window: on step edges, as a rollup tier needs
+  const { start, end, step } = windowFor(seconds, Date.now() / 1000);
   let total = 0;
   let slowest = 0;
   let which = '';
   for (const panel of PANELS) {
     for (const q of panel.queries) {
-      const body = new URLSearchParams({ query: expand(q.expr, step), start: String(end - seconds), end: String(end), step: String(step) });
+      const body = new URLSearchParams({ query: expand(q.expr, step), start: String(start), end: String(end), step: String(step) });
       const t = performance.now();
       const res = await fetch(`${larder.url}/api/v1/query_range`, { method: 'POST', body });
       const json = (await res.json()) as { status: string; error?: string };
