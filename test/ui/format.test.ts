@@ -1,6 +1,6 @@
 /** The page's pure helpers: unit formatting, steps per range, the URL state. */
 import t from 'tap';
-import { errorPosition, fillTemplate, formatBytes, formatLabels, formatSeconds, formatValue, parseSampleValue } from '../../ui/src/format.js';
+import { errorPosition, fillTemplate, formatBytes, formatLabels, formatSeconds, formatValue, parseSampleValue, unitOf } from '../../ui/src/format.js';
 import { expand, PRESETS, promDuration, rateWindow, stepFor, windowFor } from '../../ui/src/range.js';
 import { rangeOf, readState, writeState } from '../../ui/src/state.js';
 
@@ -22,6 +22,16 @@ t.test('units', async (t) => {
   t.equal(formatValue(NaN, 'seconds'), 'NaN');
   t.equal(formatValue(parseSampleValue('+Inf'), 'seconds'), '+Inf');
   t.equal(parseSampleValue('-Inf'), -Infinity);
+});
+
+t.test('the unit of an Explore query, from the names it reads', async (t) => {
+  t.equal(unitOf('node_memory_MemAvailable_bytes'), 'bytes');
+  t.equal(unitOf('rate(node_network_receive_bytes_total[5m])'), 'bytes/s');
+  t.equal(unitOf('nodejs_eventloop_lag_p99_seconds'), 'seconds');
+  t.equal(unitOf('histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket[5m])))'), 'seconds');
+  t.equal(unitOf('rate(node_cpu_seconds_total[5m])'), 'number', 'seconds per second is a plain number');
+  t.equal(unitOf('larder_cpu_usage_ratio'), 'percent');
+  t.equal(unitOf('up'), 'number');
 });
 
 t.test('labels and legends', async (t) => {

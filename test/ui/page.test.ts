@@ -171,6 +171,13 @@ t.test('the page against a recording larder', async (t) => {
     t.ok(rows >= 2, `${rows} rows in the table`);
     t.match(await w.page.locator('#result-table tbody').innerText(), /\{cpu="\d+", mode="idle"\}/);
     t.match(w.page.url(), /q=rate/, 'the query is in the URL');
+    await w.page.fill('#query', 'node_memory_MemTotal_bytes');
+    await w.page.click('#run');
+    await w.page.locator('#result-table tbody td', { hasText: /^\d+(\.\d+)? [KMGT]iB \(\d+\)$/ }).first().waitFor({ timeout: 20_000 });
+    t.pass('a _bytes metric is shown in bytes units');
+    await w.page.fill('#query', 'rate(node_cpu_seconds_total[5m])');
+    await w.page.click('#run');
+    await w.page.locator('#result-table tbody td', { hasText: 'mode="user"' }).first().waitFor({ timeout: 20_000 });
     await w.page.screenshot({ path: join(shots, 'explore.png'), fullPage: true });
   });
 

@@ -64,7 +64,7 @@ export class Chart {
 
   constructor(
     private readonly el: HTMLElement,
-    private readonly unit: Unit,
+    private unit: Unit,
     private readonly height = 200,
   ) {
     this.resize = new ResizeObserver(() => {
@@ -77,18 +77,18 @@ export class Chart {
     return Math.max(200, Math.floor(this.el.clientWidth));
   }
 
-  /** Draws the lines over start..end at step (epoch seconds). */
-  update(lines: readonly Line[], start: number, end: number, step: number): void {
+  /** Draws the lines over start..end at step (epoch seconds), in `unit` (default: the chart's). */
+  update(lines: readonly Line[], start: number, end: number, step: number, unit: Unit = this.unit): void {
     const shown = lines.slice(0, MAX_LINES);
     const data = align(shown, start, end, step);
-    const labels = shown.map((l) => l.label).join('\n');
+    const labels = `${unit}\n${shown.map((l) => l.label).join('\n')}`;
+    this.unit = unit;
     if (this.plot && labels === this.labels) {
       this.plot.setData(data);
       return;
     }
     this.plot?.destroy();
     this.labels = labels;
-    const unit = this.unit;
     const fmt = (_u: uPlot, v: number | null): string => formatValue(v, unit);
     const grid = cssVar('--grid', '#8884');
     const text = cssVar('--muted', '#888');

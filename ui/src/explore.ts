@@ -6,7 +6,7 @@
 import { ApiError, get, queryInstant, queryRange, type InstantResult } from './api.js';
 import { Chart, linesOf, MAX_LINES } from './chart.js';
 import { h } from './dom.js';
-import { errorPosition, formatLabels, formatValue, parseSampleValue } from './format.js';
+import { errorPosition, formatLabels, formatValue, parseSampleValue, unitOf, type Unit } from './format.js';
 import type { ViewHandle } from './overview.js';
 import type { Window } from './range.js';
 
@@ -75,9 +75,9 @@ export function mountExplore(root: HTMLElement, initial: string, onQuery: (q: st
     if (pos && line !== undefined) error.append(h('pre', { class: 'caret' }, `${line}\n${' '.repeat(Math.max(0, pos.col - 1))}^`));
   };
 
-  const fillTable = (r: InstantResult): number => {
+  const fillTable = (r: InstantResult, unit: Unit): number => {
     const rows: [string, string][] = [];
-    if (r.resultType === 'vector') for (const s of r.result.slice(0, MAX_ROWS)) rows.push([formatLabels(s.metric), formatValue(parseSampleValue(s.value[1]), 'number') + ` (${s.value[1]})`]);
+    if (r.resultType === 'vector') for (const s of r.result.slice(0, MAX_ROWS)) rows.push([formatLabels(s.metric), `${formatValue(parseSampleValue(s.value[1]), unit)} (${s.value[1]})`]);
     else if (r.resultType === 'matrix') for (const s of r.result.slice(0, MAX_ROWS)) rows.push([formatLabels(s.metric), `${s.values.length} points`]);
     else rows.push([r.resultType, r.result[1]]);
     table.replaceChildren(h('thead', {}, h('tr', {}, h('th', {}, 'series'), h('th', {}, 'value'))), h('tbody', {}, ...rows.map(([a, b]) => h('tr', {}, h('td', {}, a), h('td', {}, b)))));
@@ -108,8 +108,9 @@ export function mountExplore(root: HTMLElement, initial: string, onQuery: (q: st
     if (signal.aborted) return;
     error.hidden = true;
     const lines = linesOf(range.result, formatLabels);
-    chart.update(lines, w.start, w.end, w.step);
-    const n = fillTable(instant);
+    const unit = unitOf(query);
+    chart.update(lines, w.start, w.end, w.step, unit);
+    const n = fillTable(instant, unit);
     panel.dataset['state'] = lines.length > 0 ? 'data' : 'empty';
     summary.textContent = `${lines.length} series over the range${lines.length > MAX_LINES ? ` (${MAX_LINES} drawn)` : ''}; ${n} in the table at the range's end${n > MAX_ROWS ? ` (${MAX_ROWS} shown)` : ''}.`;
   };

@@ -116,3 +116,18 @@ export function errorPosition(message: string): { line: number; col: number } | 
   const m = /^(\d+):(\d+):/.exec(message);
   return m ? { line: Number(m[1]), col: Number(m[2]) } : undefined;
 }
+
+/**
+ * The unit a query's result is most likely in, from the metric names it reads, as
+ * Prometheus' naming conventions put the unit last: `_bytes`, `_seconds`, `_ratio`;
+ * a rate of a `_bytes_total` counter is bytes/s. Anything else is a plain number.
+ */
+export function unitOf(query: string): Unit {
+  const names = query.match(/[a-zA-Z_:][a-zA-Z0-9_:]*/g) ?? [];
+  const perSecond = /\b(?:rate|irate|deriv)\s*\(/.test(query);
+  if (/histogram_quantile\s*\(/.test(query) && names.some((n) => /_seconds_bucket$/.test(n))) return 'seconds';
+  if (names.some((n) => /_bytes(_total)?$/.test(n))) return perSecond ? 'bytes/s' : 'bytes';
+  if (names.some((n) => /_seconds$/.test(n)) && !perSecond) return 'seconds';
+  if (names.some((n) => /_ratio$/.test(n))) return 'percent';
+  return 'number';
+}
