@@ -1,0 +1,171 @@
+/**
+ * PromQL over the store against a real Prometheus holding the same data, both over
+ * HTTP, measured in the same run:
+ *
+ *  A. one gauge, 30 days at 60 s: `avg_over_time(bench_temperature[1h])` at a 1 h step
+ *     over the 30 days (Prometheus backfilled with `promtool tsdb create-blocks-from
+ *     openmetrics`; Larder's SQLite store written directly and rolled up). Goal: Larder
+ *     at most 0.2× Prometheus' median.
+ *  B. 1,000 counters, 1 day at 60 s: `sum by (group) (rate(bench_requests_total[5m]))`
+ *     at a 1 min step over the day. Goal: Larder at most 1.0× Prometheus.
+ *
+ * Medians of RUNS runs each (default 50). Larder's server runs in this process, so the
+ * /metrics latency printed (p50/p99 of a scrape loop while B's queries run) is what a
+ * Prometheus scraping Larder would see during such queries.
+ *
+ *   ./scripts/run-bench.sh query        (RUNS=20 ./scripts/run-bench.sh query for a quicker look)
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { CollectorSet } from '../exporters/collector-set.js';
+import { createQueryEngine } from '../query/engine.js';
+import { RollupEngine } from '../rollup/engine.js';
+import { DEFAULT_TIERS } from '../rollup/tiers.js';
+import { createPromApi } from '../src/api/prom-api.js';
+import { silentLogger } from '../src/log.js';
+import { startServer, type RunningServer } from '../src/server.js';
+import { Authenticator } from '../src/web-auth.js';
+import { openSqliteStore } from '../storage/sqlite-store.js';
+import type { Sample, Store } from '../storage/store.js';
+import { launchPrometheus } from '../test/helpers/prometheus.js';
+import { fmt, median, printTable, quantile } from './lib/stats.js';
+
+const RUNS = Number(process.env['RUNS'] ?? 50);
+const MIN = 60_000;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+/** Data ends at END; "now" for the store and the rollups is an hour later (every bucket closed). */
+const END = Date.UTC(2026, 10, 30);
+const NOW = END + HOUR;
+
+/** Writes samples in batches of 50,000 (the store's transactions stay short). */
+async function writeAll(store: Store, samples: Sample[]): Promise<void> {
+  for (let i = 0; i < samples.length; i += 50_000) await store.writeSamples(samples.slice(i, i + 50_000));
+}
+
+/** Scenario A's and B's data, once as store samples and once as OpenMetrics for promtool. */
+async function fill(store: Store): Promise<string> {
+  const om: string[] = ['# TYPE bench_temperature gauge'];
+  const [temp] = await store.resolveSeries([{ name: 'bench_temperature', labels: { room: 'lab' }, type: 'gauge' }]);
+  const a: Sample[] = [];
+  for (let t = END - 30 * DAY; t < END; t += MIN) {
+    const v = 20 + 5 * Math.sin(t / (6 * HOUR)) + ((t / MIN) % 7) / 10;
+    a.push({ seriesId: temp!, timeMs: t, value: v });
+    om.push(`bench_temperature{room="lab"} ${v} ${t / 1000}`);
+  }
+  await writeAll(store, a);
+
+  om.push('# TYPE bench_requests counter');
+  const defs = Array.from({ length: 1000 }, (_, i) => ({ name: 'bench_requests_total', labels: { group: `g${i % 10}`, id: String(i) }, type: 'counter' as const }));
+  const ids = await store.resolveSeries(defs);
+  let batch: Sample[] = [];
+  for (let i = 0; i < ids.length; i++) {
+    const perMin = 1 + (i % 13);
+    let v = 0;
+    for (let t = END - DAY; t < END; t += MIN) {
+      v += perMin * 60;
+      batch.push({ seriesId: ids[i]!, timeMs: t, value: v });
+      om.push(`bench_requests_total{group="g${i % 10}",id="${i}"} ${v} ${t / 1000}`);
+    }
+    if (batch.length >= 50_000) {
+      await writeAll(store, batch);
+      batch = [];
+    }
+  }
+  await writeAll(store, batch);
+  om.push('# EOF');
+  // each family's samples are together, each series' in time order, as OpenMetrics wants
+  return om.join('\n') + '\n';
+}
+
+/** Times `runs` HTTP range queries; returns the latencies in ms. */
+async function timeQueries(base: string, query: string, startMs: number, endMs: number, stepS: number, runs: number): Promise<number[]> {
+  const body = new URLSearchParams({ query, start: String(startMs / 1000), end: String(endMs / 1000), step: String(stepS) }).toString();
+  const out: number[] = [];
+  for (let i = 0; i < runs + 3; i++) {
+    const t0 = performance.now();
+    const res = await fetch(`${base}/api/v1/query_range`, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const json = (await res.json()) as { status: string; error?: string; data?: { result: unknown[] } };
+    if (json.status !== 'success') throw new Error(`${base}: ${query}: ${json.error}`);
+    if (i >= 3) out.push(performance.now() - t0); // three warm-up runs, as for both
+  }
+  return out;
+}
+
+/** Scrapes /metrics in a loop until stopped; resolves with the latencies. */
+function scrapeLoop(server: RunningServer): { stop(): Promise<number[]> } {
+  const lat: number[] = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const t0 = performance.now();
+      await (await fetch(`${server.url}/metrics`)).text();
+      lat.push(performance.now() - t0);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return lat;
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'larder-query-bench-'));
+  try {
+    const store = await openSqliteStore({ path: join(dir, 'store.db'), now: () => NOW });
+    let t0 = performance.now();
+    const om = await fill(store);
+    console.log(`filled Larder's SQLite store: 43,200 + 1,440,000 samples in ${fmt((performance.now() - t0) / 1000, 1)} s`);
+    t0 = performance.now();
+    const rollups = new RollupEngine({ store, tiers: DEFAULT_TIERS, graceMs: 2 * MIN, now: () => NOW });
+    await rollups.prepare();
+    for (const tier of DEFAULT_TIERS) await rollups.run(tier.resolutionMs);
+    console.log(`rolled up: ${fmt((performance.now() - t0) / 1000, 1)} s`);
+
+    writeFileSync(join(dir, 'samples.om'), om);
+    t0 = performance.now();
+    const r = spawnSync('promtool', ['tsdb', 'create-blocks-from', 'openmetrics', join(dir, 'samples.om'), join(dir, 'prom')], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`promtool backfill failed: ${r.stdout}${r.stderr}`);
+    console.log(`backfilled Prometheus: ${fmt((performance.now() - t0) / 1000, 1)} s`);
+    writeFileSync(join(dir, 'prometheus.yml'), 'global:\n  scrape_interval: 1m\nscrape_configs: []\n');
+    const prom = await launchPrometheus(join(dir, 'prometheus.yml'), join(dir, 'prom'), ['--storage.tsdb.retention.time=100y']);
+
+    const registry = new Registry();
+    const collectors = new CollectorSet({ registry, options: { procfs: '/proc', sysfs: '/sys', textfileDirectory: '' }, log: silentLogger, now: Date.now }, [], { interval: 60_000, slowInterval: 60_000, timeout: 1000 });
+    const api = createPromApi({ store: () => store, createEngine: (s) => createQueryEngine(s), log: silentLogger, timeoutMs: 120_000, now: () => NOW });
+    const server = await startServer({ registry, collectors, auth: new Authenticator({ basicAuthUsers: {} }, undefined), log: silentLogger, maxRequests: 40, api }, { host: '127.0.0.1', port: 0 });
+
+    try {
+      const rows: string[][] = [['query', 'Larder median ms', 'Prometheus median ms', 'ratio', 'goal']];
+      const a = 'avg_over_time(bench_temperature[1h])';
+      const aL = await timeQueries(server.url, a, END - 30 * DAY + HOUR, END, 3600, RUNS);
+      const aP = await timeQueries(prom.url, a, END - 30 * DAY + HOUR, END, 3600, RUNS);
+      rows.push([`A: ${a}, 30 d at 1 h`, fmt(median(aL)), fmt(median(aP)), `${fmt(median(aL) / median(aP))}×`, '≤ 0.20×']);
+
+      const b = 'sum by (group) (rate(bench_requests_total[5m]))';
+      const scraper = scrapeLoop(server);
+      const bL = await timeQueries(server.url, b, END - DAY + 10 * MIN, END, 60, RUNS);
+      const lat = await scraper.stop();
+      const bP = await timeQueries(prom.url, b, END - DAY + 10 * MIN, END, 60, RUNS);
+      rows.push([`B: ${b}, 1,000 series, 1 d at 1 min`, fmt(median(bL)), fmt(median(bP)), `${fmt(median(bL) / median(bP))}×`, '≤ 1.00×']);
+      console.log(`\n${RUNS} runs each after 3 warm-up runs, over HTTP on loopback; ${new Date().toISOString()}, load average ${(await import('node:os')).loadavg().map((x) => fmt(x)).join(' ')}`);
+      printTable(rows);
+      console.log(`\n/metrics while B's queries ran: p50 ${fmt(quantile(lat, 0.5))} ms, p99 ${fmt(quantile(lat, 0.99))} ms, max ${fmt(Math.max(...lat))} ms over ${lat.length} scrapes`);
+    } finally {
+      await server.close();
+      await prom.stop();
+      await store.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
