@@ -15,6 +15,26 @@ import { QueryError } from './types.js';
 import type { InstantSample, Point, QueryEngine, QueryOptions, QueryResult, RangeSeries, SeriesQuery } from './types.js';
 import { dropName, labelsKey } from './values.js';
 
+const SORTS: ReadonlySet<string> = new Set(['sort', 'sort_desc', 'sort_by_label', 'sort_by_label_desc']);
+
+/** True when `e` calls one of `funcs` anywhere. */
+function callsAny(e: Expr, funcs: ReadonlySet<string>): boolean {
+  switch (e.kind) {
+    case 'call':
+      return funcs.has(e.func) || e.args.some((a) => callsAny(a, funcs));
+    case 'aggregate':
+      return callsAny(e.expr, funcs) || (e.param !== undefined && callsAny(e.param, funcs));
+    case 'binary':
+      return callsAny(e.lhs, funcs) || callsAny(e.rhs, funcs);
+    case 'unary':
+    case 'paren':
+    case 'subquery':
+      return callsAny(e.expr, funcs);
+    default:
+      return false;
+  }
+}
+
 /** Throws Prometheus' error when two results share a label set (after names were dropped). */
 function distinct(metrics: readonly Labels[]): void {
   const seen = new Set<string>();
@@ -43,6 +63,10 @@ export interface EngineOptions {
   /** Rollup tiers to answer `*_over_time` and `rate`/`increase` from (query/tiers.ts); none = raw only. */
   readonly tiers?: TierSource;
 }
+
+/** A range query yields to the event loop every so many steps, or after so many ms of evaluation. */
+const YIELD_EVERY_STEPS = 256;
+const YIELD_AFTER_MS = 10;
 
 /** Most points per series of a range query (Prometheus' limit). */
 export const MAX_POINTS_PER_SERIES = 11_000;
@@ -122,8 +146,17 @@ export function createQueryEngine(store: Store, opts: EngineOptions = {}): Query
       const t = typeOf(expr);
       if (t !== 'scalar' && t !== 'vector') throw new QueryError('bad_data', `invalid expression type "${t === 'matrix' ? 'range vector' : t}" for range query, must be Scalar or instant Vector`);
       const ctx = await prepare(expr, startMs, endMs, stepMs, q);
+      if (callsAny(expr, SORTS)) ctx.warnings.push('PromQL warning: sort is ineffective for range queries since results are always ordered by labels');
       const series = new Map<string, { metric: Labels; points: Point[] }>();
+      let lastYield = Date.now();
+      let step = 0;
       for (let ts = startMs; ts <= endMs; ts += stepMs) {
+        // Evaluation is synchronous: hand the event loop back now and then, so that
+        // scrapes and other requests are served while a long range query runs.
+        if (++step % YIELD_EVERY_STEPS === 0 || Date.now() - lastYield > YIELD_AFTER_MS) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          lastYield = Date.now();
+        }
         ctx.checkDeadline();
         const v = evaluate(expr, ts, ctx);
         if (v.type === 'scalar') {

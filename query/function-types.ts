@@ -71,6 +71,13 @@ const table: Record<string, FunctionSignature> = {
   month: sig([V], V, 1),
   year: sig([V], V, 1),
   histogram_quantile: sig([S, V], V),
+  // Native-histogram functions: float samples are ignored, so over Larder's data they are empty.
+  histogram_count: sig([V], V),
+  histogram_sum: sig([V], V),
+  histogram_avg: sig([V], V),
+  histogram_stddev: sig([V], V),
+  histogram_stdvar: sig([V], V),
+  histogram_fraction: sig([S, S, V], V),
   label_replace: sig([V, STR, STR, STR, STR], V),
   label_join: sig([V, STR, STR, STR], V, 1, true),
   scalar: sig([V], S),

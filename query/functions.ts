@@ -4,7 +4,7 @@ import { KahanSum, mean, quantile, variance } from './aggregations.js';
 import { checkDistinct, evaluate } from './eval.js';
 import type { EvalContext } from './eval.js';
 import { evalTiered } from './eval-tiered.js';
-import { histogramQuantile } from './histogram.js';
+import { histogramFraction, histogramQuantile } from './histogram.js';
 import { compileAnchored } from './regex.js';
 import { QueryError } from './types.js';
 import { labelsKey } from './values.js';
@@ -257,6 +257,17 @@ export function evalCall(e: Call, t: number, ctx: EvalContext): Value {
     return checkDistinct(vec(out));
   }
   switch (f) {
+    case 'histogram_count':
+    case 'histogram_sum':
+    case 'histogram_avg':
+    case 'histogram_stddev':
+    case 'histogram_stdvar':
+      // They read native histograms only and skip float samples; Larder stores floats.
+      argVector(a[0]!, t, ctx);
+      return vec([]);
+    case 'histogram_fraction':
+      // Over classic `le` buckets, as Prometheus 3 also does.
+      return vec(histogramFraction(argScalar(a[0]!, t, ctx), argScalar(a[1]!, t, ctx), argVector(a[2]!, t, ctx), t, ctx.warnings));
     case 'time':
       return { type: 'scalar', value: t / 1000 };
     case 'pi':

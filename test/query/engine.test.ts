@@ -78,6 +78,21 @@ t.test('range queries: one point per step, a matrix', async (t) => {
   await rejects(t, engine.range('temperature[5m]', T0, T0 + MIN, MIN), 'bad_data', 'invalid expression type "range vector" for range query, must be Scalar or instant Vector');
 });
 
+t.test('a long range query lets the event loop run', async (t) => {
+  let ticks = 0;
+  let running = true;
+  const tick = (): void => {
+    ticks++;
+    if (running) setImmediate(tick);
+  };
+  setImmediate(tick);
+  const before = ticks;
+  // No selector: nothing awaits the store, only the evaluation's own yields let the ticks run.
+  await engine.range('count(vector(time()) > 0)', T0, T0 + 11_000 * 1000, 1000);
+  running = false;
+  t.ok(ticks - before >= 11_000 / 256 - 1, `other callbacks ran ${ticks - before} times during the query`);
+});
+
 t.test('limits', async (t) => {
   await rejects(t, engine.range('temperature', T0, T0 + 11_001 * 1000, 1000), 'bad_data', 'exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)');
   t.ok(await engine.range('temperature', T0, T0 + 11_000 * 1000, 1000), '11,000 steps are allowed');

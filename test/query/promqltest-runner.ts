@@ -71,9 +71,6 @@ const EXPERIMENTAL_NODES = new Set(['LimitK', 'LimitRatio', 'Info', 'FillModifie
 /** Functions of experimental features the engine's signature table does not know. */
 const EXPERIMENTAL_FUNCTIONS = new Set(['histogram_quantiles', 'step', 'range', 'start', 'end', 'min_of', 'max_of', 'info']);
 
-/** Functions that only read native histograms (they ignore float samples). */
-const NATIVE_ONLY_FUNCTIONS = /\bhistogram_(count|sum|avg|stddev|stdvar|fraction)\s*\(/;
-
 /** Why `query` is out of scope, or undefined. */
 export function experimentalFeature(query: string): string | undefined {
   const tree = parser.parse(query);
@@ -258,13 +255,14 @@ function hasNameless(s: ScriptSeries): boolean {
 interface Loaded {
   /** Label sets of the native-histogram series loaded. */
   histograms: Labels[];
-  stale: boolean;
+  /** Label sets of the series that hold a stale marker. */
+  stale: Labels[];
   problems: string[];
   /** Names of the native histograms `load_with_nhcb` adds (the classic family names). */
   nhcb: Set<string>;
 }
 
-const emptyState = (): Loaded => ({ histograms: [], stale: false, problems: [], nhcb: new Set() });
+const emptyState = (): Loaded => ({ histograms: [], stale: [], problems: [], nhcb: new Set() });
 
 async function load(store: Store, cmd: LoadCommand, state: Loaded): Promise<void> {
   state.problems.push(...cmd.errors);
@@ -289,7 +287,7 @@ async function load(store: Store, cmd: LoadCommand, state: Loaded): Promise<void
     }
     s.points.forEach((p, i) => {
       if (p === 'missing') return;
-      if (p === 'stale') state.stale = true;
+      if (p === 'stale' && !state.stale.includes(s.metric)) state.stale.push(s.metric);
       samples.push({ seriesId: id, timeMs: i * cmd.intervalMs, value: p === 'stale' ? staleNaN() : p });
     });
   }
@@ -305,10 +303,9 @@ function skipReason(file: string, ev: EvalCommand, state: Loaded): string | unde
   if (/\b(min_of|max_of)\s*\(/.test(ev.query)) return 'uses a duration expression function (experimental in Prometheus 3)';
   const exp = experimentalFeature(ev.query);
   if (exp !== undefined) return exp;
-  if (NATIVE_ONLY_FUNCTIONS.test(ev.query)) return 'calls a function that reads native histograms only';
   for (const n of state.nhcb) if (new RegExp(`(^|[^a-zA-Z0-9_:])${n}(?![a-zA-Z0-9_:])`).test(ev.query)) return `reads ${n}, a native histogram (load_with_nhcb)`;
   if (state.problems.length > 0) return `data not loadable: ${state.problems[0]!}`;
-  if (state.stale) return 'data holds a stale marker: the store keeps NaN but not its stale payload (docs/promql.md)';
+  if (state.stale.length > 0 && readsAny(ev.query, state.stale)) return 'reads a series with a stale marker: the store keeps NaN but not its stale payload (docs/promql.md)';
   return undefined;
 }
 
