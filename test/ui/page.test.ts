@@ -117,6 +117,8 @@ t.test('the page against a recording larder', async (t) => {
     t.match(await w.page.locator('[data-fact="uptime"] .fact-value').innerText(), /\d+[smhdy]/, 'the uptime');
     t.ok(await w.page.locator('footer a[href="metrics"]').count(), 'a link to /metrics');
     // hovering a chart shows the values at the cursor in its legend
+    const heapLegend = w.page.locator('[data-panel="heap"] .u-legend');
+    t.match(await heapLegend.innerText(), /Time:?\s*latest[\s\S]*used:?\s*\d+(\.\d+)? MiB/, 'away from the chart the legend shows the latest values');
     const over = w.page.locator('[data-panel="heap"] .u-over');
     await over.scrollIntoViewIfNeeded();
     const box = await over.boundingBox();
@@ -124,7 +126,7 @@ t.test('the page against a recording larder', async (t) => {
     await over.hover({ position: { x: box.width / 2, y: box.height / 2 } });
     await over.hover({ position: { x: box.width - 2, y: box.height / 2 } });
     await w.page.waitForTimeout(200);
-    t.match(await w.page.locator('[data-panel="heap"] .u-legend').innerText(), /\d+(\.\d+)? MiB/, 'hover shows the value in bytes units');
+    t.match(await heapLegend.innerText(), /Time:?\s*\d+\/\d+\/\d+,? \d+:\d+:\d+[\s\S]*used:?\s*\d+(\.\d+)? MiB/, 'hovering shows the time and the values at the cursor, in bytes units');
     await w.page.screenshot({ path: join(shots, 'overview.png'), fullPage: true });
   });
 

@@ -49,6 +49,16 @@ function axisWidth(_u: uPlot, values: string[] | null): number {
   return Math.ceil(longest * 7 + 20);
 }
 
+/** The last non-null value of a line, or null. */
+function lastValue(ys: ArrayLike<number | null | undefined> | undefined): number | null {
+  if (!ys) return null;
+  for (let i = ys.length - 1; i >= 0; i--) {
+    const v = ys[i];
+    if (v !== null && v !== undefined) return v;
+  }
+  return null;
+}
+
 /** The y scale: from zero (or the lowest value below it) to a little over the highest. */
 function yRange(min: number | null, max: number | null, unit: Unit): uPlot.Range.MinMax {
   const lo = Math.min(0, min ?? 0);
@@ -89,7 +99,7 @@ export class Chart {
     }
     this.plot?.destroy();
     this.labels = labels;
-    const fmt = (_u: uPlot, v: number | null): string => formatValue(v, unit);
+    const fmt = (u: uPlot, v: number | null, sidx: number, idx: number | null): string => formatValue(idx === null ? lastValue(u.data[sidx]) : v, unit);
     const grid = cssVar('--grid', '#8884');
     const text = cssVar('--muted', '#888');
     const opts: uPlot.Options = {
@@ -103,7 +113,8 @@ export class Chart {
         { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, size: axisWidth, values: (_u, splits) => splits.map((v) => formatValue(v, unit)) },
       ],
       series: [
-        { value: (_u, v) => (v === null ? '–' : new Date(v * 1000).toLocaleString()) },
+        // away from the chart the legend shows each line's latest value; over it, the values at the cursor
+        { label: 'Time', value: (_u, v) => (v === null ? 'latest' : new Date(v * 1000).toLocaleString()) },
         ...shown.map((l, i) => ({ label: l.label, stroke: PALETTE[i % PALETTE.length], width: 1.5, spanGaps: false, points: { show: false }, value: fmt })),
       ],
     };
