@@ -157,6 +157,40 @@ t.test('the page against a recording larder', async (t) => {
     await w.page.screenshot({ path: join(shots, 'overview-30d.png'), fullPage: true });
   });
 
+  await t.test('a custom range, and auto-refresh', async (t) => {
+    await w.page.goto(`${larder.url}/#/overview?range=1h&refresh=0`);
+    await panelStates(w);
+    await w.page.selectOption('#range', 'custom');
+    await w.page.locator('#custom-form').waitFor({ state: 'visible' });
+    // the inputs are the browser's local time, as this process's (the same TZ)
+    const local = (ms: number): string => new Date(ms - new Date(ms).getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+    const to = Math.floor(Date.now() / 60_000) * 60_000;
+    const from = to - 2 * 3600_000;
+    await w.page.fill('#from', local(from));
+    await w.page.fill('#to', local(to));
+    const mark = w.requests.length;
+    await w.page.click('#custom-form button[type="submit"]');
+    await w.page.waitForURL(/range=custom&from=\d+&to=\d+/);
+    await panelStates(w);
+    const custom = rangeQueries(w, mark);
+    t.ok(custom.length > 0, 'the custom range is read');
+    const step = stepFor(7200);
+    for (const q of custom) {
+      const [start, end] = [Number(q.get('start')), Number(q.get('end'))];
+      t.ok(start <= from / 1000 && start > from / 1000 - step && end >= to / 1000 && end < to / 1000 + step, `from ${start} to ${end} at ${q.get('step')}s`);
+    }
+
+    await w.page.goto(`${larder.url}/#/overview?range=15m&refresh=10`);
+    await panelStates(w);
+    const first = w.requests.length;
+    const perRefresh = PANELS.reduce((n, p) => n + p.queries.length, 0);
+    const deadline = Date.now() + 30_000;
+    while (rangeQueries(w, first).length < perRefresh && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    t.ok(rangeQueries(w, first).length >= perRefresh, 'the overview reads again by itself 10 s later');
+    await w.page.selectOption('#refresh', '0');
+    await panelStates(w);
+  });
+
   await t.test('explore charts a query and tabulates it', async (t) => {
     await w.page.goto(`${larder.url}/#/explore?range=15m&refresh=0`);
     const names = w.page.locator('#metric-names option[value="node_cpu_seconds_total"]');
