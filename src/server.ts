@@ -1,6 +1,6 @@
 /**
  * The HTTP server: GET /metrics (text or OpenMetrics, gzip when asked), /healthz,
- * a small index page, optional basic/bearer auth and TLS, and a cap on concurrent
+ * the built-in page (src/ui-files.ts), optional basic/bearer auth and TLS, and a cap on concurrent
  * scrapes. A scrape only serializes the registry; collectors refresh elsewhere.
  */
 import { createServer as createHttpServer, type Server } from 'node:http';
@@ -14,6 +14,7 @@ import type { CollectorSet } from '../exporters/collector-set.js';
 import { collectSnapshot, type Snapshot } from './exposition/snapshot.js';
 import { acceptsGzip } from './exposition/negotiate.js';
 import { negotiate, OPENMETRICS_TEXT, PROMETHEUS_TEXT, toOpenMetrics, toPrometheusText } from './exposition/format.js';
+import { UiFiles } from './ui-files.js';
 import type { Authenticator } from './web-auth.js';
 import type { Logger } from './log.js';
 
@@ -34,6 +35,8 @@ export interface ServerOptions {
   readonly snapshot?: ((include?: (name: string) => boolean) => Promise<Snapshot>) | undefined;
   /** The Prometheus query API, mounted at /api/v1 behind the same auth (src/api/prom-api.ts). */
   readonly api?: Router | undefined;
+  /** The built-in page at `/` and `/ui/*`. @default new UiFiles() (the package's dist/ui) */
+  readonly ui?: UiFiles | undefined;
 }
 
 /** A started server. */
@@ -74,6 +77,7 @@ export function createApp(opts: ServerOptions): express.Express {
   });
   let active = 0;
   const knownCollectors = new Set(collectors.names());
+  const ui = opts.ui ?? new UiFiles();
 
   const app = express();
   // no ETag: a SHA-1 of every 50 KB exposition (~0.08 ms a scrape) for content that
@@ -83,7 +87,7 @@ export function createApp(opts: ServerOptions): express.Express {
   app.set('query parser', 'extended');
 
   app.use((req: Request, res: Response, next: NextFunction) => {
-    const handler = ['/metrics', '/healthz', '/'].includes(req.path) ? req.path : req.path.startsWith('/api/v1/') ? '/api/v1' : 'other';
+    const handler = ['/metrics', '/healthz', '/'].includes(req.path) ? req.path : req.path.startsWith('/api/v1/') ? '/api/v1' : req.path.startsWith('/ui/') ? '/ui' : 'other';
     res.on('finish', () => requests.inc({ handler, code: String(res.statusCode) }));
     if (auth.open) return next();
     auth.verify(req.headers.authorization).then(
@@ -148,13 +152,8 @@ export function createApp(opts: ServerOptions): express.Express {
     res.type('text/plain').send('OK\n');
   });
 
-  app.get('/', (_req: Request, res: Response) => {
-    res.type('html').send(
-      '<!doctype html><html><head><title>Larder</title></head><body><h1>Larder</h1>' +
-        '<p>Prometheus exporter and time-series store.</p>' +
-        '<ul><li><a href="metrics">Metrics</a></li><li><a href="healthz">Health</a></li></ul></body></html>\n',
-    );
-  });
+  app.get('/', ui.page);
+  app.get('/ui/:file', ui.asset);
 
   if (opts.api) app.use('/api/v1', opts.api);
 

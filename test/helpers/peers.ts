@@ -1,14 +1,15 @@
 /**
- * The real peers tests talk to (PostgreSQL, Redis, Prometheus and its tools).
+ * The real peers tests talk to (PostgreSQL, Redis, Prometheus and its tools, Chromium).
  * A test asks for a peer with `need(t, peer)`: when it does not answer the test is
  * skipped with the reason, or fails when REQUIRE_<PEER>=1 says it must be there.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import type { Test } from 'tap';
 
 /** A peer and the variable that makes it mandatory. */
-export type Peer = 'postgres' | 'redis' | 'prometheus' | 'node-exporter' | 'sqlite3' | 'psql';
+export type Peer = 'postgres' | 'redis' | 'prometheus' | 'node-exporter' | 'sqlite3' | 'psql' | 'chromium';
 
 const REQUIRE: Record<Peer, string> = {
   postgres: 'REQUIRE_POSTGRES',
@@ -17,7 +18,11 @@ const REQUIRE: Record<Peer, string> = {
   'node-exporter': 'REQUIRE_PROMETHEUS',
   sqlite3: 'REQUIRE_POSTGRES', // the CLI tools come with the same CI install step
   psql: 'REQUIRE_POSTGRES',
+  chromium: 'REQUIRE_CHROMIUM',
 };
+
+/** Debian's chromium, which the page's browser tests drive with playwright-core. */
+export const CHROMIUM = '/usr/bin/chromium';
 
 /** PostgreSQL connection used by tests. */
 export const PG = { host: '127.0.0.1', port: 5432, database: 'test', user: 'postgres' } as const;
@@ -55,6 +60,8 @@ async function available(peer: Peer): Promise<string | undefined> {
       return hasCommand('sqlite3') ? undefined : 'sqlite3 command-line tool not installed';
     case 'psql':
       return hasCommand('psql') ? undefined : 'psql not installed';
+    case 'chromium':
+      return existsSync(CHROMIUM) ? undefined : `${CHROMIUM} not installed (apt-get install chromium)`;
   }
 }
 
