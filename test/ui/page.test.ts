@@ -279,7 +279,7 @@ t.test('with basic auth on, the page and its API calls need credentials', async 
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const config = join(dir, 'larder.yml');
   writeFileSync(config, `web:\n  basic_auth_users:\n    admin: ${JSON.stringify(bcrypt.hashSync('s3cret pass', 4))}\n`);
-  const url = await startProtected(t, await freePort(), [`--config.file=${config}`, '--record-interval=1s'], { MONITORING_DB: 'sqlite', SQLITE_DB_PATH: join(dir, 'm.db') });
+  const url = await startProtected(t, await freePort(), [`--config.file=${config}`, '--record-interval=1s', '--collect-interval=1s'], { MONITORING_DB: 'sqlite', SQLITE_DB_PATH: join(dir, 'm.db') });
   const larder = { url };
   const browser = await launch();
   t.teardown(() => browser.close());
