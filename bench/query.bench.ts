@@ -26,12 +26,13 @@ import { RollupEngine } from '../rollup/engine.js';
 import { DEFAULT_TIERS } from '../rollup/tiers.js';
 import { createPromApi } from '../src/api/prom-api.js';
 import { silentLogger } from '../src/log.js';
-import { startServer, type RunningServer } from '../src/server.js';
+import { startServer } from '../src/server.js';
 import { Authenticator } from '../src/web-auth.js';
 import { openSqliteStore } from '../storage/sqlite-store.js';
 import type { Sample, Store } from '../storage/store.js';
 import { launchPrometheus } from '../test/helpers/prometheus.js';
 import { fmt, median, printTable, quantile } from './lib/stats.js';
+import { scrapeLoop } from './lib/scrape-loop.js';
 
 const RUNS = Number(process.env['RUNS'] ?? 50);
 const MIN = 60_000;
@@ -95,27 +96,6 @@ async function timeQueries(base: string, query: string, startMs: number, endMs: 
   return out;
 }
 
-/** Scrapes /metrics in a loop until stopped; resolves with the latencies. */
-function scrapeLoop(server: RunningServer): { stop(): Promise<number[]> } {
-  const lat: number[] = [];
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const t0 = performance.now();
-      await (await fetch(`${server.url}/metrics`)).text();
-      lat.push(performance.now() - t0);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  })();
-  return {
-    async stop() {
-      running = false;
-      await loop;
-      return lat;
-    },
-  };
-}
-
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'larder-query-bench-'));
   try {
@@ -150,7 +130,7 @@ async function main(): Promise<void> {
       rows.push([`A: ${a}, 30 d at 1 h`, fmt(median(aL)), fmt(median(aP)), `${fmt(median(aL) / median(aP))}×`, '≤ 0.20×']);
 
       const b = 'sum by (group) (rate(bench_requests_total[5m]))';
-      const scraper = scrapeLoop(server);
+      const scraper = scrapeLoop(`${server.url}/metrics`, 20);
       const bL = await timeQueries(server.url, b, END - DAY + 10 * MIN, END, 60, RUNS);
       const lat = await scraper.stop();
       const bP = await timeQueries(prom.url, b, END - DAY + 10 * MIN, END, 60, RUNS);

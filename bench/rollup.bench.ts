@@ -30,6 +30,7 @@ import { openSqliteStore } from '../storage/sqlite-store.js';
 import { openPgStore } from '../storage/pg-store.js';
 import type { SeriesDef, Store } from '../storage/store.js';
 import { fmt, median, printTable, quantile } from './lib/stats.js';
+import { scrapeLoop } from './lib/scrape-loop.js';
 
 const FULL = process.argv.includes('--full') || process.env['FULL'] === '1';
 const DAYS = Number(process.env['DAYS'] ?? (FULL ? 30 : 3));
@@ -77,7 +78,7 @@ interface Latency {
 }
 
 /** A real /metrics server on this thread, scraped back to back until stopped. */
-async function scrapeLoop(): Promise<Latency> {
+async function serveAndScrape(): Promise<Latency> {
   const registry = new Registry();
   for (let i = 0; i < 100; i++) new Gauge({ name: `load_gauge_${i}`, help: 'g', labelNames: ['a'], registers: [registry] }).set({ a: 'x' }, i);
   for (let i = 0; i < 30; i++) new Counter({ name: `load_counter_${i}_total`, help: 'c', registers: [registry] }).inc(i);
@@ -87,20 +88,10 @@ async function scrapeLoop(): Promise<Latency> {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
-  const latencies: number[] = [];
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const t = performance.now();
-      await (await fetch(url)).text();
-      latencies.push(performance.now() - t);
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  })();
+  const loop = scrapeLoop(url, 5);
   return {
     async stop() {
-      running = false;
-      await loop;
+      const latencies = await loop.stop();
       server.close();
       return latencies;
     },
@@ -155,10 +146,10 @@ async function benchDialect(dialect: 'sqlite' | 'postgresql'): Promise<void> {
     const engine = new RollupEngine({ store, tiers: DEFAULT_TIERS, graceMs: 2 * MIN, now: () => NOW, maxBucketsPerTransaction: 288 });
     await engine.prepare();
     // /metrics latency with nothing else running: the baseline for the figure during rollups.
-    const idle = await scrapeLoop();
+    const idle = await serveAndScrape();
     await new Promise((r) => setTimeout(r, 5000));
     const idleLat = await idle.stop();
-    const scraper = await scrapeLoop();
+    const scraper = await serveAndScrape();
     const tierTimes: { tier: string; ms: number }[] = [];
     for (const t of DEFAULT_TIERS) {
       const r = await timed(() => engine.run(t.resolutionMs));
