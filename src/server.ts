@@ -31,6 +31,8 @@ export interface ServerOptions {
   readonly tls?: { cert: Buffer; key: Buffer } | undefined;
   /** Collects what /metrics serves (the cluster view merges instances here). @default collectSnapshot(registry, include) */
   readonly snapshot?: ((include?: (name: string) => boolean) => Promise<Snapshot>) | undefined;
+  /** Problems that make /healthz answer 503 (e.g. a damaged store); none → 200 OK. @default none */
+  readonly health?: (() => readonly string[]) | undefined;
 }
 
 /** A started server. */
@@ -140,7 +142,9 @@ export function createApp(opts: ServerOptions): express.Express {
   });
 
   app.get('/healthz', (_req: Request, res: Response) => {
-    res.type('text/plain').send('OK\n');
+    const problems = opts.health?.() ?? [];
+    if (problems.length > 0) res.status(503).type('text/plain').send(problems.map((p) => `${p}\n`).join(''));
+    else res.type('text/plain').send('OK\n');
   });
 
   app.get('/', (_req: Request, res: Response) => {

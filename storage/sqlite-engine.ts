@@ -5,13 +5,15 @@
  * stays on the main thread.
  */
 import sqlite3 from 'node-sqlite3-wasm';
-import { chmodSync, createReadStream, createWriteStream, renameSync, rmSync } from 'node:fs';
+import { chmodSync, createReadStream, createWriteStream, existsSync, renameSync, rmSync, statfsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { checkChunkMs, checkLogicalTable, chunkName, chunkRange, compareChunks, compareNames } from './chunking.js';
 import { checkTimeMs, parseLabels } from './series-key.js';
 import { insertNumbers, scanNumbers } from './sqlite-fast.js';
-import { acquireOwnership, createWithMode, sleepSync } from './sqlite-lock.js';
+import { rollbackJournal, type JournalRollback } from './sqlite-journal.js';
+import { acquireOwnership, createWithMode, sleepSync, unwritable, withDotfileLock } from './sqlite-lock.js';
 import { SQLITE_MIGRATIONS, allViewDdl, chunkTableDdl, ident, type Migration } from './sqlite-sql.js';
 import type { SqliteTask, SqliteTaskContext } from './sqlite-task.js';
 import { checkTier, tierTables, type TableKind } from './table-kinds.js';
@@ -67,14 +69,40 @@ const ROWS_PER_INSERT = 100;
 const MULTI_VALUES = Array.from({ length: ROWS_PER_INSERT }, () => '(?, ?, ?)').join(', ');
 
 const BUSY = /database is locked|SQLITE_BUSY|database table is locked/i;
+/** An I/O failure or a full disk (SQLITE_IOERR, SQLITE_FULL): the connection may have left a hot journal behind. */
+const IO_FAILURE = /disk I\/O error|database or disk is full|SQLITE_IOERR|SQLITE_FULL/i;
+/** Below this many free bytes, an I/O error on write is reported as a full filesystem. */
+const FULL_BELOW_BYTES = 16 * 1024 * 1024;
+
+/** Thrown by every write to a store that failed its integrity check at open. */
+export class StoreDamagedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreDamagedError';
+  }
+}
+
+/** A write that failed because the filesystem holding the store is full. */
+export class StoreDiskFullError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'StoreDiskFullError';
+  }
+}
 
 /** The synchronous SQLite engine. */
 export class SqliteEngine {
   readonly dialect = 'sqlite' as const;
   readonly path: string;
   schemaVersion = 0;
-  private readonly db: Database;
+  private db: Database;
   private readonly release: () => void;
+  /** Why this store must not be written (it failed PRAGMA quick_check at open), or undefined. */
+  readonly damage: string | undefined;
+  /** The hot journal rolled back at open, if there was one. */
+  readonly recovered: JournalRollback | undefined;
+  /** Set by an I/O failure: reconnect (rolling back what the failed connection left) before the next operation. */
+  private needsReconnect = false;
   private readonly busyTimeoutMs: number;
   private readonly fileMode: number;
   private readonly statements = new Map<string, Statement>();
@@ -92,24 +120,127 @@ export class SqliteEngine {
     checkChunkMs(chunkMs, 'chunkMs');
     this.release = acquireOwnership(this.path, opts.staleLockGraceMs);
     try {
-      createWithMode(this.path, this.fileMode);
+      try {
+        createWithMode(this.path, this.fileMode);
+      } catch (e) {
+        throw unwritable(this.path, e);
+      }
+      // A killed writer's journal is rolled back before SQLite reads a page (see sqlite-journal.ts).
+      this.recovered = withDotfileLock(this.path, this.busyTimeoutMs, () => rollbackJournal(this.path));
       this.db = new sqlite3.Database(this.path);
     } catch (e) {
       this.release();
+      if (e instanceof Error && /^(cannot open|SQLite store)/.test(e.message)) throw e;
       throw new Error(`cannot open SQLite store ${this.path}: ${(e as Error).message}`, { cause: e });
     }
     try {
       this.pragmas();
-      this.migrate(opts.nowMs);
-      this.loadCatalog();
-      this.withBusyRetry(() => this.db.run("UPDATE chunk_tables SET chunk_ms = ? WHERE logical = 'samples'", [chunkMs]));
-      this.catalog.get('samples')!.chunkMs = chunkMs;
-      chmodSync(this.path, this.fileMode);
+      this.damage = this.quickCheck();
+      if (this.damage !== undefined) {
+        // Read what can be read; write nothing (not even a migration).
+        this.db.exec('PRAGMA query_only = ON');
+        try {
+          this.schemaVersion = Number(this.db.get('SELECT MAX(version) AS v FROM schema_migrations')?.['v'] ?? 0);
+          this.loadCatalog();
+        } catch {
+          /* too damaged to list its tables: reads fail too */
+        }
+      } else {
+        this.migrate(opts.nowMs);
+        this.loadCatalog();
+        this.withBusyRetry(() => this.db.run("UPDATE chunk_tables SET chunk_ms = ? WHERE logical = 'samples'", [chunkMs]));
+        this.catalog.get('samples')!.chunkMs = chunkMs;
+        chmodSync(this.path, this.fileMode);
+      }
     } catch (e) {
       this.db.close();
       this.release();
       throw e;
     }
+  }
+
+  /**
+   * PRAGMA quick_check (structure, not index contents: seconds on a large store, where
+   * integrity_check takes much longer). The problem found, or undefined when ok.
+   */
+  private quickCheck(): string | undefined {
+    let rows: string[];
+    try {
+      rows = this.withBusyRetry(() => this.db.all('PRAGMA quick_check(5)')).map((r) => String(Object.values(r)[0]));
+    } catch (e) {
+      rows = [(e as Error).message];
+    }
+    if (rows.length === 1 && rows[0] === 'ok') return undefined;
+    return (
+      `SQLite store ${this.path} is damaged (PRAGMA quick_check: ${rows.join('; ').slice(0, 300)}): Larder will not write to it. ` +
+      `Stop Larder, keep a copy of the file, then either restore a backup to ${this.path} or salvage it with ` +
+      `sqlite3 '${this.path}' .recover | sqlite3 recovered.db and move recovered.db into its place; then start Larder again`
+    );
+  }
+
+  /** Throws StoreDamagedError when the store failed its check at open. */
+  assertWritable(): void {
+    if (this.damage !== undefined) throw new StoreDamagedError(this.damage);
+  }
+
+  /**
+   * Turns a failed operation's error into one that says what happened, and after an
+   * I/O failure (a full disk, typically) schedules a reconnect: SQLite may have left
+   * the journal of the failed transaction behind, which its own locking would never
+   * roll back (see sqlite-journal.ts).
+   */
+  explainError(e: unknown): unknown {
+    if (!(e instanceof Error) || !IO_FAILURE.test(e.message)) return e;
+    this.needsReconnect = true;
+    const dir = dirname(resolve(this.path));
+    let free: number | undefined;
+    try {
+      const fs = statfsSync(dir);
+      free = fs.bavail * fs.bsize;
+    } catch {
+      /* unknown */
+    }
+    try {
+      this.reconnectIfNeeded();
+    } catch {
+      /* retried before the next operation */
+    }
+    if (/disk is full|SQLITE_FULL/i.test(e.message) || (free !== undefined && free < FULL_BELOW_BYTES)) {
+      return new StoreDiskFullError(
+        `SQLite store ${this.path}: the filesystem holding it is full (${free ?? 'unknown'} bytes free in ${dir}); this write was not stored ` +
+          `and the store is unchanged; recording resumes by itself once space is freed`,
+        { cause: e },
+      );
+    }
+    return new Error(`SQLite store ${this.path}: ${e.message} (reading or writing the file or its journal failed)`, { cause: e });
+  }
+
+  /**
+   * After an I/O failure, outside any transaction: closes the connection, rolls back
+   * the journal it may have left (under the lock, as at open) and opens again.
+   */
+  reconnectIfNeeded(): void {
+    if (!this.needsReconnect || this.depth > 0 || this.closed) return;
+    for (const s of this.statements.values()) {
+      try {
+        s.finalize();
+      } catch {
+        /* the connection is being replaced */
+      }
+    }
+    this.statements.clear();
+    try {
+      this.db.close();
+    } catch {
+      /* closing a connection in error state may report the error again */
+    }
+    // The journal is never deleted unless its pages are back (rollbackJournal throws first).
+    withDotfileLock(this.path, this.busyTimeoutMs, () => rollbackJournal(this.path));
+    this.db = new sqlite3.Database(this.path);
+    this.pragmas();
+    if (this.damage !== undefined) this.db.exec('PRAGMA query_only = ON');
+    this.loadCatalog();
+    this.needsReconnect = false;
   }
 
   private pragmas(): void {

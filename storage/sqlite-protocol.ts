@@ -9,6 +9,15 @@ export type WorkerOp =
   | 'ensureRollupTier' | 'ensureChunk' | 'listChunks' | 'dropChunksBefore' | 'dropChunk' | 'chunkBytes' | 'sizeBytes'
   | 'runTask' | 'backup' | 'close';
 
+/** The open result (the reply with id 0). */
+export interface OpenResult {
+  readonly schemaVersion: number;
+  /** Why the store must not be written (it failed its check at open). */
+  readonly damage: string | undefined;
+  /** The hot journal rolled back before opening, if any. */
+  readonly recovered: { readonly pages: number; readonly sizeBytes: number; readonly segments: number } | undefined;
+}
+
 /** A request: `id` pairs it with its reply. */
 export interface WorkerRequest {
   readonly id: number;

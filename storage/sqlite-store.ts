@@ -7,7 +7,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Worker } from 'node:worker_threads';
 import { checkSamples, packSamples } from './store-common.js';
-import type { WorkerOp, WorkerReply, WorkerRequest } from './sqlite-protocol.js';
+import type { OpenResult, WorkerOp, WorkerReply, WorkerRequest } from './sqlite-protocol.js';
 import type { SqliteEngineOptions } from './sqlite-engine.js';
 import type {
   AlertInput,
@@ -78,19 +78,21 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<SqliteS
   // A capped young generation: V8 grows it up to 48 MB under a burst of work (a large
   // read) and gives it back only much later; 8 MB keeps scavenges cheap enough.
   const worker = new Worker(url, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 8 }, ...env });
-  const schemaVersion = await new Promise<number>((resolve, reject) => {
+  const opened = await new Promise<OpenResult>((resolve, reject) => {
     const onError = (e: Error): void => reject(new Error(`SQLite store ${opts.path}: worker failed to start: ${e.message}`, { cause: e }));
     worker.once('error', onError);
     worker.once('message', (m: WorkerReply) => {
       worker.off('error', onError);
-      if (m.ok) resolve((m.result as { schemaVersion: number }).schemaVersion);
+      if (m.ok) resolve(m.result as OpenResult);
       else reject(new SqliteStoreError(m.error.name, m.error.message));
     });
   }).catch(async (e: unknown) => {
     await worker.terminate();
     throw e;
   });
-  const store = new SqliteStore(worker, schemaVersion, now, opts.path);
+  const store = new SqliteStore(worker, opened.schemaVersion, now, opts.path, opened.damage, opened.recovered);
+  // A damaged store is opened for reading only (every write is refused, problem() says why).
+  if (opened.damage !== undefined) return store;
   // Chunks ahead of time, as on PostgreSQL: the current one and the next.
   try {
     await store.ensureChunk('samples', now());
@@ -118,6 +120,9 @@ export class SqliteStore implements Store {
     readonly schemaVersion: number,
     private readonly now: () => number,
     readonly path: string,
+    private readonly damage?: string,
+    /** The hot journal rolled back at open (a writer had been killed mid-transaction), if any. */
+    readonly recovered?: OpenResult['recovered'],
   ) {
     worker.on('message', (m: WorkerReply) => {
       const p = this.pending.get(m.id);
@@ -282,6 +287,10 @@ export class SqliteStore implements Store {
   }
   spoolDepth(): Promise<number> {
     return Promise.resolve(0);
+  }
+  /** Why the store cannot be written (it failed PRAGMA quick_check at open), or undefined when it can. */
+  problem(): string | undefined {
+    return this.damage;
   }
 
   /** Waits for queued work (and any open transaction), closes the file, ends the worker. */
