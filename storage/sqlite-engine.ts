@@ -761,22 +761,48 @@ export class SqliteEngine {
 
   /**
    * Fills metrics_hourly for closed hours, from the last aggregated hour (re-done, to
-   * take late samples) up to the current hour. The number of rows written.
+   * take late samples) up to the current hour. The number of rows written. One
+   * transaction per hour (see aggregateHourlyStep); SqliteStore paces them from the
+   * main thread so that readers get in between.
    */
   aggregateHourlyMetrics(nowMs: number): number {
+    let rows = 0;
+    for (let r = this.aggregateHourlyStep(nowMs); ; r = this.aggregateHourlyStep(nowMs, r.next)) {
+      rows += r.rows;
+      if (r.next === undefined) return rows;
+    }
+  }
+
+  /**
+   * One hour of aggregateHourlyMetrics, in its own transaction: the hour starting at
+   * `fromMs` (by default the last aggregated hour). `next` is the hour to do next, or
+   * undefined when every closed hour is done.
+   */
+  aggregateHourlyStep(nowMs: number, fromMs?: number): { rows: number; next: number | undefined } {
     const H = 3_600_000;
     const endMs = Math.floor(nowMs / H) * H;
-    const lastRow = this.db.get('SELECT MAX(ts) AS t FROM metrics_hourly');
     const chunks = this.catalog.get('samples')!.chunks;
-    if (chunks.length === 0) return 0;
-    let fromMs = lastRow?.['t'] === null || lastRow === null ? chunks[0]!.startMs : Number(lastRow['t']);
+    if (chunks.length === 0) return { rows: 0, next: undefined };
+    if (fromMs === undefined) {
+      const lastRow = this.db.get('SELECT MAX(ts) AS t FROM metrics_hourly');
+      fromMs = lastRow === null || lastRow['t'] === null ? chunks[0]!.startMs : Number(lastRow['t']);
+    }
     fromMs = Math.floor(fromMs / H) * H;
-    if (fromMs >= endMs) return 0;
-    const over = this.overlapping('samples', fromMs, endMs);
-    if (over.length === 0) return 0;
-    const src = over.map((c) => `SELECT series_id, ts, value FROM ${ident(c.name)} WHERE ts >= ? AND ts < ?`).join(' UNION ALL ');
-    const params: SqlValue[] = over.flatMap(() => [fromMs, endMs]);
-    return this.transaction(
+    if (fromMs >= endMs) return { rows: 0, next: undefined };
+    const toMs = fromMs + H;
+    const next = toMs < endMs ? toMs : undefined;
+    const over = this.overlapping('samples', fromMs, toMs);
+    if (over.length === 0) {
+      // Skip straight to the next chunk holding samples of a closed hour.
+      const later = chunks.find((c) => c.startMs >= toMs && c.startMs < endMs);
+      return { rows: 0, next: later === undefined ? undefined : later.startMs };
+    }
+    // Series by series (a key range seek each): a chunk's key leads with series_id.
+    const src = over
+      .map((c) => `SELECT r.series_id, r.ts, r.value FROM series s0 CROSS JOIN ${ident(c.name)} r ON r.series_id = s0.id WHERE r.ts >= ? AND r.ts < ?`)
+      .join(' UNION ALL ');
+    const params: SqlValue[] = over.flatMap(() => [fromMs, toMs]);
+    const rows = this.transaction(
       () =>
         this.db.run(
           `INSERT OR REPLACE INTO metrics_hourly (series_id, ts, metric_name, labels, avg, min, max, count)
@@ -786,6 +812,7 @@ export class SqliteEngine {
           params as sqlite3.BindValues,
         ).changes,
     );
+    return { rows, next };
   }
 
   /** Retention of raw chunks, metrics_raw and resolved alerts. */

@@ -3,7 +3,7 @@
 /** Operations the worker answers. */
 export type WorkerOp =
   | 'query' | 'execute' | 'begin' | 'commit' | 'rollback'
-  | 'saveMetric' | 'saveRawMetrics' | 'getLatestMetrics' | 'getMetricStats' | 'aggregateHourlyMetrics'
+  | 'saveMetric' | 'saveRawMetrics' | 'getLatestMetrics' | 'getMetricStats' | 'aggregateHourlyMetrics' | 'aggregateHourlyStep'
   | 'cleanupOldMetrics' | 'saveAlert' | 'getActiveAlerts' | 'saveDailySummary' | 'getDatabaseStats' | 'optimize'
   | 'resolveSeries' | 'listSeries' | 'writeSamples' | 'writePacked' | 'readSamples' | 'readPacked'
   | 'ensureRollupTier' | 'ensureChunk' | 'listChunks' | 'dropChunksBefore' | 'dropChunk' | 'chunkBytes' | 'sizeBytes'

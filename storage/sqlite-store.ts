@@ -29,6 +29,12 @@ import type {
   Store,
 } from './store.js';
 
+/**
+ * Pause between the transactions of a long job (the hourly aggregate's catch-up): SQLite's
+ * busy handler retries every 100 ms at most, so a dotfile reader needs a gap that long.
+ */
+const READER_GAP_MS = 100;
+
 /** Options of the SQLite store. */
 export interface SqliteStoreOptions {
   /** Database file. */
@@ -215,8 +221,21 @@ export class SqliteStore implements Store {
   getMetricStats(name: string, hours: number): Promise<MetricStats> {
     return this.call('getMetricStats', name, hours, this.now());
   }
-  aggregateHourlyMetrics(): Promise<number> {
-    return this.call('aggregateHourlyMetrics', this.now());
+  /**
+   * One transaction per hour, with a pause after each that wrote rows: the first run on a
+   * large store aggregates every hour it holds, and a reader on the dotfile lock needs gaps.
+   */
+  async aggregateHourlyMetrics(): Promise<number> {
+    const now = this.now();
+    let rows = 0;
+    let from: number | undefined;
+    for (;;) {
+      const r = await this.call<{ rows: number; next: number | undefined }>('aggregateHourlyStep', now, from);
+      rows += r.rows;
+      if (r.next === undefined) return rows;
+      from = r.next;
+      if (r.rows > 0) await new Promise((resolve) => setTimeout(resolve, READER_GAP_MS));
+    }
   }
   cleanupOldMetrics(retentionDays: number): Promise<ChunkInfo[]> {
     return this.call('cleanupOldMetrics', retentionDays, this.now());

@@ -49,6 +49,7 @@ async function handle(e: SqliteEngine, r: WorkerRequest): Promise<unknown> {
     case 'getLatestMetrics': return e.getLatestMetrics();
     case 'getMetricStats': return e.getMetricStats(a[0] as string, a[1] as number, a[2] as number);
     case 'aggregateHourlyMetrics': return e.aggregateHourlyMetrics(a[0] as number);
+    case 'aggregateHourlyStep': return e.aggregateHourlyStep(a[0] as number, a[1] as number | undefined);
     case 'cleanupOldMetrics': return e.cleanupOldMetrics(a[0] as number, a[1] as number);
     case 'saveAlert': return e.saveAlert(a[0] as never, a[1] as number);
     case 'getActiveAlerts': return e.getActiveAlerts();
