@@ -5,7 +5,7 @@
  * stays on the main thread.
  */
 import sqlite3 from 'node-sqlite3-wasm';
-import { chmodSync, createReadStream, createWriteStream, existsSync, renameSync, rmSync, statfsSync } from 'node:fs';
+import { chmodSync, createReadStream, createWriteStream, renameSync, rmSync, statfsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
@@ -168,6 +168,7 @@ export class SqliteEngine {
     try {
       rows = this.withBusyRetry(() => this.db.all('PRAGMA quick_check(5)')).map((r) => String(Object.values(r)[0]));
     } catch (e) {
+      if (BUSY.test((e as Error).message)) throw e; // locked by a reader, not damaged
       rows = [(e as Error).message];
     }
     if (rows.length === 1 && rows[0] === 'ok') return undefined;
