@@ -73,11 +73,19 @@ export function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
+/** Ownership of a database file, from acquireOwnership. */
+export interface Ownership {
+  /** Gives the file up (removes the pid file if it is still ours). */
+  release(): void;
+  /** The previous owner died without closing (its pid file was still there): the file may hold a half-written transaction. */
+  readonly uncleanShutdown: boolean;
+}
+
 /**
  * Takes ownership of `dbPath` for this process, recovering a dead owner's stale lock.
- * Returns the release function. Throws StoreInUseError while a live Larder owns it.
+ * Throws StoreInUseError while a live Larder owns it.
  */
-export function acquireOwnership(dbPath: string, staleGraceMs = 1500): () => void {
+export function acquireOwnership(dbPath: string, staleGraceMs = 1500): Ownership {
   const pidPath = `${dbPath}.larder-pid`;
   const me: Owner = { pid: process.pid, start: processStart(process.pid) };
   const tmp = `${pidPath}.${process.pid}.${Date.now()}.tmp`;
@@ -87,6 +95,7 @@ export function acquireOwnership(dbPath: string, staleGraceMs = 1500): () => voi
   } catch (e) {
     throw unwritable(dbPath, e);
   }
+  let uncleanShutdown = false;
   try {
     for (let attempt = 0; ; attempt++) {
       try {
@@ -97,6 +106,7 @@ export function acquireOwnership(dbPath: string, staleGraceMs = 1500): () => voi
       }
       const owner = readOwner(pidPath);
       if (owner !== undefined && ownerAlive(owner)) throw new StoreInUseError(dbPath, owner);
+      uncleanShutdown = true;
       // The owner is dead: its `.lock` directory, if any, is stale once it stops changing.
       removeStaleLock(`${dbPath}.lock`, staleGraceMs);
       try {
@@ -108,7 +118,7 @@ export function acquireOwnership(dbPath: string, staleGraceMs = 1500): () => voi
   } finally {
     unlinkSync(tmp);
   }
-  return () => {
+  const release = (): void => {
     const owner = readOwner(pidPath);
     if (owner?.pid === me.pid && owner.start === me.start) {
       try {
@@ -118,6 +128,7 @@ export function acquireOwnership(dbPath: string, staleGraceMs = 1500): () => voi
       }
     }
   };
+  return { release, uncleanShutdown };
 }
 
 /**

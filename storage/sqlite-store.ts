@@ -47,6 +47,8 @@ export interface SqliteStoreOptions {
   readonly fileMode?: number;
   /** Grace before a dead owner's `.lock` directory is removed, ms. @default 1500 */
   readonly staleLockGraceMs?: number;
+  /** Run PRAGMA quick_check at open even after a clean shutdown (it always runs after a crash). @default false */
+  readonly checkAtOpen?: boolean;
   /** Clock, epoch ms. @default Date.now */
   readonly now?: () => number;
 }
@@ -76,6 +78,7 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<SqliteS
     ...(opts.busyTimeoutMs !== undefined ? { busyTimeoutMs: opts.busyTimeoutMs } : {}),
     ...(opts.fileMode !== undefined ? { fileMode: opts.fileMode } : {}),
     ...(opts.staleLockGraceMs !== undefined ? { staleLockGraceMs: opts.staleLockGraceMs } : {}),
+    ...(opts.checkAtOpen !== undefined ? { checkAtOpen: opts.checkAtOpen } : {}),
   };
   const url = workerUrl();
   // Running from .ts sources (tests, benchmarks), the worker inherits the TypeScript

@@ -6,7 +6,7 @@
  * with the option that chose it.
  */
 import t from 'tap';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmdirSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -34,6 +34,12 @@ function journalHasHeader(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** Leaves the pid file a Larder killed while owning `path` leaves (its process is gone). */
+function leaveDeadOwner(path: string): void {
+  const gone = spawnSync(process.execPath, ['-e', '']).pid;
+  writeFileSync(`${path}.larder-pid`, `${gone}\n\n`);
 }
 
 /** Runs the child until its big transaction has spilled pages into the file, then SIGKILLs it. */
@@ -111,7 +117,7 @@ t.test('a journal without a synced header is not played back (nothing reached th
   t.ok(readFileSync(path).equals(before), 'the database is untouched');
 });
 
-t.test('a damaged store is opened read-only and says why, /healthz too', async (t) => {
+t.test('a store damaged when Larder died is opened read-only and says why, /healthz too', async (t) => {
   const dir = tempDir(t);
   const path = join(dir, 'monitoring.db');
   const s = await openSqliteStore({ path, now: () => T0 });
@@ -124,6 +130,15 @@ t.test('a damaged store is opened read-only and says why, /healthz too', async (
   writeSync(fd, Buffer.from([0x77, 0x77, 0x77, 0x77]), 0, 4, (root[0]!.rootpage - 1) * 4096);
   closeSync(fd);
 
+  // After a clean shutdown the check is skipped (it reads every page) unless asked for.
+  const clean = await openSqliteStore({ path, now: () => T0 });
+  t.equal(clean.problem(), undefined, 'a clean start does not check');
+  await clean.close();
+  const asked = await openSqliteStore({ path, now: () => T0, checkAtOpen: true });
+  t.match(asked.problem(), /is damaged/, 'checkAtOpen checks anyway');
+  await asked.close();
+
+  leaveDeadOwner(path); // the previous Larder died: the check runs
   const d = await openSqliteStore({ path, now: () => T0 });
   t.teardown(() => d.close());
   const problem = d.problem();
@@ -134,6 +149,7 @@ t.test('a damaged store is opened read-only and says why, /healthz too', async (
   t.same(await d.listSeries(), [{ id: id!, name: 'damaged_test', labels: {}, type: 'gauge', help: '', fingerprint: (await d.listSeries())[0]!.fingerprint, createdMs: T0 }], 'what can be read still is');
   await d.close();
 
+  leaveDeadOwner(path);
   const { config } = loadConfig({ argv: ['--listen=127.0.0.1:0'], env: { MONITORING_DB: 'sqlite', SQLITE_DB_PATH: path } });
   const larder = await startLarder(config, silentLogger);
   t.teardown(() => larder.stop());
