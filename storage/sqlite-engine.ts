@@ -948,7 +948,10 @@ export class SqliteEngine {
     if (typeof dest !== 'string' || dest === '') throw new TypeError('backup: expected a destination path');
     const gz = dest.endsWith('.gz');
     const plain = gz ? `${dest}.${process.pid}.tmp` : `${dest}.tmp`;
-    rmSync(plain, { force: true });
+    // A backup killed mid-way leaves the copy's journal and lock folder behind (VACUUM
+    // INTO writes it through the same dotfile VFS): with the folder there, every later
+    // backup would wait for a lock nobody holds. They are ours: one backup at a time.
+    for (const p of [plain, `${plain}-journal`, `${plain}.lock`]) rmSync(p, { force: true, recursive: true });
     try {
       this.withBusyRetry(() => this.db.run('VACUUM INTO ?', [plain]));
       chmodSync(plain, this.fileMode);

@@ -6,7 +6,7 @@
  *   backfill   small batches up to the next backfill batch, then that one ("big" first)
  *   rollup     a few batches, then a rollup catch-up ("rolling"), again and again
  *   retention  drops the old region's raw chunks, oldest first, one by one ("dropping")
- *   backup     backups of the store in a loop ("backup")
+ *   backup     backups of the store in a loop ("backup", then "backed-up" after each)
  * Lines: "ready <openMs> <integrity> <mainRows> <oldChunksBad>", "writing k", "committed k", and the mode's marker.
  * argv: <db path> <mode>
  */
@@ -82,7 +82,10 @@ switch (mode) {
   }
   case 'backup':
     say('backup');
-    for (;;) await store.backup(join(dirname(path), 'backup.db'));
+    for (;;) {
+      await store.backup(join(dirname(path), 'backup.db'));
+      say('backed-up');
+    }
   default:
     throw new Error(`unknown mode ${mode}`);
 }

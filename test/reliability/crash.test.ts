@@ -64,6 +64,8 @@ interface Cycle {
   readonly committed: number;
   readonly writing: number;
   readonly journalLeft: boolean;
+  /** How the child ended when not by our SIGKILL (it failed): its exit code. */
+  readonly died: string | undefined;
 }
 
 /** Runs one child in `mode`, kills it at the mode's moment (after `delay`, 0..1), returns what it said. */
@@ -75,9 +77,14 @@ async function cycle(path: string, mode: Mode, delay: number): Promise<Cycle> {
   let ready: Ready | undefined;
   let committed = -1;
   let writing = -1;
+  let backedUp = false;
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const kill = (): void => void child.kill('SIGKILL');
-  const guard = setTimeout(kill, 120_000);
+  let timedOut = false;
+  const guard = setTimeout(() => {
+    timedOut = true;
+    kill();
+  }, 120_000);
   let poll: NodeJS.Timeout | undefined;
   const after = (ms: number): void => void setTimeout(kill, ms);
   createInterface({ input: child.stdout }).on('line', (line) => {
@@ -101,13 +108,18 @@ async function cycle(path: string, mode: Mode, delay: number): Promise<Cycle> {
     } else if (word === 'committed' && mode === 'backfill' && steps(Number(a)) > 1) kill();
     else if (word === 'rolling' && mode === 'rollup') after(delay * 1500);
     else if (word === 'dropping' && mode === 'retention') after(delay * 300);
-    else if (word === 'backup' && mode === 'backup') after(delay * 1000);
+    // The first backup must complete (one killed before must not block it), then kill the next.
+    else if (word === 'backed-up' && mode === 'backup' && !backedUp) {
+      backedUp = true;
+      after(delay * 1000);
+    }
   });
   await exited;
   clearTimeout(guard);
   if (poll) clearInterval(poll);
   if (ready === undefined) throw new Error(`the ${mode} child exited (${child.exitCode ?? child.signalCode}) before opening the store`);
-  return { ready, committed, writing, journalLeft: existsSync(`${path}-journal`) };
+  const died = timedOut ? 'stuck for 120 s' : child.signalCode === 'SIGKILL' ? undefined : `exit ${child.exitCode ?? child.signalCode}`;
+  return { ready, committed, writing, journalLeft: existsSync(`${path}-journal`), died };
 }
 
 async function dumpRollups(s: Store): Promise<unknown[]> {
@@ -165,6 +177,7 @@ t.test(`${KILLS} SIGKILLs of a writer: the store always opens intact, loses at m
       if (r.oldBad !== 0) problems.push(`kill ${i}: ${r.oldBad} old-region days partially dropped`);
       maxOpenMs = Math.max(maxOpenMs, r.openMs);
     }
+    if (c.died !== undefined) problems.push(`kill ${i + 1}: the ${mode} child failed before the kill (${c.died}); see its stderr above`);
     if (i < KILLS) {
       byMode.set(mode, (byMode.get(mode) ?? 0) + 1);
       if (c.journalLeft) journals++;

@@ -186,3 +186,19 @@ t.test('a store folder Larder cannot create files in: the error names the store 
   const rejected = await openSqliteStore({ path, now: () => T0 }).catch((e: Error) => e.message);
   t.notMatch(rejected, /\.tmp/, 'no temporary file name in the message');
 });
+
+t.test('a backup killed mid-way does not block the next one', async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'monitoring.db');
+  const s = await openSqliteStore({ path, now: () => T0, busyTimeoutMs: 500 });
+  t.teardown(() => s.close());
+  const dest = join(dir, 'backup.db');
+  // What a SIGKILL during VACUUM INTO leaves: the copy, its journal and its lock folder.
+  writeFileSync(`${dest}.tmp`, '');
+  writeFileSync(`${dest}.tmp-journal`, Buffer.alloc(512));
+  mkdirSync(`${dest}.tmp.lock`);
+  await s.backup(dest);
+  t.ok(existsSync(dest), 'the backup is written');
+  t.notOk(existsSync(`${dest}.tmp.lock`), 'no lock folder left');
+  t.equal(run('sqlite3', [dest, 'PRAGMA integrity_check']).trim(), 'ok');
+});
