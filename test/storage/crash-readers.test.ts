@@ -86,6 +86,9 @@ t.test('a dotfile reader with a 5 s timeout always gets in while Larder records 
   t.same(failures.map((f) => f.error), [], 'no read failed');
   // A reader waits at most one short transaction (plus its own busy-handler step) when
   // Larder leaves gaps; the whole day in one transaction held it off for its full length.
-  // (Measured: 2.2 s with the day in one transaction, 0.6-1.0 s in paced ones, on a loaded machine.)
-  t.ok(worst - idleWorst < 1000, `the slowest read took ${worst} ms, ${worst - idleWorst} ms more than the slowest on an idle store`);
+  // Relative to the catch-up, so that a loaded machine slowing both does not decide it.
+  // Measured: the day in one transaction kept a reader out for 43% of the catch-up
+  // (2.1 s of 4.8 s); paced, 5-11% (one slice).
+  const share = (worst - idleWorst) / rollupMs;
+  t.ok(share < 0.25, `the slowest read waited ${worst - idleWorst} ms beyond an idle read, ${Math.round(share * 100)}% of the ${rollupMs} ms catch-up`);
 });
