@@ -122,15 +122,15 @@ async function cycle(path: string, mode: Mode, delay: number): Promise<Cycle> {
   return { ready, committed, writing, journalLeft: existsSync(`${path}-journal`), died };
 }
 
-async function dumpRollups(s: Store): Promise<unknown[]> {
-  const out: unknown[] = [];
+/** The main series' rollup rows, one line each (the long form has hundreds of thousands). */
+async function dumpRollups(s: Store): Promise<string[]> {
+  const out: string[] = [];
   for (const tier of DEFAULT_TIERS) {
-    out.push(
-      ...(await s.query(
-        `SELECT '${tier.name}' AS tier, se.labels, r.ts, r.count, r.sum, r.min, r.max, r.first, r.last, r.increase
-         FROM ${`rollup_${tier.name}_all`} r JOIN series se ON se.id = r.series_id WHERE se.name = 'crash_main' ORDER BY se.labels, r.ts`,
-      )),
+    const rows = await s.query(
+      `SELECT '${tier.name}' AS tier, se.labels, r.ts, r.count, r.sum, r.min, r.max, r.first, r.last, r.increase
+       FROM ${`rollup_${tier.name}_all`} r JOIN series se ON se.id = r.series_id WHERE se.name = 'crash_main' ORDER BY se.labels, r.ts`,
     );
+    for (const r of rows) out.push(JSON.stringify(r));
   }
   return out;
 }
@@ -185,6 +185,15 @@ t.test(`${KILLS} SIGKILLs of a writer: the store always opens intact, loses at m
     previous = c;
   }
 
+  figure(t, 'crash: kills', KILLS);
+  figure(t, 'crash: kills by moment', [...byMode].map(([m, n]) => `${m} ${n}`).join(', '));
+  figure(t, 'crash: kills that left a journal', journals);
+  figure(t, 'crash: integrity failures', integrityFailures);
+  figure(t, 'crash: max samples lost per kill', maxLost);
+  figure(t, 'crash: max recovery time (open after a kill)', maxOpenMs, 'ms');
+  t.same(problems, [], 'every kill: opens intact, committed batches kept, at most the batch in flight lost');
+  t.equal(integrityFailures, 0);
+
   // Convergence: finish the rollups on the crashed store and on an uninterrupted copy.
   const s = await openSqliteStore({ path, now: () => T0 });
   t.teardown(() => s.close());
@@ -200,15 +209,10 @@ t.test(`${KILLS} SIGKILLs of a writer: the store always opens intact, loses at m
   await new RollupEngine({ store: ref, tiers: DEFAULT_TIERS, now: () => now, pauseBetweenTransactionsMs: 0 }).run();
   const [crashed, reference] = [await dumpRollups(s), await dumpRollups(ref)];
 
-  figure(t, 'crash: kills', KILLS);
-  figure(t, 'crash: kills by moment', [...byMode].map(([m, n]) => `${m} ${n}`).join(', '));
-  figure(t, 'crash: kills that left a journal', journals);
-  figure(t, 'crash: integrity failures', integrityFailures);
-  figure(t, 'crash: max samples lost per kill', maxLost);
-  figure(t, 'crash: max recovery time (open after a kill)', maxOpenMs, 'ms');
   figure(t, 'crash: batches written', last + 1);
-  t.same(problems, [], 'every kill: opens intact, committed batches kept, at most the batch in flight lost');
-  t.equal(integrityFailures, 0);
+  const differing = crashed.filter((line, i) => line !== reference[i]);
+  figure(t, 'crash: rollup rows differing from an uninterrupted run', differing.length + Math.abs(crashed.length - reference.length));
   t.ok(crashed.length > 0, `${crashed.length} rollup rows`);
-  t.same(crashed, reference, 'the rollups equal an uninterrupted run over the same samples');
+  t.equal(crashed.length, reference.length, 'as many rollup rows as an uninterrupted run');
+  t.same(differing.slice(0, 5), [], 'the rollups equal an uninterrupted run over the same samples');
 });
