@@ -62,6 +62,19 @@ export interface RollupOptions {
    * transaction at a time. @default 2 on PostgreSQL, 1 on SQLite
    */
   readonly concurrency?: number;
+  /**
+   * SQLite: most source rows a catch-up transaction should read. The buckets of the next
+   * slice follow from the rows the previous one read (starting at 8, at most doubling),
+   * so a dense store gets short transactions and a sparse one few. While one runs, the
+   * dotfile lock keeps every reader (sqlite3, Grafana) out. @default 100_000
+   */
+  readonly maxRowsPerTransaction?: number;
+  /**
+   * SQLite: pause between a catch-up's transactions, so a reader waiting on the dotfile
+   * lock gets in: SQLite's busy handler retries every 100 ms at most, and back-to-back
+   * transactions leave it gaps of microseconds. @default 100 (0 on PostgreSQL)
+   */
+  readonly pauseBetweenTransactionsMs?: number;
   /** Called inside each slice's transaction before it commits (crash tests use it). */
   readonly onSlice?: (tier: string, from: number, to: number) => Promise<void> | void;
 }
@@ -84,6 +97,10 @@ export class RollupEngine {
   private readonly now: () => number;
   private readonly onSlice: RollupOptions['onSlice'];
   private readonly concurrency: number;
+  private readonly maxRows: number;
+  private readonly pauseMs: number;
+  /** SQLite: buckets of the next slice, per tier, from the rows the last one read. */
+  private readonly sliceBuckets = new Map<string, number>();
   private prepared = false;
   /** Runs are serialized: two overlapping runs would redo a slice against a moved carry. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -96,6 +113,8 @@ export class RollupEngine {
     this.now = opts.now ?? Date.now;
     this.onSlice = opts.onSlice;
     this.concurrency = this.store.dialect === 'sqlite' ? 1 : Math.max(1, Math.floor(opts.concurrency ?? 2));
+    this.maxRows = Math.max(1, opts.maxRowsPerTransaction ?? 100_000);
+    this.pauseMs = Math.max(0, opts.pauseBetweenTransactionsMs ?? (this.store.dialect === 'sqlite' ? 100 : 0));
   }
 
   /** Creates the tier tables and the carry table if missing. */
@@ -149,6 +168,7 @@ export class RollupEngine {
     const out: TierRun[] = [];
     let below: { table: string; closedBefore: number | undefined } = { table: 'samples', closedBefore: this.now() - this.graceMs };
     let series: Map<number, SeriesInfo> | undefined;
+    const pacing = { committed: false };
     for (const [i, tier] of this.tiers.entries()) {
       if (tier.resolutionMs > maxResolutionMs) break;
       const table = `rollup_${tier.name}`;
@@ -162,9 +182,14 @@ export class RollupEngine {
         series ??= new Map((await this.store.listSeries()).map((s) => [s.id, s]));
         const sources = await this.store.listChunks(below.table);
         const tierSeries = series;
-        const results = await this.pipelined(await this.slicesFor(tier, range.from, range.to), (slice, after) =>
-          this.runSlice(i, tier, slice.chunk, slice.qchunk, sources, slice.from, slice.to, tierSeries, after),
-        );
+        const results =
+          this.store.dialect === 'sqlite'
+            ? await this.paced(tier, range.from, range.to, pacing, (slice) =>
+                this.runSlice(i, tier, slice.chunk, slice.qchunk, sources, slice.from, slice.to, tierSeries, Promise.resolve()),
+              )
+            : await this.pipelined(await this.slicesFor(tier, range.from, range.to), (slice, after) =>
+                this.runSlice(i, tier, slice.chunk, slice.qchunk, sources, slice.from, slice.to, tierSeries, after),
+              );
         for (const r of results) {
           rows += r.rows;
           qrows += r.qrows;
@@ -205,6 +230,38 @@ export class RollupEngine {
     }
   }
 
+  /**
+   * SQLite: the slices of `[from, to)` one after another, each sized from the rows its
+   * predecessor read (at most maxRowsPerTransaction, at most maxBuckets buckets), with a
+   * pause before each but the run's first so that dotfile readers get their turn.
+   */
+  private async paced(
+    tier: Tier,
+    from: number,
+    to: number,
+    pacing: { committed: boolean },
+    run: (slice: { from: number; to: number; chunk: ChunkInfo; qchunk: ChunkInfo }) => Promise<{ rows: number; qrows: number; scanned: number }>,
+  ): Promise<{ rows: number; qrows: number }[]> {
+    const out: { rows: number; qrows: number }[] = [];
+    let buckets = Math.min(this.maxBuckets, this.sliceBuckets.get(tier.name) ?? 8);
+    let a = from;
+    while (a < to) {
+      const chunk = await this.store.ensureChunk(`rollup_${tier.name}`, a);
+      const qchunk = await this.store.ensureChunk(`rollup_${tier.name}_quantiles`, a);
+      const b = Math.min(to, chunk.endMs, qchunk.endMs, a + buckets * tier.resolutionMs);
+      if (pacing.committed && this.pauseMs > 0) await new Promise((r) => setTimeout(r, this.pauseMs));
+      const r = await run({ from: a, to: b, chunk, qchunk });
+      pacing.committed = true;
+      out.push(r);
+      const done = (b - a) / tier.resolutionMs;
+      const fit = r.scanned > 0 ? Math.floor((done * this.maxRows) / r.scanned) : Infinity;
+      buckets = Math.max(1, Math.min(this.maxBuckets, 2 * Math.max(done, buckets), fit));
+      this.sliceBuckets.set(tier.name, buckets);
+      a = b;
+    }
+    return out;
+  }
+
   private async slicesFor(tier: Tier, from: number, to: number): Promise<{ from: number; to: number; chunk: ChunkInfo; qchunk: ChunkInfo }[]> {
     const out: { from: number; to: number; chunk: ChunkInfo; qchunk: ChunkInfo }[] = [];
     let a = from;
@@ -228,7 +285,7 @@ export class RollupEngine {
     to: number,
     series: Map<number, SeriesInfo>,
     after: Promise<unknown>,
-  ): Promise<{ rows: number; qrows: number }> {
+  ): Promise<{ rows: number; qrows: number; scanned: number }> {
     const d = this.store.dialect;
     const sources = allSources.filter((c) => c.endMs > from && c.startMs < to).map((c) => c.name);
     return this.store.transaction(async (tx) => {
@@ -237,6 +294,7 @@ export class RollupEngine {
         await tx.execute(del.sql, del.params);
       }
       let rows = 0;
+      let scanned = 0;
       let increases: IncreaseRow[] | undefined;
       if (tx.runTask !== undefined) {
         // SQLite: one ordered pass in the worker (sqlite-fold-task.ts).
@@ -244,6 +302,7 @@ export class RollupEngine {
         await after; // one slice at a time on SQLite (concurrency 1): already settled
         const r = await tx.runTask<FoldSliceResult>(FOLD_TASK, input);
         rows = r.rows;
+        scanned = r.scanned;
         increases = unpackIncreases(r.histogramIncreases);
       } else if (index === 0) {
         // PostgreSQL: the SQL of sql.ts. The INSERT needs nothing of the previous slice;
@@ -262,7 +321,7 @@ export class RollupEngine {
       const qrows = await this.writeQuantiles(tx, qchunk.name, increases ?? (await this.readIncreases(tx, chunk.name, from, to)), series);
       await this.setWatermark(tx, tier.name, to);
       await this.onSlice?.(tier.name, from, to);
-      return { rows, qrows };
+      return { rows, qrows, scanned };
     });
   }
 

@@ -67,6 +67,8 @@ export interface LifecycleStep {
   readonly name: string;
   start?(): void | Promise<void>;
   stop?(): void | Promise<void>;
+  /** A problem /healthz reports (it answers 503 while any step has one), or undefined. */
+  health?(): string | undefined;
 }
 
 /** A Larder in a service (or in the standalone exporter). */
@@ -220,7 +222,8 @@ export function createLarder(options: LarderOptions = {}): Larder {
       if (options.serve) {
         const s = options.serve;
         server = await startServer(
-          { registry, collectors, auth: s.auth ?? new Authenticator({ basicAuthUsers: {} }, undefined), log: log.child('http'), maxRequests: s.maxRequests ?? 40, tls: s.tls, snapshot, api: s.api },
+          { registry, collectors, auth: s.auth ?? new Authenticator({ basicAuthUsers: {} }, undefined), log: log.child('http'), maxRequests: s.maxRequests ?? 40, tls: s.tls, snapshot, api: s.api,
+            health: () => steps.map((st) => st.health?.()).filter((p): p is string => p !== undefined) },
           s.listen,
         );
       }

@@ -121,6 +121,9 @@ export function recordingStep(registry: Registry, config: Config, log: Logger): 
       recording = startRecording({ registry, store, config, log });
       log.info('recording', { engine: storage.engine, where: storage.engine === 'sqlite' ? storage.sqlitePath : pgTarget(storage), every: `${storage.recordInterval / 1000}s` });
     },
+    health() {
+      return store?.problem?.();
+    },
     async stop() {
       try {
         await recording?.stop();

@@ -37,6 +37,8 @@ export interface ServerOptions {
   readonly api?: Router | undefined;
   /** The built-in page at `/` and `/ui/*`. @default new UiFiles() (the package's dist/ui) */
   readonly ui?: UiFiles | undefined;
+  /** Problems that make /healthz answer 503 (e.g. a damaged store); none → 200 OK. @default none */
+  readonly health?: (() => readonly string[]) | undefined;
 }
 
 /** A started server. */
@@ -149,7 +151,9 @@ export function createApp(opts: ServerOptions): express.Express {
   });
 
   app.get('/healthz', (_req: Request, res: Response) => {
-    res.type('text/plain').send('OK\n');
+    const problems = opts.health?.() ?? [];
+    if (problems.length > 0) res.status(503).type('text/plain').send(problems.map((p) => `${p}\n`).join(''));
+    else res.type('text/plain').send('OK\n');
   });
 
   app.get('/', ui.page);

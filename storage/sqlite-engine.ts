@@ -5,13 +5,15 @@
  * stays on the main thread.
  */
 import sqlite3 from 'node-sqlite3-wasm';
-import { chmodSync, createReadStream, createWriteStream, renameSync, rmSync } from 'node:fs';
+import { chmodSync, createReadStream, createWriteStream, renameSync, rmSync, statfsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { checkChunkMs, checkLogicalTable, chunkName, chunkRange, compareChunks, compareNames } from './chunking.js';
 import { checkTimeMs, parseLabels } from './series-key.js';
 import { insertNumbers, scanNumbers } from './sqlite-fast.js';
-import { acquireOwnership, createWithMode, sleepSync } from './sqlite-lock.js';
+import { rollbackJournal, type JournalRollback } from './sqlite-journal.js';
+import { acquireOwnership, createWithMode, sleepSync, unwritable, withDotfileLock } from './sqlite-lock.js';
 import { SQLITE_MIGRATIONS, allViewDdl, chunkTableDdl, ident, type Migration } from './sqlite-sql.js';
 import type { SqliteTask, SqliteTaskContext } from './sqlite-task.js';
 import { checkTier, tierTables, type TableKind } from './table-kinds.js';
@@ -53,6 +55,8 @@ export interface SqliteEngineOptions {
   readonly staleLockGraceMs?: number;
   /** Time of the open, for created_at of migrations. */
   readonly nowMs: number;
+  /** Run PRAGMA quick_check at this open even after a clean shutdown. @default false (only after a crash) */
+  readonly checkAtOpen?: boolean;
 }
 
 interface CatalogTable {
@@ -67,14 +71,40 @@ const ROWS_PER_INSERT = 100;
 const MULTI_VALUES = Array.from({ length: ROWS_PER_INSERT }, () => '(?, ?, ?)').join(', ');
 
 const BUSY = /database is locked|SQLITE_BUSY|database table is locked/i;
+/** An I/O failure or a full disk (SQLITE_IOERR, SQLITE_FULL): the connection may have left a hot journal behind. */
+const IO_FAILURE = /disk I\/O error|database or disk is full|SQLITE_IOERR|SQLITE_FULL/i;
+/** Below this many free bytes, an I/O error on write is reported as a full filesystem. */
+const FULL_BELOW_BYTES = 16 * 1024 * 1024;
+
+/** Thrown by every write to a store that failed its integrity check at open. */
+export class StoreDamagedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreDamagedError';
+  }
+}
+
+/** A write that failed because the filesystem holding the store is full. */
+export class StoreDiskFullError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'StoreDiskFullError';
+  }
+}
 
 /** The synchronous SQLite engine. */
 export class SqliteEngine {
   readonly dialect = 'sqlite' as const;
   readonly path: string;
   schemaVersion = 0;
-  private readonly db: Database;
+  private db: Database;
   private readonly release: () => void;
+  /** Why this store must not be written (it failed PRAGMA quick_check at open), or undefined. */
+  readonly damage: string | undefined;
+  /** The hot journal rolled back at open, if there was one. */
+  readonly recovered: JournalRollback | undefined;
+  /** Set by an I/O failure: reconnect (rolling back what the failed connection left) before the next operation. */
+  private needsReconnect = false;
   private readonly busyTimeoutMs: number;
   private readonly fileMode: number;
   private readonly statements = new Map<string, Statement>();
@@ -90,26 +120,133 @@ export class SqliteEngine {
     this.fileMode = opts.fileMode ?? 0o640;
     const chunkMs = opts.chunkMs ?? 86_400_000;
     checkChunkMs(chunkMs, 'chunkMs');
-    this.release = acquireOwnership(this.path, opts.staleLockGraceMs);
+    const ownership = acquireOwnership(this.path, opts.staleLockGraceMs);
+    this.release = ownership.release;
     try {
-      createWithMode(this.path, this.fileMode);
+      try {
+        createWithMode(this.path, this.fileMode);
+      } catch (e) {
+        throw unwritable(this.path, e);
+      }
+      // A killed writer's journal is rolled back before SQLite reads a page (see sqlite-journal.ts).
+      this.recovered = withDotfileLock(this.path, this.busyTimeoutMs, () => rollbackJournal(this.path));
       this.db = new sqlite3.Database(this.path);
     } catch (e) {
       this.release();
+      if (e instanceof Error && /^(cannot open|SQLite store)/.test(e.message)) throw e;
       throw new Error(`cannot open SQLite store ${this.path}: ${(e as Error).message}`, { cause: e });
     }
     try {
       this.pragmas();
-      this.migrate(opts.nowMs);
-      this.loadCatalog();
-      this.withBusyRetry(() => this.db.run("UPDATE chunk_tables SET chunk_ms = ? WHERE logical = 'samples'", [chunkMs]));
-      this.catalog.get('samples')!.chunkMs = chunkMs;
-      chmodSync(this.path, this.fileMode);
+      // After a crash only: quick_check reads every page (6-10 s for 80 MB in this wasm
+      // build on a loaded machine), too slow for every start of a large store.
+      this.damage = ownership.uncleanShutdown || this.recovered !== undefined || opts.checkAtOpen === true ? this.quickCheck() : undefined;
+      if (this.damage !== undefined) {
+        // Read what can be read; write nothing (not even a migration).
+        this.db.exec('PRAGMA query_only = ON');
+        try {
+          this.schemaVersion = Number(this.db.get('SELECT MAX(version) AS v FROM schema_migrations')?.['v'] ?? 0);
+          this.loadCatalog();
+        } catch {
+          /* too damaged to list its tables: reads fail too */
+        }
+      } else {
+        this.migrate(opts.nowMs);
+        this.loadCatalog();
+        this.withBusyRetry(() => this.db.run("UPDATE chunk_tables SET chunk_ms = ? WHERE logical = 'samples'", [chunkMs]));
+        this.catalog.get('samples')!.chunkMs = chunkMs;
+        chmodSync(this.path, this.fileMode);
+      }
     } catch (e) {
       this.db.close();
       this.release();
       throw e;
     }
+  }
+
+  /**
+   * PRAGMA quick_check (structure, not index contents; integrity_check takes much
+   * longer). The problem found, or undefined when ok.
+   */
+  private quickCheck(): string | undefined {
+    let rows: string[];
+    try {
+      rows = this.withBusyRetry(() => this.db.all('PRAGMA quick_check(5)')).map((r) => String(Object.values(r)[0]));
+    } catch (e) {
+      if (BUSY.test((e as Error).message)) throw e; // locked by a reader, not damaged
+      rows = [(e as Error).message];
+    }
+    if (rows.length === 1 && rows[0] === 'ok') return undefined;
+    return (
+      `SQLite store ${this.path} is damaged (PRAGMA quick_check: ${rows.join('; ').slice(0, 300)}): Larder will not write to it. ` +
+      `Stop Larder, keep a copy of the file, then either restore a backup to ${this.path} or salvage it with ` +
+      `sqlite3 '${this.path}' .recover | sqlite3 recovered.db and move recovered.db into its place; then start Larder again`
+    );
+  }
+
+  /** Throws StoreDamagedError when the store failed its check at open. */
+  assertWritable(): void {
+    if (this.damage !== undefined) throw new StoreDamagedError(this.damage);
+  }
+
+  /**
+   * Turns a failed operation's error into one that says what happened, and after an
+   * I/O failure (a full disk, typically) schedules a reconnect: SQLite may have left
+   * the journal of the failed transaction behind, which its own locking would never
+   * roll back (see sqlite-journal.ts).
+   */
+  explainError(e: unknown): unknown {
+    if (!(e instanceof Error) || !IO_FAILURE.test(e.message)) return e;
+    this.needsReconnect = true;
+    const dir = dirname(resolve(this.path));
+    let free: number | undefined;
+    try {
+      const fs = statfsSync(dir);
+      free = fs.bavail * fs.bsize;
+    } catch {
+      /* unknown */
+    }
+    try {
+      this.reconnectIfNeeded();
+    } catch {
+      /* retried before the next operation */
+    }
+    if (/disk is full|SQLITE_FULL/i.test(e.message) || (free !== undefined && free < FULL_BELOW_BYTES)) {
+      return new StoreDiskFullError(
+        `SQLite store ${this.path}: the filesystem holding it is full (${free ?? 'unknown'} bytes free in ${dir}); this write was not stored ` +
+          `and the store is unchanged; recording resumes by itself once space is freed`,
+        { cause: e },
+      );
+    }
+    return new Error(`SQLite store ${this.path}: ${e.message} (reading or writing the file or its journal failed)`, { cause: e });
+  }
+
+  /**
+   * After an I/O failure, outside any transaction: closes the connection, rolls back
+   * the journal it may have left (under the lock, as at open) and opens again.
+   */
+  reconnectIfNeeded(): void {
+    if (!this.needsReconnect || this.depth > 0 || this.closed) return;
+    for (const s of this.statements.values()) {
+      try {
+        s.finalize();
+      } catch {
+        /* the connection is being replaced */
+      }
+    }
+    this.statements.clear();
+    try {
+      this.db.close();
+    } catch {
+      /* closing a connection in error state may report the error again */
+    }
+    // The journal is never deleted unless its pages are back (rollbackJournal throws first).
+    withDotfileLock(this.path, this.busyTimeoutMs, () => rollbackJournal(this.path));
+    this.db = new sqlite3.Database(this.path);
+    this.pragmas();
+    if (this.damage !== undefined) this.db.exec('PRAGMA query_only = ON');
+    this.loadCatalog();
+    this.needsReconnect = false;
   }
 
   private pragmas(): void {
@@ -633,22 +770,50 @@ export class SqliteEngine {
    * take late samples) up to the current hour. Counter-like series also get the hour's
    * increase (reset-corrected deltas, the first from the previous sample up to
    * HOURLY_LOOKBACK_MS earlier) and rate (increase / 3600 s). The number of rows written.
+   * One transaction per hour (see aggregateHourlyStep); SqliteStore paces them from the
+   * main thread so that readers get in between.
    */
   aggregateHourlyMetrics(nowMs: number): number {
+    let rows = 0;
+    for (let r = this.aggregateHourlyStep(nowMs); ; r = this.aggregateHourlyStep(nowMs, r.next)) {
+      rows += r.rows;
+      if (r.next === undefined) return rows;
+    }
+  }
+
+  /**
+   * One hour of aggregateHourlyMetrics, in its own transaction: the hour starting at
+   * `fromMs` (by default the last aggregated hour). `next` is the hour to do next, or
+   * undefined when every closed hour is done.
+   */
+  aggregateHourlyStep(nowMs: number, fromMs?: number): { rows: number; next: number | undefined } {
     const H = 3_600_000;
     const endMs = Math.floor(nowMs / H) * H;
-    const lastRow = this.db.get('SELECT MAX(ts) AS t FROM metrics_hourly');
     const chunks = this.catalog.get('samples')!.chunks;
-    if (chunks.length === 0) return 0;
-    let fromMs = lastRow?.['t'] === null || lastRow === null ? chunks[0]!.startMs : Number(lastRow['t']);
+    if (chunks.length === 0) return { rows: 0, next: undefined };
+    if (fromMs === undefined) {
+      const lastRow = this.db.get('SELECT MAX(ts) AS t FROM metrics_hourly');
+      fromMs = lastRow === null || lastRow['t'] === null ? chunks[0]!.startMs : Number(lastRow['t']);
+    }
     fromMs = Math.floor(fromMs / H) * H;
-    if (fromMs >= endMs) return 0;
+    if (fromMs >= endMs) return { rows: 0, next: undefined };
+    const toMs = fromMs + H;
+    const next = toMs < endMs ? toMs : undefined;
+    if (this.overlapping('samples', fromMs, toMs).length === 0) {
+      // Skip straight to the next chunk holding samples of a closed hour.
+      const later = chunks.find((c) => c.startMs >= toMs && c.startMs < endMs);
+      return { rows: 0, next: later === undefined ? undefined : later.startMs };
+    }
+    // The hour's samples plus those up to HOURLY_LOOKBACK_MS before it, for the first delta.
     const lookFrom = fromMs - HOURLY_LOOKBACK_MS;
-    const over = this.overlapping('samples', lookFrom, endMs);
-    if (over.length === 0) return 0;
-    const src = over.map((c) => `SELECT series_id, ts, value FROM ${ident(c.name)} WHERE ts >= ?1 AND ts < ?2`).join(' UNION ALL ');
+    const over = this.overlapping('samples', lookFrom, toMs);
+    // Series by series (a key range seek each): a chunk's key leads with series_id.
+    const src = over
+      .map((c) => `SELECT r.series_id, r.ts, r.value FROM series s0 CROSS JOIN ${ident(c.name)} r ON r.series_id = s0.id WHERE r.ts >= ? AND r.ts < ?`)
+      .join(' UNION ALL ');
+    const params: SqlValue[] = [...over.flatMap(() => [lookFrom, toMs]), fromMs];
     const inc = `CASE WHEN ${counterLikeSql('se')} THEN coalesce(SUM(r.delta), 0) END`;
-    return this.transaction(
+    const rows = this.transaction(
       () =>
         this.db.run(
           `INSERT OR REPLACE INTO metrics_hourly (series_id, ts, metric_name, labels, avg, min, max, count, increase, rate)
@@ -656,11 +821,12 @@ export class SqliteEngine {
            FROM (SELECT series_id, ts, value, ${resetDeltaSql('value', 'prev')} AS delta
                  FROM (SELECT series_id, ts, value, LAG(value) OVER (PARTITION BY series_id ORDER BY ts) AS prev FROM (${src}))) r
            JOIN series se ON se.id = r.series_id
-           WHERE r.ts >= ?3
+           WHERE r.ts >= ?
            GROUP BY r.series_id, hour`,
-          [lookFrom, endMs, fromMs],
+          params,
         ).changes,
     );
+    return { rows, next };
   }
 
   /** Retention of raw chunks, metrics_raw and resolved alerts. */
@@ -790,7 +956,10 @@ export class SqliteEngine {
     if (typeof dest !== 'string' || dest === '') throw new TypeError('backup: expected a destination path');
     const gz = dest.endsWith('.gz');
     const plain = gz ? `${dest}.${process.pid}.tmp` : `${dest}.tmp`;
-    rmSync(plain, { force: true });
+    // A backup killed mid-way leaves the copy's journal and lock folder behind (VACUUM
+    // INTO writes it through the same dotfile VFS): with the folder there, every later
+    // backup would wait for a lock nobody holds. They are ours: one backup at a time.
+    for (const p of [plain, `${plain}-journal`, `${plain}.lock`]) rmSync(p, { force: true, recursive: true });
     try {
       this.withBusyRetry(() => this.db.run('VACUUM INTO ?', [plain]));
       chmodSync(plain, this.fileMode);

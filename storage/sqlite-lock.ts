@@ -10,8 +10,11 @@
  * period (a live dotfile reader holds it only for its query, and re-creates it for
  * the next). A lock without a dead Larder owner is never touched: we wait for it.
  */
-import { closeSync, linkSync, mkdirSync, openSync, readFileSync, rmdirSync, statSync, unlinkSync, writeFileSync, fchmodSync, existsSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, linkSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmdirSync, statSync, unlinkSync, writeFileSync, fchmodSync, existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+
+/** How the option naming the file is spelt, for messages. */
+const OPTION = 'SQLITE_DB_PATH (--storage.sqlite-path)';
 
 /** Recorded owner of a database file. */
 export interface Owner {
@@ -70,16 +73,29 @@ export function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
+/** Ownership of a database file, from acquireOwnership. */
+export interface Ownership {
+  /** Gives the file up (removes the pid file if it is still ours). */
+  release(): void;
+  /** The previous owner died without closing (its pid file was still there): the file may hold a half-written transaction. */
+  readonly uncleanShutdown: boolean;
+}
+
 /**
  * Takes ownership of `dbPath` for this process, recovering a dead owner's stale lock.
- * Returns the release function. Throws StoreInUseError while a live Larder owns it.
+ * Throws StoreInUseError while a live Larder owns it.
  */
-export function acquireOwnership(dbPath: string, staleGraceMs = 1500): () => void {
+export function acquireOwnership(dbPath: string, staleGraceMs = 1500): Ownership {
   const pidPath = `${dbPath}.larder-pid`;
   const me: Owner = { pid: process.pid, start: processStart(process.pid) };
-  mkdirSync(dirname(dbPath), { recursive: true });
   const tmp = `${pidPath}.${process.pid}.${Date.now()}.tmp`;
-  writeFileSync(tmp, `${me.pid}\n${me.start}\n`, { mode: 0o640 });
+  try {
+    mkdirSync(dirname(dbPath), { recursive: true });
+    writeFileSync(tmp, `${me.pid}\n${me.start}\n`, { mode: 0o640 });
+  } catch (e) {
+    throw unwritable(dbPath, e);
+  }
+  let uncleanShutdown = false;
   try {
     for (let attempt = 0; ; attempt++) {
       try {
@@ -90,6 +106,7 @@ export function acquireOwnership(dbPath: string, staleGraceMs = 1500): () => voi
       }
       const owner = readOwner(pidPath);
       if (owner !== undefined && ownerAlive(owner)) throw new StoreInUseError(dbPath, owner);
+      uncleanShutdown = true;
       // The owner is dead: its `.lock` directory, if any, is stale once it stops changing.
       removeStaleLock(`${dbPath}.lock`, staleGraceMs);
       try {
@@ -101,7 +118,7 @@ export function acquireOwnership(dbPath: string, staleGraceMs = 1500): () => voi
   } finally {
     unlinkSync(tmp);
   }
-  return () => {
+  const release = (): void => {
     const owner = readOwner(pidPath);
     if (owner?.pid === me.pid && owner.start === me.start) {
       try {
@@ -111,6 +128,7 @@ export function acquireOwnership(dbPath: string, staleGraceMs = 1500): () => voi
       }
     }
   };
+  return { release, uncleanShutdown };
 }
 
 /**
@@ -155,5 +173,99 @@ export function createWithMode(dbPath: string, mode: number): void {
     closeSync(fd);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+}
+
+/**
+ * The error for a store folder Larder cannot write in: it names the database file and
+ * the option, not the temporary file the failure happened on.
+ */
+export function unwritable(dbPath: string, e: unknown): Error {
+  const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+  return new Error(
+    `cannot open the SQLite store ${dbPath} (${OPTION}): Larder cannot create files in ${dirname(resolve(dbPath))} (${code}); ` +
+      'it keeps the database, its journal and its lock there: make that folder writable by this user or point the option at a writable place',
+    { cause: e },
+  );
+}
+
+/** The processes (other than this one) that have `dbPath` open, and whether every process could be inspected. */
+export function processesWithFileOpen(dbPath: string): { pids: number[]; complete: boolean } {
+  let target: string;
+  try {
+    target = realpathSync(dbPath);
+  } catch {
+    return { pids: [], complete: false };
+  }
+  const pids: number[] = [];
+  let complete = true;
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter((d) => /^[0-9]+$/.test(d));
+  } catch {
+    return { pids, complete: false };
+  }
+  for (const d of entries) {
+    const pid = Number(d);
+    if (pid === process.pid) continue;
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${d}/fd`);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') complete = false; // not ours to look at
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        if (readlinkSync(`/proc/${d}/fd/${fd}`) === target) {
+          pids.push(pid);
+          break;
+        }
+      } catch {
+        /* closed meanwhile */
+      }
+    }
+  }
+  return { pids, complete };
+}
+
+/** The error when another program has held the lock folder longer than we wait. */
+export class LockHeldError extends Error {
+  constructor(dbPath: string, lockPath: string, waitedMs: number) {
+    const { pids, complete } = processesWithFileOpen(dbPath);
+    const who =
+      pids.length > 0
+        ? `process${pids.length > 1 ? 'es' : ''} ${pids.join(', ')} ha${pids.length > 1 ? 've' : 's'} the file open (a sqlite3 or Grafana reader releases the lock when its query ends): do not remove it while they run`
+        : complete
+          ? `no process has the file open, so the folder is stale (left by a program killed while reading or writing it) and it is safe to remove: rmdir '${lockPath}'`
+          : `no Larder owns it; if no other program (sqlite3, Grafana) has ${dbPath} open (check with: fuser '${dbPath}'), it is stale and safe to remove: rmdir '${lockPath}'`;
+    super(`SQLite store ${dbPath} is locked by the lock folder ${lockPath}, held for over ${Math.round(waitedMs / 1000)} s and not by a Larder process: ${who}`);
+    this.name = 'LockHeldError';
+  }
+}
+
+/**
+ * Takes the dotfile lock (`<db>.lock`, the folder node-sqlite3-wasm and SQLite's
+ * unix-dotfile VFS create) for `fn`, waiting up to `timeoutMs` for another holder.
+ * With it held no reader or writer is inside the file: a journal there is hot.
+ */
+export function withDotfileLock<T>(dbPath: string, timeoutMs: number, fn: () => T): T {
+  const lockPath = `${dbPath}.lock`;
+  const started = Date.now();
+  for (;;) {
+    try {
+      mkdirSync(lockPath);
+      break;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'EEXIST') throw unwritable(dbPath, e);
+      if (Date.now() - started >= timeoutMs) throw new LockHeldError(dbPath, lockPath, Date.now() - started);
+      sleepSync(20);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    rmdirSync(lockPath);
   }
 }

@@ -3,11 +3,20 @@
 /** Operations the worker answers. */
 export type WorkerOp =
   | 'query' | 'execute' | 'begin' | 'commit' | 'rollback'
-  | 'saveMetric' | 'saveRawMetrics' | 'getLatestMetrics' | 'getMetricStats' | 'aggregateHourlyMetrics'
+  | 'saveMetric' | 'saveRawMetrics' | 'getLatestMetrics' | 'getMetricStats' | 'aggregateHourlyMetrics' | 'aggregateHourlyStep'
   | 'cleanupOldMetrics' | 'saveAlert' | 'getActiveAlerts' | 'saveDailySummary' | 'getDatabaseStats' | 'optimize'
   | 'resolveSeries' | 'listSeries' | 'writeSamples' | 'writePacked' | 'readSamples' | 'readPacked'
   | 'ensureRollupTier' | 'ensureChunk' | 'listChunks' | 'dropChunksBefore' | 'dropChunk' | 'chunkBytes' | 'sizeBytes'
   | 'runTask' | 'backup' | 'close';
+
+/** The open result (the reply with id 0). */
+export interface OpenResult {
+  readonly schemaVersion: number;
+  /** Why the store must not be written (it failed its check at open). */
+  readonly damage: string | undefined;
+  /** The hot journal rolled back before opening, if any. */
+  readonly recovered: { readonly pages: number; readonly sizeBytes: number; readonly segments: number } | undefined;
+}
 
 /** A request: `id` pairs it with its reply. */
 export interface WorkerRequest {

@@ -7,7 +7,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Worker } from 'node:worker_threads';
 import { checkSamples, packSamples } from './store-common.js';
-import type { WorkerOp, WorkerReply, WorkerRequest } from './sqlite-protocol.js';
+import type { OpenResult, WorkerOp, WorkerReply, WorkerRequest } from './sqlite-protocol.js';
 import type { SqliteEngineOptions } from './sqlite-engine.js';
 import type {
   AlertInput,
@@ -29,6 +29,12 @@ import type {
   Store,
 } from './store.js';
 
+/**
+ * Pause between the transactions of a long job (the hourly aggregate's catch-up): SQLite's
+ * busy handler retries every 100 ms at most, so a dotfile reader needs a gap that long.
+ */
+const READER_GAP_MS = 100;
+
 /** Options of the SQLite store. */
 export interface SqliteStoreOptions {
   /** Database file. */
@@ -41,6 +47,8 @@ export interface SqliteStoreOptions {
   readonly fileMode?: number;
   /** Grace before a dead owner's `.lock` directory is removed, ms. @default 1500 */
   readonly staleLockGraceMs?: number;
+  /** Run PRAGMA quick_check at open even after a clean shutdown (it always runs after a crash). @default false */
+  readonly checkAtOpen?: boolean;
   /** Clock, epoch ms. @default Date.now */
   readonly now?: () => number;
 }
@@ -70,6 +78,7 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<SqliteS
     ...(opts.busyTimeoutMs !== undefined ? { busyTimeoutMs: opts.busyTimeoutMs } : {}),
     ...(opts.fileMode !== undefined ? { fileMode: opts.fileMode } : {}),
     ...(opts.staleLockGraceMs !== undefined ? { staleLockGraceMs: opts.staleLockGraceMs } : {}),
+    ...(opts.checkAtOpen !== undefined ? { checkAtOpen: opts.checkAtOpen } : {}),
   };
   const url = workerUrl();
   // Running from .ts sources (tests, benchmarks), the worker inherits the TypeScript
@@ -78,19 +87,21 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<SqliteS
   // A capped young generation: V8 grows it up to 48 MB under a burst of work (a large
   // read) and gives it back only much later; 8 MB keeps scavenges cheap enough.
   const worker = new Worker(url, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 8 }, ...env });
-  const schemaVersion = await new Promise<number>((resolve, reject) => {
+  const opened = await new Promise<OpenResult>((resolve, reject) => {
     const onError = (e: Error): void => reject(new Error(`SQLite store ${opts.path}: worker failed to start: ${e.message}`, { cause: e }));
     worker.once('error', onError);
     worker.once('message', (m: WorkerReply) => {
       worker.off('error', onError);
-      if (m.ok) resolve((m.result as { schemaVersion: number }).schemaVersion);
+      if (m.ok) resolve(m.result as OpenResult);
       else reject(new SqliteStoreError(m.error.name, m.error.message));
     });
   }).catch(async (e: unknown) => {
     await worker.terminate();
     throw e;
   });
-  const store = new SqliteStore(worker, schemaVersion, now, opts.path);
+  const store = new SqliteStore(worker, opened.schemaVersion, now, opts.path, opened.damage, opened.recovered);
+  // A damaged store is opened for reading only (every write is refused, problem() says why).
+  if (opened.damage !== undefined) return store;
   // Chunks ahead of time, as on PostgreSQL: the current one and the next.
   try {
     await store.ensureChunk('samples', now());
@@ -118,6 +129,9 @@ export class SqliteStore implements Store {
     readonly schemaVersion: number,
     private readonly now: () => number,
     readonly path: string,
+    private readonly damage?: string,
+    /** The hot journal rolled back at open (a writer had been killed mid-transaction), if any. */
+    readonly recovered?: OpenResult['recovered'],
   ) {
     worker.on('message', (m: WorkerReply) => {
       const p = this.pending.get(m.id);
@@ -210,8 +224,21 @@ export class SqliteStore implements Store {
   getMetricStats(name: string, hours: number): Promise<MetricStats> {
     return this.call('getMetricStats', name, hours, this.now());
   }
-  aggregateHourlyMetrics(): Promise<number> {
-    return this.call('aggregateHourlyMetrics', this.now());
+  /**
+   * One transaction per hour, with a pause after each that wrote rows: the first run on a
+   * large store aggregates every hour it holds, and a reader on the dotfile lock needs gaps.
+   */
+  async aggregateHourlyMetrics(): Promise<number> {
+    const now = this.now();
+    let rows = 0;
+    let from: number | undefined;
+    for (;;) {
+      const r = await this.call<{ rows: number; next: number | undefined }>('aggregateHourlyStep', now, from);
+      rows += r.rows;
+      if (r.next === undefined) return rows;
+      from = r.next;
+      if (r.rows > 0) await new Promise((resolve) => setTimeout(resolve, READER_GAP_MS));
+    }
   }
   cleanupOldMetrics(retentionDays: number): Promise<ChunkInfo[]> {
     return this.call('cleanupOldMetrics', retentionDays, this.now());
@@ -282,6 +309,10 @@ export class SqliteStore implements Store {
   }
   spoolDepth(): Promise<number> {
     return Promise.resolve(0);
+  }
+  /** Why the store cannot be written (it failed PRAGMA quick_check at open), or undefined when it can. */
+  problem(): string | undefined {
+    return this.damage;
   }
 
   /** Waits for queued work (and any open transaction), closes the file, ends the worker. */

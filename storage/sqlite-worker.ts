@@ -6,7 +6,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { SqliteEngine, SqliteEngineOptions } from './sqlite-engine.js';
-import type { WorkerReply, WorkerRequest } from './sqlite-protocol.js';
+import type { OpenResult, WorkerOp, WorkerReply, WorkerRequest } from './sqlite-protocol.js';
 
 const port = parentPort;
 if (port === null) throw new Error('sqlite-worker.ts must run as a worker thread');
@@ -28,7 +28,8 @@ let engine: SqliteEngine | undefined;
 try {
   const { SqliteEngine } = await import('./sqlite-engine.js');
   engine = new SqliteEngine(workerData as SqliteEngineOptions);
-  port.postMessage({ id: 0, ok: true, result: { schemaVersion: engine.schemaVersion } } satisfies WorkerReply);
+  const opened: OpenResult = { schemaVersion: engine.schemaVersion, damage: engine.damage, recovered: engine.recovered };
+  port.postMessage({ id: 0, ok: true, result: opened } satisfies WorkerReply);
 } catch (e) {
   port.postMessage({ id: 0, ok: false, error: errorOf(e) } satisfies WorkerReply);
   port.close();
@@ -48,6 +49,7 @@ async function handle(e: SqliteEngine, r: WorkerRequest): Promise<unknown> {
     case 'getLatestMetrics': return e.getLatestMetrics();
     case 'getMetricStats': return e.getMetricStats(a[0] as string, a[1] as number, a[2] as number);
     case 'aggregateHourlyMetrics': return e.aggregateHourlyMetrics(a[0] as number);
+    case 'aggregateHourlyStep': return e.aggregateHourlyStep(a[0] as number, a[1] as number | undefined);
     case 'cleanupOldMetrics': return e.cleanupOldMetrics(a[0] as number, a[1] as number);
     case 'saveAlert': return e.saveAlert(a[0] as never, a[1] as number);
     case 'getActiveAlerts': return e.getActiveAlerts();
@@ -73,6 +75,12 @@ async function handle(e: SqliteEngine, r: WorkerRequest): Promise<unknown> {
   }
 }
 
+/** What a store that failed its check at open still answers; every other operation writes. */
+const READ_OPS: ReadonlySet<WorkerOp> = new Set<WorkerOp>([
+  'query', 'rollback', 'getLatestMetrics', 'getMetricStats', 'getActiveAlerts', 'getDatabaseStats', 'listSeries',
+  'readSamples', 'readPacked', 'listChunks', 'chunkBytes', 'sizeBytes', 'backup', 'close',
+]);
+
 // Requests are chained so an async one (backup) never interleaves with the next.
 let tail: Promise<void> = Promise.resolve();
 port.on('message', (r: WorkerRequest) => {
@@ -80,9 +88,11 @@ port.on('message', (r: WorkerRequest) => {
     let reply: WorkerReply;
     try {
       if (engine === undefined) throw new Error('the SQLite store failed to open');
+      if (!READ_OPS.has(r.op)) engine.assertWritable();
+      if (r.op !== 'close') engine.reconnectIfNeeded();
       reply = { id: r.id, ok: true, result: await handle(engine, r) };
     } catch (e) {
-      reply = { id: r.id, ok: false, error: errorOf(e) };
+      reply = { id: r.id, ok: false, error: errorOf(engine?.explainError(e) ?? e) };
     }
     // A packed result's buffer is transferred, not copied.
     const packed = reply.ok ? (reply.result as { packed?: unknown } | null)?.packed : undefined;
