@@ -10,7 +10,7 @@ import type { MetricFamily } from '../../exporters/metric-family.js';
 import type { Labels, Sample, Store } from '../../storage/store.js';
 import { collectSnapshot } from '../exposition/snapshot.js';
 import type { Logger } from '../log.js';
-import { flattenFamilies, SeriesCache } from './series-cache.js';
+import { flattenFamilies, SeriesCache, type FlatSample } from './series-cache.js';
 
 /** What the recorder needs. */
 export interface RecorderOptions {
@@ -32,9 +32,17 @@ export interface RecorderOptions {
   readonly now?: () => number;
 }
 
+/**
+ * A snapshot waiting to be written. `samples` is set once its series have ids; until
+ * then (the store failed while resolving them) `flat` keeps the values, and the ids are
+ * looked up again before the write.
+ */
 interface Batch {
   readonly timeMs: number;
-  readonly samples: Sample[];
+  /** Samples in it (the retry buffer's unit). */
+  readonly count: number;
+  samples?: Sample[];
+  flat?: readonly FlatSample[];
 }
 
 /** Records a registry (and whatever else is submitted) into a store. */
@@ -151,29 +159,39 @@ export class Recorder {
   private async queue(families: readonly MetricFamily[], timeMs: number, extraLabels?: Labels): Promise<boolean> {
     const flat = flattenFamilies(families, extraLabels);
     if (flat.length === 0) return false;
+    const batch: Batch = { timeMs, count: flat.length, flat };
+    // A failure here (the store is failing) keeps the values; flush() retries the look-up.
+    await this.resolve(batch).catch(() => undefined);
+    this.enqueue(batch);
+    return true;
+  }
+
+  /** Gives a batch's samples their series ids (creating missing series); rejects when the store fails. */
+  private async resolve(batch: Batch): Promise<Sample[]> {
+    if (batch.samples) return batch.samples;
+    const flat = batch.flat!;
     let ids: number[];
     try {
       ids = await this.cache.idsOf(flat);
     } catch (err) {
-      // Series could not be created: count it and keep the values by key? The store is
-      // failing anyway; the next tick retries the lookup with fresh values.
       this.errors.inc({ stage: 'write' });
-      this.log.once('recorder:series', 'error', 'resolving series failed; this snapshot is lost, the next one retries', { error: err as Error });
-      return false;
+      this.log.once('recorder:series', 'error', 'resolving series failed; the values are kept for retry', { error: err as Error });
+      throw err;
     }
-    const samples: Sample[] = flat.map((s, i) => ({ seriesId: ids[i]!, timeMs: s.timeMs ?? timeMs, value: s.value }));
-    this.enqueue({ timeMs, samples });
-    return true;
+    if (this.log.clearOnce('recorder:series')) this.log.info('resolving series works again');
+    batch.samples = flat.map((s, i) => ({ seriesId: ids[i]!, timeMs: s.timeMs ?? batch.timeMs, value: s.value }));
+    batch.flat = undefined;
+    return batch.samples;
   }
 
   private enqueue(batch: Batch): void {
     this.pending.push(batch);
-    this.pendingSamples += batch.samples.length;
+    this.pendingSamples += batch.count;
     while (this.pendingSamples > this.maxBuffered && this.pending.length > 1) {
       const old = this.pending.shift()!;
-      this.pendingSamples -= old.samples.length;
-      this.dropped.inc(old.samples.length);
-      this.log.once('recorder:dropped', 'warn', 'retry buffer full: oldest batch dropped', { samples: old.samples.length, bufferLimit: this.maxBuffered });
+      this.pendingSamples -= old.count;
+      this.dropped.inc(old.count);
+      this.log.once('recorder:dropped', 'warn', 'retry buffer full: oldest batch dropped', { samples: old.count, bufferLimit: this.maxBuffered });
     }
     this.updateGauges();
   }
@@ -191,9 +209,15 @@ export class Recorder {
     const run = (async () => {
       while (this.pending.length > 0) {
         const batch = this.pending[0]!;
+        let samples: Sample[];
+        try {
+          samples = await this.resolve(batch);
+        } catch {
+          break; // counted and logged by resolve; kept for the next try
+        }
         const end = this.duration.startTimer();
         try {
-          await this.store.writeSamples(batch.samples);
+          await this.store.writeSamples(samples);
         } catch (err) {
           end();
           this.errors.inc({ stage: 'write' });
@@ -203,9 +227,9 @@ export class Recorder {
         end();
         if (this.pending[0] === batch) {
           this.pending.shift();
-          this.pendingSamples -= batch.samples.length;
+          this.pendingSamples -= batch.count;
         }
-        this.written.inc(batch.samples.length);
+        this.written.inc(batch.count);
         this.batches.inc();
         if (this.log.clearOnce('recorder:write')) this.log.info('writing samples works again');
       }

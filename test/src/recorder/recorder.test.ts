@@ -28,9 +28,9 @@ async function setup(_t: Test): Promise<{ store: Store; registry: Registry; line
   return { store: await shared, registry: new Registry(), lines, log: new Logger('info', (l) => lines.push(l)) };
 }
 
-/** A store whose writes fail while `failing` is set (fault injection over the real store). */
-function flaky(store: Store): { store: Store; state: { failing: boolean; calls: number } } {
-  const state = { failing: false, calls: 0 };
+/** A store whose writes fail while `failing` is set, and its series look-ups while `resolveFailing` is (fault injection over the real store). */
+function flaky(store: Store): { store: Store; state: { failing: boolean; resolveFailing: boolean; calls: number } } {
+  const state = { failing: false, resolveFailing: false, calls: 0 };
   const proxy = new Proxy(store, {
     get(target, prop, receiver) {
       if (prop === 'writeSamples') {
@@ -38,6 +38,12 @@ function flaky(store: Store): { store: Store; state: { failing: boolean; calls: 
           state.calls++;
           if (state.failing) throw new Error('disk on fire');
           return target.writeSamples(samples);
+        };
+      }
+      if (prop === 'resolveSeries') {
+        return async (defs: Parameters<Store['resolveSeries']>[0]) => {
+          if (state.resolveFailing) throw new Error('disk on fire');
+          return target.resolveSeries(defs);
         };
       }
       const v = Reflect.get(target, prop, receiver) as unknown;
@@ -124,6 +130,32 @@ t.test('a failed write is kept, retried, and never stops recording', async (t) =
   const read = await base.store.readSamples({ seriesIds: [id], fromMs: 0, toMs: now + 1 });
   t.same(read.samples.map((s) => s.timeMs), [1_000_000, 1_001_000, 1_002_000], 'every snapshot arrives, in order');
   t.ok(base.lines.some((l) => l.includes('writing samples works again')));
+});
+
+t.test('a snapshot whose new series cannot be created while the store fails is kept, not lost', async (t) => {
+  // A full disk fails the series look-up of any snapshot with a new series (the first
+  // write error alone adds one: the error counter's label); such snapshots used to be dropped.
+  const base = await setup(t);
+  const { store, state } = flaky(base.store);
+  const g = new Gauge({ name: 'new_while_failing', help: 'x', labelNames: ['n'], registers: [base.registry] });
+  let now = 2_000_000;
+  const rec = new Recorder({ registry: base.registry, store, log: base.log, now: () => now });
+  state.failing = state.resolveFailing = true;
+  for (let i = 0; i < 3; i++) {
+    g.set({ n: String(i) }, i); // a new series every snapshot
+    await rec.tick();
+    now += 1000;
+  }
+  t.ok(rec.bufferedSamples > 0, 'the snapshots are kept');
+  t.ok(base.lines.some((l) => l.includes('resolving series failed; the values are kept for retry')), 'and the failure says so');
+  state.failing = state.resolveFailing = false;
+  await rec.tick();
+  t.equal(rec.bufferedSamples, 0, 'all written once the store is back');
+  const ids = (await base.store.listSeries()).filter((s) => s.name === 'new_while_failing').map((s) => s.id);
+  t.equal(ids.length, 3, 'every series created');
+  const read = await base.store.readSamples({ seriesIds: ids, fromMs: 2_000_000, toMs: now + 1 });
+  t.same([...new Set(read.samples.map((s) => s.timeMs))].sort(), [2_000_000, 2_001_000, 2_002_000, 2_003_000], 'no snapshot lost');
+  t.ok(base.lines.some((l) => l.includes('resolving series works again')));
 });
 
 t.test('the retry buffer is bounded: oldest batches dropped and counted', async (t) => {
