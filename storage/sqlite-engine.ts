@@ -17,7 +17,7 @@ import { acquireOwnership, createWithMode, sleepSync, unwritable, withDotfileLoc
 import { SQLITE_MIGRATIONS, allViewDdl, chunkTableDdl, ident, type Migration } from './sqlite-sql.js';
 import type { SqliteTask, SqliteTaskContext } from './sqlite-task.js';
 import { checkTier, tierTables, type TableKind } from './table-kinds.js';
-import { HOURLY_LOOKBACK_MS, NewerSchemaError, checkAlert, checkDate, checkReadQuery, checkSamples, checkStatsArgs, counterLikeSql, keySeriesDefs, matchSeries, packSamples, rawJson, resetDeltaSql, seriesFromRow, type SeriesRow } from './store-common.js';
+import { NewerSchemaError, checkAlert, checkDate, checkReadQuery, checkSamples, checkStatsArgs, counterLikeSql, keySeriesDefs, matchSeries, packSamples, rawJson, resetDeltaSql, seriesFromRow, type SeriesRow } from './store-common.js';
 
 import type {
   AlertInput,
@@ -68,6 +68,8 @@ interface CatalogTable {
 
 /** Rows per multi-row INSERT in writeSamples (3 parameters each; well under SQLite's limits). */
 const ROWS_PER_INSERT = 100;
+/** How far before an hour metrics_hourly looks for a series' previous sample (the hour's first delta). */
+const PREDECESSOR_SEARCH_MS = 7 * 86_400_000;
 const MULTI_VALUES = Array.from({ length: ROWS_PER_INSERT }, () => '(?, ?, ?)').join(', ');
 
 const BUSY = /database is locked|SQLITE_BUSY|database table is locked/i;
@@ -769,7 +771,7 @@ export class SqliteEngine {
    * Fills metrics_hourly for closed hours, from the last aggregated hour (re-done, to
    * take late samples) up to the current hour. Counter-like series also get the hour's
    * increase (reset-corrected deltas, the first from the previous sample up to
-   * HOURLY_LOOKBACK_MS earlier) and rate (increase / 3600 s). The number of rows written.
+   * PREDECESSOR_SEARCH_MS earlier) and rate (increase / 3600 s). The number of rows written.
    * One transaction per hour (see aggregateHourlyStep); SqliteStore paces them from the
    * main thread so that readers get in between.
    */
@@ -804,14 +806,20 @@ export class SqliteEngine {
       const later = chunks.find((c) => c.startMs >= toMs && c.startMs < endMs);
       return { rows: 0, next: later === undefined ? undefined : later.startMs };
     }
-    // The hour's samples plus those up to HOURLY_LOOKBACK_MS before it, for the first delta.
-    const lookFrom = fromMs - HOURLY_LOOKBACK_MS;
-    const over = this.overlapping('samples', lookFrom, toMs);
-    // Series by series (a key range seek each): a chunk's key leads with series_id.
-    const src = over
-      .map((c) => `SELECT r.series_id, r.ts, r.value FROM series s0 CROSS JOIN ${ident(c.name)} r ON r.series_id = s0.id WHERE r.ts >= ? AND r.ts < ?`)
-      .join(' UNION ALL ');
-    const params: SqlValue[] = [...over.flatMap(() => [lookFrom, toMs]), fromMs];
+    // The hour's samples, series by series (a key range seek each: a chunk's key leads
+    // with series_id), plus each series' last sample before the hour in every chunk of
+    // the week before it (one seek each), so the hour's first delta has its predecessor
+    // however long the gap, as the rollup tiers' carry does.
+    const hourArms = this.overlapping('samples', fromMs, toMs).map(
+      (c) => `SELECT r.series_id, r.ts, r.value FROM series s0 CROSS JOIN ${ident(c.name)} r ON r.series_id = s0.id WHERE r.ts >= ? AND r.ts < ?`,
+    );
+    const before = this.overlapping('samples', fromMs - PREDECESSOR_SEARCH_MS, fromMs);
+    const prevArms = before.map(
+      (c) => `SELECT r.series_id, r.ts, r.value FROM series s0 CROSS JOIN ${ident(c.name)} r ON r.series_id = s0.id
+              AND r.ts = (SELECT MAX(p.ts) FROM ${ident(c.name)} p WHERE p.series_id = s0.id AND p.ts < ?)`,
+    );
+    const src = [...hourArms, ...prevArms].join(' UNION ALL ');
+    const params: SqlValue[] = [...hourArms.flatMap(() => [fromMs, toMs]), ...prevArms.map(() => fromMs), fromMs];
     const inc = `CASE WHEN ${counterLikeSql('se')} THEN coalesce(SUM(r.delta), 0) END`;
     const rows = this.transaction(
       () =>

@@ -69,7 +69,7 @@ t.test('disk full: a clear error, /metrics served, recording resumes when space 
   const path = join(dir, 'monitoring.db');
   const lines: string[] = [];
   const log = new Logger('info', (l) => lines.push(l));
-  const { config } = loadConfig({ argv: ['--listen=127.0.0.1:0', '--record-interval=1s'], env: { MONITORING_DB: 'sqlite', SQLITE_DB_PATH: path } });
+  const { config } = loadConfig({ argv: ['--listen=127.0.0.1:0', '--record-interval=1s', '--collect-interval=1s'], env: { MONITORING_DB: 'sqlite', SQLITE_DB_PATH: path } });
   const larder = await startLarder(config, log);
   let stopped = false;
   t.teardown(async () => {
