@@ -63,8 +63,8 @@ clean:
 # fails when it is out of date), and load data sources, folder and dashboards into a
 # running Grafana: GRAFANA_URL, GRAFANA_TOKEN (or GRAFANA_USER/GRAFANA_PASSWORD), the
 # LARDER_* settings of docs/grafana.md; ARGS='--sources=prometheus,sqlite --dry-run'.
-.PHONY: grafana grafana-import
-grafana: build
+.PHONY: grafana-dashboards grafana-import
+grafana-dashboards: build
 	node dist/grafana/generate.js
 
 grafana-import: build

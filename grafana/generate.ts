@@ -3,7 +3,7 @@
  * dashboard-linter exceptions beside the Prometheus ones), from the definitions.
  * `--check` writes nothing and exits 1 listing the files that are out of date.
  *
- *   npm run grafana:generate           (or: make grafana)
+ *   npm run grafana:generate           (or: make grafana-dashboards)
  *   node dist/grafana/generate.js --check
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -54,7 +54,7 @@ function main(argv: readonly string[]): number {
   if (argv.includes('--check')) {
     const stale = outOfDate(dir);
     if (stale.length === 0) return 0;
-    process.stderr.write(`grafana: out of date (run make grafana): ${stale.join(', ')}\n`);
+    process.stderr.write(`grafana: out of date (run make grafana-dashboards): ${stale.join(', ')}\n`);
     return 1;
   }
   for (const [rel, content] of generatedFiles()) {

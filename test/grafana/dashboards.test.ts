@@ -31,7 +31,7 @@ function exclusionsOf(key: string): Exclusions {
 }
 
 t.test('the checked-in JSON is what the definitions generate', async (t) => {
-  t.same(outOfDate(), [], 'no file out of date (run make grafana)');
+  t.same(outOfDate(), [], 'no file out of date (run make grafana-dashboards)');
   t.equal(generatedFiles().size, DASHBOARDS.length * SOURCES.length + DASHBOARDS.filter((d) => d.lint).length);
   // And the check sees a stale file: a copy of the folder with one dashboard changed.
   const dir = mkdtempSync(join(tmpdir(), 'larder-grafana-stale-'));
