@@ -14,7 +14,7 @@ import { Authenticator } from './web-auth.js';
 import { recordingStep } from './recording-step.js';
 import { loadTlsFiles, readOptionFile } from './tls-files.js';
 import { createPromApi } from './api/prom-api.js';
-import { createQueryEngine } from '../query/engine.js';
+import { lazyEngine } from './api/lazy-engine.js';
 
 /** A running Larder. */
 export interface Larder {
@@ -55,7 +55,10 @@ export async function startLarder(config: Config, log: Logger = new Logger(confi
     ? createPromApi({
         store: () => recording?.store,
         // the tier source is read when the first query arrives, once recording runs
-        createEngine: (store) => createQueryEngine(store, { timeoutMs: config.query.timeout, tiers: config.query.maxResolution === 'raw' ? undefined : recording?.tierSource }),
+        createEngine: (store) =>
+          lazyEngine(async () =>
+            (await import('../query/engine.js')).createQueryEngine(store, { timeoutMs: config.query.timeout, tiers: config.query.maxResolution === 'raw' ? undefined : recording?.tierSource }),
+          ),
         log: log.child('query'),
         timeoutMs: config.query.timeout,
         concurrency: config.query.maxConcurrency,
