@@ -16,13 +16,13 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { grafanaDir } from '../grafana/generate.js';
 import { openPgStore } from '../storage/pg-store.js';
 import { openSqliteStore } from '../storage/sqlite-store.js';
 import type { Store } from '../storage/store.js';
 import { fillForDashboards, fixtureSeries } from '../test/grafana/fixture.js';
 import { expandPostgres, expandSqlite, rangeOf } from '../test/grafana/grafana-macros.js';
+import { dropPgSchema, PG_CONN } from './lib/pg.js';
 import { fmt, median, printTable } from './lib/stats.js';
 
 const DAY = 86_400_000;
@@ -30,7 +30,6 @@ const DAYS = Number(process.env['DAYS'] ?? 7);
 const STEP_MS = Number(process.env['STEP_S'] ?? 300) * 1000;
 const DIALECTS = (process.env['DIALECTS'] ?? 'sqlite,postgresql').split(',') as ('sqlite' | 'postgresql')[];
 const END = Date.UTC(2026, 2, 11, 12);
-const PG_CONN = { host: '127.0.0.1', port: 5432, database: 'test', user: 'postgres' };
 const RANGES = [['6 h', DAY / 4], ['7 d', 7 * DAY], ['30 d', 30 * DAY], ['90 d', 90 * DAY]] as const;
 
 const perInstance = fixtureSeries(['x']).length;
@@ -85,10 +84,7 @@ async function main(): Promise<void> {
       await store.close();
       rmSync(dir, { recursive: true, force: true });
       if (dialect === 'postgresql') {
-        const c = new pg.Client(PG_CONN);
-        await c.connect();
-        await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-        await c.end();
+        await dropPgSchema(schema);
       }
     }
   }

@@ -19,7 +19,6 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import pg from 'pg';
 import { RollupEngine } from '../rollup/engine.js';
 import { readTier } from '../rollup/read.js';
 import { bucketOf, ident, Params } from '../rollup/sql.js';
@@ -29,6 +28,7 @@ import { toPrometheusText } from '../src/exposition/format.js';
 import { openSqliteStore } from '../storage/sqlite-store.js';
 import { openPgStore } from '../storage/pg-store.js';
 import type { SeriesDef, Store } from '../storage/store.js';
+import { dropPgSchema, PG_CONN } from './lib/pg.js';
 import { fmt, median, printTable, quantile } from './lib/stats.js';
 import { scrapeLoop } from './lib/scrape-loop.js';
 
@@ -40,7 +40,6 @@ const MIN = 60_000;
 const T0 = Date.UTC(2026, 0, 1);
 const END = T0 + DAYS * DAY;
 const NOW = END + DAY + 10 * MIN; // every tier's buckets are closed
-const PG_CONN = { host: '127.0.0.1', port: 5432, database: 'test', user: 'postgres' };
 
 function seriesDefs(): SeriesDef[] {
   const defs: SeriesDef[] = [];
@@ -192,10 +191,7 @@ async function benchDialect(dialect: 'sqlite' | 'postgresql'): Promise<void> {
     await store.close();
     rmSync(dir, { recursive: true, force: true });
     if (dialect === 'postgresql') {
-      const c = new pg.Client(PG_CONN);
-      await c.connect();
-      await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await c.end();
+      await dropPgSchema(schema);
     }
   }
 }
