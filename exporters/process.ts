@@ -1,5 +1,7 @@
 /** Larder's own process metrics (CPU, memory, event loop, GC): prom-client's default metrics. */
-import { collectDefaultMetrics, Registry, type Gauge } from 'prom-client';
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { CollectorDefinition } from './collector.js';
 
 const noCollect = (): void => {};
@@ -71,10 +73,24 @@ export function processCollectorWith(resolutionMs: number): CollectorDefinition 
         }
         ctx.registry.registerMetric(metric);
       }
+      // Two figures prom-client lacks that the bundled Node.js rules need (rules/packs/nodejs.ts):
+      // how busy the loop was (lag shows only stalls, not a loop that is never idle), and
+      // the heap's limit, so used/limit says how close an out-of-memory crash is.
+      const utilization = new Gauge({
+        name: 'nodejs_eventloop_utilization_ratio',
+        help: 'Share of the last collect interval the event loop spent running code rather than waiting (0 to 1).',
+        registers: [ctx.registry],
+      });
+      const heapLimit = new Gauge({ name: 'nodejs_heap_size_limit_bytes', help: 'Largest size V8 lets the heap grow to (--max-old-space-size and the young generation).', registers: [ctx.registry] });
+      let lastElu: EventLoopUtilization = performance.eventLoopUtilization();
       return {
         async update() {
           for (const hook of hooks) await hook();
           await subtractResolution(own, resolutionMs / 1000);
+          const elu = performance.eventLoopUtilization();
+          utilization.set(performance.eventLoopUtilization(elu, lastElu).utilization);
+          lastElu = elu;
+          heapLimit.set(getHeapStatistics().heap_size_limit);
         },
       };
     },

@@ -38,7 +38,9 @@ function backgroundGauge(registry: Registry, name: string, help: string, read: (
 }
 
 /** Store health figures. */
-function registerStoreMetrics(registry: Registry, store: () => Store | undefined, log: Logger): void {
+function registerStoreMetrics(registry: Registry, store: () => Store | undefined, maxBytes: number, log: Logger): void {
+  // The cap beside the size, so a rule can warn before the cap starts dropping chunks (rules/packs/larder.ts).
+  new Gauge({ name: 'larder_store_max_bytes', help: 'Size cap of the whole store (--storage.max-bytes); 0 when there is none.', registers: [registry] }).set(maxBytes);
   backgroundGauge(registry, 'larder_store_spool_depth', 'Samples kept in the local spool while PostgreSQL is unreachable (0 when not spooling).', () => store()?.spoolDepth(), log);
   backgroundGauge(registry, 'larder_store_size_bytes', 'Size of the whole store on disk (the figure --storage.max-bytes caps).', () => store()?.sizeBytes(), log);
 }
@@ -87,7 +89,7 @@ export function recordingStep(registry: Registry, config: Config, log: Logger): 
   checkRecordInterval(config);
   let store: Store | undefined;
   let recording: Recording | undefined;
-  registerStoreMetrics(registry, () => store, log.child('store'));
+  registerStoreMetrics(registry, () => store, config.storage.maxBytes, log.child('store'));
   return {
     name: 'recording',
     get store() {

@@ -109,3 +109,25 @@ t.test('with a 10 ms sampling period the same stall reads 0.2 s', async (t) => {
   t.ok(l.max > real - 0.01 - SLACK && l.max <= upper + SLACK, `max ${l.max} s ≈ the stall (${real} s, at most ${upper} s)`);
   t.ok(l.p50 < 0.005, `p50 ${l.p50} near 0`);
 });
+
+t.test('event-loop utilisation covers the interval since the last update; the heap limit is V8\'s', async (t) => {
+  const h = harness([processCollector]);
+  t.teardown(() => h.stop());
+  await h.set.updateAll();
+  const elu = async (): Promise<number> => {
+    await h.set.updateAll();
+    // read the registry itself: h.collect() would update once more, over a moment of its own
+    return (await h.registry.getSingleMetric('nodejs_eventloop_utilization_ratio')?.get())?.values[0]?.value ?? NaN;
+  };
+  // A loop blocked by code for 400 ms of the interval is busy; one waiting on a timer is not.
+  // (Utilisation counts time in code against time waiting for I/O, so other processes' load does not move it.)
+  const end = Date.now() + 400;
+  while (Date.now() < end) Math.sqrt(Math.random());
+  const busy = await elu();
+  await new Promise((r) => setTimeout(r, 400));
+  const idle = await elu();
+  t.ok(busy > 0.5 && busy <= 1, `busy loop: utilisation ${busy}`);
+  t.ok(idle >= 0 && idle < 0.5, `idle loop: utilisation ${idle}`);
+  const limit = samples(await h.collect(), 'nodejs_heap_size_limit_bytes')[0]?.value;
+  t.equal(limit, (await import('node:v8')).getHeapStatistics().heap_size_limit, 'heap limit from v8.getHeapStatistics()');
+});
