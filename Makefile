@@ -69,3 +69,9 @@ grafana-dashboards: build
 
 grafana-import: build
 	node dist/grafana/import.js $(ARGS)
+
+# The bundled alert rules: regenerate rules/<pack>.rules.yml and docs/alert-rules.md from
+# rules/packs/ (checked in; a test fails when they are out of date).
+.PHONY: rules
+rules: build
+	node dist/rules/generate.js
