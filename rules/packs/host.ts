@@ -107,7 +107,8 @@ and
       params: {},
       expr: () => 'increase(node_vmstat_oom_kill[5m]) > 0',
       summary: () => 'The kernel killed a process on {{ $labels.instance }} for lack of memory.',
-      description: () => 'The OOM killer ran on {{ $labels.instance }} in the last 5 minutes ({{ $value | humanize }} kills).',
+      // no $value: increase() extrapolates, and Prometheus 2 and 3 bound the window differently
+      description: () => 'The OOM killer ran on {{ $labels.instance }} in the last 5 minutes.',
       meaning: 'Memory ran out and the kernel killed a process to free some: a service may have restarted or be gone.',
       action: '`journalctl -k | grep -i "killed process"` names the victim; check it restarted, then find what used the memory.',
     }),
