@@ -17,6 +17,7 @@ import { appOptions } from './options/app.js';
 import { redactSecrets } from './redact.js';
 import { recorderOptions } from './options/recorder.js';
 import { queryOptions } from './options/query.js';
+import { bundledRulesOptions } from './options/rules-bundled.js';
 
 /** Every option group, in the order `--help` lists them. */
 export const OPTION_GROUPS = {
@@ -27,6 +28,7 @@ export const OPTION_GROUPS = {
   services: serviceOptions,
   recorder: recorderOptions,
   query: queryOptions,
+  bundledRules: bundledRulesOptions,
   app: appOptions,
 } as const;
 

@@ -13,6 +13,7 @@ const SECTION_BY_FLAG: readonly { readonly title: string; readonly test: (flag: 
   { title: 'scrape targets', test: (f) => f === 'targets' || f.startsWith('scrape.') },
   { title: 'business metrics', test: (f) => f === 'business-metrics' || f.startsWith('business-metrics.') },
   { title: 'cluster (PM2 cluster mode, workers)', test: (f) => f.startsWith('cluster.') },
+  { title: 'alert rules', test: (f) => f === 'rules' || f.startsWith('rules.') },
 ];
 
 /** The heading an option is listed under. */
