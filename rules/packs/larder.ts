@@ -39,9 +39,9 @@ export const larderPack: RulePack = {
       params: { threshold: { default: 0.9, unit: 'ratio', help: 'share of --storage.max-bytes used above which it fires', min: 0, max: 1 } },
       expr: (p) => `larder_store_size_bytes / (larder_store_max_bytes > 0) > ${num(p.threshold)}`,
       summary: () => 'Larder\'s store on {{ $labels.instance }} is near its size cap.',
-      description: (p) => `Larder's store on {{ $labels.instance }} is at {{ $value | humanizePercentage }} of its size cap (threshold ${pct(p.threshold)}); at the cap the oldest chunks are dropped, raw samples first.`,
-      meaning: 'The store has grown close to --storage.max-bytes: the daily run will drop the oldest data to stay under it, so history is shorter than --storage.retention-days promises. Never fires without a cap.',
-      action: 'Raise --storage.max-bytes if the disk allows, shorten --storage.retention-days, or drop series you do not need (`larder_dropped_series_total`, the cardinality limit).',
+      description: (p) => `Larder's store on {{ $labels.instance }} is at {{ $value | humanizePercentage }} of its size cap (threshold ${pct(p.threshold)}); at the cap Larder drops the oldest chunks, those already rolled up first.`,
+      meaning: 'The store has grown close to --storage.max-bytes. At the cap the size-cap job (every 10 s) drops the oldest chunks, those already rolled up first, so history gets shorter than --storage.retention-days promises; the alert keeps firing while the store lives at its cap. Never fires without a cap.',
+      action: '`larder_store_size_cap_dropped_chunks_total` shows whether chunks are dropped already. Raise --storage.max-bytes if the disk allows, shorten --storage.retention-days, or drop series you do not need (`larder_dropped_series_total`, the cardinality limit).',
     }),
     alert({
       name: 'LarderSpoolGrowing',
