@@ -62,7 +62,7 @@ export const larderPack: RulePack = {
       expr: () => 'larder_scrape_target_up == 0',
       summary: () => 'Larder cannot scrape {{ $labels.job }} at {{ $labels.instance }}.',
       description: () => 'The scrape target {{ $labels.instance }} (job {{ $labels.job }}) configured in Larder\'s targets has failed every scrape for 5 minutes.',
-      meaning: 'A process whose /metrics Larder records is down, unreachable, too slow, or answers something that is not Prometheus text: its series stop.',
+      meaning: 'A process whose /metrics Larder records is down, unreachable, too slow, or answers something that is not Prometheus text: its series stop. (A Prometheus that scrapes Larder without `honor_labels: true` renames the target\'s labels to exported_job and exported_instance; the summary then shows Larder\'s own.)',
       action: '`curl <url>` from the Larder host; `larder_scrape_target_failures_total` and Larder\'s log give the reason (timeout, size or sample limit, parse error).',
     }),
   ],
