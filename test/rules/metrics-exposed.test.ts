@@ -47,7 +47,7 @@ function familyOf(exposed: Exposed, metric: string): { labels: Set<string> } | u
   return base && base.type.startsWith('histogram') ? base : undefined;
 }
 
-async function larderMetrics(t: Test): Promise<ParsedFamily[]> {
+async function larderMetrics(t: Test): Promise<{ families: ParsedFamily[]; url: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'larder-rules-metrics-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   // a scrape target on a closed port: larder_scrape_target_up then has a sample, at 0
@@ -72,7 +72,7 @@ async function larderMetrics(t: Test): Promise<ParsedFamily[]> {
   for (;;) {
     const families = parseExposition(await (await fetch(`${larder.url}/metrics`)).text(), 'text');
     const has = (name: string): boolean => families.some((f) => f.name === name && f.samples.length > 0);
-    if ((has('larder_scrape_target_up') && has('larder_store_size_bytes') && has('nodejs_eventloop_utilization_ratio')) || Date.now() > deadline) return families;
+    if ((has('larder_scrape_target_up') && has('larder_store_size_bytes') && has('nodejs_eventloop_utilization_ratio')) || Date.now() > deadline) return { families, url: larder.url };
     await new Promise((r) => setTimeout(r, 250));
   }
 }
@@ -97,7 +97,8 @@ async function instrumentationMetrics(t: Test): Promise<ParsedFamily[]> {
 
 t.test('every metric and label of the bundled rules is exposed by Larder or its instrumentation', async (t) => {
   const exposed: Exposed = new Map();
-  addFamilies(exposed, await larderMetrics(t), 'larder serve');
+  const larder = await larderMetrics(t);
+  addFamilies(exposed, larder.families, 'larder serve');
   addFamilies(exposed, await instrumentationMetrics(t), 'instrumentation');
   t.ok(exposed.has('node_cpu_seconds_total') && exposed.has('http_requests_total'), 'both sources were read');
 
@@ -123,4 +124,13 @@ t.test('every metric and label of the bundled rules is exposed by Larder or its 
     }
   }
   t.ok(rules >= 30, `${rules} bundled alerts checked`);
+
+  // The same Larder's own PromQL engine, over what it has recorded so far, takes every expression.
+  for (const { file } of bundledRuleFiles()) {
+    for (const rule of file.groups.flatMap((g) => g.rules).filter(isAlertingRule)) {
+      const res = await fetch(`${larder.url}/api/v1/query?${new URLSearchParams({ query: rule.expr })}`);
+      const body = (await res.json()) as { status: string; error?: string };
+      t.equal(body.status, 'success', `${rule.alert}: Larder's query API evaluates its expression${body.error ? `: ${body.error}` : ''}`);
+    }
+  }
 });
