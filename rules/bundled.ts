@@ -33,7 +33,7 @@ export function alertingRule(a: BundledAlert, set?: Readonly<Record<string, numb
   const rule: AlertingRule = { alert: a.name, expr: a.expr(p) };
   if (forValue !== '0s' && forValue !== '0') rule.for = forValue;
   rule.labels = { severity: a.severity };
-  rule.annotations = { summary: a.summary(p), description: a.description(p) };
+  rule.annotations = { summary: a.summary(p), description: a.description(p, forValue) };
   return rule;
 }
 

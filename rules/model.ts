@@ -33,8 +33,8 @@ export interface BundledAlert<P extends string = string> {
   expr(p: { readonly [K in P]: number }): string;
   /** Short annotation: Prometheus templating allowed (`{{ $labels.instance }}`). */
   summary(p: { readonly [K in P]: number }): string;
-  /** Longer annotation with the value (`{{ $value | humanizePercentage }}`) and the threshold. */
-  description(p: { readonly [K in P]: number }): string;
+  /** Longer annotation with the value (`{{ $value | humanizePercentage }}`) and the threshold; `forValue` is the `for` in force. */
+  description(p: { readonly [K in P]: number }, forValue: string): string;
   /** For the docs: what firing means. */
   readonly meaning: string;
   /** For the docs: what to look at and do. */

@@ -64,6 +64,9 @@ t.test('overrides change the threshold, its description and for; disable removes
   t.match(r.annotations?.['description'] ?? '', /\(threshold 12\.5%\)/, 'and in the description');
   t.equal(r.for, '10m');
   t.equal(rule(files, 'HostOomKillDetected')?.for, '5m', 'for set on an alert without thresholds');
+  const failing = rule(bundledRuleFiles({ enabled: true, disable: [], set: { LarderCollectorFailing: { for: '1h' } } }), 'LarderCollectorFailing')!;
+  t.equal(failing.for, '1h');
+  t.match(failing.annotations?.['description'] ?? '', /on every update for 1h;/, 'a description that quotes for quotes the one in force');
   t.equal(rule(files, 'NodejsEventLoopLagHigh')?.for, undefined, 'for 0s: fires at once, written without for');
   t.equal(rule(files, 'NodejsRestarting'), undefined, 'an alert disabled');
   t.notOk(files.some((f) => f.pack === 'clients'), 'a pack disabled');
