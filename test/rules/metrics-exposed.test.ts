@@ -12,6 +12,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
 import { createDbMetrics } from '../../exporters/db/db-metrics.js';
 import { SeriesGuard } from '../../exporters/guard/series-guard.js';
@@ -57,8 +58,8 @@ async function larderMetrics(t: Test): Promise<{ families: ParsedFamily[]; url: 
     await freePort(),
     [
       `--config.file=${config}`,
-      '--path.procfs=test/fixtures/proc-basic',
-      '--path.sysfs=test/fixtures/sys-basic',
+      `--path.procfs=${fileURLToPath(new URL('../fixtures/proc-basic', import.meta.url))}`,
+      `--path.sysfs=${fileURLToPath(new URL('../fixtures/sys-basic', import.meta.url))}`,
       '--collect-interval=1s',
       '--record-interval=1s',
       '--storage.max-bytes=1GiB',
