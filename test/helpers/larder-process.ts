@@ -38,8 +38,11 @@ export interface LarderProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `larder serve` on the given port and waits until /healthz answers (sending `readyHeaders`, e.g. credentials). */
-export async function startLarderProcess(port: number, args: string[] = [], env: Record<string, string> = {}, readyHeaders: Record<string, string> = {}): Promise<LarderProcess> {
+/**
+ * Starts `larder serve` on the given port and waits until /healthz answers (sending
+ * `readyHeaders`, e.g. credentials), for at most `readyTimeoutMs`.
+ */
+export async function startLarderProcess(port: number, args: string[] = [], env: Record<string, string> = {}, readyHeaders: Record<string, string> = {}, readyTimeoutMs = 20_000): Promise<LarderProcess> {
   assertBuilt();
   const child = spawn(CLI, ['serve', `--listen=127.0.0.1:${port}`, ...args], {
     env: { ...process.env, MONITORING_DB: 'none', ...env },
@@ -51,7 +54,7 @@ export async function startLarderProcess(port: number, args: string[] = [], env:
   child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
   const url = `http://127.0.0.1:${port}`;
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + readyTimeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`larder exited with ${child.exitCode}: ${stderr}`);
     try {

@@ -66,6 +66,9 @@ async function larderMetrics(t: Test): Promise<{ families: ParsedFamily[]; url: 
       '--storage.spool-path=',
     ],
     { MONITORING_DB: 'sqlite', SQLITE_DB_PATH: join(dir, 'monitoring.db') },
+    {},
+    // a start-up on a machine shared by many test runs can take longer than the usual 20 s
+    60_000,
   );
   t.teardown(() => larder.stop());
   // the store's gauges and the target's state appear once the first write and scrape are done
