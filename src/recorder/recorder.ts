@@ -1,7 +1,8 @@
 /**
  * The recorder: a periodic reader (in opentelemetry-js' sense) that takes one
  * snapshot of the registry /metrics serves and writes every sample in one batch with
- * one timestamp. Scrape targets hand their results to the same write queue.
+ * one timestamp. Scrape targets hand their results to the same write queue. A series
+ * missing from its source's next snapshot gets a stale marker (staleness.ts).
  * A failed write is kept and retried (a bounded buffer, oldest batch dropped and
  * counted when full); nothing here ever rejects into the caller's event loop.
  */
