@@ -267,10 +267,15 @@ export class FallbackStore implements Store {
 
   // ---- forwarding -------------------------------------------------------------------------
 
-  /** Samples waiting in the spool. */
+  /** Samples (stale markers included) waiting in the spool. */
   async spoolDepth(): Promise<number> {
-    const r = await this.spool.query<{ n: number }>('SELECT COUNT(*) AS n FROM samples_all');
-    return Number(r[0]?.n ?? 0);
+    // From the chunks, not samples_all: the view leaves stale markers out (storage/stale.ts).
+    let n = 0;
+    for (const c of await this.spool.listChunks('samples')) {
+      const r = await this.spool.query<{ n: number }>(`SELECT COUNT(*) AS n FROM "${c.name}"`);
+      n += Number(r[0]?.n ?? 0);
+    }
+    return n;
   }
 
   /**
