@@ -166,17 +166,28 @@ export class SampleSource {
     if (this.loaded > this.plan.maxSamples) {
       throw new QueryError('execution', `query processing would load too many samples into memory in query execution (more than ${this.plan.maxSamples})`);
     }
-    const byId = new Map<number, { ts: number[]; vs: number[] }>();
-    for (const s of r.samples) {
-      let b = byId.get(s.seriesId);
-      if (b === undefined) byId.set(s.seriesId, (b = { ts: [], vs: [] }));
-      b.ts.push(s.timeMs);
-      b.vs.push(s.value);
+    // Straight into typed arrays, never through a JS number[]: V8's optimized code
+    // canonicalizes a NaN stored in a double array, which would erase a stale marker's
+    // payload (storage/stale.ts). The store returns the samples by series, then time.
+    const byId = new Map<number, { ts: Float64Array; vs: Float64Array }>();
+    const all = r.samples;
+    for (let i = 0; i < all.length; ) {
+      const id = all[i]!.seriesId;
+      let j = i;
+      while (j < all.length && all[j]!.seriesId === id) j++;
+      const ts = new Float64Array(j - i);
+      const vs = new Float64Array(j - i);
+      for (let k = i; k < j; k++) {
+        ts[k - i] = all[k]!.timeMs;
+        vs[k - i] = all[k]!.value;
+      }
+      byId.set(id, { ts, vs });
+      i = j;
     }
     const out: LoadedSeries[] = [];
     for (const m of matched) {
       const b = byId.get(m.info.id);
-      if (b !== undefined) out.push({ id: m.info.id, metric: m.metric, ts: Float64Array.from(b.ts), vs: Float64Array.from(b.vs) });
+      if (b !== undefined) out.push({ id: m.info.id, metric: m.metric, ts: b.ts, vs: b.vs });
     }
     return out;
   }

@@ -100,21 +100,5 @@ export function formatLabels(l: Labels): string {
     .join(', ')}}`;
 }
 
-/** Prometheus' stale marker: a NaN with this exact bit pattern ends a series. */
-const STALE_BITS = 0x7ff0000000000002n;
-// Scratch buffer to read a double's bits; nothing survives a call.
-const f64 = new Float64Array(1);
-const u64 = new BigUint64Array(f64.buffer);
-
-/** True for Prometheus' stale-marker NaN (only where the store kept its payload). */
-export function isStaleNaN(v: number): boolean {
-  if (!Number.isNaN(v)) return false;
-  f64[0] = v;
-  return u64[0] === STALE_BITS;
-}
-
-/** The stale-marker NaN. */
-export function staleNaN(): number {
-  u64[0] = STALE_BITS;
-  return f64[0]!;
-}
+/** Prometheus' stale marker (storage/stale.ts): a NaN with a payload that ends a series. */
+export { isStaleNaN, staleNaN } from '../storage/stale.js';

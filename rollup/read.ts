@@ -3,6 +3,7 @@
  * getMetricStats answered from a tier (with raw samples only for the edges the tier's
  * buckets do not cover). Every answer says which tier produced it.
  */
+import { isStaleNaN } from '../storage/stale.js';
 import type { LabelMatcher, MetricStats, SeriesInfo, Store } from '../storage/store.js';
 import { matchSeries } from '../storage/store-common.js';
 import { ident, Params, tsMs } from './sql.js';
@@ -90,7 +91,8 @@ export async function readRange(
   const series = await seriesOf(store, q.name, q.matchers);
   if (!tier) {
     const raw = await store.readSamples({ seriesIds: series.map((s) => s.id), fromMs: q.fromMs, toMs: q.toMs });
-    const points = raw.samples.map((s) => {
+    // A stale marker (storage/stale.ts) ends a series; it is no point.
+    const points = raw.samples.filter((s) => !isStaleNaN(s.value)).map((s) => {
       const v = Number.isNaN(s.value) ? null : s.value;
       return { seriesId: s.seriesId, ts: s.timeMs, count: 1, avg: v, min: v, max: v, last: v, increase: null };
     });
@@ -136,6 +138,7 @@ export async function getMetricStatsTiered(store: Store, tiers: readonly Tier[],
     if (b <= a || ids.length === 0) return;
     const r = await store.readSamples({ seriesIds: ids, fromMs: a, toMs: b });
     for (const s of r.samples) {
+      if (isStaleNaN(s.value)) continue; // a marker is no sample
       count++;
       first = Math.min(first, s.timeMs);
       last = Math.max(last, s.timeMs);

@@ -4,10 +4,12 @@
  * (SQLite folds its slices in the worker: sqlite-fold-task.ts). Times are epoch ms
  * INTEGER `ts` on SQLite and `timestamptz` `ts` on PostgreSQL (docs/storage.md);
  * parameters are always epoch ms, converted in SQL. NaN is treated as missing (SQLite
- * stores it as NULL; on PostgreSQL it is mapped to NULL so aggregates agree).
+ * stores it as NULL; on PostgreSQL it is mapped to NULL so aggregates agree); stale
+ * markers are not read at all (storage/stale.ts), as if the series had no sample there.
  */
 import type { Dialect, SqlValue } from '../storage/store.js';
 import { counterLikeSql } from '../storage/store-common.js';
+import { pgLive } from '../storage/stale.js';
 
 /** Collects parameters and hands out placeholders (`?` or `$n`). */
 export class Params {
@@ -124,7 +126,7 @@ export function rawRollupSql(opts: {
   // With no raw chunk in the range there is nothing to insert: a statement that selects nothing.
   const src =
     opts.sources.length > 0
-      ? unionOf(opts.sources, `series_id, ts, ${nanNull('value')} AS v`, `ts >= ${from} AND ts < ${to}`)
+      ? unionOf(opts.sources, `series_id, ts, ${nanNull('value')} AS v`, `ts >= ${from} AND ts < ${to} AND ${pgLive('value')}`)
       : `SELECT series_id, to_timestamp(ts::double precision / 1000) AS ts, last AS v FROM ${ident(opts.carryTable)} WHERE ${from} IS NULL AND ${to} IS NULL`;
   // The counter flag by a join (once per series), not a subquery per output row.
   const sql = `INSERT INTO ${ident(opts.target)} (${ROLLUP_COLUMNS})

@@ -9,6 +9,7 @@
 import type { SqliteTask } from '../storage/sqlite-task.js';
 import { RawFold, ROW_WIDTH, TierFold } from './fold.js';
 import { counterLike, ident } from './sql.js';
+import { sqliteLive } from '../storage/stale.js';
 
 /** What the engine asks of one slice. */
 export interface FoldSliceInput {
@@ -62,8 +63,9 @@ const foldSlice: SqliteTask<FoldSliceInput, FoldSliceResult> = (ctx, input) => {
   // Series by series (a primary-key range seek each), not a scan of the whole chunk for
   // the slice's time range: a chunk's key leads with series_id, so a ts filter alone reads
   // every row of the chunk, and a short slice would cost as much as a whole day.
-  const bySeries = (source: string, columns: string): string =>
-    `SELECT ${columns} FROM series se CROSS JOIN ${ident(source)} c ON c.series_id = se.id WHERE c.ts >= ?1 AND c.ts < ?2 ORDER BY se.id, c.ts`;
+  // Raw chunks skip stale markers (`extra`): a tier ignores them (storage/stale.ts).
+  const bySeries = (source: string, columns: string, extra = ''): string =>
+    `SELECT ${columns} FROM series se CROSS JOIN ${ident(source)} c ON c.series_id = se.id WHERE c.ts >= ?1 AND c.ts < ?2${extra} ORDER BY se.id, c.ts`;
 
   if (input.kind === 'tier') {
     const fold = new TierFold(input.resolutionMs, sink);
@@ -88,7 +90,7 @@ const foldSlice: SqliteTask<FoldSliceInput, FoldSliceResult> = (ctx, input) => {
   }
   const fold = new RawFold(input.resolutionMs, (id) => counters.has(id), carry, sink);
   for (const s of input.sources) {
-    ctx.scanNumbers(bySeries(s, 'c.series_id, c.ts, c.value'), range, (r) => {
+    ctx.scanNumbers(bySeries(s, 'c.series_id, c.ts, c.value', ` AND ${sqliteLive('c.value')}`), range, (r) => {
       scanned++;
       fold.add(r[0]!, r[1]!, r[2]!);
     });

@@ -18,6 +18,7 @@
 import { isConnectionError, openPgStore, type PgStore, type PgStoreOptions } from './pg-store.js';
 import { PG_MIGRATIONS } from './pg-sql.js';
 import { canonicalLabels, fingerprint } from './series-key.js';
+import { staleNaN } from './stale.js';
 import { openSqliteStore, type SqliteStore } from './sqlite-store.js';
 import type {
   AlertInput,
@@ -266,10 +267,15 @@ export class FallbackStore implements Store {
 
   // ---- forwarding -------------------------------------------------------------------------
 
-  /** Samples waiting in the spool. */
+  /** Samples (stale markers included) waiting in the spool. */
   async spoolDepth(): Promise<number> {
-    const r = await this.spool.query<{ n: number }>('SELECT COUNT(*) AS n FROM samples_all');
-    return Number(r[0]?.n ?? 0);
+    // From the chunks, not samples_all: the view leaves stale markers out (storage/stale.ts).
+    let n = 0;
+    for (const c of await this.spool.listChunks('samples')) {
+      const r = await this.spool.query<{ n: number }>(`SELECT COUNT(*) AS n FROM "${c.name}"`);
+      n += Number(r[0]?.n ?? 0);
+    }
+    return n;
   }
 
   /**
@@ -300,7 +306,8 @@ export class FallbackStore implements Store {
         const n = await this.withSpoolLock(async () => {
           const chunks = await this.spool.listChunks('samples');
           for (const c of chunks) {
-            const rows = await this.spool.query<{ series_id: number; ts: number; value: number | null }>(
+            // value: NULL is NaN, a zero-length BLOB a stale marker (storage/stale.ts).
+            const rows = await this.spool.query<{ series_id: number; ts: number; value: number | null | Uint8Array }>(
               `SELECT series_id, ts, value FROM "${c.name}" ORDER BY ts, series_id LIMIT ${batch}`,
             );
             if (rows.length === 0) {
@@ -316,7 +323,7 @@ export class FallbackStore implements Store {
               this.provisional.set(-d.id, pgIds[i]!);
               this.remember(pgIds[i]!, d);
             });
-            await pg.writeSamples(rows.map((r) => ({ seriesId: map.get(r.series_id)!, timeMs: r.ts, value: r.value === null ? Number.NaN : r.value })));
+            await pg.writeSamples(rows.map((r) => ({ seriesId: map.get(r.series_id)!, timeMs: r.ts, value: r.value === null ? Number.NaN : r.value instanceof Uint8Array ? staleNaN() : r.value })));
             // Only now leave the spool: PostgreSQL has committed them (an upsert, so a repeat is harmless).
             await this.spool.execute(
               `DELETE FROM "${c.name}" WHERE (series_id, ts) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))`,

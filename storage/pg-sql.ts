@@ -1,7 +1,8 @@
 /**
  * PostgreSQL DDL and SQL, pure. Times are `timestamptz` columns named `ts` (Grafana's
  * `$__timeFilter(ts)` works as is); values `double precision`, which holds NaN and
- * ±Infinity natively. Chunked tables are native range partitions on `ts`.
+ * ±Infinity natively; a raw sample's NULL value is a stale marker (storage/stale.ts).
+ * Chunked tables are native range partitions on `ts`.
  */
 import { KIND_COLUMNS, type TableKind } from './table-kinds.js';
 import type { Migration } from './sqlite-sql.js';
@@ -130,6 +131,21 @@ INSERT INTO chunk_tables (logical, kind, chunk_ms) VALUES ('samples', 'samples',
     name: 'metrics_hourly: increase and rate of counters',
     sql: `
 ALTER TABLE metrics_hourly ADD COLUMN increase double precision, ADD COLUMN rate double precision;
+`,
+  },
+  {
+    // A stale marker is a NULL `value` in `samples` (NaN is stored as NaN): storage/stale.ts.
+    // The views that show raw samples leave the markers out; their columns do not change.
+    version: 5,
+    name: 'stale markers: a NULL value, left out of the raw sample views',
+    sql: `
+CREATE OR REPLACE VIEW samples_all AS SELECT * FROM samples WHERE value IS NOT NULL;
+CREATE OR REPLACE VIEW system_metrics AS
+  SELECT s.ts AS ts, s.ts AS timestamp, se.name AS metric_name, s.value AS value, se.labels AS labels, se.id AS series_id
+  FROM samples s JOIN series se ON se.id = s.series_id WHERE s.value IS NOT NULL;
+CREATE OR REPLACE VIEW samples_named AS
+  SELECT s.ts AS ts, se.name AS metric_name, se.labels->>'job' AS job, se.labels->>'instance' AS instance, se.labels AS labels, s.value AS value, se.type AS type, se.id AS series_id
+  FROM samples s JOIN series se ON se.id = s.series_id WHERE s.value IS NOT NULL;
 `,
   },
 ];

@@ -6,6 +6,7 @@
  */
 import pgPromise from 'pg-promise';
 import { checkChunkMs, checkLogicalTable, chunkName, chunkRange, compareChunks } from './chunking.js';
+import { isStaleNaN, pgLive, staleNaN } from './stale.js';
 import { PG_MIGRATIONS, logicalTableDdl, msOf, partitionDdl, pgIdent, tsOf } from './pg-sql.js';
 import { checkTimeMs } from './series-key.js';
 import { HOURLY_LOOKBACK_MS, NewerSchemaError, checkAlert, checkDate, checkReadQuery, checkSamples, checkStatsArgs, counterLikeSql, keySeriesDefs, matchSeries, rawJson, resetDeltaSql, type SeriesRow } from './store-common.js';
@@ -454,7 +455,8 @@ export class PgStore implements Store {
   private async insertSamples(db: Task, uniq: readonly Sample[]): Promise<void> {
     const ids = uniq.map((s) => s.seriesId);
     const ts = uniq.map((s) => s.timeMs);
-    const vs = uniq.map((s) => s.value);
+    // A stale marker is a NULL value (NaN is stored as NaN): storage/stale.ts.
+    const vs = uniq.map((s) => (isStaleNaN(s.value) ? null : s.value));
     try {
       await db.tx(async (tx) => {
         // Bound server-side (ParameterizedQuery): pg-promise's client-side formatting of
@@ -469,11 +471,12 @@ export class PgStore implements Store {
         );
         const latest = new Map<number, Sample>();
         for (const s of uniq) {
+          if (isStaleNaN(s.value)) continue; // a stale marker is no latest value
           const l = latest.get(s.seriesId);
           if (l === undefined || s.timeMs >= l.timeMs) latest.set(s.seriesId, s);
         }
         const ls = [...latest.values()];
-        await tx.none(
+        if (ls.length > 0) await tx.none(
           PgStore.pq(
             `INSERT INTO series_latest (series_id, ts, value)
              SELECT s, ${tsOf('t')}, v FROM unnest($1::int[], $2::float8[], $3::float8[]) AS u(s, t, v)
@@ -503,7 +506,7 @@ export class PgStore implements Store {
        WHERE series_id = ANY($1::int[]) AND ts >= ${tsOf('$2')} AND ts < ${tsOf('$3')} ORDER BY series_id, ts LIMIT ${limit}`,
       [series.map((s) => s.id), q.fromMs, q.toMs],
     );
-    return { series, samples: rows.map((r) => ({ seriesId: r.s, timeMs: r.t, value: r.v === null ? Number.NaN : r.v })) };
+    return { series, samples: rows.map((r) => ({ seriesId: r.s, timeMs: r.t, value: r.v === null ? staleNaN() : r.v })) };
   }
 
   // ---- the seed's operations ----------------------------------------------------------
@@ -537,7 +540,7 @@ export class PgStore implements Store {
       `SELECT COUNT(*)::float8 AS count,
               AVG(value) FILTER (WHERE value <> 'NaN') AS avg, MIN(value) FILTER (WHERE value <> 'NaN') AS min, MAX(value) FILTER (WHERE value <> 'NaN') AS max,
               ${msOf('MIN(ts)')} AS first, ${msOf('MAX(ts)')} AS last
-       FROM samples WHERE series_id IN (SELECT id FROM series WHERE name = $1) AND ts >= ${tsOf('$2')} AND ts <= ${tsOf('$3')}`,
+       FROM samples WHERE series_id IN (SELECT id FROM series WHERE name = $1) AND ts >= ${tsOf('$2')} AND ts <= ${tsOf('$3')} AND ${pgLive('value')}`,
       [name, fromMs, nowMs],
     );
     return { name, hours, count: r.count, avg: r.avg, min: r.min, max: r.max, firstMs: r.first, lastMs: r.last };
@@ -567,7 +570,7 @@ export class PgStore implements Store {
        FROM (SELECT series_id, ts, value, ${resetDeltaSql('v', 'prev')} AS delta
              FROM (SELECT series_id, ts, value, NULLIF(value, 'NaN'::double precision) AS v,
                           LAG(NULLIF(value, 'NaN'::double precision)) OVER (PARTITION BY series_id ORDER BY ts) AS prev
-                   FROM samples WHERE ts >= ${tsOf('$3')} AND ts < ${tsOf('$2')}) w) r
+                   FROM samples WHERE ts >= ${tsOf('$3')} AND ts < ${tsOf('$2')} AND ${pgLive('value')}) w) r
        JOIN series se ON se.id = r.series_id
        WHERE r.ts >= ${tsOf('$1')}
        GROUP BY r.series_id, hour, se.name, se.labels, se.type

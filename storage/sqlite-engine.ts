@@ -14,6 +14,7 @@ import { checkTimeMs, parseLabels } from './series-key.js';
 import { insertNumbers, scanNumbers } from './sqlite-fast.js';
 import { rollbackJournal, type JournalRollback } from './sqlite-journal.js';
 import { acquireOwnership, createWithMode, sleepSync, unwritable, withDotfileLock } from './sqlite-lock.js';
+import { SQLITE_STALE_BLOB, isStaleNaN, sqliteLive, staleNaN } from './stale.js';
 import { SQLITE_MIGRATIONS, allViewDdl, chunkTableDdl, ident, type Migration } from './sqlite-sql.js';
 import type { SqliteTask, SqliteTaskContext } from './sqlite-task.js';
 import { checkTier, tierTables, type TableKind } from './table-kinds.js';
@@ -71,6 +72,16 @@ const ROWS_PER_INSERT = 100;
 /** How far before an hour metrics_hourly looks for a series' previous sample (the hour's first delta). */
 const PREDECESSOR_SEARCH_MS = 7 * 86_400_000;
 const MULTI_VALUES = Array.from({ length: ROWS_PER_INSERT }, () => '(?, ?, ?)').join(', ');
+
+/**
+ * Parameters of packed `[seriesId, timeMs, value]` triples: NaN binds as NULL (SQLite
+ * stores it so), a stale marker as a zero-length BLOB, so that the two stay apart.
+ */
+function bindTriples(p: Float64Array): (number | Uint8Array)[] {
+  const out: (number | Uint8Array)[] = Array.from(p);
+  for (let k = 2; k < p.length; k += 3) if (isStaleNaN(p[k]!)) out[k] = SQLITE_STALE_BLOB;
+  return out;
+}
 
 const BUSY = /database is locked|SQLITE_BUSY|database table is locked/i;
 /** An I/O failure or a full disk (SQLITE_IOERR, SQLITE_FULL): the connection may have left a hot journal behind. */
@@ -155,6 +166,7 @@ export class SqliteEngine {
       } else {
         this.migrate(opts.nowMs);
         this.loadCatalog();
+        this.ensureSamplesView();
         this.withBusyRetry(() => this.db.run("UPDATE chunk_tables SET chunk_ms = ? WHERE logical = 'samples'", [chunkMs]));
         this.catalog.get('samples')!.chunkMs = chunkMs;
         chmodSync(this.path, this.fileMode);
@@ -511,6 +523,17 @@ export class SqliteEngine {
     return chunk;
   }
 
+  /**
+   * Rebuilds `samples_all` when its SQL is not what the chunks call for: after migration 5
+   * (which left a placeholder, as SQL alone cannot list the chunks), or a crash right after it.
+   */
+  private ensureSamplesView(): void {
+    const chunks = this.catalog.get('samples')!.chunks;
+    const want = allViewDdl('samples', 'samples', chunks.map((c) => c.name))[1]!;
+    const have = this.db.get("SELECT sql FROM sqlite_master WHERE type = 'view' AND name = 'samples_all'")?.['sql'];
+    if (have !== want) this.withBusyRetry(() => this.transaction(() => this.refreshView('samples', 'samples', chunks)));
+  }
+
   private refreshView(logical: string, kind: TableKind, chunks: readonly ChunkInfo[]): void {
     for (const s of allViewDdl(logical, kind, chunks.map((c) => c.name))) this.db.exec(s);
   }
@@ -649,6 +672,7 @@ export class SqliteEngine {
     }
     const latest = new Map<number, number>(); // series id -> index of its newest sample
     for (let i = 0; i < n; i++) {
+      if (isStaleNaN(p[i * 3 + 2]!)) continue; // a stale marker is no latest value
       const id = p[i * 3]!;
       const l = latest.get(id);
       if (l === undefined || p[i * 3 + 1]! >= p[l * 3 + 1]!) latest.set(id, i);
@@ -666,9 +690,9 @@ export class SqliteEngine {
         const many = this.stmt(`INSERT OR REPLACE INTO ${table} (series_id, ts, value) VALUES ${MULTI_VALUES}`);
         const one = this.stmt(`INSERT OR REPLACE INTO ${table} (series_id, ts, value) VALUES (?, ?, ?)`);
         for (; i + ROWS_PER_INSERT <= end; i += ROWS_PER_INSERT) {
-          many.run(Array.from(p.subarray(i * 3, (i + ROWS_PER_INSERT) * 3)));
+          many.run(bindTriples(p.subarray(i * 3, (i + ROWS_PER_INSERT) * 3)));
         }
-        for (; i < end; i++) one.run([p[i * 3]!, p[i * 3 + 1]!, p[i * 3 + 2]!]);
+        for (; i < end; i++) one.run(bindTriples(p.subarray(i * 3, i * 3 + 3)));
       }
       const up = this.stmt(
         'INSERT INTO series_latest (series_id, ts, value) VALUES (?, ?, ?) ON CONFLICT (series_id) DO UPDATE SET ts = excluded.ts, value = excluded.value WHERE excluded.ts >= series_latest.ts',
@@ -701,7 +725,8 @@ export class SqliteEngine {
         const st = this.stmt(`SELECT ts, value FROM ${ident(c.name)} WHERE series_id = ? AND ts >= ? AND ts < ? ORDER BY ts`);
         for (const r of st.all([s.id, q.fromMs, q.toMs])) {
           if (samples.length >= limit) break outer;
-          samples.push({ seriesId: s.id, timeMs: Number(r['ts']), value: r['value'] === null ? Number.NaN : Number(r['value']) });
+          const v = r['value'];
+          samples.push({ seriesId: s.id, timeMs: Number(r['ts']), value: v === null ? Number.NaN : v instanceof Uint8Array ? staleNaN() : Number(v) });
         }
       }
     }
@@ -748,7 +773,7 @@ export class SqliteEngine {
     for (const c of this.overlapping('samples', fromMs, nowMs + 1)) {
       const r = this.query(
         `SELECT COUNT(*) AS count, COUNT(value) AS n, SUM(value) AS sum, MIN(value) AS min, MAX(value) AS max, MIN(ts) AS first, MAX(ts) AS last
-         FROM ${ident(c.name)} WHERE series_id IN (SELECT id FROM series WHERE name = ?) AND ts >= ? AND ts <= ?`,
+         FROM ${ident(c.name)} WHERE series_id IN (SELECT id FROM series WHERE name = ?) AND ts >= ? AND ts <= ? AND ${sqliteLive('value')}`,
         [name, fromMs, nowMs],
       )[0]!;
       const cnt = Number(r['count']);
@@ -811,12 +836,12 @@ export class SqliteEngine {
     // the week before it (one seek each), so the hour's first delta has its predecessor
     // however long the gap, as the rollup tiers' carry does.
     const hourArms = this.overlapping('samples', fromMs, toMs).map(
-      (c) => `SELECT r.series_id, r.ts, r.value FROM series s0 CROSS JOIN ${ident(c.name)} r ON r.series_id = s0.id WHERE r.ts >= ? AND r.ts < ?`,
+      (c) => `SELECT r.series_id, r.ts, r.value FROM series s0 CROSS JOIN ${ident(c.name)} r ON r.series_id = s0.id WHERE r.ts >= ? AND r.ts < ? AND ${sqliteLive('r.value')}`,
     );
     const before = this.overlapping('samples', fromMs - PREDECESSOR_SEARCH_MS, fromMs);
     const prevArms = before.map(
       (c) => `SELECT r.series_id, r.ts, r.value FROM series s0 CROSS JOIN ${ident(c.name)} r ON r.series_id = s0.id
-              AND r.ts = (SELECT MAX(p.ts) FROM ${ident(c.name)} p WHERE p.series_id = s0.id AND p.ts < ?)`,
+              AND r.ts = (SELECT MAX(p.ts) FROM ${ident(c.name)} p WHERE p.series_id = s0.id AND p.ts < ? AND ${sqliteLive('p.value')})`,
     );
     const src = [...hourArms, ...prevArms].join(' UNION ALL ');
     const params: SqlValue[] = [...hourArms.flatMap(() => [fromMs, toMs]), ...prevArms.map(() => fromMs), fromMs];

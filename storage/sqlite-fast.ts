@@ -9,12 +9,14 @@
  * come from the public API, only slower (`fastPathAvailable` tells which).
  */
 import sqlite3 from 'node-sqlite3-wasm';
+import { staleNaN } from './stale.js';
 
 type Database = InstanceType<typeof sqlite3.Database>;
 type Statement = ReturnType<Database['prepare']>;
 
 const SQLITE_ROW = 100;
 const SQLITE_DONE = 101;
+const SQLITE_BLOB = 4;
 const SQLITE_NULL = 5;
 
 /** The part of SQLite's C API that node-sqlite3-wasm's module object exports. */
@@ -69,7 +71,7 @@ function checkStep(db: Database, rc: number, sql: string): void {
 /**
  * Runs a query whose parameters and columns are all numbers (or NULL) and calls `each`
  * with every row, as a Float64Array reused from row to row: NULL is NaN (as NaN is
- * stored as NULL), integers come as doubles (exact up to 2^53); parameters are bound
+ * stored as NULL), a BLOB the stale marker (storage/stale.ts), integers come as doubles (exact up to 2^53); parameters are bound
  * as doubles, which compare with INTEGER columns by value. Returns the number of rows.
  */
 export function scanNumbers(db: Database, sql: string, params: readonly number[], each: (row: Float64Array) => void): number {
@@ -89,7 +91,10 @@ export function scanNumbers(db: Database, sql: string, params: readonly number[]
         checkStep(db, rc, sql);
         return n;
       }
-      for (let i = 0; i < width; i++) row[i] = api._sqlite3_column_type(p, i) === SQLITE_NULL ? Number.NaN : api._sqlite3_column_double(p, i);
+      for (let i = 0; i < width; i++) {
+        const type = api._sqlite3_column_type(p, i);
+        row[i] = type === SQLITE_NULL ? Number.NaN : type === SQLITE_BLOB ? staleNaN() : api._sqlite3_column_double(p, i);
+      }
       each(row);
       n++;
     }
@@ -104,7 +109,10 @@ function scanPublic(st: Statement, params: readonly number[], each: (row: Float6
   for (const r of st.iterate([...params])) {
     const values = Object.values(r);
     row ??= new Float64Array(values.length);
-    for (let i = 0; i < values.length; i++) row[i] = values[i] === null ? Number.NaN : Number(values[i]);
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      row[i] = v === null ? Number.NaN : v instanceof Uint8Array ? staleNaN() : Number(v);
+    }
     each(row);
     n++;
   }

@@ -1,10 +1,12 @@
 /**
  * SQLite DDL and SQL, pure: the migrations, the DDL of one chunk, and the
  * `<logical>_all` view over a table's chunks. Times are epoch ms INTEGER in `ts`
- * columns; NaN is stored as NULL (SQLite cannot hold a NaN REAL).
+ * columns; NaN is stored as NULL (SQLite cannot hold a NaN REAL), a stale marker as a
+ * zero-length BLOB (storage/stale.ts).
  */
 import { KIND_COLUMNS, type TableKind } from './table-kinds.js';
 import { sqliteNamedViewsDdl } from './named-views-sql.js';
+import { sqliteLive } from './stale.js';
 
 /** A forward-only schema migration. */
 export interface Migration {
@@ -116,6 +118,18 @@ ALTER TABLE metrics_hourly ADD COLUMN increase REAL;
 ALTER TABLE metrics_hourly ADD COLUMN rate REAL;
 `,
   },
+  {
+    // A stale marker is a zero-length BLOB in a raw chunk's `value` (NaN stays NULL):
+    // storage/stale.ts. The version keeps an older Larder, which would read the BLOB as
+    // 0, from opening the store. `samples_all` (and so `samples_named`, `system_metrics`)
+    // leaves the markers out: the engine rebuilds it from its chunks at open
+    // (sqlite-engine.ts, ensureSamplesView), as SQL alone cannot list them.
+    version: 5,
+    name: 'stale markers: a zero-length BLOB value, left out of samples_all',
+    sql: `DROP VIEW IF EXISTS samples_all;
+CREATE VIEW samples_all AS SELECT NULL AS series_id, NULL AS ts, NULL AS value WHERE 0;
+`,
+  },
 ];
 
 /** Columns of one kind, SQLite types. */
@@ -150,8 +164,10 @@ export function allViewDdl(logical: string, kind: TableKind, chunks: readonly st
   if (chunks.length === 0) body = emptySelect(kind);
   else {
     const groups: string[] = [];
+    // Raw chunks hold stale markers (zero-length BLOBs, storage/stale.ts): the view leaves them out.
+    const where = kind === 'samples' ? ` WHERE ${sqliteLive(ident('value'))}` : '';
     for (let i = 0; i < chunks.length; i += ARMS) {
-      groups.push(chunks.slice(i, i + ARMS).map((c) => `SELECT ${cols} FROM ${ident(c)}`).join(' UNION ALL '));
+      groups.push(chunks.slice(i, i + ARMS).map((c) => `SELECT ${cols} FROM ${ident(c)}${where}`).join(' UNION ALL '));
     }
     body = groups.length === 1 ? groups[0]! : groups.map((g) => `SELECT * FROM (${g})`).join(' UNION ALL ');
   }

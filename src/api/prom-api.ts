@@ -1,13 +1,16 @@
 /**
  * The Prometheus HTTP query API (`/api/v1/*`) over Larder's store, answered by the
  * PromQL engine (query/): query, query_range, series, labels, label values,
- * metadata, buildinfo and an empty query_exemplars, with Prometheus' JSON envelope,
+ * metadata, buildinfo, format_query, parse_query and an empty query_exemplars, with Prometheus' JSON envelope,
  * error types and status codes, so Grafana's stock Prometheus data source reads
  * Larder's history. GET and form-encoded POST take the same parameters.
  */
 import express, { type Request, type Response, type Router } from 'express';
 import type { SeriesInfo, Store } from '../../storage/store.js';
 import { QueryError, type QueryEngine, type QueryErrorType, type SeriesQuery } from '../../query/types.js';
+import type { Expr } from '../../query/ast.js';
+import { exprJson, prettyExpr } from '../../query/format.js';
+import { parseQuery } from '../../query/parse.js';
 import type { Logger } from '../log.js';
 import { VERSION } from '../version.js';
 import { encodeValue, sortedLabels } from './encode.js';
@@ -216,6 +219,18 @@ export function createPromApi(opts: PromApiOptions): Router {
     const kept = limit ? names.slice(0, limit) : names;
     send(res, Object.fromEntries(kept.map((n) => [n, out[n]])));
   }));
+
+  // Parse only: no store, no gate (Prometheus answers them without touching its TSDB).
+  const parsed = (req: Request): Expr => {
+    try {
+      return parseQuery(param(req, 'query') ?? '');
+    } catch (e) {
+      if (e instanceof QueryError) throw new BadData(`invalid parameter "query": ${e.message}`);
+      throw e;
+    }
+  };
+  router.all('/format_query', handle(async (req, res) => send(res, prettyExpr(parsed(req))), false));
+  router.all('/parse_query', handle(async (req, res) => send(res, exprJson(parsed(req))), false));
 
   router.all('/query_exemplars', handle(async (req, res) => {
     // Larder keeps no exemplars; the parameters are still checked as Prometheus checks them.

@@ -1,7 +1,8 @@
 /**
  * The recorder: a periodic reader (in opentelemetry-js' sense) that takes one
  * snapshot of the registry /metrics serves and writes every sample in one batch with
- * one timestamp. Scrape targets hand their results to the same write queue.
+ * one timestamp. Scrape targets hand their results to the same write queue. A series
+ * missing from its source's next snapshot gets a stale marker (staleness.ts).
  * A failed write is kept and retried (a bounded buffer, oldest batch dropped and
  * counted when full); nothing here ever rejects into the caller's event loop.
  */
@@ -10,7 +11,8 @@ import type { MetricFamily } from '../../exporters/metric-family.js';
 import type { Labels, Sample, Store } from '../../storage/store.js';
 import { collectSnapshot } from '../exposition/snapshot.js';
 import type { Logger } from '../log.js';
-import { flattenFamilies, SeriesCache, type FlatSample } from './series-cache.js';
+import { flattenFamilies, seriesKey, SeriesCache, type FlatSample } from './series-cache.js';
+import { StalenessTracker } from './staleness.js';
 
 /** What the recorder needs. */
 export interface RecorderOptions {
@@ -45,6 +47,9 @@ interface Batch {
   flat?: readonly FlatSample[];
 }
 
+/** The staleness source of the registry's snapshots (a target's is `target` + its labels' key). */
+const REGISTRY_SOURCE = 'registry';
+
 /** Records a registry (and whatever else is submitted) into a store. */
 export class Recorder {
   private readonly registry: Registry;
@@ -55,6 +60,7 @@ export class Recorder {
   private readonly maxBuffered: number;
   private readonly now: () => number;
   private readonly cache: SeriesCache;
+  private readonly staleness = new StalenessTracker();
   /** Batches waiting to be written, oldest first. */
   private readonly pending: Batch[] = [];
   private pendingSamples = 0;
@@ -138,7 +144,7 @@ export class Recorder {
     try {
       const snapshot = await collectSnapshot(this.registry);
       for (const e of snapshot.errors) this.log.once(`collect:${e.metric}`, 'warn', 'metric left out of the recording: its collect failed', { metric: e.metric, error: e.error });
-      await this.queue(snapshot.families, timeMs);
+      await this.queue(snapshot.families, timeMs, undefined, REGISTRY_SOURCE);
     } catch (err) {
       this.errors.inc({ stage: 'collect' });
       this.log.once('recorder:collect', 'error', 'recording a snapshot failed', { error: err as Error });
@@ -148,16 +154,20 @@ export class Recorder {
   /**
    * Queues the samples of `families` at `timeMs` (one timestamp for all but those
    * that carry their own: a scrape target's honoured timestamps), with
-   * `extraLabels` added to each, and writes what is queued. Resolves when this batch
-   * is written or kept for retry; never rejects.
+   * `extraLabels` added to each, and writes what is queued. The submissions with the
+   * same `extraLabels` (a scrape target's job and instance) are one source: a series it
+   * reported last time and not now gets a stale marker (staleness.ts). Resolves when
+   * this batch is written or kept for retry; never rejects.
    */
   async submit(families: readonly MetricFamily[], timeMs: number, extraLabels?: Labels): Promise<void> {
-    if (await this.queue(families, timeMs, extraLabels)) await this.flush();
+    if (await this.queue(families, timeMs, extraLabels, `target${seriesKey('', extraLabels ?? {})}`)) await this.flush();
   }
 
-  /** Resolves the series of `families` and queues their samples; false when nothing was queued. */
-  private async queue(families: readonly MetricFamily[], timeMs: number, extraLabels?: Labels): Promise<boolean> {
-    const flat = flattenFamilies(families, extraLabels);
+  /** Resolves the series of `families` and of the markers of `source`'s vanished series and queues their samples; false when nothing was queued. */
+  private async queue(families: readonly MetricFamily[], timeMs: number, extraLabels: Labels | undefined, source: string): Promise<boolean> {
+    const reported = flattenFamilies(families, extraLabels);
+    const markers = this.staleness.markersFor(source, reported, timeMs);
+    const flat = markers.length === 0 ? reported : [...reported, ...markers];
     if (flat.length === 0) return false;
     const batch: Batch = { timeMs, count: flat.length, flat };
     // A failure here (the store is failing) keeps the values; flush() retries the look-up.

@@ -255,14 +255,12 @@ function hasNameless(s: ScriptSeries): boolean {
 interface Loaded {
   /** Label sets of the native-histogram series loaded. */
   histograms: Labels[];
-  /** Label sets of the series that hold a stale marker. */
-  stale: Labels[];
   problems: string[];
   /** Names of the native histograms `load_with_nhcb` adds (the classic family names). */
   nhcb: Set<string>;
 }
 
-const emptyState = (): Loaded => ({ histograms: [], stale: [], problems: [], nhcb: new Set() });
+const emptyState = (): Loaded => ({ histograms: [], problems: [], nhcb: new Set() });
 
 async function load(store: Store, cmd: LoadCommand, state: Loaded): Promise<void> {
   state.problems.push(...cmd.errors);
@@ -287,7 +285,6 @@ async function load(store: Store, cmd: LoadCommand, state: Loaded): Promise<void
     }
     s.points.forEach((p, i) => {
       if (p === 'missing') return;
-      if (p === 'stale' && !state.stale.includes(s.metric)) state.stale.push(s.metric);
       samples.push({ seriesId: id, timeMs: i * cmd.intervalMs, value: p === 'stale' ? staleNaN() : p });
     });
   }
@@ -305,7 +302,6 @@ function skipReason(file: string, ev: EvalCommand, state: Loaded): string | unde
   if (exp !== undefined) return exp;
   for (const n of state.nhcb) if (new RegExp(`(^|[^a-zA-Z0-9_:])${n}(?![a-zA-Z0-9_:])`).test(ev.query)) return `reads ${n}, a native histogram (load_with_nhcb)`;
   if (state.problems.length > 0) return `data not loadable: ${state.problems[0]!}`;
-  if (state.stale.length > 0 && readsAny(ev.query, state.stale)) return 'reads a series with a stale marker: the store keeps NaN but not its stale payload (docs/promql.md)';
   return undefined;
 }
 

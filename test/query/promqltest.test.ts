@@ -19,7 +19,7 @@ import type { FileReport } from './promqltest-runner.js';
 /** Least share of the in-scope cases run that must pass (the goal). */
 const MIN_PASS_RATE = 0.98;
 /** Least number of in-scope cases that must pass on each dialect (measured; raise it, never lower it). */
-const MIN_PASSED = 793;
+const MIN_PASSED = 842;
 
 async function runAll(t: Test, store: Store, dialect: string): Promise<void> {
   if (!existsSync(CORPUS_DIR)) {

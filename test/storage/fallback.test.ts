@@ -10,6 +10,7 @@ import pgPromise from 'pg-promise';
 import { PG, need } from '../helpers/peers.js';
 import { dropSchema, schemaName, tempDir } from './fixtures/stores.js';
 import { openFallbackStore } from '../../storage/fallback-store.js';
+import { staleNaN } from '../../storage/stale.js';
 
 /** A TCP proxy to PostgreSQL on a fixed port that can be stopped and started. */
 class Proxy {
@@ -76,21 +77,23 @@ t.test('unreachable at start and later, then exactly-once forwarding', async (t)
   const batch = (k: number) => ids.flatMap((id) => Array.from({ length: 100 }, (_, i) => ({ seriesId: id, timeMs: T0 + k * 1000 + i, value: i === 0 ? Number.NaN : k })));
   for (let k = 0; k < 3; k++) t.equal(await store.writeSamples(batch(k)), 200);
   await store.saveMetric('spooled_metric', 1.5, { x: 'y' });
-  t.equal(await store.spoolDepth(), 601);
+  await store.writeSamples([{ seriesId: ids[0]!, timeMs: T0 + 30_000, value: staleNaN() }]); // past every batch below
+  t.equal(await store.spoolDepth(), 602, 'the stale marker counts as spooled');
   await t.rejects(store.getLatestMetrics(), /PostgreSQL is unreachable/);
 
   await proxy.start();
-  t.equal(await store.forward(), 601);
+  t.equal(await store.forward(), 602);
   t.equal(store.isSpooling, false);
   t.equal(await store.spoolDepth(), 0);
   t.equal(await store.forward(), 0, 'nothing twice');
   const count = async (): Promise<number> => Number((await direct.one<{ n: string }>(`SELECT COUNT(*) AS n FROM "${schema}".samples`)).n);
-  t.equal(await count(), 601, 'every spooled sample arrived once');
+  t.equal(await count(), 602, 'every spooled sample arrived once');
   t.equal(Number((await direct.one<{ n: string }>(`SELECT COUNT(*) AS n FROM "${schema}".samples WHERE value = 'NaN'`)).n), 6, 'NaN survived the spool');
+  t.equal(Number((await direct.one<{ n: string }>(`SELECT COUNT(*) AS n FROM "${schema}".samples WHERE value IS NULL`)).n), 1, 'the stale marker survived the spool as a marker (NULL on PostgreSQL), apart from NaN');
   // the provisional ids keep working after the switch
   now += 60_000;
   await store.writeSamples(batch(3));
-  t.equal(await count(), 801);
+  t.equal(await count(), 802);
   const real = await store.resolveSeries([{ name: 'up', labels: { job: "b'; --" }, type: 'gauge' }]);
   t.ok(real[0]! > 0);
 
@@ -106,7 +109,7 @@ t.test('unreachable at start and later, then exactly-once forwarding', async (t)
   await proxy.start();
   await store.forward();
   t.equal(await store.spoolDepth(), 0);
-  t.equal(await count(), 801 + 3 * 200, 'exactly once across both outages');
+  t.equal(await count(), 802 + 3 * 200, 'exactly once across both outages');
   const stats = await store.getDatabaseStats();
   t.equal(stats.spoolDepth, 0);
   t.same(changes.slice(0, 2), [true, false]);
