@@ -21,7 +21,6 @@ import { createRedisMetrics, type RedisMetrics } from '../exporters/redis/redis-
 import { ClusterView, type ClusterSnapshot } from './cluster/cluster-view.js';
 import { collectSnapshot } from './exposition/snapshot.js';
 import { negotiate, OPENMETRICS_TEXT, PROMETHEUS_TEXT, toOpenMetrics, toPrometheusText } from './exposition/format.js';
-import { ConfigError } from './config.js';
 import { Logger } from './log.js';
 import type { OptionValues } from './options/option.js';
 import { appOptions } from './options/app.js';
@@ -49,10 +48,7 @@ export type RecorderSettings = OptionValues<typeof recorderOptions>;
  * working directory). `engine: 'postgresql'` uses `databaseUrl` or the `db*` fields, with
  * the local spool at `spoolPath` while PostgreSQL is unreachable.
  */
-export type StoreSettings = Partial<Omit<StorageSettings, 'recordInterval'>> & {
-  /** PostgreSQL schema holding Larder's tables (created if missing). @default 'public' */
-  readonly pgSchema?: string;
-};
+export type StoreSettings = Partial<Omit<StorageSettings, 'recordInterval'>>;
 
 /** How a Larder records: the `recorder` option group, and the record interval. */
 export type RecordSettings = Partial<RecorderSettings> & {
@@ -173,14 +169,10 @@ function buildRecording(
   log: Logger,
   collect: (() => Promise<ClusterSnapshot>) | undefined,
 ): RecordingStep | undefined {
-  const { pgSchema, ...store } = options.store ?? {};
+  const store = options.store ?? {};
   const { interval, ...record } = options.record ?? {};
   const storage = valuesInCode(storageOptions, { ...store, ...(interval !== undefined ? { recordInterval: interval } : {}) }, 'store', { recordInterval: 'record.interval' });
-  if (pgSchema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(pgSchema)) throw new ConfigError(`invalid value ${JSON.stringify(pgSchema.slice(0, 100))} for store.pgSchema: expected a lower-case SQL identifier ([a-z_][a-z0-9_]*, at most 63 characters)`);
-  return recordingStep(registry, { storage, recorder: valuesInCode(recorderOptions, record, 'record'), app, collectors }, log, {
-    ...(collect ? { collect } : {}),
-    ...(pgSchema !== undefined ? { pgSchema } : {}),
-  });
+  return recordingStep(registry, { storage, recorder: valuesInCode(recorderOptions, record, 'record'), app, collectors }, log, collect ? { collect } : {});
 }
 
 /** Builds a Larder; nothing runs until `start()`. Throws on bad settings, naming them. */

@@ -81,8 +81,6 @@ export interface RecordingStepOptions {
    * RecorderOptions.collect). @default a snapshot of the registry
    */
   readonly collect?: () => Promise<Snapshot>;
-  /** PostgreSQL schema holding the store's tables (created if missing). @default 'public' */
-  readonly pgSchema?: string;
 }
 
 /** The recording step; `store` is the open store while it runs (the query API reads it). */
@@ -133,7 +131,7 @@ export function recordingStep(registry: Registry, config: RecordingSettings, log
         dbPassword: storage.dbPassword,
         spoolPath: storage.spoolPath,
         pgWriteTimeoutMs: storage.pgWriteTimeout,
-        ...(opts.pgSchema !== undefined ? { pgSchema: opts.pgSchema } : {}),
+        pgSchema: storage.pgSchema,
         onSpoolChange: (spooling, change) => {
           // An outage is logged when it starts (and why) and when the spool has drained.
           if (spooling) log.warn('PostgreSQL unreachable: spooling samples locally', { spool: storage.spoolPath, reason: change.cause?.message ?? 'unknown' });
