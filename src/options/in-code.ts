@@ -15,8 +15,8 @@ export function defaultsOf<G extends OptionGroup>(group: G): OptionValues<G> {
 /**
  * The group's values: its defaults overridden by `given`. Strings, numbers and booleans
  * go through the option's parser (a duration may be given in ms or as `15s`, a size in
- * bytes or as `512MB`); lists and mappings are taken as given (their types say their
- * shape). Throws ConfigError for an unknown key or a bad value, named `where.key`
+ * bytes or as `512MB`); lists and mappings of the options that hold them are taken as
+ * given (their types say their shape). Throws ConfigError for an unknown key or a bad value, named `where.key`
  * (or as `names` says).
  */
 export function valuesInCode<G extends OptionGroup>(group: G, given: object | undefined, where: string, names: Readonly<Record<string, string>> = {}): OptionValues<G> {
@@ -29,7 +29,9 @@ export function valuesInCode<G extends OptionGroup>(group: G, given: object | un
     }
     const name = names[key] ?? `${where}.${key}`;
     if (raw === undefined) continue;
-    if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') {
+    // lists and mappings (targets, tiers, …) in their parsed form, as the types say
+    const structured = spec.default === undefined || typeof spec.default === 'object';
+    if (structured && typeof raw === 'object') {
       out[key] = raw;
       continue;
     }
