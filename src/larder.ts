@@ -286,7 +286,7 @@ export function createLarder(options: LarderOptions = {}): Larder {
       guard.start();
       await collectors.start();
       await cluster?.start();
-      if (options.store && !recordsHere) log.info('recording left to cluster instance 0, which records the merged view', { instance: cluster?.instance ?? '' });
+      if (options.store && options.store.engine !== 'none' && !recordsHere) log.info('recording left to cluster instance 0, which records the merged view', { instance: cluster?.instance ?? '' });
       for (const step of steps) await step.start?.();
       if (options.serve) {
         const s = options.serve;

@@ -31,7 +31,8 @@ export interface Larder {
  * `createLarder()` with the config's settings, so `larder serve` runs the same code
  * as a service using Larder in-process.
  *
- * More start/stop steps (storage, recorder) go in `steps`, or by
+ * Recording (store, recorder, rollups) is createLarder's `store` option, the step a
+ * service embedding Larder runs too. More start/stop steps go in `steps`, or by
  * `larder.use({ name, start, stop })` below before `larder.start()`: they start in
  * order after the collectors and before the server listens, and stop in reverse
  * after the server has closed.
