@@ -1,9 +1,41 @@
 /**
- * Larder's public surface: `import { createLarder } from 'larder'`. Every export is
- * listed by name (no `export *`), so the API is what this file says.
+ * Larder's public surface: `import { createLarder } from 'larder-metrics'`. Every export
+ * is listed by name (no `export *`), so the API is what this file says. The storage
+ * package in full (the SQLite, PostgreSQL and fallback stores by class) is the subpath
+ * `larder-metrics/storage` (storage/index.ts).
  */
 export { createLarder } from './larder.js';
-export type { AppSettings, CollectorSettings, Larder, LarderOptions, LifecycleStep, ServeOptions } from './larder.js';
+export type { AppSettings, CollectorSettings, Larder, LarderOptions, LifecycleStep, RecordSettings, RecorderSettings, ServeOptions, StorageSettings, StoreSettings } from './larder.js';
+export type { RecordingStep } from './recording-step.js';
+export type { Recording } from './recorder/index.js';
+
+// the store: `larder.store` while recording runs, or `openStore()` for a store of your own
+export { openStore } from '../storage/open-store.js';
+export type {
+  AlertInput,
+  AlertRecord,
+  AlertSeverity,
+  AlertStatus,
+  ChunkInfo,
+  DatabaseStats,
+  Dialect,
+  LabelMatcher,
+  Labels,
+  LatestMetric,
+  MetricStats,
+  MetricType,
+  ReadQuery,
+  ReadResult,
+  Row,
+  Sample as StoredSample,
+  SeriesDef,
+  SeriesInfo,
+  SqlExecutor,
+  SqlValue,
+  Store,
+  StoreOptions,
+  TableStats,
+} from '../storage/store.js';
 export { startLarder } from './main.js';
 export type { Larder as StandaloneLarder } from './main.js';
 export { loadConfig, ConfigError, OPTION_GROUPS } from './config.js';

@@ -1,8 +1,9 @@
 /**
  * The library API: `createLarder()` builds one registry with its series guard,
- * collectors, business metrics and (lazily) HTTP, database and Redis metrics, and
- * `start()` / `stop()` run what needs running. The standalone `larder serve` is built
- * from the same function (src/main.ts), so a service and the exporter behave alike.
+ * collectors, business metrics, (lazily) HTTP, database and Redis metrics, and with
+ * `store` the recording of that registry into SQLite or PostgreSQL; `start()` /
+ * `stop()` run what needs running. The standalone `larder serve` is built from the
+ * same function (src/main.ts), so a service and the exporter behave alike.
  */
 import type { RequestHandler, Request, Response, Router } from 'express';
 import { Registry } from 'prom-client';
@@ -21,9 +22,14 @@ import { ClusterView, type ClusterSnapshot } from './cluster/cluster-view.js';
 import { collectSnapshot } from './exposition/snapshot.js';
 import { negotiate, OPENMETRICS_TEXT, PROMETHEUS_TEXT, toOpenMetrics, toPrometheusText } from './exposition/format.js';
 import { Logger } from './log.js';
-import type { OptionGroup, OptionValues } from './options/option.js';
+import type { OptionValues } from './options/option.js';
 import { appOptions } from './options/app.js';
 import { collectorOptions } from './options/collectors.js';
+import { defaultsOf, valuesInCode } from './options/in-code.js';
+import { recorderOptions } from './options/recorder.js';
+import { storageOptions } from './options/storage.js';
+import { recordingStep, type RecordingStep } from './recording-step.js';
+import type { Store } from '../storage/store.js';
 import { startServer, type RunningServer } from './server.js';
 import { Authenticator } from './web-auth.js';
 
@@ -31,6 +37,27 @@ import { Authenticator } from './web-auth.js';
 export type AppSettings = OptionValues<typeof appOptions>;
 /** Collector settings and intervals (the `collectors` option group). */
 export type CollectorSettings = OptionValues<typeof collectorOptions>;
+/** The `storage` option group (`larder serve --help`: engine, SQLite path, PostgreSQL, spool, retention, size cap, record interval). */
+export type StorageSettings = OptionValues<typeof storageOptions>;
+/** The `recorder` option group (rollup tiers, grace, schedules, scrape targets, business counters). */
+export type RecorderSettings = OptionValues<typeof recorderOptions>;
+
+/**
+ * Where a Larder records: the store `larder serve` opens from the same settings. Unset
+ * fields take `larder serve`'s defaults: SQLite at `data/monitoring.db` (relative to the
+ * working directory). `engine: 'postgresql'` uses `databaseUrl` or the `db*` fields, with
+ * the local spool at `spoolPath` while PostgreSQL is unreachable.
+ */
+export type StoreSettings = Partial<Omit<StorageSettings, 'recordInterval'>>;
+
+/** How a Larder records: the `recorder` option group, and the record interval. */
+export type RecordSettings = Partial<RecorderSettings> & {
+  /**
+   * How often the registry is recorded, ms (`--record-interval`); not shorter than
+   * `collectorOptions.collectInterval` (refused otherwise). @default 60000
+   */
+  readonly interval?: number;
+};
 
 /** Where and how `start()` serves /metrics on its own port. */
 export interface ServeOptions {
@@ -60,6 +87,16 @@ export interface LarderOptions {
   readonly collectorOptions?: Partial<CollectorSettings>;
   /** Serve /metrics on its own port from `start()`. @default not served: mount `metricsHandler()` in your app */
   readonly serve?: ServeOptions;
+  /**
+   * Record the registry into a store: `{}` for SQLite at `data/monitoring.db`. `start()`
+   * opens it and starts the recorder, rollups and retention; `stop()` writes the last
+   * batch and closes it. Under a cluster (`app.clusterInstances` > 1) only instance 0
+   * opens the store and records the cluster view (every instance's metrics, merged as
+   * /metrics merges them): one writer per store. @default not recorded
+   */
+  readonly store?: StoreSettings;
+  /** How the registry is recorded (interval, rollup tiers, schedules); read only with `store`. @default {} */
+  readonly record?: RecordSettings;
 }
 
 /** An extra step run by `start()` (in the order added, before the server starts) and `stop()` (in reverse, after the server stops). */
@@ -88,6 +125,15 @@ export interface Larder {
   readonly cluster: ClusterView | undefined;
   /** The /metrics server, once `start()` served one. */
   readonly server: RunningServer | undefined;
+  /**
+   * The open store while recording runs (from `start()` to `stop()`), undefined otherwise
+   * and on cluster instances other than 0. The seed's operations are on it:
+   * `saveMetric`, `getLatestMetrics`, `getMetricStats`, `saveAlert`, `getActiveAlerts`,
+   * `getDatabaseStats`, `backup`, `optimize`, … (see `Store`).
+   */
+  readonly store: Store | undefined;
+  /** The recording step (its store, recorder, rollup jobs), when this instance records. */
+  readonly recording: RecordingStep | undefined;
   /** A handler serving the exposition (merged across the cluster when there is one): `app.get('/metrics', larder.metricsHandler())`. */
   metricsHandler(): RequestHandler;
   /** The current snapshot (what /metrics serves). */
@@ -106,13 +152,27 @@ export interface Larder {
   stop(): Promise<void>;
 }
 
-function defaultsOf<G extends OptionGroup>(group: G): OptionValues<G> {
-  return Object.fromEntries(Object.entries(group).map(([k, spec]) => [k, spec.default])) as OptionValues<G>;
-}
-
 function isIoRedis(client: object): boolean {
   // ioredis commands are Command objects through sendCommand; node-redis has no `pipeline` and has `multiExecutor`
   return typeof (client as { pipeline?: unknown }).pipeline === 'function' && typeof (client as { multiExecutor?: unknown }).multiExecutor !== 'function';
+}
+
+/**
+ * The recording step from `options.store` and `options.record` (checked like flags),
+ * or undefined when the engine is 'none'. `collect` is the cluster view's snapshot.
+ */
+function buildRecording(
+  options: LarderOptions,
+  registry: Registry,
+  app: AppSettings,
+  collectors: CollectorSettings,
+  log: Logger,
+  collect: (() => Promise<ClusterSnapshot>) | undefined,
+): RecordingStep | undefined {
+  const store = options.store ?? {};
+  const { interval, ...record } = options.record ?? {};
+  const storage = valuesInCode(storageOptions, { ...store, ...(interval !== undefined ? { recordInterval: interval } : {}) }, 'store', { recordInterval: 'record.interval' });
+  return recordingStep(registry, { storage, recorder: valuesInCode(recorderOptions, record, 'record'), app, collectors }, log, collect ? { collect } : {});
 }
 
 /** Builds a Larder; nothing runs until `start()`. Throws on bad settings, naming them. */
@@ -158,11 +218,15 @@ export function createLarder(options: LarderOptions = {}): Larder {
     return { ...(await local(include)), missing: [] };
   };
 
+  // One writer per store: in a cluster, instance 0 records the merged view and the others none.
+  const recordsHere = options.store !== undefined && (!cluster || cluster.options.instanceId === 0);
+  const recording = recordsHere ? buildRecording(options, registry, app, collectorSettings, log, cluster ? () => snapshot() : undefined) : undefined;
+
   let http: HttpMetrics | undefined;
   let db: DbMetrics | undefined;
   let redis: RedisMetrics | undefined;
   const httpMetrics = (): HttpMetrics => (http ??= createHttpMetrics({ guard, durationBuckets: app.httpDurationBuckets, sizeBuckets: app.httpSizeBuckets }));
-  const steps: LifecycleStep[] = [];
+  const steps: LifecycleStep[] = recording ? [recording] : [];
   let server: RunningServer | undefined;
   let started = false;
 
@@ -181,6 +245,10 @@ export function createLarder(options: LarderOptions = {}): Larder {
     get server() {
       return server;
     },
+    get store() {
+      return recording?.store;
+    },
+    recording,
     snapshot,
     metricsHandler() {
       return (req: Request, res: Response) => {
@@ -218,6 +286,7 @@ export function createLarder(options: LarderOptions = {}): Larder {
       guard.start();
       await collectors.start();
       await cluster?.start();
+      if (options.store && options.store.engine !== 'none' && !recordsHere) log.info('recording left to cluster instance 0, which records the merged view', { instance: cluster?.instance ?? '' });
       for (const step of steps) await step.start?.();
       if (options.serve) {
         const s = options.serve;

@@ -11,7 +11,6 @@ import { Logger } from './log.js';
 import { createLarder, type Larder as AppLarder, type LifecycleStep } from './larder.js';
 import type { RunningServer } from './server.js';
 import { Authenticator } from './web-auth.js';
-import { recordingStep } from './recording-step.js';
 import { loadTlsFiles, readOptionFile } from './tls-files.js';
 import { createPromApi } from './api/prom-api.js';
 import { lazyEngine } from './api/lazy-engine.js';
@@ -32,7 +31,8 @@ export interface Larder {
  * `createLarder()` with the config's settings, so `larder serve` runs the same code
  * as a service using Larder in-process.
  *
- * More start/stop steps (storage, recorder) go in `steps`, or by
+ * Recording (store, recorder, rollups) is createLarder's `store` option, the step a
+ * service embedding Larder runs too. More start/stop steps go in `steps`, or by
  * `larder.use({ name, start, stop })` below before `larder.start()`: they start in
  * order after the collectors and before the server listens, and stop in reverse
  * after the server has closed.
@@ -48,37 +48,39 @@ export async function startLarder(config: Config, log: Logger = new Logger(confi
   const auth = new Authenticator(web.auth, token);
 
   const enabled = COLLECTORS.filter((c) => config.collectorsEnabled[c.name]).map((c) => c.name);
-  const registry = new Registry();
-  const recording = recordingStep(registry, config, log);
+  const records = config.storage.engine !== 'none';
+  // Assigned below; the API reads the store and tiers only when a query arrives, once started.
+  let app: AppLarder | undefined;
   // without a store there is nothing to query: no API (its paths answer 404 like any other)
-  const api = config.query.api && recording
+  const api = config.query.api && records
     ? createPromApi({
-        store: () => recording?.store,
+        store: () => app?.store,
         // the tier source is read when the first query arrives, once recording runs
         createEngine: (store) =>
           lazyEngine(async () =>
-            (await import('../query/engine.js')).createQueryEngine(store, { timeoutMs: config.query.timeout, tiers: config.query.maxResolution === 'raw' ? undefined : recording?.tierSource }),
+            (await import('../query/engine.js')).createQueryEngine(store, { timeoutMs: config.query.timeout, tiers: config.query.maxResolution === 'raw' ? undefined : app?.recording?.tierSource }),
           ),
         log: log.child('query'),
         timeoutMs: config.query.timeout,
         concurrency: config.query.maxConcurrency,
       })
     : undefined;
-  let app: AppLarder;
   try {
+    // Recording goes through createLarder's `store` option: the same step a service embedding Larder runs.
     app = createLarder({
-      registry,
+      registry: new Registry(),
       log,
       app: config.app,
       collectors: enabled,
       collectorOptions: config.collectors,
       serve: { listen: web.listen, auth, tls, maxRequests: web.maxRequests, api },
+      ...(records ? { store: config.storage, record: { ...config.recorder, interval: config.storage.recordInterval } } : {}),
     });
   } catch (err) {
     // settings the option parsers cannot check alone (e.g. cluster.instance-id >= cluster.instances)
-    throw new ConfigError((err as Error).message);
+    throw err instanceof ConfigError ? err : new ConfigError((err as Error).message);
   }
-  for (const step of recording ? [recording, ...steps] : steps) app.use(step);
+  for (const step of steps) app.use(step);
   await app.start();
   const server = app.server!;
   log.info('larder listening', { url: server.url, collectors: enabled.join(',') });

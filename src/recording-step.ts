@@ -1,17 +1,18 @@
 /**
- * The store and the recording side as one start/stop step of the process: open the
- * store the config names, start the recorder, scrape targets and rollup schedules on
- * the registry /metrics serves; on stop, flush the batch in flight and close the store.
+ * The store and the recording side as one start/stop step: open the store the settings
+ * name, start the recorder, scrape targets and rollup schedules on the registry /metrics
+ * serves; on stop, record once more, flush what is pending and close the store. `createLarder({ store })`
+ * builds it, for `larder serve` and for a service embedding Larder alike.
  */
 import { Gauge, type Registry } from 'prom-client';
-import { openStore } from '../storage/open-store.js';
 import type { TierSource } from '../query/tiers.js';
 import type { Store } from '../storage/store.js';
 import { ConfigError, type Config } from './config.js';
 import { formatDuration } from './duration.js';
+import type { Snapshot } from './exposition/snapshot.js';
 import type { LifecycleStep } from './larder.js';
 import type { Logger } from './log.js';
-import { startRecording, type Recording } from './recorder/index.js';
+import type { Recording } from './recorder/index.js';
 import { assertDatabaseUrl, explainPgOpenError } from './store-errors.js';
 
 /**
@@ -61,7 +62,7 @@ function pgTarget(storage: Config['storage']): string {
  * change only once per collect interval, so each would be stored several times (and
  * the rollups' counts multiplied) with nothing to show for it.
  */
-export function checkRecordInterval(config: Pick<Config, 'storage' | 'collectors'>): void {
+export function checkRecordInterval(config: Pick<RecordingSettings, 'storage' | 'collectors'>): void {
   const record = config.storage.recordInterval;
   const collect = config.collectors.collectInterval;
   if (config.storage.engine === 'none' || record >= collect) return;
@@ -72,9 +73,23 @@ export function checkRecordInterval(config: Pick<Config, 'storage' | 'collectors
   );
 }
 
+/** The settings recording reads: the option groups of `larder serve` it uses. */
+export type RecordingSettings = Pick<Config, 'storage' | 'recorder' | 'app' | 'collectors'>;
+
+/** How the step records, beyond the settings. */
+export interface RecordingStepOptions {
+  /**
+   * What each record takes: under a cluster, the cluster view's merged snapshot (see
+   * RecorderOptions.collect). @default a snapshot of the registry
+   */
+  readonly collect?: () => Promise<Snapshot>;
+}
+
 /** The recording step; `store` is the open store while it runs (the query API reads it). */
 export interface RecordingStep extends LifecycleStep {
   readonly store: Store | undefined;
+  /** The recorder, rollup engine, schedules and jobs while recording runs. */
+  readonly recording: Recording | undefined;
   /** The rollup tiers and their watermarks while recording runs, for queries that a tier can answer. */
   readonly tierSource: TierSource | undefined;
 }
@@ -82,8 +97,10 @@ export interface RecordingStep extends LifecycleStep {
 /**
  * The step that records `registry` into the configured store; none when storage is off.
  * Throws ConfigError when the record interval is shorter than the collect interval.
+ * The store and recorder modules are loaded by `start()`, so a service that never
+ * records does not load them.
  */
-export function recordingStep(registry: Registry, config: Config, log: Logger): RecordingStep | undefined {
+export function recordingStep(registry: Registry, config: RecordingSettings, log: Logger, opts: RecordingStepOptions = {}): RecordingStep | undefined {
   const storage = config.storage;
   if (storage.engine === 'none') return undefined;
   checkRecordInterval(config);
@@ -95,12 +112,16 @@ export function recordingStep(registry: Registry, config: Config, log: Logger): 
     get store() {
       return store;
     },
+    get recording() {
+      return recording;
+    },
     get tierSource(): TierSource | undefined {
       const r = recording;
       return r ? { tiers: r.tiers, watermark: (tier) => r.engine.watermark(tier) } : undefined;
     },
     async start() {
       if (storage.engine === 'postgresql') assertDatabaseUrl(storage.databaseUrl);
+      const [{ openStore }, { startRecording }] = await Promise.all([import('../storage/open-store.js'), import('./recorder/index.js')]);
       store = await openStore({
         engine: storage.engine === 'postgresql' ? 'postgresql' : 'sqlite',
         sqlitePath: storage.sqlitePath,
@@ -112,6 +133,7 @@ export function recordingStep(registry: Registry, config: Config, log: Logger): 
         dbPassword: storage.dbPassword,
         spoolPath: storage.spoolPath,
         pgWriteTimeoutMs: storage.pgWriteTimeout,
+        pgSchema: storage.pgSchema,
         onSpoolChange: (spooling, change) => {
           // An outage is logged when it starts (and why) and when the spool has drained.
           if (spooling) log.warn('PostgreSQL unreachable: spooling samples locally', { spool: storage.spoolPath, reason: change.cause?.message ?? 'unknown' });
@@ -120,7 +142,7 @@ export function recordingStep(registry: Registry, config: Config, log: Logger): 
       }).catch((err: unknown) => {
         throw storage.engine === 'postgresql' ? explainPgOpenError(err, storage) : err;
       });
-      recording = startRecording({ registry, store, config, log });
+      recording = startRecording({ registry, store, config, log, ...(opts.collect ? { collect: opts.collect } : {}) });
       log.info('recording', { engine: storage.engine, where: storage.engine === 'sqlite' ? storage.sqlitePath : pgTarget(storage), every: `${storage.recordInterval / 1000}s` });
     },
     health() {
@@ -128,6 +150,8 @@ export function recordingStep(registry: Registry, config: Config, log: Logger): 
     },
     async stop() {
       try {
+        // One last record, so what changed since the last tick is kept too, then the flush.
+        await recording?.recorder.tick();
         await recording?.stop();
       } finally {
         const closing = store;

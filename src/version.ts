@@ -7,7 +7,7 @@ function readVersion(): string {
   for (const rel of ['../package.json', '../../package.json']) {
     try {
       const pkg = require(rel) as { name?: string; version?: string };
-      if (pkg.name === 'larder' && pkg.version) return pkg.version;
+      if (pkg.name === 'larder-metrics' && pkg.version) return pkg.version;
     } catch {
       // try the next candidate
     }

@@ -1,4 +1,9 @@
-/** The storage package's public surface. See docs/storage.md. */
+/**
+ * The storage package's public surface, published as the subpath
+ * `larder-metrics/storage`: `import { openStore } from 'larder-metrics/storage'`.
+ * Loading it loads the PostgreSQL driver; the main entry exports `openStore` and the
+ * types without it. See docs/storage.md.
+ */
 export type {
   AlertInput,
   AlertRecord,

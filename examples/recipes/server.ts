@@ -6,10 +6,11 @@
  * It shows the intended use: one `createLarder()` configured like `larder serve`
  * (flags, LARDER_* variables, config file), the middleware mounted first, the database
  * and cache clients instrumented, business metrics updated where the events happen,
- * and /metrics mounted in the app itself (merged across instances under PM2 cluster
- * mode when LARDER_CLUSTER_INSTANCES is set).
+ * /metrics mounted in the app itself (merged across instances under PM2 cluster
+ * mode when LARDER_CLUSTER_INSTANCES is set), and its own metrics recorded in-process
+ * into SQLite (data/recipes.db by default) or PostgreSQL (MONITORING_DB=postgresql).
  *
- * A service of your own imports from 'larder'; this example imports the sources.
+ * A service of your own imports from 'larder-metrics'; this example imports the sources.
  */
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -51,9 +52,17 @@ class BadRequest extends Error {
 /** Starts the example API. */
 export async function startRecipes(opts: RecipesOptions = {}): Promise<RecipesService> {
   const env = process.env;
-  const { config } = loadConfig({ argv: [...(opts.larderArgs ?? [])], env });
+  // The example records into its own SQLite file unless SQLITE_DB_PATH or the flag says
+  // otherwise (data/monitoring.db is `make run`'s, and a store has one writer).
+  const { config } = loadConfig({ argv: [...(opts.larderArgs ?? [])], env: { SQLITE_DB_PATH: 'data/recipes.db', ...env } });
   const log = new Logger(config.general.logLevel).child('recipes');
-  const larder = createLarder({ app: config.app, log });
+  const larder = createLarder({
+    app: config.app,
+    log,
+    collectorOptions: config.collectors,
+    // its own metrics into the store (--storage.engine=none: not recorded), as `larder serve` records
+    ...(config.storage.engine !== 'none' ? { store: config.storage, record: { ...config.recorder, interval: config.storage.recordInterval } } : {}),
+  });
 
   // business metrics: declared here, by the service that updates them (typed handles)
   const registrations = larder.business.counter('user_registrations_total', 'Users who registered.');

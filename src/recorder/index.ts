@@ -6,6 +6,7 @@
  */
 import type { Registry } from 'prom-client';
 import type { Store } from '../../storage/store.js';
+import type { Snapshot } from '../exposition/snapshot.js';
 import { RollupEngine } from '../../rollup/engine.js';
 import { applyRetention, applySizeCap, retentionTargets } from '../../rollup/retention.js';
 import { buildDailySummary, utcDate } from '../../rollup/summary.js';
@@ -33,6 +34,8 @@ export interface RecordingOptions {
   readonly now?: () => number;
   /** Start the timers and schedules (false: build everything, run jobs by hand). @default true */
   readonly schedule?: boolean;
+  /** What each record takes (see RecorderOptions.collect). @default a snapshot of `registry` */
+  readonly collect?: () => Promise<Snapshot>;
 }
 
 /** The running recording side. */
@@ -113,7 +116,7 @@ export function startRecording(opts: RecordingOptions): Recording {
   const now = opts.now ?? Date.now;
   const recordInterval = config.storage.recordInterval;
   const tiers = resolveTiers(config.recorder.tiers, recordInterval);
-  const recorder = new Recorder({ registry, store, log: log.child('recorder'), intervalMs: recordInterval, now });
+  const recorder = new Recorder({ registry, store, log: log.child('recorder'), intervalMs: recordInterval, now, ...(opts.collect ? { collect: opts.collect } : {}) });
   const engine = new RollupEngine({ store, tiers, graceMs: config.recorder.grace, maxBucketsPerTransaction: config.recorder.maxBucketsPerRun, now });
   const scheduler = new Scheduler(registry, log.child('scheduler'));
   const businessCounters = businessCounterNames(config);

@@ -9,7 +9,7 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { MetricFamily } from '../../exporters/metric-family.js';
 import type { Labels, Sample, Store } from '../../storage/store.js';
-import { collectSnapshot } from '../exposition/snapshot.js';
+import { collectSnapshot, type Snapshot } from '../exposition/snapshot.js';
 import type { Logger } from '../log.js';
 import { flattenFamilies, seriesKey, SeriesCache, type FlatSample } from './series-cache.js';
 import { StalenessTracker } from './staleness.js';
@@ -32,6 +32,12 @@ export interface RecorderOptions {
   readonly maxBufferedSamples?: number;
   /** The clock (epoch ms). @default Date.now */
   readonly now?: () => number;
+  /**
+   * What one record takes instead of the registry alone: under a cluster, the cluster
+   * view's merged snapshot, so the one instance that records stores every instance's
+   * metrics once. @default a snapshot of `registry`
+   */
+  readonly collect?: () => Promise<Snapshot>;
 }
 
 /**
@@ -52,13 +58,13 @@ const REGISTRY_SOURCE = 'registry';
 
 /** Records a registry (and whatever else is submitted) into a store. */
 export class Recorder {
-  private readonly registry: Registry;
   private readonly store: Pick<Store, 'resolveSeries' | 'writeSamples'>;
   private readonly log: Logger;
   private readonly intervalMs: number;
   private readonly firstDelayMs: number;
   private readonly maxBuffered: number;
   private readonly now: () => number;
+  private readonly collect: () => Promise<Snapshot>;
   private readonly cache: SeriesCache;
   private readonly staleness = new StalenessTracker();
   /** Batches waiting to be written, oldest first. */
@@ -79,13 +85,13 @@ export class Recorder {
   private readonly buffered: Gauge;
 
   constructor(opts: RecorderOptions) {
-    this.registry = opts.registry;
     this.store = opts.store;
     this.log = opts.log;
     this.intervalMs = opts.intervalMs ?? 60_000;
     this.firstDelayMs = Math.max(0, Math.min(opts.firstRecordDelayMs ?? 1000, this.intervalMs));
     this.maxBuffered = opts.maxBufferedSamples ?? 500_000;
     this.now = opts.now ?? Date.now;
+    this.collect = opts.collect ?? (() => collectSnapshot(opts.registry));
     this.cache = new SeriesCache(opts.store);
     const registers = [opts.registry];
     this.written = new Counter({ name: 'larder_recorder_samples_written_total', help: 'Samples written to the store by the recorder.', registers });
@@ -142,7 +148,7 @@ export class Recorder {
   private async recordRegistry(): Promise<void> {
     const timeMs = Math.round(this.now());
     try {
-      const snapshot = await collectSnapshot(this.registry);
+      const snapshot = await this.collect();
       for (const e of snapshot.errors) this.log.once(`collect:${e.metric}`, 'warn', 'metric left out of the recording: its collect failed', { metric: e.metric, error: e.error });
       await this.queue(snapshot.families, timeMs, undefined, REGISTRY_SOURCE);
     } catch (err) {

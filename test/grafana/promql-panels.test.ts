@@ -27,7 +27,7 @@ t.test('Prometheus dashboards against a real Prometheus scraping Larder and the 
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const larder = await startLarderProcess(await freePort(), [], { MONITORING_DB: 'sqlite', SQLITE_DB_PATH: join(dir, 'monitoring.db'), LARDER_SPOOL_PATH: '', LARDER_RECORD_INTERVAL: '1s', LARDER_COLLECT_INTERVAL: '1s' });
   t.teardown(() => larder.stop());
-  const service = await startRecipes({ port: 0, larderArgs: ['--log.level=warn'] });
+  const service = await startRecipes({ port: 0, larderArgs: ['--log.level=warn', '--storage.engine=none'] });
   t.teardown(() => service.stop());
   const stopTraffic = generateTraffic(service.url, 40);
   t.teardown(stopTraffic);

@@ -10,7 +10,7 @@ import { startPrometheus } from '../../helpers/prometheus.js';
 
 t.test('Prometheus computes histogram_quantile(0.95) over the example service', async (t) => {
   if (!(await need(t, 'postgres')) || !(await need(t, 'redis')) || !(await need(t, 'prometheus'))) return;
-  const service = await startRecipes({ port: 0, larderArgs: ['--log.level=warn'] });
+  const service = await startRecipes({ port: 0, larderArgs: ['--log.level=warn', '--storage.engine=none'] });
   t.teardown(() => service.stop());
   const stopTraffic = generateTraffic(service.url, 40);
   t.teardown(stopTraffic);

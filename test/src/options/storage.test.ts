@@ -20,3 +20,10 @@ t.test('PostgreSQL write timeout', async (t) => {
   t.equal(load([], { LARDER_PG_WRITE_TIMEOUT: '500ms' }).storage.pgWriteTimeout, 500);
   t.throws(() => load(['--storage.pg-write-timeout=0s']), /pg-write-timeout/);
 });
+
+t.test('PostgreSQL schema', async (t) => {
+  t.equal(load([]).storage.pgSchema, 'public', 'default');
+  t.equal(load(['--storage.pg-schema=larder_web1']).storage.pgSchema, 'larder_web1');
+  t.equal(load([], { LARDER_PG_SCHEMA: 'metrics' }).storage.pgSchema, 'metrics');
+  t.throws(() => load(['--storage.pg-schema=Bad-Name']), /invalid value "Bad-Name" for --storage.pg-schema: expected a lower-case SQL identifier/);
+});

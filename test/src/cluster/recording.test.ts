@@ -1,0 +1,109 @@
+/**
+ * One writer per store under cluster mode, with real processes: two instances of a
+ * service embedding Larder with the same SQLite store (as PM2 starts them, same
+ * environment but NODE_APP_INSTANCE). Instance 0 opens the store and records the
+ * cluster view; instance 1 opens nothing. Each metric reaches the store once, merged
+ * as /metrics merges it: counters summed into one series, gauges one series per instance.
+ */
+import t from 'tap';
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { openStore } from '../../../storage/open-store.js';
+
+const FIXTURE = fileURLToPath(new URL('./fixtures/recording-instance.ts', import.meta.url));
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+async function freeRange(n: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 40_000);
+    let ok = true;
+    for (let i = 0; i < n && ok; i++) ok = await portFree(base + i);
+    if (ok) return base;
+  }
+  throw new Error('no free port range');
+}
+
+interface Instance {
+  readonly child: ChildProcess;
+  readonly records: boolean;
+  output(): string;
+  /** SIGTERM; resolves with the exit code. */
+  stop(): Promise<number | null>;
+}
+
+function start(id: number, env: Record<string, string>): Promise<Instance> {
+  const child = fork(FIXTURE, [], { env: { ...process.env, ...env, NODE_APP_INSTANCE: String(id) }, execArgv: ['--import', '@tapjs/typescript/import'], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`instance ${id} did not become ready: ${output}`)), 60_000);
+    void exited.then((code) => reject(new Error(`instance ${id} exited with ${code}: ${output}`)));
+    child.on('message', (m: { ready?: boolean; records?: boolean }) => {
+      if (!m.ready) return;
+      clearTimeout(timer);
+      resolve({
+        child,
+        records: m.records === true,
+        output: () => output,
+        stop: () => {
+          if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+          return exited;
+        },
+      });
+    });
+  });
+}
+
+t.test('two cluster instances on one SQLite store: instance 0 writes the merged view once', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'larder-cluster-rec-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const db = join(dir, 'monitoring.db');
+  const env = { LARDER_CLUSTER_INSTANCES: '2', LARDER_CLUSTER_PORT_BASE: String(await freeRange(2)), LARDER_CLUSTER_TIMEOUT: '2s', MONITORING_DB: 'sqlite', FIXTURE_DB: db };
+  // instance 1 first, so that every record instance 0 takes hears it
+  const one = await start(1, env);
+  t.teardown(() => void one.child.kill('SIGKILL'));
+  const zero = await start(0, env);
+  t.teardown(() => void zero.child.kill('SIGKILL'));
+  t.equal(zero.records, true, 'instance 0 opened the store');
+  t.equal(one.records, false, 'instance 1 did not');
+  t.match(one.output(), /recording left to cluster instance 0/, 'and says so');
+
+  await new Promise((r) => setTimeout(r, 3500)); // about three records at 1 s
+  t.equal(await zero.stop(), 0, 'instance 0 stops on SIGTERM (its last record written)');
+  t.equal(await one.stop(), 0, 'instance 1 stops on SIGTERM');
+  t.notMatch(zero.output() + one.output(), /level=(warn|error)/, 'no warning or error in either instance');
+
+  const store = await openStore({ engine: 'sqlite', sqlitePath: db });
+  t.teardown(() => store.close());
+  const series = await store.listSeries();
+  const named = (name: string) => series.filter((s) => s.name === name);
+  t.same(named('jobs_total').map((s) => s.labels), [{}], 'the summed counter is one series, without an instance label');
+  t.same(named('queue_depth').map((s) => s.labels['app_instance']).sort(), ['0', '1'], 'the gauge one series per instance');
+  t.same(named('larder_store_size_bytes').map((s) => s.labels), [{ app_instance: '0' }], 'only instance 0 has a store (its gauge, labelled by instance)');
+
+  const read = await store.readSamples({ name: 'jobs_total', fromMs: 0, toMs: Date.now() + 1000 });
+  const values = read.samples.map((s) => s.value);
+  t.ok(values.length >= 3, `${values.length} records of jobs_total`);
+  t.same([...new Set(values)], [3], 'every record holds 1 + 2 = 3: each instance counted once, in one sum');
+  const times = read.samples.map((s) => s.timeMs);
+  t.equal(new Set(times).size, times.length, 'one row per record');
+  const depth = await store.readSamples({ name: 'queue_depth', fromMs: 0, toMs: Date.now() + 1000 });
+  for (const s of depth.series) {
+    const vals = depth.samples.filter((x) => x.seriesId === s.id).map((x) => x.value);
+    t.same([...new Set(vals)], [10 * Number(s.labels['app_instance'])], `queue_depth{app_instance="${s.labels['app_instance']}"} as that instance set it`);
+    t.equal(vals.length, values.length, 'recorded in the same records as the counter');
+  }
+});
