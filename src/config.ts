@@ -17,6 +17,7 @@ import { appOptions } from './options/app.js';
 import { redactSecrets } from './redact.js';
 import { recorderOptions } from './options/recorder.js';
 import { queryOptions } from './options/query.js';
+import { notifyOptions } from './options/notify.js';
 
 /** Every option group, in the order `--help` lists them. */
 export const OPTION_GROUPS = {
@@ -27,6 +28,7 @@ export const OPTION_GROUPS = {
   services: serviceOptions,
   recorder: recorderOptions,
   query: queryOptions,
+  notify: notifyOptions,
   app: appOptions,
 } as const;
 
@@ -238,6 +240,7 @@ export function loadConfig(sources: ConfigSources): { config: Config; words: str
     }
   }
 
+  const repeated = new Set<string>();
   for (const [name, raw] of flags) {
     const c = collectorFlag(name);
     if (c) {
@@ -247,6 +250,13 @@ export function loadConfig(sources: ConfigSources): { config: Config; words: str
     }
     const o = byFlag.get(name);
     if (!o || o.spec.fileOnly) throw new ConfigError(`unknown flag --${name}; see larder serve --help`);
+    if (o.spec.repeatable) {
+      // every occurrence counts (--alertmanager.url A --alertmanager.url B), parsed once as a list
+      if (repeated.has(name)) continue;
+      repeated.add(name);
+      values.set(`${o.group}.${o.key}`, parseOne(o.spec, flags.filter(([n]) => n === name).map(([, v]) => v), where(o.spec, 'flag')));
+      continue;
+    }
     values.set(`${o.group}.${o.key}`, parseOne(o.spec, raw, where(o.spec, 'flag')));
   }
 
