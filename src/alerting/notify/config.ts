@@ -428,7 +428,7 @@ export function parseNotifications(raw: unknown): NotificationsConfig | undefine
   const root = route(o['route'], `${at}.route`, ROOT_DEFAULTS, 0);
   if (root.matchers.length > 0) throw new Error(`${at}.route.matchers: the root route matches every alert and takes no matchers`);
   checkRefs(root, `${at}.route`, names, intervals);
-  const externalUrl = o['external_url'] === undefined ? '' : httpUrl(req(o['external_url'], `${at}.external_url`, 1000), `${at}.external_url`);
+  const externalUrl = o['external_url'] === undefined ? '' : httpUrl(req(o['external_url'], `${at}.external_url`, 1000), `${at}.external_url`).replace(/\/+$/, '');
   return {
     receivers, route: root, timeIntervals: intervals, externalUrl,
     maxAlerts: int(o['max_alerts'], `${at}.max_alerts`, 10_000, 1, 1_000_000),
