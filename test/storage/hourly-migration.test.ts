@@ -9,6 +9,8 @@ import { PG, need } from '../helpers/peers.js';
 import { openPgStore } from '../../storage/pg-store.js';
 import { openSqliteStore } from '../../storage/sqlite-store.js';
 import type { Dialect, Store } from '../../storage/store.js';
+import { SQLITE_MIGRATIONS } from '../../storage/sqlite-sql.js';
+import { PG_MIGRATIONS } from '../../storage/pg-sql.js';
 import { DIALECTS, dropSchema, msExpr, schemaName, tempDir } from './fixtures/stores.js';
 
 const H = 3_600_000;
@@ -44,9 +46,10 @@ for (const dialect of DIALECTS) {
     now += 60_000;
     const s2 = await open(() => now);
     t.teardown(() => s2.close());
-    t.equal(s2.schemaVersion, 3);
+    const latest = (dialect === 'sqlite' ? SQLITE_MIGRATIONS : PG_MIGRATIONS).at(-1)!.version;
+    t.equal(s2.schemaVersion, latest);
     const versions = (await s2.query<{ version: unknown }>('SELECT version FROM schema_migrations ORDER BY version')).map((r) => Number(r.version));
-    t.same(versions, [1, 2, 3], 'versions 2 (named views) and 3 applied on open');
+    t.same(versions.slice(0, 3), [1, 2, 3], 'versions 2 (named views) and 3 applied on open (later ones too)');
     await s2.aggregateHourlyMetrics();
     const rows = await s2.query<{ t: number; count: unknown; increase: number | null; rate: number | null }>(`SELECT ${msExpr(dialect, 'ts')} AS t, count, increase, rate FROM metrics_hourly ORDER BY ts`);
     t.same(rows.map((r) => [(r.t - DAY0) / H, Number(r.count), r.increase, r.rate]), [

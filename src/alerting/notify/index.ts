@@ -12,6 +12,7 @@ import { AlertmanagerSink, alertmanagerLabel, type AlertmanagerTarget } from './
 import type { FailedNotification } from './delivery.js';
 import type { HttpAuth } from './http.js';
 import { NotifierSink } from './notifier-sink.js';
+import { createNotificationLog, type NotificationLogStore } from './notification-log.js';
 
 /** The part of Larder's Config this needs. */
 export interface NotifyConfig {
@@ -22,7 +23,9 @@ export interface NotifyConfig {
 export interface AlertSinkDeps {
   readonly log: Logger;
   readonly registry: Registry;
-  /** Where notifications that failed for good are recorded, beside the log line. */
+  /** The store whose `notification_log` table records notifications that failed for good. */
+  readonly store?: NotificationLogStore;
+  /** Also called with every notification that failed for good (beside the log line and the table). */
   readonly recordFailure?: (f: FailedNotification) => void;
   /** The clock for alert states and quiet hours. @default Date.now */
   readonly now?: () => number;
@@ -45,6 +48,7 @@ export function alertmanagerTargets(c: NotifyConfig['notify']): AlertmanagerTarg
 /**
  * The sinks the configuration asks for: an Alertmanager client when `--alertmanager.url`
  * is set, Larder's own notifiers when `notifications:` is. Empty when neither is.
+ * With a `store`, notifications that failed for good also land in `notification_log`.
  */
 export function createAlertSinks(config: NotifyConfig, deps: AlertSinkDeps): AlertSink[] {
   const c = config.notify;
@@ -55,10 +59,17 @@ export function createAlertSinks(config: NotifyConfig, deps: AlertSinkDeps): Ale
     deps.log.info('Sending alerts to Alertmanager', { alertmanagers: targets.map((t) => alertmanagerLabel(t.url)).join(',') });
   }
   if (c.notifications) {
-    sinks.push(new NotifierSink({ config: c.notifications, registry: deps.registry, log: deps.log.child('notify'), now: deps.now, onFailure: deps.recordFailure }));
+    const log = deps.log.child('notify');
+    const table = deps.store ? createNotificationLog(deps.store, log) : undefined;
+    const onFailure = (f: FailedNotification): void => {
+      table?.record(f);
+      deps.recordFailure?.(f);
+    };
+    sinks.push(new NotifierSink({ config: c.notifications, registry: deps.registry, log, now: deps.now, onFailure }));
   }
   return sinks;
 }
 
 export { AlertmanagerSink, NotifierSink };
-export type { FailedNotification };
+export { createNotificationLog };
+export type { FailedNotification, NotificationLogStore };
