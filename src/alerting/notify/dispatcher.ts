@@ -115,6 +115,8 @@ export class Dispatcher {
         const key = `${route.id}:${JSON.stringify(Object.keys(gl).sort().map((k) => [k, gl[k]]))}`;
         let g = this.groups.get(key);
         const existing = g?.alerts.get(fp);
+        // a resolved alert nobody was told about (or re-sent after its resolved notification) needs no group
+        if (!existing && endsAt <= now) continue;
         if (!existing && this.alertCount >= this.opts.config.maxAlerts) {
           dropped++;
           continue;

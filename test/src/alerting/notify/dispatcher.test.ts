@@ -175,3 +175,21 @@ t.test('quiet hours: a mute interval holds notifications until it ends (injected
   t.equal(office.length, 1, 'the office route sends once office hours begin');
   t.equal(payload(office[0]!).alerts[0]!.labels['alertname'], 'Day');
 });
+
+t.test('bounded: the notifier holds at most max_alerts; a resolved alert nobody heard of makes no group', async (t) => {
+  const r = await startHttpReceiver();
+  t.teardown(() => r.close());
+  const registry = new Registry();
+  const sink = new NotifierSink({
+    config: parseNotifications({ max_alerts: 5, receivers: [{ name: 'hook', webhook_configs: [{ url: `${r.url}/hook` }] }], route: { receiver: 'hook', group_by: ['alertname'], group_wait: '200ms', group_interval: '5s' } })!,
+    registry, log: new Logger('error', () => {}),
+  });
+  t.teardown(() => sink.stop(100));
+  sink.send([alert({ alertname: 'Old' }, Date.now(), true)]);
+  await sleep(50);
+  t.match(await registry.metrics(), /larder_notifier_groups 0/, 'no group for an unknown resolved alert');
+  sink.send(Array.from({ length: 8 }, (_, i) => alert({ alertname: 'Flood', i: String(i) })));
+  const [req] = await r.waitFor(1, 5000);
+  t.equal(payload(req!).alerts.length, 5);
+  t.match(await registry.metrics(), /larder_notifier_alerts_dropped_total 3/);
+});
