@@ -47,9 +47,15 @@ export interface DeliveryOptions {
   readonly onFailure?: (f: FailedNotification) => void;
 }
 
+/** Deliveries of one receiver's integration running at once. */
+const PER_INTEGRATION = 2;
+
+/** The background delivery queue (see the file comment). */
 export class DeliveryQueue {
   private readonly waiting: DeliveryJob[] = [];
   private active = 0;
+  /** Running jobs per receiver and integration. */
+  private readonly busy = new Map<string, number>();
   private readonly idle = new Set<() => void>();
   private readonly abort = new AbortController();
   private readonly outcomes: Counter<'receiver' | 'integration' | 'outcome'>;
@@ -85,11 +91,19 @@ export class DeliveryQueue {
   }
 
   private pump(): void {
-    while (this.active < (this.opts.concurrency ?? 8) && this.waiting.length > 0) {
-      const job = this.waiting.shift()!;
+    while (this.active < (this.opts.concurrency ?? 8)) {
+      // a receiver that keeps failing holds at most PER_INTEGRATION slots, so the others are not delayed
+      const i = this.waiting.findIndex((j) => (this.busy.get(`${j.receiver}\u0000${j.integration}`) ?? 0) < PER_INTEGRATION);
+      if (i < 0) return;
+      const job = this.waiting.splice(i, 1)[0]!;
+      const key = `${job.receiver}\u0000${job.integration}`;
+      this.busy.set(key, (this.busy.get(key) ?? 0) + 1);
       this.active++;
       void this.runJob(job).finally(() => {
         this.active--;
+        const left = (this.busy.get(key) ?? 1) - 1;
+        if (left === 0) this.busy.delete(key);
+        else this.busy.set(key, left);
         this.pump();
         if (this.active === 0 && this.waiting.length === 0) for (const f of this.idle) f();
       });

@@ -105,3 +105,26 @@ t.test('a 4xx answer is not retried', async (t) => {
   t.match(failures[0]!.error, /^HTTP 404/);
   t.equal(failures[0]!.attempts, 1);
 });
+
+t.test('a receiver failing for many groups does not hold up the others', async (t) => {
+  const failing = await startHttpReceiver();
+  failing.status = 500;
+  const healthy = await startHttpReceiver();
+  t.teardown(() => Promise.all([failing.close(), healthy.close()]));
+  const config = parseNotifications({
+    receivers: [{ name: 'broken', webhook_configs: [{ url: `${failing.url}/hook` }] }, { name: 'fine', webhook_configs: [{ url: `${healthy.url}/hook` }] }],
+    route: { receiver: 'fine', group_by: ['alertname'], group_wait: '100ms', group_interval: '4s', routes: [{ matchers: ['team="db"'], receiver: 'broken', group_by: ['...'] }] },
+  })!;
+  const sink = new NotifierSink({ config, registry: new Registry(), log: new Logger('error', () => {}), initialBackoffMs: 200 });
+  t.teardown(() => sink.stop(100));
+  const ends = new Date(Date.now() + 600_000).toISOString();
+  // 12 groups for the failing receiver: more than the 8 deliveries that run at once
+  sink.send(Array.from({ length: 12 }, (_, i) => ({ labels: { alertname: 'DbDown', team: 'db', n: String(i) }, annotations: {}, startsAt: ends, endsAt: ends })));
+  await new Promise((r) => setTimeout(r, 50));
+  const t0 = Date.now();
+  sink.send([{ labels: { alertname: 'WebSlow', team: 'web' }, annotations: {}, startsAt: ends, endsAt: ends }]);
+  const [ok] = await healthy.waitFor(1, 6000);
+  // the failing deliveries retry for 4 s (group_interval); the healthy one must not wait for them
+  t.ok(ok!.at - t0 < 2500, `the healthy receiver was served while the other retried (${ok!.at - t0} ms)`);
+  t.ok(failing.requests.length >= 2, 'the failing receiver was being tried meanwhile');
+});
