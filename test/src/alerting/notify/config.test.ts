@@ -117,6 +117,7 @@ t.test('through loadConfig: the error names the config key and the path', async 
   t.throws(() => loadConfig({ argv: ['--alertmanager.url=ftp://x'], env: {} }), /--alertmanager\.url: entry 1: only http and https/);
   t.throws(() => loadConfig({ argv: ['--alertmanager.bearer-token-file=/nonexistent/t'], env: {} }), /--alertmanager\.bearer-token-file: cannot read/);
   t.same(loadConfig({ argv: [], env: { LARDER_ALERTMANAGER_URL: 'http://a:9093,http://b:9093' } }).config.notify.alertmanagerUrls, ['http://a:9093/', 'http://b:9093/']);
+  t.same(loadConfig({ argv: ['--config.file=x.yml'], env: {}, readFile: () => 'alertmanager.url: [http://a:9093, http://b:9093/am]\n' }).config.notify.alertmanagerUrls, ['http://a:9093/', 'http://b:9093/am'], 'a list in the config file');
 });
 
 t.test('the real binary refuses a bad notifications section with exit code 2', async (t) => {
