@@ -20,7 +20,7 @@ for (const dialect of DIALECTS) {
     const r = await startHttpReceiver();
     r.status = 503;
     t.teardown(() => r.close());
-    const file = `notifications:\n  receivers:\n    - name: ops\n      webhook_configs:\n        - url: ${r.url}${SECRET_PATH}\n  route:\n    receiver: ops\n    group_wait: 10ms\n    group_interval: 1s\n`;
+    const file = `notifications:\n  receivers:\n    - name: ops\n      webhook_configs:\n        - url: ${r.url}${SECRET_PATH}\n  route:\n    receiver: ops\n    group_wait: 10ms\n    group_interval: 3s\n`;
     const { config } = loadConfig({ argv: ['--config.file=x.yml'], env: {}, readFile: () => file });
     const [sink] = createAlertSinks(config, { log: new Logger('error', () => {}), registry: new Registry(), store });
     t.teardown(() => sink!.stop(100));
@@ -28,7 +28,7 @@ for (const dialect of DIALECTS) {
     sink!.send([{ labels: { alertname: 'Down', job: 'api' }, annotations: {}, startsAt: new Date().toISOString(), endsAt: new Date(Date.now() + 60_000).toISOString() }]);
     const ts = dialect === 'sqlite' ? 'ts' : '(extract(epoch from ts) * 1000)::bigint AS ts';
     let rows: Record<string, unknown>[] = [];
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + 20_000;
     while (rows.length === 0 && Date.now() < deadline) {
       await new Promise((res) => setTimeout(res, 100));
       rows = await store.query(`SELECT ${ts}, receiver, integration, group_key, alerts, attempts, outcome, error FROM notification_log`);
