@@ -18,6 +18,7 @@ import { redactSecrets } from './redact.js';
 import { recorderOptions } from './options/recorder.js';
 import { queryOptions } from './options/query.js';
 import { bundledRulesOptions } from './options/rules-bundled.js';
+import { notifyOptions } from './options/notify.js';
 
 /** Every option group, in the order `--help` lists them. */
 export const OPTION_GROUPS = {
@@ -29,6 +30,7 @@ export const OPTION_GROUPS = {
   recorder: recorderOptions,
   query: queryOptions,
   bundledRules: bundledRulesOptions,
+  notify: notifyOptions,
   app: appOptions,
 } as const;
 
@@ -240,6 +242,7 @@ export function loadConfig(sources: ConfigSources): { config: Config; words: str
     }
   }
 
+  const repeated = new Set<string>();
   for (const [name, raw] of flags) {
     const c = collectorFlag(name);
     if (c) {
@@ -249,6 +252,13 @@ export function loadConfig(sources: ConfigSources): { config: Config; words: str
     }
     const o = byFlag.get(name);
     if (!o || o.spec.fileOnly) throw new ConfigError(`unknown flag --${name}; see larder serve --help`);
+    if (o.spec.repeatable) {
+      // every occurrence counts (--alertmanager.url A --alertmanager.url B), parsed once as a list
+      if (repeated.has(name)) continue;
+      repeated.add(name);
+      values.set(`${o.group}.${o.key}`, parseOne(o.spec, flags.filter(([n]) => n === name).map(([, v]) => v), where(o.spec, 'flag')));
+      continue;
+    }
     values.set(`${o.group}.${o.key}`, parseOne(o.spec, raw, where(o.spec, 'flag')));
   }
 

@@ -130,6 +130,24 @@ ALTER TABLE metrics_hourly ADD COLUMN rate REAL;
 CREATE VIEW samples_all AS SELECT NULL AS series_id, NULL AS ts, NULL AS value WHERE 0;
 `,
   },
+  {
+    version: 7,
+    name: 'notification_log: notifications that failed for good',
+    sql: `
+CREATE TABLE notification_log (
+  id INTEGER PRIMARY KEY,
+  ts INTEGER NOT NULL,
+  receiver TEXT NOT NULL,
+  integration TEXT NOT NULL,
+  group_key TEXT NOT NULL,
+  alerts INTEGER NOT NULL,
+  attempts INTEGER NOT NULL,
+  outcome TEXT NOT NULL CHECK (outcome IN ('failed','dropped')),
+  error TEXT NOT NULL
+);
+CREATE INDEX notification_log_ts ON notification_log (ts);
+`,
+  },
 ];
 
 /** Columns of one kind, SQLite types. */

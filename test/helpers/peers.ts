@@ -1,5 +1,5 @@
 /**
- * The real peers tests talk to (PostgreSQL, Redis, Prometheus and its tools, Chromium).
+ * The real peers tests talk to (PostgreSQL, Redis, Prometheus and its tools, Alertmanager, Chromium).
  * A test asks for a peer with `need(t, peer)`: when it does not answer the test is
  * skipped with the reason, or fails when REQUIRE_<PEER>=1 says it must be there.
  */
@@ -9,7 +9,7 @@ import { connect } from 'node:net';
 import type { Test } from 'tap';
 
 /** A peer and the variable that makes it mandatory. */
-export type Peer = 'postgres' | 'redis' | 'prometheus' | 'node-exporter' | 'sqlite3' | 'psql' | 'chromium';
+export type Peer = 'postgres' | 'redis' | 'prometheus' | 'node-exporter' | 'sqlite3' | 'psql' | 'chromium' | 'alertmanager';
 
 const REQUIRE: Record<Peer, string> = {
   postgres: 'REQUIRE_POSTGRES',
@@ -19,6 +19,7 @@ const REQUIRE: Record<Peer, string> = {
   sqlite3: 'REQUIRE_POSTGRES', // the CLI tools come with the same CI install step
   psql: 'REQUIRE_POSTGRES',
   chromium: 'REQUIRE_CHROMIUM',
+  alertmanager: 'REQUIRE_ALERTMANAGER',
 };
 
 /** Debian's chromium, which the page's browser tests drive with playwright-core. */
@@ -62,6 +63,8 @@ async function available(peer: Peer): Promise<string | undefined> {
       return hasCommand('psql') ? undefined : 'psql not installed';
     case 'chromium':
       return existsSync(CHROMIUM) ? undefined : `${CHROMIUM} not installed (apt-get install chromium)`;
+    case 'alertmanager':
+      return hasCommand('prometheus-alertmanager') ? undefined : 'prometheus-alertmanager not installed (apt-get install prometheus-alertmanager)';
   }
 }
 
