@@ -1,0 +1,52 @@
+/**
+ * `larder_host_info`: the host's inventory as labels (CPU model, system vendor and
+ * model, OS), value 1, on every platform. systeminformation reads it once, in its worker
+ * thread (its calls run dmidecode, lscpu and the like); the worker is let go after.
+ */
+import type { CollectorDefinition } from './collector.js';
+import { ConstMetric } from './const-metric.js';
+import { sysinfoSource } from './sysinfo/source.js';
+
+/** The `hostinfo` collector (slow interval; reads once, then serves the same labels). */
+export const hostinfoCollector: CollectorDefinition = {
+  name: 'hostinfo',
+  defaultEnabled: true,
+  slow: true,
+  create(ctx) {
+    const info = new ConstMetric(ctx.registry, {
+      name: 'larder_host_info',
+      help: 'Host inventory read once by systeminformation (value 1): cpu_model, cpu_vendor, cpu_cores, system_vendor, system_model, os_platform, os_distro, os_release, arch.',
+    });
+    const source = sysinfoSource(ctx.registry);
+    source.acquire();
+    let held = true;
+    const letGo = (): void => {
+      if (held) source.release();
+      held = false;
+    };
+    return {
+      async update() {
+        if (info.current().length) return;
+        const inv = await source.inventory();
+        info.set([
+          {
+            labels: {
+              cpu_model: inv.cpuModel,
+              cpu_vendor: inv.cpuVendor,
+              cpu_cores: String(inv.cpuCores),
+              system_vendor: inv.systemVendor,
+              system_model: inv.systemModel,
+              os_platform: inv.osPlatform,
+              os_distro: inv.osDistro,
+              os_release: inv.osRelease,
+              arch: inv.arch,
+            },
+            value: 1,
+          },
+        ]);
+        letGo();
+      },
+      close: letGo,
+    };
+  },
+};
