@@ -15,6 +15,7 @@ import { recordingStep } from './recording-step.js';
 import { loadTlsFiles, readOptionFile } from './tls-files.js';
 import { createPromApi } from './api/prom-api.js';
 import { lazyEngine } from './api/lazy-engine.js';
+import { postgresTargets, redisTarget } from './server-targets.js';
 
 /** A running Larder. */
 export interface Larder {
@@ -71,7 +72,11 @@ export async function startLarder(config: Config, log: Logger = new Logger(confi
       log,
       app: config.app,
       collectors: enabled,
-      collectorOptions: config.collectors,
+      collectorOptions: {
+        ...config.collectors,
+        postgresTargets: config.collectorsEnabled['postgres'] ? postgresTargets(config) : [],
+        redisTarget: config.collectorsEnabled['redis'] ? redisTarget(config) : undefined,
+      },
       serve: { listen: web.listen, auth, tls, maxRequests: web.maxRequests, api },
     });
   } catch (err) {
