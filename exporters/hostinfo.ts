@@ -24,27 +24,40 @@ export const hostinfoCollector: CollectorDefinition = {
       if (held) source.release();
       held = false;
     };
+    let reading: Promise<void> | undefined;
+    let warned = false;
     return {
+      // Never waits: the first update starts the read (Larder's start, and so its listening,
+      // is not held up by the helper's start); the labels appear when it answers.
       async update() {
-        if (info.current().length) return;
-        const inv = await source.inventory();
-        info.set([
-          {
-            labels: {
-              cpu_model: inv.cpuModel,
-              cpu_vendor: inv.cpuVendor,
-              cpu_cores: String(inv.cpuCores),
-              system_vendor: inv.systemVendor,
-              system_model: inv.systemModel,
-              os_platform: inv.osPlatform,
-              os_distro: inv.osDistro,
-              os_release: inv.osRelease,
-              arch: inv.arch,
-            },
-            value: 1,
+        if (info.current().length || reading) return;
+        reading = source.inventory().then(
+          (inv) => {
+            info.set([
+              {
+                labels: {
+                  cpu_model: inv.cpuModel,
+                  cpu_vendor: inv.cpuVendor,
+                  cpu_cores: String(inv.cpuCores),
+                  system_vendor: inv.systemVendor,
+                  system_model: inv.systemModel,
+                  os_platform: inv.osPlatform,
+                  os_distro: inv.osDistro,
+                  os_release: inv.osRelease,
+                  arch: inv.arch,
+                },
+                value: 1,
+              },
+            ]);
+            letGo();
           },
-        ]);
-        letGo();
+          (err: unknown) => {
+            // tried again on the next (slow) update
+            if (!warned) ctx.log.warn('systeminformation could not read the host inventory; larder_host_info is missing until it can', { collector: 'hostinfo', err: (err as Error).message });
+            warned = true;
+            reading = undefined;
+          },
+        );
       },
       close: letGo,
     };

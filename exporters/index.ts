@@ -55,14 +55,13 @@ export const HOST_COLLECTORS: readonly CollectorDefinition[] = [
   usageCollector,
   cgroupCollector,
   textfileCollector,
-  hostinfoCollector,
 ];
 
 /** The servers the service depends on, seen from outside (off by default, slow interval). */
 export const SERVER_COLLECTORS: readonly CollectorDefinition[] = [postgresCollector, redisCollector];
 
 /** Every collector, in exposition order. */
-export const COLLECTORS: readonly CollectorDefinition[] = [processCollector, ...HOST_COLLECTORS, ...SERVER_COLLECTORS];
+export const COLLECTORS: readonly CollectorDefinition[] = [processCollector, ...HOST_COLLECTORS, hostinfoCollector, ...SERVER_COLLECTORS];
 
 /** Collector name → on by default. */
 export const COLLECTOR_DEFAULTS: Readonly<Record<string, boolean>> = Object.freeze(

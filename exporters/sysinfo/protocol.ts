@@ -68,3 +68,8 @@ export interface SysinfoRequest {
 export type SysinfoReply =
   | { readonly id: number; readonly ok: true; readonly result: HostSample | HostInventory }
   | { readonly id: number; readonly ok: false; readonly error: string };
+
+/** Sent once by the helper when it is loaded and listening. */
+export interface SysinfoReady {
+  readonly ready: true;
+}

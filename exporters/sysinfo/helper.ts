@@ -1,14 +1,17 @@
 /**
- * The worker thread that calls systeminformation. Many of its calls run commands with
- * execSync (on Linux networkStats() alone measured 165-680 ms of `cat`s, cpu() and
- * system() ~150 ms each): on the main thread those would stall every scrape. Here they
- * block only this thread. Requests are answered one at a time, in order.
+ * The helper process that calls systeminformation. Many of its calls run commands with
+ * execSync (on Linux networkStats() measured 165-680 ms of `cat`s, cpu() and system()
+ * ~150 ms each): on the main thread those would stall every scrape. A worker thread is
+ * not enough: each fork from any thread of Larder's process write-protects its whole
+ * address space, and measured here 20 execSyncs in a worker thread cost the main loop
+ * 24-130 ms of page faults. From this separate, small process they cost Larder nothing.
+ * Requests come over the IPC channel and are answered one at a time, in order; the
+ * process exits when Larder lets go of it or goes away.
  */
 import { cpus, loadavg, platform } from 'node:os';
 import { setPriority } from 'node:os';
-import { parentPort } from 'node:worker_threads';
 import si from 'systeminformation';
-import type { CpuTimes, FsEntry, HostInventory, HostSample, NetEntry, SysinfoReply, SysinfoRequest } from './protocol.js';
+import type { CpuTimes, FsEntry, HostInventory, HostSample, NetEntry, SysinfoReady, SysinfoReply, SysinfoRequest } from './protocol.js';
 
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 const str = (v: unknown): string => (typeof v === 'string' ? v.slice(0, 128) : '');
@@ -80,16 +83,19 @@ async function inventory(): Promise<HostInventory> {
   };
 }
 
-const port = parentPort;
-if (port !== null) {
-  // Linux nice is per thread: this thread's subprocess-spawning yields the CPU to the main one (best effort).
+const send = process.send?.bind(process);
+if (send !== undefined) {
+  // yields the CPU to Larder and the service (best effort)
   try {
     setPriority(10);
   } catch {
-    // not permitted: the process' priority
+    // not permitted: the parent's priority
   }
+  // Larder went away or let go: nothing more to answer
+  process.on('disconnect', () => process.exit(0));
   let queue: Promise<void> = Promise.resolve();
-  port.on('message', (req: SysinfoRequest) => {
+  send({ ready: true } satisfies SysinfoReady);
+  process.on('message', (req: SysinfoRequest) => {
     queue = queue.then(async () => {
       let reply: SysinfoReply;
       try {
@@ -97,7 +103,7 @@ if (port !== null) {
       } catch (e) {
         reply = { id: req.id, ok: false, error: (e as Error).message };
       }
-      port.postMessage(reply);
+      send(reply);
     });
   });
 }
