@@ -12,7 +12,10 @@
  * microseconds of work does not, so the bound is checked on the smallest of several rounds.
  * A control running the same call on the main thread shows the measure does catch a stall.
  */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { arch, platform } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import t from 'tap';
 import { HOST_COLLECTORS } from '../../exporters/index.js';
@@ -24,6 +27,8 @@ import { collectorOptions, harness, samples, value, type Harness } from './helpe
 
 const defs = HOST_COLLECTORS.filter((c) => FALLBACK_COLLECTORS.includes(c.name));
 const STALL_BOUND_MS = 5;
+const PROBE = fileURLToPath(new URL('../fixtures/sysinfo-stall-probe.mjs', import.meta.url));
+const PROBE_DIST = fileURLToPath(new URL('../../dist/exporters/sysinfo/helper.js', import.meta.url));
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -198,30 +203,34 @@ async function longestDelayMs(work: () => Promise<unknown>): Promise<number> {
 }
 
 t.test(`no event-loop stall over ${STALL_BOUND_MS} ms from the fallback`, async (t) => {
-  const fmt = (r: number[]): string => r.map((x) => x.toFixed(2)).join(' ');
-  const min = (r: number[]): number => Math.min(...r);
-  // helper start and first sample (once: from the .ts sources a start costs seconds of the loader)
-  const kept: Harness = harness(defs, { hostSource: 'systeminformation' });
-  const starts = [await activeMs(() => warm(kept))];
-  t.teardown(() => kept.stop());
-  // steady state: a new sample per round, past the sharing window
-  const rounds: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    await sleep(2100);
-    rounds.push(await activeMs(() => kept.set.updateAll()));
+  // Measured in a plain Node process on dist/, as larder serve runs: this test process
+  // carries tap's and the TypeScript loader's own work, which is not the fallback's.
+  if (!existsSync(PROBE_DIST)) {
+    t.pass('stall bound', { skip: 'dist/ not built (npm run --silent build)' });
+    return;
   }
+  const out = execFileSync(process.execPath, [PROBE, '8'], { encoding: 'utf8', timeout: 240_000 });
+  const r = JSON.parse(out.trim().split('\n').pop()!) as { start: number; steady: number[]; idle: number[]; warnings: string[] };
+  const fmt = (x: number[]): string => x.map((v) => v.toFixed(2)).join(' ');
+  const median = (x: number[]): number => [...x].sort((a, b) => a - b)[Math.floor(x.length / 2)]!;
+  t.comment(`loop active ms — helper start + first sample: ${r.start.toFixed(2)}; steady updates: ${fmt(r.steady)} (median ${median(r.steady).toFixed(2)}); the loop only sleeping as long: ${fmt(r.idle)} (median ${median(r.idle).toFixed(2)})`);
+  t.same(r.warnings, [], 'every update succeeded');
+  const best = Math.min(...r.steady);
+  t.ok(best <= STALL_BOUND_MS, `a steady update: the loop ran ${best.toFixed(2)} ms in all (≥ its longest stall)`);
+
+  // in this process: the updates happen, and the longest delay is reported (not asserted: on a loaded machine it is mostly the scheduler's)
+  const h = harness(defs, { hostSource: 'systeminformation' });
+  t.teardown(() => h.stop());
+  await warm(h);
   await sleep(2100);
-  const delayed = await longestDelayMs(() => kept.set.updateAll());
+  const delayed = await longestDelayMs(() => h.set.updateAll());
   const baseline = await longestDelayMs(() => sleep(600));
-  // the start is a fork of this process, once; under tap it also runs tap's and the TypeScript loader's hooks: reported, not bounded here
-  t.comment(`loop active ms — helper start + first sample (under tap's loaders): ${fmt(starts)}; steady updates: ${fmt(rounds)}`);
-  t.comment(`longest event-loop delay (monitorEventLoopDelay, 10 ms resolution): during an update ${delayed.toFixed(1)} ms, during a plain 600 ms sleep ${baseline.toFixed(1)} ms`);
-  t.ok(min(rounds) <= STALL_BOUND_MS, `a steady update: the loop ran ${min(rounds).toFixed(2)} ms in all (≥ its longest stall)`);
-  for (const c of FALLBACK_COLLECTORS) t.equal(value(await kept.collect(), 'larder_collector_success', { collector: c }), 1, `${c} succeeded`);
+  t.comment(`longest event-loop delay (monitorEventLoopDelay, 10 ms resolution, under tap): during an update ${delayed.toFixed(1)} ms, during a plain 600 ms sleep ${baseline.toFixed(1)} ms`);
+  for (const c of FALLBACK_COLLECTORS) t.equal(value(await h.collect(), 'larder_collector_success', { collector: c }), 1, `${c} succeeded`);
 
   // control: systeminformation's spawning calls on the main thread are caught by this measure
   const si = (await import('systeminformation')).default;
   const control = [await activeMs(() => si.system()), await activeMs(() => si.system())];
   t.comment(`control, si.system() on the main thread: loop active ${fmt(control)} ms`);
-  t.ok(min(control) > STALL_BOUND_MS, `si.system() on the main thread keeps the loop busy ${min(control).toFixed(1)} ms: the measure would catch it`);
+  t.ok(Math.min(...control) > STALL_BOUND_MS, `si.system() on the main thread keeps the loop busy ${Math.min(...control).toFixed(1)} ms: the measure would catch it`);
 });
