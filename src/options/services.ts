@@ -44,7 +44,7 @@ export const serviceOptions = defineOptions({
     default: [] as readonly string[],
     help: 'postgres:// URLs of the servers --collector.postgres watches (a list in the config file); empty = the DATABASE_URL / DB_* database',
     parse: postgresUrls,
-    show: (v: readonly string[]) => (v.length ? `${v.length} URL(s)` : '(the DATABASE_URL / DB_* database)'),
+    show: (v: readonly string[]) => (v.length ? `${v.length} URL(s)` : 'none'),
     secret: true,
   },
 });

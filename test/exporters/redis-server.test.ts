@@ -43,7 +43,7 @@ t.test('a server that is not Redis is an error, not a hang', async (t) => {
 });
 
 t.test('agrees with redis-cli INFO', async (t) => {
-  if (!(await need(t, 'redis'))) return;
+  if (!(await need(t, 'redis')) || !(await need(t, 'redis-cli'))) return;
   const prefix = `larder-test-${process.pid}`;
   cli('SET', `${prefix}:a`, '1');
   cli('SET', `${prefix}:b`, '2', 'EX', '300');
@@ -110,7 +110,7 @@ t.test('nothing listening: redis_up 0, a clean exposition, logged once', async (
 });
 
 t.test('refused credentials: one clear line, no password; recovery logged', async (t) => {
-  if (!(await need(t, 'redis'))) return;
+  if (!(await need(t, 'redis')) || !(await need(t, 'redis-cli'))) return;
   const user = `larder_test_${process.pid}`;
   const right = `right-${process.pid}-pw`;
   const wrong = `wrong-${process.pid}-secret`;
