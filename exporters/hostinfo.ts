@@ -20,6 +20,7 @@ export const hostinfoCollector: CollectorDefinition = {
     const source = sysinfoSource(ctx.registry);
     source.acquire();
     let held = true;
+    let closed = false;
     const letGo = (): void => {
       if (held) source.release();
       held = false;
@@ -52,14 +53,17 @@ export const hostinfoCollector: CollectorDefinition = {
             letGo();
           },
           (err: unknown) => {
-            // tried again on the next (slow) update
-            if (!warned) ctx.log.warn('systeminformation could not read the host inventory; larder_host_info is missing until it can', { collector: 'hostinfo', err: (err as Error).message });
+            // tried again on the next (slow) update; a read cut short by stop() is no problem to report
+            if (!warned && !closed) ctx.log.warn('systeminformation could not read the host inventory; larder_host_info is missing until it can', { collector: 'hostinfo', err: (err as Error).message });
             warned = true;
             reading = undefined;
           },
         );
       },
-      close: letGo,
+      close() {
+        closed = true;
+        letGo();
+      },
     };
   },
 };
