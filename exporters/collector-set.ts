@@ -102,7 +102,7 @@ export class CollectorSet {
 
   private schedule(r: Running): void {
     if (this.stopped) return;
-    const interval = r.def.slow ? this.opts.slowInterval : this.opts.interval;
+    const interval = (r.collector.slow ?? r.def.slow) ? this.opts.slowInterval : this.opts.interval;
     r.timer = setTimeout(() => {
       void this.runOnce(r).finally(() => this.schedule(r));
     }, interval);

@@ -4,6 +4,10 @@
  * during a scrape; a scrape only serializes what the last update left.
  */
 import type { Registry } from 'prom-client';
+import type { PostgresTarget, RedisTarget } from './server-target.js';
+
+/** Where the host collectors read from: /proc and /sys, systeminformation, or the first when /proc is there. */
+export type HostSource = 'auto' | 'procfs' | 'systeminformation';
 
 /** Host-collector settings (the `collectors` options group has this shape). */
 export interface HostCollectorOptions {
@@ -26,6 +30,12 @@ export interface HostCollectorOptions {
   readonly textfileMaxBytes?: number | undefined;
   /** A statfs on one mount running longer (ms) marks it `node_filesystem_device_error` 1. @default 5000 */
   readonly filesystemMountTimeout?: number | undefined;
+  /** Where cpu, meminfo, filesystem, netdev and loadavg read from. @default 'auto' */
+  readonly hostSource?: HostSource | undefined;
+  /** PostgreSQL servers the `postgres` collector watches. @default none */
+  readonly postgresTargets?: readonly PostgresTarget[] | undefined;
+  /** The Redis server the `redis` collector watches. @default none */
+  readonly redisTarget?: RedisTarget | undefined;
 }
 
 /** The logger a collector may use (structural, so exporters need nothing from src/). */
@@ -49,6 +59,8 @@ export interface Collector {
   update(signal: AbortSignal): Promise<void>;
   /** Releases timers or handles, if any. */
   close?(): void;
+  /** Overrides the definition's `slow` (a host collector on its systeminformation fallback runs on the slow interval). */
+  readonly slow?: boolean;
   /**
    * Names of metrics this collector registered after create() (families known only
    * once read, e.g. /proc/meminfo fields or textfile families), for the `collect[]` filter.

@@ -24,15 +24,20 @@ import { timeCollector } from './time.js';
 import { unameCollector } from './uname.js';
 import { usageCollector } from './usage.js';
 import { vmstatCollector } from './vmstat.js';
+import { hostinfoCollector } from './hostinfo.js';
+import { postgresCollector } from './postgres-server.js';
+import { redisCollector } from './redis-server.js';
+import { withSysinfoFallback } from './sysinfo/fallback.js';
 
 /** The host collectors, read from /proc and /sys (node_exporter's names where they mean the same). */
 export const HOST_COLLECTORS: readonly CollectorDefinition[] = [
-  cpuCollector,
-  loadavgCollector,
-  meminfoCollector,
-  filesystemCollector,
+  // these five fall back to systeminformation where /proc is missing (--collector.host-source)
+  withSysinfoFallback(cpuCollector),
+  withSysinfoFallback(loadavgCollector),
+  withSysinfoFallback(meminfoCollector),
+  withSysinfoFallback(filesystemCollector),
   diskstatsCollector,
-  netdevCollector,
+  withSysinfoFallback(netdevCollector),
   netclassCollector,
   netstatCollector,
   sockstatCollector,
@@ -52,8 +57,11 @@ export const HOST_COLLECTORS: readonly CollectorDefinition[] = [
   textfileCollector,
 ];
 
+/** The servers the service depends on, seen from outside (off by default, slow interval). */
+export const SERVER_COLLECTORS: readonly CollectorDefinition[] = [postgresCollector, redisCollector];
+
 /** Every collector, in exposition order. */
-export const COLLECTORS: readonly CollectorDefinition[] = [processCollector, ...HOST_COLLECTORS];
+export const COLLECTORS: readonly CollectorDefinition[] = [processCollector, ...HOST_COLLECTORS, hostinfoCollector, ...SERVER_COLLECTORS];
 
 /** Collector name → on by default. */
 export const COLLECTOR_DEFAULTS: Readonly<Record<string, boolean>> = Object.freeze(
@@ -61,7 +69,8 @@ export const COLLECTOR_DEFAULTS: Readonly<Record<string, boolean>> = Object.free
 );
 
 export { CollectorSet, type CollectorSetOptions } from './collector-set.js';
-export type { Collector, CollectorContext, CollectorDefinition, CollectorLog, HostCollectorOptions } from './collector.js';
+export type { Collector, CollectorContext, CollectorDefinition, CollectorLog, HostCollectorOptions, HostSource } from './collector.js';
+export type { PostgresTarget, RedisTarget } from './server-target.js';
 export { ConstMetric, type ConstMetricConfig, type ConstSample, type Labels, type MetricKind } from './const-metric.js';
 export type { MetricFamily, Sample } from './metric-family.js';
 export { ConstFamily } from './const-family.js';

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests use as real peers (Prometheus and promtool,
-# prometheus-node-exporter, Alertmanager, the sqlite3 and psql command-line tools, chromium for the
+# prometheus-node-exporter, Alertmanager, the sqlite3, psql and redis-cli command-line tools, chromium for the
 # built-in page's browser tests) when they are
 # missing and we may install them. Without root the tests that need them skip,
 # unless REQUIRE_* makes them fail.
@@ -12,6 +12,7 @@ command -v prometheus-node-exporter >/dev/null || need+=(prometheus-node-exporte
 command -v prometheus-alertmanager >/dev/null || need+=(prometheus-alertmanager)
 command -v sqlite3 >/dev/null || need+=(sqlite3)
 command -v psql >/dev/null || need+=(postgresql-client)
+command -v redis-cli >/dev/null || need+=(redis-tools)
 command -v chromium >/dev/null || need+=(chromium)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then

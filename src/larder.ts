@@ -9,6 +9,7 @@ import type { RequestHandler, Request, Response, Router } from 'express';
 import { Registry } from 'prom-client';
 import { COLLECTORS } from '../exporters/index.js';
 import { CollectorSet } from '../exporters/collector-set.js';
+import type { HostCollectorOptions } from '../exporters/collector.js';
 import { BusinessMetrics, SEED_BUSINESS_METRICS } from '../exporters/business/business-metrics.js';
 import { createDbMetrics, type DbMetrics } from '../exporters/db/db-metrics.js';
 import { instrumentPg, type PgClientLike, type PgPoolLike } from '../exporters/db/pg.js';
@@ -35,8 +36,12 @@ import { Authenticator } from './web-auth.js';
 
 /** Application metric settings (the `app` option group: `larder serve --help` lists them). */
 export type AppSettings = OptionValues<typeof appOptions>;
-/** Collector settings and intervals (the `collectors` option group). */
-export type CollectorSettings = OptionValues<typeof collectorOptions>;
+/**
+ * Collector settings and intervals (the `collectors` option group), and the servers the
+ * `postgres` and `redis` collectors watch (`larder serve` takes them from DATABASE_URL /
+ * DB_* or `postgres.targets`, and `redis.*`).
+ */
+export type CollectorSettings = OptionValues<typeof collectorOptions> & Pick<HostCollectorOptions, 'postgresTargets' | 'redisTarget'>;
 /** The `storage` option group (`larder serve --help`: engine, SQLite path, PostgreSQL, spool, retention, size cap, record interval). */
 export type StorageSettings = OptionValues<typeof storageOptions>;
 /** The `recorder` option group (rollup tiers, grace, schedules, scrape targets, business counters). */

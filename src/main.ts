@@ -14,6 +14,7 @@ import { Authenticator } from './web-auth.js';
 import { loadTlsFiles, readOptionFile } from './tls-files.js';
 import { createPromApi } from './api/prom-api.js';
 import { lazyEngine } from './api/lazy-engine.js';
+import { postgresTargets, redisTarget } from './server-targets.js';
 
 /** A running Larder. */
 export interface Larder {
@@ -72,7 +73,11 @@ export async function startLarder(config: Config, log: Logger = new Logger(confi
       log,
       app: config.app,
       collectors: enabled,
-      collectorOptions: config.collectors,
+      collectorOptions: {
+        ...config.collectors,
+        postgresTargets: config.collectorsEnabled['postgres'] ? postgresTargets(config) : [],
+        redisTarget: config.collectorsEnabled['redis'] ? redisTarget(config) : undefined,
+      },
       serve: { listen: web.listen, auth, tls, maxRequests: web.maxRequests, api },
       ...(records ? { store: config.storage, record: { ...config.recorder, interval: config.storage.recordInterval } } : {}),
     });

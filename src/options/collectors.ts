@@ -1,5 +1,5 @@
 /** Options of the host collectors (node_exporter's flags where they mean the same). */
-import { bytes, defineOptions, duration, regex, showDuration, showRegex, str } from './option.js';
+import { bytes, defineOptions, duration, oneOf, regex, showDuration, showRegex, str } from './option.js';
 
 // node_exporter's defaults, so the same mounts and devices are reported.
 const MOUNT_EXCLUDE = '^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)';
@@ -31,6 +31,13 @@ export const collectorOptions = defineOptions({
     help: 'a collector running longer is abandoned, keeps its last values and reports success 0',
     parse: duration({ min: 100, max: 600_000 }),
     show: showDuration,
+  },
+  hostSource: {
+    flag: 'collector.host-source',
+    env: ['LARDER_HOST_SOURCE'],
+    default: 'auto' as 'auto' | 'procfs' | 'systeminformation',
+    help: 'where cpu, meminfo, filesystem, netdev and loadavg read from: procfs (/proc, /sys), systeminformation (macOS, Windows; on the slow interval), or auto: procfs when <path.procfs>/stat exists',
+    parse: oneOf(['auto', 'procfs', 'systeminformation'] as const),
   },
   procfs: {
     flag: 'path.procfs',

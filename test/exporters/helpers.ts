@@ -18,6 +18,7 @@ export function collectorOptions(over: Partial<HostCollectorOptions> = {}): Host
 /** Log lines a run produced. */
 export interface Captured {
   readonly warnings: string[];
+  readonly infos: string[];
 }
 
 /** Collectors on their own registry, updated on demand. */
@@ -33,9 +34,9 @@ export interface Harness {
 /** Builds a CollectorSet of `defs` with `options` and a fixed or real clock. */
 export function harness(defs: readonly CollectorDefinition[], options: Partial<HostCollectorOptions> = {}, now: () => number = Date.now): Harness {
   const registry = new Registry();
-  const log: Captured = { warnings: [] };
+  const log: Captured = { warnings: [], infos: [] };
   const set = new CollectorSet(
-    { registry, options: collectorOptions(options), log: { warn: (m, f) => log.warnings.push(`${m} ${JSON.stringify(f ?? {})}`), info: () => {} }, now },
+    { registry, options: collectorOptions(options), log: { warn: (m, f) => log.warnings.push(`${m} ${JSON.stringify(f ?? {})}`), info: (m, f) => log.infos.push(`${m} ${JSON.stringify(f ?? {})}`) }, now },
     defs,
     { interval: 60_000, slowInterval: 60_000, timeout: 10_000 },
   );

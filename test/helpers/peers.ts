@@ -9,7 +9,7 @@ import { connect } from 'node:net';
 import type { Test } from 'tap';
 
 /** A peer and the variable that makes it mandatory. */
-export type Peer = 'postgres' | 'redis' | 'prometheus' | 'node-exporter' | 'sqlite3' | 'psql' | 'chromium' | 'alertmanager';
+export type Peer = 'postgres' | 'redis' | 'prometheus' | 'node-exporter' | 'sqlite3' | 'psql' | 'redis-cli' | 'chromium' | 'alertmanager';
 
 const REQUIRE: Record<Peer, string> = {
   postgres: 'REQUIRE_POSTGRES',
@@ -18,6 +18,7 @@ const REQUIRE: Record<Peer, string> = {
   'node-exporter': 'REQUIRE_PROMETHEUS',
   sqlite3: 'REQUIRE_POSTGRES', // the CLI tools come with the same CI install step
   psql: 'REQUIRE_POSTGRES',
+  'redis-cli': 'REQUIRE_REDIS',
   chromium: 'REQUIRE_CHROMIUM',
   alertmanager: 'REQUIRE_ALERTMANAGER',
 };
@@ -61,6 +62,8 @@ async function available(peer: Peer): Promise<string | undefined> {
       return hasCommand('sqlite3') ? undefined : 'sqlite3 command-line tool not installed';
     case 'psql':
       return hasCommand('psql') ? undefined : 'psql not installed';
+    case 'redis-cli':
+      return hasCommand('redis-cli') ? undefined : 'redis-cli not installed (apt-get install redis-tools)';
     case 'chromium':
       return existsSync(CHROMIUM) ? undefined : `${CHROMIUM} not installed (apt-get install chromium)`;
     case 'alertmanager':
