@@ -17,6 +17,7 @@ import { appOptions } from './options/app.js';
 import { redactSecrets } from './redact.js';
 import { recorderOptions } from './options/recorder.js';
 import { queryOptions } from './options/query.js';
+import { rulesOptions } from './options/rules.js';
 
 /** Every option group, in the order `--help` lists them. */
 export const OPTION_GROUPS = {
@@ -27,6 +28,7 @@ export const OPTION_GROUPS = {
   services: serviceOptions,
   recorder: recorderOptions,
   query: queryOptions,
+  rules: rulesOptions,
   app: appOptions,
 } as const;
 
@@ -238,7 +240,18 @@ export function loadConfig(sources: ConfigSources): { config: Config; words: str
     }
   }
 
+  // a repeatable flag's values are parsed together, as one list
+  const repeated = new Map<string, string[]>();
   for (const [name, raw] of flags) {
+    if (byFlag.get(name)?.spec.repeatable === true) repeated.set(name, [...(repeated.get(name) ?? []), raw]);
+  }
+  for (const [name, list] of repeated) {
+    const o = byFlag.get(name)!;
+    values.set(`${o.group}.${o.key}`, parseOne(o.spec, list, where(o.spec, 'flag')));
+  }
+
+  for (const [name, raw] of flags) {
+    if (repeated.has(name)) continue;
     const c = collectorFlag(name);
     if (c) {
       if (raw !== 'true') throw new ConfigError(`flag --${name} takes no value`);
