@@ -44,7 +44,11 @@ export class HistoryWriter {
   }
 
   private drain(): Promise<void> {
-    this.draining ??= (async () => {
+    if (this.draining) return this.draining;
+    if (this.queue.length === 0) return Promise.resolve();
+    const run = (async () => {
+      // yield first, so `draining` is set before the body can finish
+      await Promise.resolve();
       try {
         while (this.queue.length > 0) {
           const store = this.store();
@@ -64,6 +68,7 @@ export class HistoryWriter {
         this.draining = undefined;
       }
     })();
-    return this.draining;
+    this.draining = run;
+    return run;
   }
 }
