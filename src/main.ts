@@ -15,6 +15,8 @@ import { recordingStep } from './recording-step.js';
 import { loadTlsFiles, readOptionFile } from './tls-files.js';
 import { createPromApi } from './api/prom-api.js';
 import { lazyEngine } from './api/lazy-engine.js';
+import { rulesStep, type RulesStepOptions } from './alerting/step.js';
+import express from 'express';
 
 /** A running Larder. */
 export interface Larder {
@@ -23,9 +25,14 @@ export interface Larder {
   readonly collectors: CollectorSet;
   /** The library handle underneath (business metrics, guard, cluster view). */
   readonly app: AppLarder;
+  /** Reloads what can be reloaded (the rule files); resolves with the problem, or undefined. */
+  reload(): Promise<string | undefined>;
   /** Stops collecting, closes the server; resolves when everything is flushed. */
   stop(): Promise<void>;
 }
+
+/** What the rule evaluator plugs into beyond the config: the notifiers and the bundled rules. */
+export type AlertingWiring = Pick<RulesStepOptions, 'sinks' | 'extra' | 'externalLabels' | 'externalURL'>;
 
 /**
  * Starts collectors and the HTTP server as the config says: the library's
@@ -37,7 +44,7 @@ export interface Larder {
  * order after the collectors and before the server listens, and stop in reverse
  * after the server has closed.
  */
-export async function startLarder(config: Config, log: Logger = new Logger(config.general.logLevel), steps: readonly LifecycleStep[] = []): Promise<Larder> {
+export async function startLarder(config: Config, log: Logger = new Logger(config.general.logLevel), steps: readonly LifecycleStep[] = [], alerting: AlertingWiring = {}): Promise<Larder> {
   const web = config.web;
   if ((web.tlsCertFile === '') !== (web.tlsKeyFile === '')) {
     throw new ConfigError('--web.tls-cert-file and --web.tls-key-file must be given together');
@@ -64,6 +71,15 @@ export async function startLarder(config: Config, log: Logger = new Logger(confi
         concurrency: config.query.maxConcurrency,
       })
     : undefined;
+  if (!recording && config.rules.files.length > 0) throw new ConfigError('--rules.file needs a store to evaluate rules over (--storage.engine=none has none)');
+  // rules read and write the store the recorder writes; their API goes before the query API's catch-all
+  const rules = recording ? rulesStep(config, { registry, log, store: () => recording.store, ...alerting }) : undefined;
+  let mounted = api;
+  if (rules) {
+    mounted = express.Router();
+    mounted.use(rules.api);
+    if (api) mounted.use(api);
+  }
   let app: AppLarder;
   try {
     app = createLarder({
@@ -72,13 +88,13 @@ export async function startLarder(config: Config, log: Logger = new Logger(confi
       app: config.app,
       collectors: enabled,
       collectorOptions: config.collectors,
-      serve: { listen: web.listen, auth, tls, maxRequests: web.maxRequests, api },
+      serve: { listen: web.listen, auth, tls, maxRequests: web.maxRequests, api: mounted, routes: rules?.routes },
     });
   } catch (err) {
     // settings the option parsers cannot check alone (e.g. cluster.instance-id >= cluster.instances)
     throw new ConfigError((err as Error).message);
   }
-  for (const step of recording ? [recording, ...steps] : steps) app.use(step);
+  for (const step of [...(recording ? [recording] : []), ...(rules ? [rules] : []), ...steps]) app.use(step);
   await app.start();
   const server = app.server!;
   log.info('larder listening', { url: server.url, collectors: enabled.join(',') });
@@ -88,6 +104,7 @@ export async function startLarder(config: Config, log: Logger = new Logger(confi
     server,
     collectors: app.collectors,
     app,
+    reload: async () => rules?.reload(),
     stop: () => app.stop(),
   };
 }
