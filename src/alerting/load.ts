@@ -257,7 +257,7 @@ function yamlLines(doc: Document, counter: LineCounter): LineOf {
 /** Parses and checks one rule file's text; throws RuleLoadError naming `file:line`. */
 export function parseRuleFileText(text: string, file: string): GroupDef[] {
   const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter, uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { lineCounter: counter, uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new RuleLoadError(doc.errors.map((e) => ({ file, line: e.linePos?.[0]?.line, reason: `yaml: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}` })));
   }

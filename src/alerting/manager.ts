@@ -87,6 +87,10 @@ function severityOf(labels: Labels): 'info' | 'warning' | 'critical' {
   return s === 'info' || s === 'critical' || s === 'warning' ? s : s === 'page' ? 'critical' : 'warning';
 }
 
+function sortedLabels(l: Labels): Labels {
+  return Object.fromEntries(Object.keys(l).sort().map((k) => [k, l[k]!]));
+}
+
 /** Evaluates rule groups on their intervals. */
 export class RuleManager {
   private readonly opts: Required<Omit<RuleManagerOptions, 'createEngine' | 'extra'>> & Pick<RuleManagerOptions, 'createEngine' | 'extra'>;
@@ -395,8 +399,8 @@ export class RuleManager {
       for (const rule of r.group.rules) {
         for (const a of rule.alerts?.activeAlerts() ?? []) {
           if (a.state === 'inactive') continue;
-          alerts.push({ labels: { ...a.labels, alertstate: a.state }, value: 1 });
-          forState.push({ labels: a.labels, value: Math.floor(a.activeAtMs / 1000) });
+          alerts.push({ labels: sortedLabels({ ...a.labels, alertstate: a.state }), value: 1 });
+          forState.push({ labels: sortedLabels(a.labels), value: Math.floor(a.activeAtMs / 1000) });
         }
       }
     }

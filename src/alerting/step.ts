@@ -13,7 +13,7 @@ import type { Logger } from '../log.js';
 import { createRulesApi } from '../api/rules-api.js';
 import type { AlertSink } from './types.js';
 import type { RuleFileSource } from './load.js';
-import { RuleLoadError } from './load.js';
+import { loadRules, RuleLoadError } from './load.js';
 import { RuleManager } from './manager.js';
 
 /** What the rules step plugs into besides the config. */
@@ -48,6 +48,13 @@ export interface RulesStep extends LifecycleStep {
 export function rulesStep(config: Config, opts: RulesStepOptions): RulesStep | undefined {
   const rules = config.rules;
   if (rules.files.length === 0 && (opts.extra?.() ?? []).length === 0) return undefined;
+  // checked now, before anything starts, so a bad file stops the process at once (exit 2)
+  try {
+    loadRules(rules.files, opts.extra?.() ?? []);
+  } catch (e) {
+    if (e instanceof RuleLoadError) throw new ConfigError(`cannot load rule files:\n${e.message}`);
+    throw e;
+  }
   const log = opts.log.child('rules');
   const manager = new RuleManager({
     registry: opts.registry,
