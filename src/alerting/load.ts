@@ -14,6 +14,10 @@ import { Template } from './template.js';
 import { TEMPLATE_FUNCTIONS } from './template-funcs.js';
 import { TemplateError } from './template-error.js';
 import { expandGlobs } from './glob.js';
+import { keepScalarText } from './yaml-strings.js';
+
+/** Mappings Go reads as map[string]string. */
+const MAP_KEYS: ReadonlySet<string> = new Set(['labels', 'annotations']);
 
 /** Variables every rule template can read, as Prometheus defines them. */
 export const TEMPLATE_VARIABLES = ['$labels', '$value', '$externalLabels', '$externalURL'] as const;
@@ -261,6 +265,7 @@ export function parseRuleFileText(text: string, file: string): GroupDef[] {
   if (doc.errors.length > 0) {
     throw new RuleLoadError(doc.errors.map((e) => ({ file, line: e.linePos?.[0]?.line, reason: `yaml: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}` })));
   }
+  keepScalarText(doc, MAP_KEYS);
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: 100 });

@@ -7,7 +7,8 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parseDocument } from 'yaml';
+import { keepScalarText } from './yaml-strings.js';
 import { openSqliteStore } from '../../storage/sqlite-store.js';
 import type { Labels, Sample, Store } from '../../storage/store.js';
 import { createQueryEngine } from '../../query/engine.js';
@@ -252,7 +253,10 @@ async function runFile(file: string, store: () => Promise<Store>): Promise<strin
   if (statSync(file).size > 16 * 1024 * 1024) return [`${file}: larger than 16 MiB`];
   let doc: UnitTestFile;
   try {
-    doc = (parseYaml(readFileSync(file, 'utf8')) ?? {}) as UnitTestFile;
+    const parsed = parseDocument(readFileSync(file, 'utf8'), { uniqueKeys: true });
+    if (parsed.errors.length > 0) throw new Error(`yaml: ${parsed.errors[0]!.message.split('\n')[0]!}`);
+    keepScalarText(parsed, new Set(['exp_labels', 'exp_annotations', 'external_labels']));
+    doc = (parsed.toJS({ maxAliasCount: 100 }) ?? {}) as UnitTestFile;
     for (const k of Object.keys(doc)) if (!FILE_KEYS.has(k)) throw new Error(`field ${k} not found in type main.unitTestFile`);
     for (const tg of doc.tests ?? []) for (const k of Object.keys(tg)) if (!GROUP_KEYS.has(k)) throw new Error(`field ${k} not found in type main.testGroup`);
   } catch (e) {
