@@ -26,7 +26,7 @@ export const rulesOptions = defineOptions({
     default: Object.freeze([]) as readonly string[],
     help: 'Prometheus rule file to evaluate (a path or a glob such as rules/*.yml); repeat the flag for more, or separate them by commas in the variable',
     parse: ruleFileList,
-    show: (v: readonly string[]) => v.join(','),
+    show: (v: readonly string[]) => (v.length > 0 ? v.join(',') : 'none'),
     repeatable: true,
   },
   evaluationInterval: {
