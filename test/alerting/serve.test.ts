@@ -3,7 +3,7 @@
  * /api/v1/rules and /api/v1/alerts compared field for field with a real Prometheus
  * loading the same rule file, ALERTS on /metrics, recording results through
  * /api/v1/query, POST /-/reload keeping the old rules when the new ones are bad, and
- * `larder serve` refusing a bad rule file with exit code 2 and file:line.
+ * `larder serve` refusing a bad rule file with exit code 2 and file:line, and SIGHUP.
  */
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,8 +13,8 @@ import { loadConfig } from '../../src/config.js';
 import { Logger } from '../../src/log.js';
 import { startLarder } from '../../src/main.js';
 import { need } from '../helpers/peers.js';
-import { launchPrometheus } from '../helpers/prometheus.js';
-import { runCli } from '../helpers/larder-process.js';
+import { freePort, launchPrometheus } from '../helpers/prometheus.js';
+import { runCli, startLarderProcess } from '../helpers/larder-process.js';
 
 // Prometheus 2.42 (Debian 12) knows keep_firing_for but not group labels: the file keeps to what both read.
 const RULES = `groups:
@@ -172,4 +172,25 @@ t.test('larder serve refuses a bad rule file with exit code 2 and file:line', as
   const r = runCli(['serve', '--listen=127.0.0.1:0', `--rules.file=${bad}`], { MONITORING_DB: 'sqlite', SQLITE_DB_PATH: join(dir, 'm.db') });
   t.equal(r.status, 2, 'exit code 2, as other config errors');
   t.match(r.stderr, `larder: cannot load rule files:\n${bad}:5: group "g", rule 1, "A": could not parse expression:`);
+});
+
+t.test('SIGHUP reloads the rule files of a running larder serve', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'larder-rules-hup-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const rulesPath = join(dir, 'rules.yml');
+  writeFileSync(rulesPath, RULES);
+  const port = await freePort();
+  const proc = await startLarderProcess(port, [`--rules.file=${rulesPath}`, '--rules.evaluation-interval=1s', '--no-collector.process'], { MONITORING_DB: 'sqlite', SQLITE_DB_PATH: join(dir, 'm.db') });
+  t.teardown(() => proc.stop());
+  const names = async (): Promise<string[]> => (((await getJson(`${proc.url}/api/v1/rules`))['data'] as Json)['groups'] as Json[]).flatMap((g) => (g['rules'] as Json[]).map((r) => String(r['name'])));
+  t.same(await names(), ['answer:value', 'AlwaysFiring', 'NeverFiring']);
+  writeFileSync(rulesPath, RULES.replace('NeverFiring', 'StillNever'));
+  proc.child.kill('SIGHUP');
+  await until('the reload', async () => (await names()).includes('StillNever'));
+  t.pass('the new rule file runs after SIGHUP');
+  writeFileSync(rulesPath, 'groups: [');
+  proc.child.kill('SIGHUP');
+  await until('the failed reload is logged', async () => proc.stderr().includes('rule reload failed; keeping the rules loaded before'));
+  t.same(await names(), ['answer:value', 'AlwaysFiring', 'StillNever'], 'a bad file keeps the rules running');
+  t.equal(await proc.stop(), 0, 'SIGTERM still stops it cleanly');
 });
