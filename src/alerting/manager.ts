@@ -400,7 +400,9 @@ export class RuleManager {
         for (const a of rule.alerts?.activeAlerts() ?? []) {
           if (a.state === 'inactive') continue;
           alerts.push({ labels: sortedLabels({ ...a.labels, alertstate: a.state }), value: 1 });
-          forState.push({ labels: sortedLabels(a.labels), value: Math.floor(a.activeAtMs / 1000) });
+          // only once restored: the recorder stores /metrics too, and an activeAt of "now" written
+          // before the restore would be what the restore then reads
+          if (rule.alerts?.restored === true) forState.push({ labels: sortedLabels(a.labels), value: Math.floor(a.activeAtMs / 1000) });
         }
       }
     }
