@@ -119,6 +119,8 @@ t.test('rules and alerts API, /metrics, query, reload', async (t) => {
   t.same(await bad.json(), { status: 'error', errorType: 'bad_data', error: "invalid query parameter type='both'" });
 
   // ALERTS on /metrics, recording results through the query API
+  // ALERTS_FOR_STATE is served once the for-state was restored, after the second evaluation
+  await until('ALERTS_FOR_STATE on /metrics', async () => (await (await fetch(`${url}/metrics`)).text()).includes('\nALERTS_FOR_STATE{'));
   const metrics = await (await fetch(`${url}/metrics`)).text();
   t.match(metrics, /\nALERTS\{alertname="AlwaysFiring",alertstate="firing",severity="warning"\} 1\n/);
   t.match(metrics, /\nALERTS_FOR_STATE\{alertname="AlwaysFiring",severity="warning"\} \d+\n/);
