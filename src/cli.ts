@@ -22,6 +22,8 @@ const USAGE = `Usage: larder <command> [options]
 
 Commands:
   serve      collect metrics, serve them on /metrics and record them (default)
+  test rules FILE...
+             run promtool-format rule unit tests with Larder's evaluator (docs/alerting.md)
   version    print the version
 
 Run "larder serve --help" for the options of serve.
@@ -59,9 +61,22 @@ async function serve(argv: string[]): Promise<number> {
       },
     );
   };
+  // SIGHUP reloads the rule files, as Prometheus does; bad ones are logged and the old kept
+  process.on('SIGHUP', () => void larder.reload().catch((err: unknown) => log.error('reload failed', { err: err as Error })));
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   return -1; // keep running
+}
+
+/** `larder test rules FILE...`, as `promtool test rules`. */
+async function testCommand(argv: string[]): Promise<number> {
+  const [what, ...files] = argv;
+  if (what !== 'rules' || files.length === 0 || files.some((f) => f.startsWith('-'))) {
+    process.stderr.write('Usage: larder test rules FILE...\n');
+    return 2;
+  }
+  const { testRules } = await import('./alerting/unit-test.js');
+  return testRules(files, { out: (s) => void process.stdout.write(s), err: (s) => void process.stderr.write(s) });
 }
 
 /** Runs the CLI; returns the exit code, or -1 while a server keeps running. */
@@ -81,6 +96,8 @@ export async function runCli(args: string[]): Promise<number> {
     case 'version':
       process.stdout.write(`larder ${VERSION}\n`);
       return 0;
+    case 'test':
+      return testCommand(rest);
     case 'help':
       process.stdout.write(USAGE);
       return 0;

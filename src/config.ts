@@ -17,6 +17,7 @@ import { appOptions } from './options/app.js';
 import { redactSecrets } from './redact.js';
 import { recorderOptions } from './options/recorder.js';
 import { queryOptions } from './options/query.js';
+import { rulesOptions } from './options/rules.js';
 import { bundledRulesOptions } from './options/rules-bundled.js';
 import { notifyOptions } from './options/notify.js';
 
@@ -29,6 +30,7 @@ export const OPTION_GROUPS = {
   services: serviceOptions,
   recorder: recorderOptions,
   query: queryOptions,
+  rules: rulesOptions,
   bundledRules: bundledRulesOptions,
   notify: notifyOptions,
   app: appOptions,

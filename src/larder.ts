@@ -76,6 +76,8 @@ export interface ServeOptions {
   readonly maxRequests?: number;
   /** The Prometheus query API router (src/api/prom-api.ts), mounted at /api/v1. @default none */
   readonly api?: Router;
+  /** More routes at the root (e.g. `POST /-/reload` of the rule evaluator). @default none */
+  readonly routes?: Router;
 }
 
 /** Options of `createLarder`. */
@@ -296,7 +298,7 @@ export function createLarder(options: LarderOptions = {}): Larder {
       if (options.serve) {
         const s = options.serve;
         server = await startServer(
-          { registry, collectors, auth: s.auth ?? new Authenticator({ basicAuthUsers: {} }, undefined), log: log.child('http'), maxRequests: s.maxRequests ?? 40, tls: s.tls, snapshot, api: s.api,
+          { registry, collectors, auth: s.auth ?? new Authenticator({ basicAuthUsers: {} }, undefined), log: log.child('http'), maxRequests: s.maxRequests ?? 40, tls: s.tls, snapshot, api: s.api, routes: s.routes,
             health: () => steps.map((st) => st.health?.()).filter((p): p is string => p !== undefined) },
           s.listen,
         );

@@ -15,6 +15,11 @@ import { loadTlsFiles, readOptionFile } from './tls-files.js';
 import { createPromApi } from './api/prom-api.js';
 import { lazyEngine } from './api/lazy-engine.js';
 import { postgresTargets, redisTarget } from './server-targets.js';
+import { rulesStep, type RulesStepOptions } from './alerting/step.js';
+import { createAlertSinks } from './alerting/notify/index.js';
+import type { AlertSink } from './alerting/types.js';
+import { bundledRuleFiles } from '../rules/bundled.js';
+import express from 'express';
 
 /** A running Larder. */
 export interface Larder {
@@ -23,9 +28,17 @@ export interface Larder {
   readonly collectors: CollectorSet;
   /** The library handle underneath (business metrics, guard, cluster view). */
   readonly app: AppLarder;
+  /** Reloads what can be reloaded (the rule files); resolves with the problem, or undefined. */
+  reload(): Promise<string | undefined>;
   /** Stops collecting, closes the server; resolves when everything is flushed. */
   stop(): Promise<void>;
 }
+
+/**
+ * What the rule evaluator plugs into beyond the config. Unset: the notifiers of
+ * `--alertmanager.url` and `notifications:`, and the bundled rules of `--rules.bundled*`.
+ */
+export type AlertingWiring = Pick<RulesStepOptions, 'sinks' | 'extra' | 'externalLabels' | 'externalURL'>;
 
 /**
  * Starts collectors and the HTTP server as the config says: the library's
@@ -38,7 +51,7 @@ export interface Larder {
  * order after the collectors and before the server listens, and stop in reverse
  * after the server has closed.
  */
-export async function startLarder(config: Config, log: Logger = new Logger(config.general.logLevel), steps: readonly LifecycleStep[] = []): Promise<Larder> {
+export async function startLarder(config: Config, log: Logger = new Logger(config.general.logLevel), steps: readonly LifecycleStep[] = [], alerting: AlertingWiring = {}): Promise<Larder> {
   const web = config.web;
   if ((web.tlsCertFile === '') !== (web.tlsKeyFile === '')) {
     throw new ConfigError('--web.tls-cert-file and --web.tls-key-file must be given together');
@@ -66,10 +79,25 @@ export async function startLarder(config: Config, log: Logger = new Logger(confi
         concurrency: config.query.maxConcurrency,
       })
     : undefined;
+  if (!records && config.rules.files.length > 0) throw new ConfigError('--rules.file needs a store to evaluate rules over (--storage.engine=none has none)');
+  const registry = new Registry();
+  const bundled = records && config.bundledRules.enabled ? bundledRuleFiles(config.bundledRules).map((b) => ({ file: b.source, rules: b.file })) : [];
+  // the notifiers write failures through the store, which opens at start: reached lazily
+  const sinks: readonly AlertSink[] = alerting.sinks ?? (records
+    ? createAlertSinks(config, { log, registry, store: { transaction: (fn) => (app?.store ?? noStore()).transaction(fn) } })
+    : []);
+  // rules read and write the store the recorder writes; their API goes before the query API's catch-all
+  const rules = records ? rulesStep(config, { registry, log, store: () => app?.store, extra: () => bundled, ...alerting, sinks }) : undefined;
+  let mounted = api;
+  if (rules) {
+    mounted = express.Router();
+    mounted.use(rules.api);
+    if (api) mounted.use(api);
+  }
   try {
     // Recording goes through createLarder's `store` option: the same step a service embedding Larder runs.
     app = createLarder({
-      registry: new Registry(),
+      registry,
       log,
       app: config.app,
       collectors: enabled,
@@ -78,13 +106,16 @@ export async function startLarder(config: Config, log: Logger = new Logger(confi
         postgresTargets: config.collectorsEnabled['postgres'] ? postgresTargets(config) : [],
         redisTarget: config.collectorsEnabled['redis'] ? redisTarget(config) : undefined,
       },
-      serve: { listen: web.listen, auth, tls, maxRequests: web.maxRequests, api },
+      serve: { listen: web.listen, auth, tls, maxRequests: web.maxRequests, api: mounted, routes: rules?.routes },
       ...(records ? { store: config.storage, record: { ...config.recorder, interval: config.storage.recordInterval } } : {}),
     });
   } catch (err) {
     // settings the option parsers cannot check alone (e.g. cluster.instance-id >= cluster.instances)
     throw err instanceof ConfigError ? err : new ConfigError((err as Error).message);
   }
+  // stopped in reverse: the rules first, then the notifiers flush, then the store closes
+  if (sinks.length > 0) app.use({ name: 'notifications', stop: async () => void (await Promise.all(sinks.map((s) => s.stop(5000)))) });
+  if (rules) app.use(rules);
   for (const step of steps) app.use(step);
   await app.start();
   const server = app.server!;
@@ -95,6 +126,11 @@ export async function startLarder(config: Config, log: Logger = new Logger(confi
     server,
     collectors: app.collectors,
     app,
+    reload: async () => rules?.reload(),
     stop: () => app.stop(),
   };
+}
+
+function noStore(): never {
+  throw new Error('the store is not open');
 }

@@ -35,6 +35,8 @@ export interface ServerOptions {
   readonly snapshot?: ((include?: (name: string) => boolean) => Promise<Snapshot>) | undefined;
   /** The Prometheus query API, mounted at /api/v1 behind the same auth (src/api/prom-api.ts). */
   readonly api?: Router | undefined;
+  /** More routes at the root behind the same auth (e.g. `POST /-/reload`). @default none */
+  readonly routes?: Router | undefined;
   /** The built-in page at `/` and `/ui/*`. @default new UiFiles() (the package's dist/ui) */
   readonly ui?: UiFiles | undefined;
   /** Problems that make /healthz answer 503 (e.g. a damaged store); none → 200 OK. @default none */
@@ -160,6 +162,7 @@ export function createApp(opts: ServerOptions): express.Express {
   app.get('/ui/:file', ui.asset);
 
   if (opts.api) app.use('/api/v1', opts.api);
+  if (opts.routes) app.use(opts.routes);
 
   // Known paths with other methods get 405; everything else 404.
   app.all(['/metrics', '/healthz', '/'], (_req: Request, res: Response) => {
