@@ -17,6 +17,7 @@ import { appOptions } from './options/app.js';
 import { redactSecrets } from './redact.js';
 import { recorderOptions } from './options/recorder.js';
 import { queryOptions } from './options/query.js';
+import { identityOptions } from './options/identity.js';
 
 /** Every option group, in the order `--help` lists them. */
 export const OPTION_GROUPS = {
@@ -27,6 +28,7 @@ export const OPTION_GROUPS = {
   services: serviceOptions,
   recorder: recorderOptions,
   query: queryOptions,
+  identity: identityOptions,
   app: appOptions,
 } as const;
 
@@ -238,7 +240,19 @@ export function loadConfig(sources: ConfigSources): { config: Config; words: str
     }
   }
 
+  // A repeatable flag given several times is parsed once, with all its values.
+  const repeated = new Map<string, string[]>();
   for (const [name, raw] of flags) {
+    const o = byFlag.get(name);
+    if (o?.spec.repeatable) repeated.set(name, [...(repeated.get(name) ?? []), raw]);
+  }
+  for (const [name, raws] of repeated) {
+    const o = byFlag.get(name)!;
+    values.set(`${o.group}.${o.key}`, parseOne(o.spec, raws.length === 1 ? raws[0] : raws, where(o.spec, 'flag')));
+  }
+
+  for (const [name, raw] of flags) {
+    if (repeated.has(name)) continue;
     const c = collectorFlag(name);
     if (c) {
       if (raw !== 'true') throw new ConfigError(`flag --${name} takes no value`);

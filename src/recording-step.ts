@@ -11,7 +11,8 @@ import { ConfigError, type Config } from './config.js';
 import { formatDuration } from './duration.js';
 import type { LifecycleStep } from './larder.js';
 import type { Logger } from './log.js';
-import { startRecording, type Recording } from './recorder/index.js';
+import { ownLabels, startRecording, type Recording } from './recorder/index.js';
+import { applyHostLabels } from '../storage/host-labels.js';
 import { assertDatabaseUrl, explainPgOpenError } from './store-errors.js';
 
 /**
@@ -70,6 +71,23 @@ export function checkRecordInterval(config: Pick<Config, 'storage' | 'collectors
   );
 }
 
+/**
+ * Schema version 4's data step: series recorded before host labels get this Larder's
+ * (`job="larder"`, its instance, its external labels, each where missing), said in the
+ * log. While PostgreSQL is out of reach it is left for the next start (logged).
+ */
+async function labelOlderSeries(store: Store, config: Config, log: Logger): Promise<void> {
+  const labels = { ...ownLabels(config.identity), ...config.identity.externalLabels };
+  try {
+    const r = await applyHostLabels(store, labels, config.identity.instance);
+    if (r.labelled + r.kept > 0) {
+      log.info('schema v4: series recorded before host labels were given this host\'s labels', { labels, labelled: r.labelled, keptAsTheyWere: r.kept });
+    }
+  } catch (err) {
+    log.warn('schema v4: the series recorded before host labels keep their labels until the next start (the store did not answer)', { err: err as Error });
+  }
+}
+
 /** The recording step; `store` is the open store while it runs (the query API reads it). */
 export interface RecordingStep extends LifecycleStep {
   readonly store: Store | undefined;
@@ -110,6 +128,7 @@ export function recordingStep(registry: Registry, config: Config, log: Logger): 
         dbPassword: storage.dbPassword,
         spoolPath: storage.spoolPath,
         pgWriteTimeoutMs: storage.pgWriteTimeout,
+        instance: config.identity.instance,
         onSpoolChange: (spooling, change) => {
           // An outage is logged when it starts (and why) and when the spool has drained.
           if (spooling) log.warn('PostgreSQL unreachable: spooling samples locally', { spool: storage.spoolPath, reason: change.cause?.message ?? 'unknown' });
@@ -118,6 +137,7 @@ export function recordingStep(registry: Registry, config: Config, log: Logger): 
       }).catch((err: unknown) => {
         throw storage.engine === 'postgresql' ? explainPgOpenError(err, storage) : err;
       });
+      await labelOlderSeries(store, config, log);
       recording = startRecording({ registry, store, config, log });
       log.info('recording', { engine: storage.engine, where: storage.engine === 'sqlite' ? storage.sqlitePath : pgTarget(storage), every: `${storage.recordInterval / 1000}s` });
     },

@@ -324,6 +324,11 @@ export interface StoreOptions {
   readonly dbUser?: string;
   /** @default '' */
   readonly dbPassword?: string;
+  /**
+   * PostgreSQL: the Larder this store records for (its --instance), owner of the series
+   * it creates and of their rollups when several Larders share the database. @default ''
+   */
+  readonly instance?: string;
   /** PostgreSQL schema holding Larder's tables (created if missing). @default 'public' */
   readonly pgSchema?: string;
   /** Most PostgreSQL connections. @default 4 */

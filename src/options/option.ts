@@ -25,6 +25,8 @@ export interface OptionSpec<T> {
   readonly secret?: boolean;
   /** True when an empty environment variable is a value (e.g. '' = off), not the same as unset. */
   readonly emptyEnvIsValue?: boolean;
+  /** True when the flag may be given several times: `parse` then gets the values as an array (once alone, a string). */
+  readonly repeatable?: boolean;
 }
 
 /** A named group of options, e.g. the web server's. */

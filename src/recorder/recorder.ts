@@ -30,6 +30,14 @@ export interface RecorderOptions {
   readonly maxBufferedSamples?: number;
   /** The clock (epoch ms). @default Date.now */
   readonly now?: () => number;
+  /**
+   * Labels of the registry's own series (`{job: 'larder', instance}`), winning over a
+   * sample's own as a scrape's job and instance do (the sample's go to `exported_*`).
+   * @default none
+   */
+  readonly ownLabels?: Labels;
+  /** Added to every series recorded (the registry's and submitted ones) that lacks them. @default none */
+  readonly externalLabels?: Labels;
 }
 
 /**
@@ -55,6 +63,8 @@ export class Recorder {
   private readonly maxBuffered: number;
   private readonly now: () => number;
   private readonly cache: SeriesCache;
+  private readonly ownLabels: Labels | undefined;
+  private readonly externalLabels: Labels | undefined;
   /** Batches waiting to be written, oldest first. */
   private readonly pending: Batch[] = [];
   private pendingSamples = 0;
@@ -81,6 +91,8 @@ export class Recorder {
     this.maxBuffered = opts.maxBufferedSamples ?? 500_000;
     this.now = opts.now ?? Date.now;
     this.cache = new SeriesCache(opts.store);
+    this.ownLabels = opts.ownLabels;
+    this.externalLabels = opts.externalLabels;
     const registers = [opts.registry];
     this.written = new Counter({ name: 'larder_recorder_samples_written_total', help: 'Samples written to the store by the recorder.', registers });
     this.batches = new Counter({ name: 'larder_recorder_batches_total', help: 'Batches written to the store by the recorder.', registers });
@@ -138,7 +150,7 @@ export class Recorder {
     try {
       const snapshot = await collectSnapshot(this.registry);
       for (const e of snapshot.errors) this.log.once(`collect:${e.metric}`, 'warn', 'metric left out of the recording: its collect failed', { metric: e.metric, error: e.error });
-      await this.queue(snapshot.families, timeMs);
+      await this.queue(snapshot.families, timeMs, this.ownLabels);
     } catch (err) {
       this.errors.inc({ stage: 'collect' });
       this.log.once('recorder:collect', 'error', 'recording a snapshot failed', { error: err as Error });
@@ -148,7 +160,7 @@ export class Recorder {
   /**
    * Queues the samples of `families` at `timeMs` (one timestamp for all but those
    * that carry their own: a scrape target's honoured timestamps), with
-   * `extraLabels` added to each, and writes what is queued. Resolves when this batch
+   * `extraLabels` added to each (and the external labels each lacks), and writes what is queued. Resolves when this batch
    * is written or kept for retry; never rejects.
    */
   async submit(families: readonly MetricFamily[], timeMs: number, extraLabels?: Labels): Promise<void> {
@@ -157,7 +169,7 @@ export class Recorder {
 
   /** Resolves the series of `families` and queues their samples; false when nothing was queued. */
   private async queue(families: readonly MetricFamily[], timeMs: number, extraLabels?: Labels): Promise<boolean> {
-    const flat = flattenFamilies(families, extraLabels);
+    const flat = flattenFamilies(families, extraLabels, this.externalLabels);
     if (flat.length === 0) return false;
     const batch: Batch = { timeMs, count: flat.length, flat };
     // A failure here (the store is failing) keeps the values; flush() retries the look-up.
