@@ -10,6 +10,7 @@
  * the slice in the worker that owns the file (sqlite-fold-task.ts).
  */
 import { taskModuleUrl } from '../storage/sqlite-task.js';
+import { PG_DDL_LOCK } from '../storage/pg-sql.js';
 import type { ChunkInfo, SeriesInfo, SqlExecutor, Store } from '../storage/store.js';
 import { closedRange } from './buckets.js';
 import { quantileRows, type IncreaseRow } from './quantile-rows.js';
@@ -138,7 +139,13 @@ export class RollupEngine {
   async prepare(): Promise<void> {
     if (this.prepared) return;
     for (const t of this.tiers) await this.store.ensureRollupTier({ tier: t.name, chunkMs: tierChunkMs(t) });
-    await this.store.execute(carryTableDdl(CARRY_TABLE));
+    if (this.store.dialect === 'postgresql') {
+      // Under the DDL lock: hosts starting together would both create it, and one would fail.
+      await this.store.transaction(async (tx) => {
+        await tx.query('SELECT pg_advisory_xact_lock($1)', [PG_DDL_LOCK]);
+        await tx.execute(carryTableDdl(CARRY_TABLE));
+      });
+    } else await this.store.execute(carryTableDdl(CARRY_TABLE));
     this.prepared = true;
   }
 

@@ -7,6 +7,13 @@ import { KIND_COLUMNS, type TableKind } from './table-kinds.js';
 import type { Migration } from './sqlite-sql.js';
 import { pgNamedViewsDdl } from './named-views-sql.js';
 
+/**
+ * The advisory-lock key for Larder's DDL (migrations, partitions, the rollups' own
+ * tables) in one database: several Larder hosts may run DDL at the same moment, and
+ * two concurrent `CREATE TABLE IF NOT EXISTS` of one table fail on PostgreSQL.
+ */
+export const PG_DDL_LOCK = 0x4c617264; // 'Lard'
+
 /** Quotes an identifier. */
 export function pgIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;

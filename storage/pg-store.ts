@@ -6,7 +6,7 @@
  */
 import pgPromise from 'pg-promise';
 import { checkChunkMs, checkLogicalTable, chunkName, chunkRange, compareChunks } from './chunking.js';
-import { PG_MIGRATIONS, logicalTableDdl, msOf, partitionDdl, pgIdent, tsOf } from './pg-sql.js';
+import { PG_DDL_LOCK, PG_MIGRATIONS, logicalTableDdl, msOf, partitionDdl, pgIdent, tsOf } from './pg-sql.js';
 import { checkTimeMs } from './series-key.js';
 import { HOURLY_LOOKBACK_MS, NewerSchemaError, checkAlert, checkDate, checkReadQuery, checkSamples, checkStatsArgs, counterLikeSql, keySeriesDefs, matchSeries, rawJson, resetDeltaSql, type SeriesRow } from './store-common.js';
 import { checkTier, tierTables, type TableKind } from './table-kinds.js';
@@ -80,8 +80,7 @@ export interface PgStoreOptions {
 }
 
 const SCHEMA = /^[a-z_][a-z0-9_]{0,62}$/;
-// One advisory-lock key for Larder's DDL (migrations, partitions) in this database.
-const DDL_LOCK = 0x4c617264; // 'Lard'
+const DDL_LOCK = PG_DDL_LOCK;
 
 /** A write PostgreSQL did not answer within the write timeout (a stalled server or network). */
 export class PgTimeoutError extends Error {
