@@ -126,6 +126,7 @@ export function recordingStep(registry: Registry, config: Config, log: Logger): 
         dbName: storage.dbName,
         dbUser: storage.dbUser,
         dbPassword: storage.dbPassword,
+        pgSchema: storage.pgSchema,
         spoolPath: storage.spoolPath,
         pgWriteTimeoutMs: storage.pgWriteTimeout,
         instance: config.identity.instance,

@@ -141,7 +141,7 @@ export function startRecording(opts: RecordingOptions): Recording {
   // rollup waits, so this host's watermarks never pass samples still on their way.
   const spoolDrained = async (): Promise<boolean> => {
     const depth = await store.spoolDepth();
-    if (depth === 0) return true;
+    if (depth === 0 && store.spooling?.() !== true) return true;
     rollupLog.once('rollup:spool', 'info', 'rollup waits: the local spool still holds samples for PostgreSQL', { spooled: depth });
     return false;
   };
