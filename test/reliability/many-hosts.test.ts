@@ -165,9 +165,9 @@ t.test('three Larders on one schema, one cut off for over a bucket', { timeout: 
   {
     const cutBuckets = await db.one<{ n: number }>(
       `SELECT coalesce(sum(r.count), 0)::int AS n FROM rollup_1m r JOIN series se ON se.id = r.series_id WHERE se.name = 'larder_recorder_batches_total' AND se.host = 'h2' AND r.ts >= to_timestamp($1 / 1000.0) AND r.ts < to_timestamp($2 / 1000.0)`,
-      [Math.ceil(cutFrom / 60_000) * 60_000, Math.floor(cutTo / 60_000) * 60_000],
+      [Math.floor(cutFrom / 60_000) * 60_000, cutTo],
     );
-    t.ok(cutBuckets.n >= 50, `h2's 1m buckets of the cut hold its spooled samples (${cutBuckets.n})`);
+    t.ok(cutBuckets.n >= h2Cut.n, `h2's 1m buckets over the cut hold its spooled samples (${cutBuckets.n} ≥ ${h2Cut.n})`);
   }
 
   // Logs: no duplicate key anywhere, no error from h1 and h3, h2's only about the outage.
