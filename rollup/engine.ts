@@ -10,6 +10,7 @@
  * the slice in the worker that owns the file (sqlite-fold-task.ts).
  */
 import { taskModuleUrl } from '../storage/sqlite-task.js';
+import { PG_DDL_LOCK } from '../storage/pg-sql.js';
 import type { ChunkInfo, SeriesInfo, SqlExecutor, Store } from '../storage/store.js';
 import { closedRange } from './buckets.js';
 import { quantileRows, type IncreaseRow } from './quantile-rows.js';
@@ -77,6 +78,18 @@ export interface RollupOptions {
   readonly pauseBetweenTransactionsMs?: number;
   /** Called inside each slice's transaction before it commits (crash tests use it). */
   readonly onSlice?: (tier: string, from: number, to: number) => Promise<void> | void;
+  /**
+   * PostgreSQL: the Larder whose series this engine rolls up (`series.host`, its
+   * --instance). Several Larders on one database each roll up their own series with
+   * their own watermarks, so a host that is behind (spooling while PostgreSQL was out of
+   * its reach) never has its buckets closed by another. @default '' (series with no owner)
+   */
+  readonly instance?: string;
+  /**
+   * PostgreSQL: a host whose rollups have not run for this long no longer holds back
+   * `watermark()` (what queries and retention go by): it is gone. @default 1 day
+   */
+  readonly hostStaleMs?: number;
 }
 
 /** What a run did per tier. */
@@ -102,6 +115,9 @@ export class RollupEngine {
   /** SQLite: buckets of the next slice, per tier, from the rows the last one read. */
   private readonly sliceBuckets = new Map<string, number>();
   private prepared = false;
+  /** PostgreSQL: the owner whose series are rolled up; undefined on SQLite (one writer, every series). */
+  readonly host: string | undefined;
+  private readonly hostStaleMs: number;
   /** Runs are serialized: two overlapping runs would redo a slice against a moved carry. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -115,27 +131,64 @@ export class RollupEngine {
     this.concurrency = this.store.dialect === 'sqlite' ? 1 : Math.max(1, Math.floor(opts.concurrency ?? 2));
     this.maxRows = Math.max(1, opts.maxRowsPerTransaction ?? 100_000);
     this.pauseMs = Math.max(0, opts.pauseBetweenTransactionsMs ?? (this.store.dialect === 'sqlite' ? 100 : 0));
+    this.host = this.store.dialect === 'postgresql' ? (opts.instance ?? '') : undefined;
+    this.hostStaleMs = opts.hostStaleMs ?? 86_400_000;
   }
 
   /** Creates the tier tables and the carry table if missing. */
   async prepare(): Promise<void> {
     if (this.prepared) return;
     for (const t of this.tiers) await this.store.ensureRollupTier({ tier: t.name, chunkMs: tierChunkMs(t) });
-    await this.store.execute(carryTableDdl(CARRY_TABLE));
+    if (this.store.dialect === 'postgresql') {
+      // Under the DDL lock: hosts starting together would both create it, and one would fail.
+      await this.store.transaction(async (tx) => {
+        await tx.query('SELECT pg_advisory_xact_lock($1)', [PG_DDL_LOCK]);
+        await tx.execute(carryTableDdl(CARRY_TABLE));
+      });
+    } else await this.store.execute(carryTableDdl(CARRY_TABLE));
     this.prepared = true;
   }
 
-  /** The watermark of a tier (end of the last bucket done), epoch ms. */
+  /**
+   * The watermark of a tier (end of the last bucket done), epoch ms: what queries and
+   * retention go by. On PostgreSQL the lowest of the live hosts' (those whose rollups
+   * ran within hostStaleMs, and this one), so no host's buckets past it are missing.
+   */
   async watermark(tier: string, ex: SqlExecutor = this.store): Promise<number | undefined> {
     // watermark_ms is epoch ms (INTEGER / bigint) on both dialects.
-    const rows = await ex.query<{ w: unknown }>(`SELECT watermark_ms AS w FROM rollup_watermarks WHERE tier = ${new Params(ex.dialect).add(tier)}`, [tier]);
+    const p = new Params(ex.dialect);
+    const where = this.host === undefined ? `tier = ${p.add(tier)}` : `tier = ${p.add(tier)} AND (host = ${p.add(this.host)} OR updated_ms >= ${p.ms(this.now() - this.hostStaleMs)})`;
+    const rows = await ex.query<{ w: unknown }>(`SELECT min(watermark_ms) AS w FROM rollup_watermarks WHERE ${where}`, p.values);
+    return rows[0]?.w === null || rows[0]?.w === undefined ? undefined : Number(rows[0].w);
+  }
+
+  /** This host's own watermark of a tier (on SQLite the tier's only one). */
+  async ownWatermark(tier: string, ex: SqlExecutor = this.store): Promise<number | undefined> {
+    const p = new Params(ex.dialect);
+    const host = this.host === undefined ? '' : ` AND host = ${p.add(this.host)}`;
+    const rows = await ex.query<{ w: unknown }>(`SELECT watermark_ms AS w FROM rollup_watermarks WHERE tier = ${p.add(tier)}${host}`, p.values);
     return rows[0] ? Number(rows[0].w) : undefined;
   }
 
   private async setWatermark(ex: SqlExecutor, tier: string, ms: number): Promise<void> {
     const p = new Params(ex.dialect);
-    const value = p.ms(ms);
-    await ex.execute(`INSERT INTO rollup_watermarks (tier, watermark_ms) VALUES (${p.add(tier)}, ${value}) ON CONFLICT (tier) DO UPDATE SET watermark_ms = excluded.watermark_ms`, p.values);
+    if (this.host === undefined) {
+      const value = p.ms(ms);
+      await ex.execute(`INSERT INTO rollup_watermarks (tier, watermark_ms) VALUES (${p.add(tier)}, ${value}) ON CONFLICT (tier) DO UPDATE SET watermark_ms = excluded.watermark_ms`, p.values);
+      return;
+    }
+    await ex.execute(
+      `INSERT INTO rollup_watermarks (tier, host, watermark_ms, updated_ms) VALUES (${p.add(tier)}, ${p.add(this.host)}, ${p.ms(ms)}, ${p.ms(Math.round(this.now()))})
+       ON CONFLICT (tier, host) DO UPDATE SET watermark_ms = excluded.watermark_ms, updated_ms = excluded.updated_ms`,
+      p.values,
+    );
+  }
+
+  /** PostgreSQL: marks this host's watermarks live (a run with nothing to do still counts). */
+  private async heartbeat(): Promise<void> {
+    if (this.host === undefined) return;
+    const p = new Params(this.store.dialect);
+    await this.store.execute(`UPDATE rollup_watermarks SET updated_ms = ${p.ms(Math.round(this.now()))} WHERE host = ${p.add(this.host)}`, p.values);
   }
 
   /**
@@ -165,6 +218,7 @@ export class RollupEngine {
 
   private async runNow(maxResolutionMs: number): Promise<TierRun[]> {
     await this.prepare();
+    await this.heartbeat();
     const out: TierRun[] = [];
     let below: { table: string; closedBefore: number | undefined } = { table: 'samples', closedBefore: this.now() - this.graceMs };
     let series: Map<number, SeriesInfo> | undefined;
@@ -172,7 +226,7 @@ export class RollupEngine {
     for (const [i, tier] of this.tiers.entries()) {
       if (tier.resolutionMs > maxResolutionMs) break;
       const table = `rollup_${tier.name}`;
-      const wm = await this.watermark(tier.name);
+      const wm = await this.ownWatermark(tier.name);
       const closedBefore = below.closedBefore;
       const range = closedBefore === undefined ? undefined : closedRange(wm, wm === undefined ? await this.oldest(below.table) : undefined, closedBefore, tier.resolutionMs);
       let rows = 0;
@@ -288,9 +342,18 @@ export class RollupEngine {
   ): Promise<{ rows: number; qrows: number; scanned: number }> {
     const d = this.store.dialect;
     const sources = allSources.filter((c) => c.endMs > from && c.startMs < to).map((c) => c.name);
+    const host = this.host;
     return this.store.transaction(async (tx) => {
+      if (host !== undefined) {
+        // Two Larders given one --instance by mistake would roll up the same slice: the
+        // second waits for the first and then finds it done, rather than failing on a
+        // duplicate key (or adding a boundary twice).
+        await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`larder-rollup:${host}:${tier.name}:${from}`]);
+        const done = await this.ownWatermark(tier.name, tx);
+        if (done !== undefined && done >= to) return { rows: 0, qrows: 0, scanned: 0 };
+      }
       for (const c of [chunk.name, qchunk.name]) {
-        const del = deleteRangeSql(d, c, from, to);
+        const del = deleteRangeSql(d, c, from, to, host);
         await tx.execute(del.sql, del.params);
       }
       let rows = 0;
@@ -307,14 +370,14 @@ export class RollupEngine {
       } else if (index === 0) {
         // PostgreSQL: the SQL of sql.ts. The INSERT needs nothing of the previous slice;
         // the boundary reads the carry that slice writes, so it waits for its commit.
-        const ins = rawRollupSql({ target: chunk.name, sources, carryTable: CARRY_TABLE, tier: tier.name, resolutionMs: tier.resolutionMs, from, to });
+        const ins = rawRollupSql({ target: chunk.name, sources, carryTable: CARRY_TABLE, tier: tier.name, resolutionMs: tier.resolutionMs, from, to, ...(host !== undefined ? { host } : {}) });
         if (sources.length > 0) rows = (await tx.execute(ins.sql, ins.params)).changes;
         await after;
         if (sources.length > 0) await tx.execute(ins.boundary.sql, ins.boundary.params);
-        const carry = carryUpdateSql({ carryTable: CARRY_TABLE, target: chunk.name, tier: tier.name, from, to });
+        const carry = carryUpdateSql({ carryTable: CARRY_TABLE, target: chunk.name, tier: tier.name, from, to, ...(host !== undefined ? { host } : {}) });
         await tx.execute(carry.sql, carry.params);
       } else {
-        const ins = tierRollupSql({ target: chunk.name, sources, resolutionMs: tier.resolutionMs, from, to });
+        const ins = tierRollupSql({ target: chunk.name, sources, resolutionMs: tier.resolutionMs, from, to, ...(host !== undefined ? { host } : {}) });
         if (ins) rows = (await tx.execute(ins.sql, ins.params)).changes;
         await after; // watermarks advance in order
       }
@@ -329,9 +392,10 @@ export class RollupEngine {
   private async readIncreases(tx: SqlExecutor, chunk: string, from: number, to: number): Promise<IncreaseRow[]> {
     const d = tx.dialect;
     const p = new Params(d);
+    const own = this.host === undefined ? '' : ` AND se.host = ${p.add(this.host)}`;
     const inc = await tx.query<{ series_id: unknown; t: unknown; increase: unknown }>(
       `SELECT r.series_id, ${tsMs(d, 'r.ts')} AS t, r.increase FROM ${ident(chunk)} r JOIN series se ON se.id = r.series_id
-       WHERE se.type = 'histogram' AND r.ts >= ${p.time(from)} AND r.ts < ${p.time(to)}`,
+       WHERE se.type = 'histogram' AND r.ts >= ${p.time(from)} AND r.ts < ${p.time(to)}${own}`,
       p.values,
     );
     return inc.map((r) => ({ seriesId: Number(r.series_id), ts: Number(r.t), increase: r.increase === null ? null : Number(r.increase) }));

@@ -64,6 +64,14 @@ export function counterLike(alias: string): string {
   return counterLikeSql(alias); // one rule for the tiers and the seed's metrics_hourly
 }
 
+/**
+ * PostgreSQL: ` AND <col> IN (the series of host …)` when rollups are per host (several
+ * Larders on one database each roll up their own series), else ''.
+ */
+export function ownSeries(p: Params, col: string, host: string | undefined): string {
+  return host === undefined ? '' : ` AND ${col} IN (SELECT id FROM series WHERE host = ${p.add(host)})`;
+}
+
 /** `SELECT <cols> FROM chunk WHERE ts in range` for each chunk, UNION ALL'd. */
 function unionOf(chunks: readonly string[], cols: string, where: string): string {
   return chunks.map((c) => `SELECT ${cols} FROM ${ident(c)} WHERE ${where}`).join(' UNION ALL ');
@@ -119,14 +127,17 @@ export function rawRollupSql(opts: {
   resolutionMs: number;
   from: number;
   to: number;
+  /** Only the series of this host (`series.host`). @default every series */
+  host?: string;
 }): { sql: string; params: SqlValue[]; boundary: { sql: string; params: SqlValue[] } } {
   const p = new Params('postgresql');
   const from = p.time(opts.from);
   const to = p.time(opts.to);
+  const own = ownSeries(p, 'series_id', opts.host);
   // With no raw chunk in the range there is nothing to insert: a statement that selects nothing.
   const src =
     opts.sources.length > 0
-      ? unionOf(opts.sources, `series_id, ts, ${nanNull('value')} AS v`, `ts >= ${from} AND ts < ${to} AND ${pgLive('value')}`)
+      ? unionOf(opts.sources, `series_id, ts, ${nanNull('value')} AS v`, `ts >= ${from} AND ts < ${to} AND ${pgLive('value')}${own}`)
       : `SELECT series_id, to_timestamp(ts::double precision / 1000) AS ts, last AS v FROM ${ident(opts.carryTable)} WHERE ${from} IS NULL AND ${to} IS NULL`;
   // The counter flag by a join (once per series), not a subquery per output row.
   const sql = `INSERT INTO ${ident(opts.target)} (${ROLLUP_COLUMNS})
@@ -147,28 +158,29 @@ LEFT JOIN series se ON se.id = a.series_id`;
  * first bucket, that row found from the carry by one primary-key probe. The correlated min(ts) per
  * target row measured 1.25 s per day of 5m rows (1,000 series), this ~20 ms.
  */
-function pgBoundarySql(opts: { target: string; carryTable: string; tier: string; from: number; to: number }): { sql: string; params: SqlValue[] } {
+function pgBoundarySql(opts: { target: string; carryTable: string; tier: string; from: number; to: number; host?: string }): { sql: string; params: SqlValue[] } {
   const q = new Params('postgresql');
   const tier = q.add(opts.tier);
   const bFrom = q.time(opts.from);
   const bTo = q.time(opts.to);
   const fromMs = q.ms(opts.from);
+  const own = ownSeries(q, 'c.series_id', opts.host);
   const sql = `UPDATE ${ident(opts.target)} AS r
 SET increase = r.increase + (CASE WHEN r.first >= c.last THEN r.first - c.last ELSE r.first END)
 FROM ${ident(opts.carryTable)} c
 CROSS JOIN LATERAL (SELECT min(r2.ts) AS t FROM ${ident(opts.target)} r2 WHERE r2.series_id = c.series_id AND r2.ts >= ${bFrom} AND r2.ts < ${bTo}) m
-WHERE c.tier = ${tier} AND c.ts < ${fromMs} AND c.last IS NOT NULL
+WHERE c.tier = ${tier} AND c.ts < ${fromMs} AND c.last IS NOT NULL${own}
   AND r.series_id = c.series_id AND r.ts = m.t AND r.increase IS NOT NULL AND r.first IS NOT NULL`;
   return { sql, params: q.values };
 }
 
 /** PostgreSQL: INSERT of a higher tier's rows for buckets in `[from, to)` from the tier below (SQLite: sqlite-fold-task.ts). */
-export function tierRollupSql(opts: { target: string; sources: readonly string[]; resolutionMs: number; from: number; to: number }): { sql: string; params: SqlValue[] } | undefined {
+export function tierRollupSql(opts: { target: string; sources: readonly string[]; resolutionMs: number; from: number; to: number; host?: string }): { sql: string; params: SqlValue[] } | undefined {
   if (opts.sources.length === 0) return undefined;
   const p = new Params('postgresql');
   const from = p.time(opts.from);
   const to = p.time(opts.to);
-  const src = unionOf(opts.sources, 'series_id, ts, count, sum, min, max, first, last, increase', `ts >= ${from} AND ts < ${to}`);
+  const src = unionOf(opts.sources, 'series_id, ts, count, sum, min, max, first, last, increase', `ts >= ${from} AND ts < ${to}${ownSeries(p, 'series_id', opts.host)}`);
   const sql = `INSERT INTO ${ident(opts.target)} (${ROLLUP_COLUMNS})
 SELECT w.series_id, w.bucket, sum(w.count), sum(w.sum), min(w.min), max(w.max),
   max(CASE WHEN ${IS_FIRST} THEN w.first END), max(CASE WHEN ${IS_LAST} THEN w.last END), sum(w.increase)
@@ -178,9 +190,9 @@ GROUP BY w.series_id, w.bucket`;
 }
 
 /** DELETE of a chunk's rows in `[from, to)` (so a re-run writes the same rows, never twice). */
-export function deleteRangeSql(dialect: Dialect, chunk: string, from: number, to: number): { sql: string; params: SqlValue[] } {
+export function deleteRangeSql(dialect: Dialect, chunk: string, from: number, to: number, host?: string): { sql: string; params: SqlValue[] } {
   const p = new Params(dialect);
-  return { sql: `DELETE FROM ${ident(chunk)} WHERE ts >= ${p.time(from)} AND ts < ${p.time(to)}`, params: p.values };
+  return { sql: `DELETE FROM ${ident(chunk)} WHERE ts >= ${p.time(from)} AND ts < ${p.time(to)}${ownSeries(p, 'series_id', host)}`, params: p.values };
 }
 
 /**
@@ -190,15 +202,16 @@ export function deleteRangeSql(dialect: Dialect, chunk: string, from: number, to
  * per day of 5m rows, 1,000 series). Rows of a series with no `series` row have a NULL
  * increase (not counter-like), so need no carry.
  */
-export function carryUpdateSql(opts: { carryTable: string; target: string; tier: string; from: number; to: number }): { sql: string; params: SqlValue[] } {
+export function carryUpdateSql(opts: { carryTable: string; target: string; tier: string; from: number; to: number; host?: string }): { sql: string; params: SqlValue[] } {
   const p = new Params('postgresql');
   const tier = p.add(opts.tier);
   const from = p.time(opts.from);
   const to = p.time(opts.to);
+  const own = opts.host === undefined ? '' : `\nWHERE se.host = ${p.add(opts.host)}`;
   const sql = `INSERT INTO ${ident(opts.carryTable)} (tier, series_id, ts, last)
 SELECT ${tier}, se.id, ${tsMs('postgresql', 'r.ts')}, r.last
 FROM series se
-CROSS JOIN LATERAL (SELECT x.ts, x.last FROM ${ident(opts.target)} x WHERE x.series_id = se.id AND x.ts >= ${from} AND x.ts < ${to} ORDER BY x.ts DESC LIMIT 1) r
+CROSS JOIN LATERAL (SELECT x.ts, x.last FROM ${ident(opts.target)} x WHERE x.series_id = se.id AND x.ts >= ${from} AND x.ts < ${to} ORDER BY x.ts DESC LIMIT 1) r${own}
 ON CONFLICT (tier, series_id) DO UPDATE SET ts = excluded.ts, last = excluded.last`;
   return { sql, params: p.values };
 }

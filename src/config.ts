@@ -17,6 +17,7 @@ import { appOptions } from './options/app.js';
 import { redactSecrets } from './redact.js';
 import { recorderOptions } from './options/recorder.js';
 import { queryOptions } from './options/query.js';
+import { identityOptions } from './options/identity.js';
 import { rulesOptions } from './options/rules.js';
 import { bundledRulesOptions } from './options/rules-bundled.js';
 import { notifyOptions } from './options/notify.js';
@@ -30,6 +31,7 @@ export const OPTION_GROUPS = {
   services: serviceOptions,
   recorder: recorderOptions,
   query: queryOptions,
+  identity: identityOptions,
   rules: rulesOptions,
   bundledRules: bundledRulesOptions,
   notify: notifyOptions,

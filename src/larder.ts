@@ -29,6 +29,7 @@ import { collectorOptions } from './options/collectors.js';
 import { defaultsOf, valuesInCode } from './options/in-code.js';
 import { recorderOptions } from './options/recorder.js';
 import { storageOptions } from './options/storage.js';
+import { identityOptions } from './options/identity.js';
 import { recordingStep, type RecordingStep } from './recording-step.js';
 import type { Store } from '../storage/store.js';
 import { startServer, type RunningServer } from './server.js';
@@ -104,6 +105,11 @@ export interface LarderOptions {
   readonly store?: StoreSettings;
   /** How the registry is recorded (interval, rollup tiers, schedules); read only with `store`. @default {} */
   readonly record?: RecordSettings;
+  /**
+   * The labels every recorded series carries: `instance` (@default the host name) and
+   * `externalLabels` (as Prometheus' external_labels); read only with `store`. @default {}
+   */
+  readonly identity?: Partial<OptionValues<typeof identityOptions>>;
 }
 
 /** An extra step run by `start()` (in the order added, before the server starts) and `stop()` (in reverse, after the server stops). */
@@ -179,7 +185,8 @@ function buildRecording(
   const store = options.store ?? {};
   const { interval, ...record } = options.record ?? {};
   const storage = valuesInCode(storageOptions, { ...store, ...(interval !== undefined ? { recordInterval: interval } : {}) }, 'store', { recordInterval: 'record.interval' });
-  return recordingStep(registry, { storage, recorder: valuesInCode(recorderOptions, record, 'record'), app, collectors }, log, collect ? { collect } : {});
+  const identity = valuesInCode(identityOptions, options.identity ?? {}, 'identity');
+  return recordingStep(registry, { storage, recorder: valuesInCode(recorderOptions, record, 'record'), app, collectors, identity }, log, collect ? { collect } : {});
 }
 
 /** Builds a Larder; nothing runs until `start()`. Throws on bad settings, naming them. */

@@ -107,7 +107,7 @@ export async function startLarder(config: Config, log: Logger = new Logger(confi
         redisTarget: config.collectorsEnabled['redis'] ? redisTarget(config) : undefined,
       },
       serve: { listen: web.listen, auth, tls, maxRequests: web.maxRequests, api: mounted, routes: rules?.routes },
-      ...(records ? { store: config.storage, record: { ...config.recorder, interval: config.storage.recordInterval } } : {}),
+      ...(records ? { store: config.storage, record: { ...config.recorder, interval: config.storage.recordInterval }, identity: config.identity } : {}),
     });
   } catch (err) {
     // settings the option parsers cannot check alone (e.g. cluster.instance-id >= cluster.instances)

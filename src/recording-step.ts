@@ -73,8 +73,26 @@ export function checkRecordInterval(config: Pick<RecordingSettings, 'storage' | 
   );
 }
 
+/**
+ * Schema version 4's data step: series recorded before host labels get this Larder's
+ * (`job="larder"`, its instance, its external labels, each where missing), said in the
+ * log. While PostgreSQL is out of reach it is left for the next start (logged).
+ */
+async function labelOlderSeries(store: Store, config: RecordingSettings, log: Logger): Promise<void> {
+  const [{ ownLabels }, { applyHostLabels }] = await Promise.all([import('./recorder/index.js'), import('../storage/host-labels.js')]);
+  const labels = { ...ownLabels(config.identity), ...config.identity.externalLabels };
+  try {
+    const r = await applyHostLabels(store, labels, config.identity.instance);
+    if (r.labelled + r.kept > 0) {
+      log.info('schema v4: series recorded before host labels were given this host\'s labels', { labels, labelled: r.labelled, keptAsTheyWere: r.kept });
+    }
+  } catch (err) {
+    log.warn('schema v4: the series recorded before host labels keep their labels until the next start (the store did not answer)', { err: err as Error });
+  }
+}
+
 /** The settings recording reads: the option groups of `larder serve` it uses. */
-export type RecordingSettings = Pick<Config, 'storage' | 'recorder' | 'app' | 'collectors'>;
+export type RecordingSettings = Pick<Config, 'storage' | 'recorder' | 'app' | 'collectors' | 'identity'>;
 
 /** How the step records, beyond the settings. */
 export interface RecordingStepOptions {
@@ -131,9 +149,10 @@ export function recordingStep(registry: Registry, config: RecordingSettings, log
         dbName: storage.dbName,
         dbUser: storage.dbUser,
         dbPassword: storage.dbPassword,
+        pgSchema: storage.pgSchema,
         spoolPath: storage.spoolPath,
         pgWriteTimeoutMs: storage.pgWriteTimeout,
-        pgSchema: storage.pgSchema,
+        instance: config.identity.instance,
         onSpoolChange: (spooling, change) => {
           // An outage is logged when it starts (and why) and when the spool has drained.
           if (spooling) log.warn('PostgreSQL unreachable: spooling samples locally', { spool: storage.spoolPath, reason: change.cause?.message ?? 'unknown' });
@@ -142,6 +161,7 @@ export function recordingStep(registry: Registry, config: RecordingSettings, log
       }).catch((err: unknown) => {
         throw storage.engine === 'postgresql' ? explainPgOpenError(err, storage) : err;
       });
+      await labelOlderSeries(store, config, log);
       recording = startRecording({ registry, store, config, log, ...(opts.collect ? { collect: opts.collect } : {}) });
       log.info('recording', { engine: storage.engine, where: storage.engine === 'sqlite' ? storage.sqlitePath : pgTarget(storage), every: `${storage.recordInterval / 1000}s` });
     },

@@ -95,7 +95,7 @@ export class FallbackStore implements Store {
   private readonly pgIdByFp = new Map<string, number>();
   /** provisional (negative) id → PostgreSQL id, once forwarded. */
   private readonly provisional = new Map<number, number>();
-  private spooling: boolean;
+  private spoolingNow: boolean;
   /** When the current spooling began, and what has been forwarded since (for the drain report). */
   private spoolSince = 0;
   private forwardedSince = 0;
@@ -110,10 +110,10 @@ export class FallbackStore implements Store {
     private readonly spool: SqliteStore,
     private pg: PgStore | undefined,
   ) {
-    this.spooling = pg === undefined;
+    this.spoolingNow = pg === undefined;
     this.spoolSince = this.clock();
     this.timer = setInterval(() => {
-      if (this.spooling) void this.forward().catch(() => undefined);
+      if (this.spoolingNow) void this.forward().catch(() => undefined);
     }, opts.retryMs ?? 5000);
     this.timer.unref();
   }
@@ -124,7 +124,12 @@ export class FallbackStore implements Store {
 
   /** Whether writes currently go to the spool. */
   get isSpooling(): boolean {
-    return this.spooling;
+    return this.spoolingNow;
+  }
+
+  /** Store.spooling: the same as isSpooling. */
+  spooling(): boolean {
+    return this.spoolingNow;
   }
 
   private withSpoolLock<T>(fn: () => Promise<T>): Promise<T> {
@@ -141,8 +146,8 @@ export class FallbackStore implements Store {
   }
 
   private setSpooling(on: boolean, cause?: Error): void {
-    if (this.spooling === on) return;
-    this.spooling = on;
+    if (this.spoolingNow === on) return;
+    this.spoolingNow = on;
     const t = this.clock();
     const change: SpoolChange = on ? { ...(cause ? { cause } : {}), forwarded: 0, durationMs: 0 } : { forwarded: this.forwardedSince, durationMs: t - this.spoolSince };
     if (on) {
@@ -154,7 +159,7 @@ export class FallbackStore implements Store {
 
   /** The PostgreSQL store, or a clear error while it is unreachable. */
   private need(): PgStore {
-    if (this.pg === undefined || this.spooling) throw new Error('PostgreSQL is unreachable: samples are being spooled locally; this operation needs PostgreSQL');
+    if (this.pg === undefined || this.spoolingNow) throw new Error('PostgreSQL is unreachable: samples are being spooled locally; this operation needs PostgreSQL');
     return this.pg;
   }
 
@@ -172,7 +177,7 @@ export class FallbackStore implements Store {
   // ---- series ids across the two stores -------------------------------------------------
 
   async resolveSeries(defs: readonly SeriesDef[]): Promise<number[]> {
-    if (!this.spooling && this.pg !== undefined) {
+    if (!this.spoolingNow && this.pg !== undefined) {
       try {
         const ids = await this.pg.resolveSeries(defs);
         ids.forEach((id, i) => this.remember(id, defs[i]!));
@@ -203,7 +208,7 @@ export class FallbackStore implements Store {
 
   async writeSamples(samples: readonly Sample[]): Promise<number> {
     if (!Array.isArray(samples)) throw new TypeError('writeSamples: expected an array of samples');
-    if (!this.spooling && this.pg !== undefined) {
+    if (!this.spoolingNow && this.pg !== undefined) {
       try {
         return await this.pg.writeSamples(await this.toPgIds(samples));
       } catch (e) {
@@ -213,7 +218,7 @@ export class FallbackStore implements Store {
     }
     return this.withSpoolLock(async () => {
       // The forwarder may have emptied the spool and left spooling while this waited.
-      if (!this.spooling && this.pg !== undefined) {
+      if (!this.spoolingNow && this.pg !== undefined) {
         try {
           return await this.pg.writeSamples(await this.toPgIds(samples));
         } catch (e) {
@@ -420,7 +425,7 @@ export class FallbackStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     clearInterval(this.timer);
-    if (this.spooling) await this.forward().catch(() => 0);
+    if (this.spoolingNow) await this.forward().catch(() => 0);
     this.closed = true;
     await this.forwarding?.catch(() => 0);
     await this.spool.close();

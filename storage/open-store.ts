@@ -19,6 +19,7 @@ export function pgOptionsOf(opts: StoreOptions): PgStoreOptions {
     poolSize: opts.pgPoolSize ?? 4,
     chunkMs: opts.chunkMs ?? 86_400_000,
     writeTimeoutMs: opts.pgWriteTimeoutMs ?? 5000,
+    ...(opts.instance !== undefined ? { instance: opts.instance } : {}),
     ...(opts.now !== undefined ? { now: opts.now } : {}),
   };
 }

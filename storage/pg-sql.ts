@@ -8,6 +8,13 @@ import { KIND_COLUMNS, type TableKind } from './table-kinds.js';
 import type { Migration } from './sqlite-sql.js';
 import { pgNamedViewsDdl } from './named-views-sql.js';
 
+/**
+ * The advisory-lock key for Larder's DDL (migrations, partitions, the rollups' own
+ * tables) in one database: several Larder hosts may run DDL at the same moment, and
+ * two concurrent `CREATE TABLE IF NOT EXISTS` of one table fail on PostgreSQL.
+ */
+export const PG_DDL_LOCK = 0x4c617264; // 'Lard'
+
 /** Quotes an identifier. */
 export function pgIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
@@ -131,6 +138,22 @@ INSERT INTO chunk_tables (logical, kind, chunk_ms) VALUES ('samples', 'samples',
     name: 'metrics_hourly: increase and rate of counters',
     sql: `
 ALTER TABLE metrics_hourly ADD COLUMN increase double precision, ADD COLUMN rate double precision;
+`,
+  },
+  {
+    version: 4,
+    name: 'many hosts: series owner, watermarks per host, series awaiting host labels',
+    // series.host: the Larder (its --instance) that created the series and rolls it up.
+    // Rollup watermarks are kept per tier and host; updated_ms tells live hosts from gone ones.
+    // series_unlabelled: the series recorded before host labels existed; the first Larder
+    // that opens the store gives them its labels (storage/host-labels.ts) and empties it.
+    sql: `
+ALTER TABLE series ADD COLUMN host text NOT NULL DEFAULT '';
+CREATE INDEX series_host ON series (host);
+ALTER TABLE rollup_watermarks ADD COLUMN host text NOT NULL DEFAULT '', ADD COLUMN updated_ms bigint;
+ALTER TABLE rollup_watermarks DROP CONSTRAINT rollup_watermarks_pkey, ADD PRIMARY KEY (tier, host);
+CREATE TABLE series_unlabelled (id integer PRIMARY KEY);
+INSERT INTO series_unlabelled (id) SELECT id FROM series;
 `,
   },
   {

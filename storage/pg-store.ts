@@ -7,7 +7,7 @@
 import pgPromise from 'pg-promise';
 import { checkChunkMs, checkLogicalTable, chunkName, chunkRange, compareChunks } from './chunking.js';
 import { isStaleNaN, pgLive, staleNaN } from './stale.js';
-import { PG_MIGRATIONS, logicalTableDdl, msOf, partitionDdl, pgIdent, tsOf } from './pg-sql.js';
+import { PG_DDL_LOCK, PG_MIGRATIONS, logicalTableDdl, msOf, partitionDdl, pgIdent, tsOf } from './pg-sql.js';
 import { checkTimeMs } from './series-key.js';
 import { HOURLY_LOOKBACK_MS, NewerSchemaError, checkAlert, checkDate, checkReadQuery, checkSamples, checkStatsArgs, counterLikeSql, keySeriesDefs, matchSeries, rawJson, resetDeltaSql, type SeriesRow } from './store-common.js';
 import { checkTier, tierTables, type TableKind } from './table-kinds.js';
@@ -69,6 +69,11 @@ export interface PgStoreOptions {
    * the fallback store spools instead. @default 5000
    */
   readonly writeTimeoutMs?: number;
+  /**
+   * The Larder this store records for (its --instance): series it creates are its own
+   * (`series.host`), and only its own are rolled up by its rollups. @default '' (none)
+   */
+  readonly instance?: string;
   /** application_name of the connections (shows in pg_stat_activity). @default 'larder' */
   readonly applicationName?: string;
   /** @default Date.now */
@@ -76,8 +81,7 @@ export interface PgStoreOptions {
 }
 
 const SCHEMA = /^[a-z_][a-z0-9_]{0,62}$/;
-// One advisory-lock key for Larder's DDL (migrations, partitions) in this database.
-const DDL_LOCK = 0x4c617264; // 'Lard'
+const DDL_LOCK = PG_DDL_LOCK;
 
 /** A write PostgreSQL did not answer within the write timeout (a stalled server or network). */
 export class PgTimeoutError extends Error {
@@ -130,7 +134,7 @@ export async function openPgStore(opts: PgStoreOptions): Promise<PgStore> {
   try {
     await db.none(`CREATE SCHEMA IF NOT EXISTS ${pgIdent(schema)}`);
     const version = await migrate(db, schema);
-    const store = new PgStore(db, version, now, schema, opts.writeTimeoutMs ?? 5000);
+    const store = new PgStore(db, version, now, schema, opts.writeTimeoutMs ?? 5000, opts.instance ?? '');
     await store.setSamplesChunkMs(chunkMs);
     // Partitions ahead of time: the current one and the next.
     await store.ensureChunk('samples', now());
@@ -183,6 +187,8 @@ export class PgStore implements Store {
     private readonly now: () => number,
     readonly schema: string,
     private readonly writeTimeoutMs: number = 5000,
+    /** The owner written into `series.host` for the series this store creates. */
+    readonly instance: string = '',
   ) {}
 
   /** `work` within the write timeout (it goes on in the background past it; its connections are the pool's). */
@@ -390,10 +396,10 @@ export class PgStore implements Store {
       const nowMs = this.now();
       const rows = await this.withWriteTimeout('a series lookup', async (db) => {
         await db.none(
-          `INSERT INTO series (name, labels, fingerprint, type, help, created_at)
-           SELECT n, l::jsonb, f, t, h, ${tsOf('$6')} FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(n, l, f, t, h)
+          `INSERT INTO series (name, labels, fingerprint, type, help, created_at, host)
+           SELECT n, l::jsonb, f, t, h, ${tsOf('$6')}, $7 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(n, l, f, t, h)
            ON CONFLICT (fingerprint) DO NOTHING`,
-          [m.map((k) => k.def.name), m.map((k) => k.labels), m.map((k) => k.fp), m.map((k) => k.def.type), m.map((k) => k.def.help ?? ''), nowMs],
+          [m.map((k) => k.def.name), m.map((k) => k.labels), m.map((k) => k.fp), m.map((k) => k.def.type), m.map((k) => k.def.help ?? ''), nowMs, this.instance],
         );
         return db.any<{ id: number; fingerprint: string }>('SELECT id, fingerprint FROM series WHERE fingerprint = ANY($1::text[])', [m.map((k) => k.fp)]);
       });

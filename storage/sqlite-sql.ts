@@ -119,6 +119,17 @@ ALTER TABLE metrics_hourly ADD COLUMN rate REAL;
 `,
   },
   {
+    version: 4,
+    name: 'many hosts: series awaiting host labels',
+    // The series recorded before host labels existed; the Larder that opens the store gives
+    // them its labels (storage/host-labels.ts) and empties the table. A SQLite file has one
+    // writer, so neither series nor watermarks need an owner here.
+    sql: `
+CREATE TABLE series_unlabelled (id INTEGER PRIMARY KEY);
+INSERT INTO series_unlabelled (id) SELECT id FROM series;
+`,
+  },
+  {
     // A stale marker is a zero-length BLOB in a raw chunk's `value` (NaN stays NULL):
     // storage/stale.ts. The version keeps an older Larder, which would read the BLOB as
     // 0, from opening the store. `samples_all` (and so `samples_named`, `system_metrics`)

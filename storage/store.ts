@@ -300,6 +300,8 @@ export interface Store extends SqlExecutor {
   backup(destPath: string): Promise<void>;
   /** Samples waiting in the local spool (PostgreSQL fallback); 0 otherwise. */
   spoolDepth(): Promise<number>;
+  /** Whether writes go to the local spool now (PostgreSQL out of reach), even while it is momentarily empty. Optional: absent = never. */
+  spooling?(): boolean;
   /** Why the store refuses writes (SQLite: it failed its check at open), or undefined; /healthz reports it. Optional. */
   problem?(): string | undefined;
   /** Flushes what is pending, then closes. Idempotent. */
@@ -324,6 +326,11 @@ export interface StoreOptions {
   readonly dbUser?: string;
   /** @default '' */
   readonly dbPassword?: string;
+  /**
+   * PostgreSQL: the Larder this store records for (its --instance), owner of the series
+   * it creates and of their rollups when several Larders share the database. @default ''
+   */
+  readonly instance?: string;
   /** PostgreSQL schema holding Larder's tables (created if missing). @default 'public' */
   readonly pgSchema?: string;
   /** Most PostgreSQL connections. @default 4 */

@@ -28,14 +28,14 @@ export const storageOptions = defineOptions({
   dbPort: { flag: 'storage.db-port', env: ['DB_PORT'], default: 5432, help: 'PostgreSQL port', parse: int({ min: 1, max: 65535 }) },
   dbName: { flag: 'storage.db-name', env: ['DB_NAME'], default: 'monitoring', help: 'PostgreSQL database', parse: str() },
   dbUser: { flag: 'storage.db-user', env: ['DB_USER'], default: 'postgres', help: 'PostgreSQL user', parse: str() },
-  dbPassword: { flag: 'storage.db-password', env: ['DB_PASSWORD'], default: '', help: 'PostgreSQL password', parse: str(), show: () => '(empty)', secret: true },
   pgSchema: {
     flag: 'storage.pg-schema',
     env: ['LARDER_PG_SCHEMA'],
     default: 'public',
-    help: "PostgreSQL schema holding Larder's tables (created if missing), so several stores can share one database",
-    parse: str({ pattern: /^[a-z_][a-z0-9_]{0,62}$/, allowed: 'a lower-case SQL identifier ([a-z_][a-z0-9_]*, at most 63 characters)' }),
+    help: "PostgreSQL schema holding Larder's tables (created if missing); Larders sharing a database share the schema",
+    parse: str({ pattern: /^[a-z_][a-z0-9_]{0,62}$/, allowed: 'a lower-case SQL name: [a-z_][a-z0-9_]*, at most 63 characters' }),
   },
+  dbPassword: { flag: 'storage.db-password', env: ['DB_PASSWORD'], default: '', help: 'PostgreSQL password', parse: str(), show: () => '(empty)', secret: true },
   spoolPath: {
     flag: 'storage.spool-path',
     env: ['LARDER_SPOOL_PATH'],

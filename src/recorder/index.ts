@@ -18,8 +18,10 @@ import { Scheduler } from '../scheduler/scheduler.js';
 import { SIZE_CAP_CRON, SizeCapJob } from '../scheduler/size-cap.js';
 import { startScrapeTargets, targetSpecs, type ScrapeManager } from '../scrape/index.js';
 import { Recorder } from './recorder.js';
+import { onceAcrossHosts, ownLabels } from './hosts.js';
 
 export { Recorder, type RecorderOptions } from './recorder.js';
+export { onceAcrossHosts, ownLabels } from './hosts.js';
 export { SeriesCache, flattenFamilies, seriesKey, type FlatSample } from './series-cache.js';
 
 const DAY = 86_400_000;
@@ -28,7 +30,7 @@ const DAY = 86_400_000;
 export interface RecordingOptions {
   readonly registry: Registry;
   readonly store: Store;
-  readonly config: Pick<Config, 'storage' | 'recorder' | 'app'>;
+  readonly config: Pick<Config, 'storage' | 'recorder' | 'app' | 'identity'>;
   readonly log: Logger;
   /** The clock. @default Date.now */
   readonly now?: () => number;
@@ -116,8 +118,16 @@ export function startRecording(opts: RecordingOptions): Recording {
   const now = opts.now ?? Date.now;
   const recordInterval = config.storage.recordInterval;
   const tiers = resolveTiers(config.recorder.tiers, recordInterval);
-  const recorder = new Recorder({ registry, store, log: log.child('recorder'), intervalMs: recordInterval, now, ...(opts.collect ? { collect: opts.collect } : {}) });
-  const engine = new RollupEngine({ store, tiers, graceMs: config.recorder.grace, maxBucketsPerTransaction: config.recorder.maxBucketsPerRun, now });
+  const recorder = new Recorder({
+    registry,
+    store,
+    log: log.child('recorder'),
+    intervalMs: recordInterval,
+    now,
+    ownLabels: ownLabels(config.identity),
+    externalLabels: config.identity.externalLabels,
+  });
+  const engine = new RollupEngine({ store, tiers, graceMs: config.recorder.grace, maxBucketsPerTransaction: config.recorder.maxBucketsPerRun, now, instance: config.identity.instance });
   const scheduler = new Scheduler(registry, log.child('scheduler'));
   const businessCounters = businessCounterNames(config);
   const subDaily = tiers.filter((t) => t.resolutionMs < DAY).reduce((m, t) => Math.max(m, t.resolutionMs), 0);
@@ -129,15 +139,33 @@ export function startRecording(opts: RecordingOptions): Recording {
     maintenance = run.catch(() => undefined);
     return run;
   };
+  const rollupLog = log.child('rollup');
+  // A spool still holding samples (PostgreSQL was out of reach) is forwarded first: the
+  // rollup waits, so this host's watermarks never pass samples still on their way.
+  const spoolDrained = async (): Promise<boolean> => {
+    const depth = await store.spoolDepth();
+    if (depth === 0 && store.spooling?.() !== true) return true;
+    rollupLog.once('rollup:spool', 'info', 'rollup waits: the local spool still holds samples for PostgreSQL', { spooled: depth });
+    return false;
+  };
   const jobs = {
-    rollup: () => exclusive(() => engine.run(subDaily)),
+    rollup: () =>
+      exclusive(async () => {
+        if (await spoolDrained()) await engine.run(subDaily);
+      }),
     hourly: () =>
       exclusive(async () => {
+        if (!(await spoolDrained())) return;
         await engine.run(subDaily);
-        await store.aggregateHourlyMetrics(); // the seed's metrics_hourly keeps being filled
+        // the seed's metrics_hourly keeps being filled, by one host at a time
+        await onceAcrossHosts(store, 'hourly', () => store.aggregateHourlyMetrics());
       }),
     daily: () =>
-      exclusive(() => dailyMaintenance({
+      exclusive(async () => {
+        if (!(await spoolDrained())) return;
+        await engine.run();
+        // Retention, the size cap's drop and the daily summary: by one host at a time.
+        await onceAcrossHosts(store, 'daily', () => dailyMaintenance({
         store,
         engine,
         tiers,
@@ -147,7 +175,8 @@ export function startRecording(opts: RecordingOptions): Recording {
         businessCounters,
         nowMs: now(),
         log: log.child('retention'),
-      })),
+      }));
+      }),
   };
   const scheduled = opts.schedule ?? true;
   scheduler.add('rollup', scheduled ? config.recorder.rollupCron : undefined, jobs.rollup);

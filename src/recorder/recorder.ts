@@ -38,6 +38,14 @@ export interface RecorderOptions {
    * metrics once. @default a snapshot of `registry`
    */
   readonly collect?: () => Promise<Snapshot>;
+  /**
+   * Labels of the registry's own series (`{job: 'larder', instance}`), winning over a
+   * sample's own as a scrape's job and instance do (the sample's go to `exported_*`).
+   * @default none
+   */
+  readonly ownLabels?: Labels;
+  /** Added to every series recorded (the registry's and submitted ones) that lacks them. @default none */
+  readonly externalLabels?: Labels;
 }
 
 /**
@@ -67,6 +75,8 @@ export class Recorder {
   private readonly collect: () => Promise<Snapshot>;
   private readonly cache: SeriesCache;
   private readonly staleness = new StalenessTracker();
+  private readonly ownLabels: Labels | undefined;
+  private readonly externalLabels: Labels | undefined;
   /** Batches waiting to be written, oldest first. */
   private readonly pending: Batch[] = [];
   private pendingSamples = 0;
@@ -93,6 +103,8 @@ export class Recorder {
     this.now = opts.now ?? Date.now;
     this.collect = opts.collect ?? (() => collectSnapshot(opts.registry));
     this.cache = new SeriesCache(opts.store);
+    this.ownLabels = opts.ownLabels;
+    this.externalLabels = opts.externalLabels;
     const registers = [opts.registry];
     this.written = new Counter({ name: 'larder_recorder_samples_written_total', help: 'Samples written to the store by the recorder.', registers });
     this.batches = new Counter({ name: 'larder_recorder_batches_total', help: 'Batches written to the store by the recorder.', registers });
@@ -150,7 +162,7 @@ export class Recorder {
     try {
       const snapshot = await this.collect();
       for (const e of snapshot.errors) this.log.once(`collect:${e.metric}`, 'warn', 'metric left out of the recording: its collect failed', { metric: e.metric, error: e.error });
-      await this.queue(snapshot.families, timeMs, undefined, REGISTRY_SOURCE);
+      await this.queue(snapshot.families, timeMs, this.ownLabels, REGISTRY_SOURCE);
     } catch (err) {
       this.errors.inc({ stage: 'collect' });
       this.log.once('recorder:collect', 'error', 'recording a snapshot failed', { error: err as Error });
@@ -160,10 +172,10 @@ export class Recorder {
   /**
    * Queues the samples of `families` at `timeMs` (one timestamp for all but those
    * that carry their own: a scrape target's honoured timestamps), with
-   * `extraLabels` added to each, and writes what is queued. The submissions with the
-   * same `extraLabels` (a scrape target's job and instance) are one source: a series it
-   * reported last time and not now gets a stale marker (staleness.ts). Resolves when
-   * this batch is written or kept for retry; never rejects.
+   * `extraLabels` added to each (and the external labels each lacks), and writes what
+   * is queued. The submissions with the same `extraLabels` (a scrape target's job and
+   * instance) are one source: a series it reported last time and not now gets a stale
+   * marker (staleness.ts). Resolves when this batch is written or kept for retry; never rejects.
    */
   async submit(families: readonly MetricFamily[], timeMs: number, extraLabels?: Labels): Promise<void> {
     if (await this.queue(families, timeMs, extraLabels, `target${seriesKey('', extraLabels ?? {})}`)) await this.flush();
@@ -171,7 +183,7 @@ export class Recorder {
 
   /** Resolves the series of `families` and of the markers of `source`'s vanished series and queues their samples; false when nothing was queued. */
   private async queue(families: readonly MetricFamily[], timeMs: number, extraLabels: Labels | undefined, source: string): Promise<boolean> {
-    const reported = flattenFamilies(families, extraLabels);
+    const reported = flattenFamilies(families, extraLabels, this.externalLabels);
     const markers = this.staleness.markersFor(source, reported, timeMs);
     const flat = markers.length === 0 ? reported : [...reported, ...markers];
     if (flat.length === 0) return false;

@@ -27,21 +27,26 @@ export function seriesKey(name: string, labels: Labels): string {
  * `_bucket`/`_sum`/`_count`, summary quantiles/`_sum`/`_count`. Each series keeps the
  * family's type, so the rollups know a `_bucket` series belongs to a histogram.
  * OpenMetrics `_created` samples are left out: they are a start time, not a measurement.
- * `extraLabels` (a scrape target's job and instance) win over the sample's own, as
- * Prometheus does with `honor_labels: false` (the sample's value moves to `exported_<name>`).
+ * `extraLabels` (job and instance: a scrape target's, or this Larder's for its own
+ * registry) win over the sample's own, as Prometheus does with `honor_labels: false` (the
+ * sample's value moves to `exported_<name>`). `externalLabels` are added to each series
+ * that lacks them, as Prometheus' `external_labels`: they never override a label.
  */
-export function flattenFamilies(families: readonly MetricFamily[], extraLabels?: Labels): FlatSample[] {
+export function flattenFamilies(families: readonly MetricFamily[], extraLabels?: Labels, externalLabels?: Labels): FlatSample[] {
   const out: FlatSample[] = [];
   const extra = extraLabels && Object.keys(extraLabels).length > 0 ? extraLabels : undefined;
+  const external = externalLabels && Object.keys(externalLabels).length > 0 ? Object.entries(externalLabels) : undefined;
   for (const f of families) {
     const type: MetricType = f.type;
     for (const s of f.samples) {
       if (s.name.endsWith('_created') && s.name !== f.name) continue;
       let labels: Labels = s.labels;
-      if (extra) {
+      if (extra || external) {
         const merged: Record<string, string> = {};
-        for (const [k, v] of Object.entries(s.labels)) merged[k in extra ? `exported_${k}` : k] = v;
-        Object.assign(merged, extra);
+        for (const [k, v] of Object.entries(s.labels)) merged[extra && k in extra ? `exported_${k}` : k] = v;
+        if (extra) Object.assign(merged, extra);
+        // External labels never override: a series' own label (or job/instance) wins, as in Prometheus.
+        if (external) for (const [k, v] of external) if (!(k in merged)) merged[k] = v;
         labels = merged;
       }
       const flat: FlatSample = { key: seriesKey(s.name, labels), def: { name: s.name, labels, type, help: f.help }, value: s.value };

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { PG, need } from '../helpers/peers.js';
 import { openPgStore } from '../../storage/pg-store.js';
 import { openSqliteStore } from '../../storage/sqlite-store.js';
+import { undoVersion4 } from './fixtures/before-v4.js';
 import type { Dialect, Store } from '../../storage/store.js';
 import { SQLITE_MIGRATIONS } from '../../storage/sqlite-sql.js';
 import { PG_MIGRATIONS } from '../../storage/pg-sql.js';
@@ -39,8 +40,9 @@ for (const dialect of DIALECTS) {
     await s1.execute('ALTER TABLE metrics_hourly DROP COLUMN increase');
     await s1.execute('ALTER TABLE metrics_hourly DROP COLUMN rate');
     // (and before the later migrations: a version-2 store has none of their tables)
-    await s1.execute('DELETE FROM schema_migrations WHERE version >= 3');
     await s1.execute('DROP TABLE notification_log');
+    await undoVersion4(s1);
+    await s1.execute('DELETE FROM schema_migrations WHERE version >= 3');
     t.equal(await s1.aggregateHourlyMetrics().catch((e: Error) => e.message.includes('increase') || e.message.includes('rate')), true, 'the new code needs the new columns');
     await s1.execute(`INSERT INTO metrics_hourly (series_id, ts, metric_name, labels, avg, min, max, count) VALUES (${c}, ${dialect === 'sqlite' ? DAY0 + 9 * H : `to_timestamp(${(DAY0 + 9 * H) / 1000})`}, 'jobs_total', '{}', 5, 5, 5, 1)`);
     await s1.close();
