@@ -17,14 +17,17 @@ import { startLarder } from './main.js';
 import { redactSecrets } from './redact.js';
 import { pinCronLocale } from './scheduler/cron-locale.js';
 import { VERSION } from './version.js';
+import { COMMANDS } from './cli/commands.js';
 
 const USAGE = `Usage: larder <command> [options]
 
 Commands:
-  serve      collect metrics, serve them on /metrics and record them (default)
-  version    print the version
+  serve         collect metrics, serve them on /metrics and record them (default)
+${COMMANDS.map((c) => `  ${c.name.padEnd(13)} ${c.summary}`).join('\n')}
+  version       print the version
 
-Run "larder serve --help" for the options of serve.
+Run "larder <command> --help" for the options of a command.
+Exit codes: 0 success, 1 the operation failed, 2 bad usage.
 `;
 
 async function serve(argv: string[]): Promise<number> {
@@ -84,9 +87,12 @@ export async function runCli(args: string[]): Promise<number> {
     case 'help':
       process.stdout.write(USAGE);
       return 0;
-    default:
+    default: {
+      const command = COMMANDS.find((c) => c.name === first);
+      if (command !== undefined) return (await import('./cli/run-command.js')).runCommand(await command.load(), rest);
       process.stderr.write(`larder: unknown command ${JSON.stringify(first)}\n\n${USAGE}`);
       return 2;
+    }
   }
 }
 
