@@ -9,11 +9,12 @@
  * It implements the reading half of `Store` (what the query engine and the CLI read);
  * every write rejects with ReadOnlyStoreError.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, rmdirSync, statSync } from 'node:fs';
 import sqlite3 from 'node-sqlite3-wasm';
 import { compareChunks } from './chunking.js';
 import { parseLabels } from './series-key.js';
 import { ident } from './sqlite-sql.js';
+import { processesWithFileOpen, sleepSync } from './sqlite-lock.js';
 import { checkReadQuery, matchSeries, seriesFromRow, type SeriesRow } from './store-common.js';
 import type {
   AlertRecord,
@@ -51,11 +52,44 @@ export interface SqliteReaderOptions {
   readonly busyTimeoutMs?: number;
 }
 
+/**
+ * Removes `<db>.lock` when it is stale: no process at all has the file open (so no
+ * Larder and no reader holds it) and it stays unchanged for `graceMs`. A reader killed
+ * while it held the lock (a CLI run killed with SIGKILL) leaves it behind. Where not
+ * every process can be inspected nothing is removed. Returns whether it removed one.
+ */
+export function clearStaleLock(dbPath: string, graceMs = 1500): boolean {
+  const lock = `${dbPath}.lock`;
+  const id = (): string | undefined => {
+    try {
+      const s = statSync(lock);
+      return `${s.ino}:${s.mtimeMs}`;
+    } catch {
+      return undefined;
+    }
+  };
+  const first = id();
+  if (first === undefined) return false;
+  const open = processesWithFileOpen(dbPath);
+  if (!open.complete || open.pids.length > 0) return false;
+  for (const until = Date.now() + graceMs; Date.now() < until; ) {
+    sleepSync(50);
+    if (id() !== first) return false; // taken and released meanwhile: a live user
+  }
+  try {
+    rmdirSync(lock);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Opens `path` read-only; throws when there is no such store. */
 export function openSqliteReader(opts: SqliteReaderOptions): SqliteReader {
   if (!existsSync(opts.path)) {
     throw new Error(`no SQLite store at ${opts.path} (SQLITE_DB_PATH, --storage.sqlite-path): point the option at Larder's file, or start larder serve once to create it`);
   }
+  clearStaleLock(opts.path);
   let db: Database;
   try {
     db = new sqlite3.Database(opts.path, { readOnly: true });

@@ -14,7 +14,7 @@ import { createGunzip, createGzip } from 'node:zlib';
 import sqlite3 from 'node-sqlite3-wasm';
 import { SQLITE_MIGRATIONS } from '../../storage/sqlite-sql.js';
 import { acquireOwnership, StoreInUseError, withDotfileLock } from '../../storage/sqlite-lock.js';
-import { FailedError, UsageError, type Command } from './command.js';
+import { FailedError, interruptGuard, UsageError, type Command } from './command.js';
 import { formatBytes, ProgressBar } from './output.js';
 import { describeStore, liveOwner, storeOptionsOf } from './store-access.js';
 
@@ -49,17 +49,21 @@ export async function vacuumInto(source: string, dest: string, stderr: NodeJS.Wr
       /* not created yet */
     }
   }, 200);
+  const replied = new Promise<{ ok?: true; error?: string }>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`backup worker exited with code ${code}`)));
+  });
+  // Interrupted: let VACUUM INTO end (it holds the lock), then exit; the copy is removed.
+  interruptGuard.wait = () => replied.catch(() => undefined).finally(() => rmSync(dest, { force: true }));
   try {
-    const reply = await new Promise<{ ok?: true; error?: string }>((resolve, reject) => {
-      worker.once('message', resolve);
-      worker.once('error', reject);
-      worker.once('exit', (code) => reject(new Error(`backup worker exited with code ${code}`)));
-    });
+    const reply = await replied;
     if (reply.error !== undefined) throw new Error(reply.error);
     bar.update(statSync(dest).size, true);
     bar.finish();
   } finally {
     clearInterval(timer);
+    interruptGuard.wait = undefined;
     await worker.terminate();
   }
 }

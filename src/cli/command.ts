@@ -18,6 +18,13 @@ export class FailedError extends Error {
   override readonly name = 'FailedError';
 }
 
+/**
+ * What an interrupted command (SIGINT, SIGTERM) must wait for before it exits: work that
+ * holds the store's lock outside the main thread (backup's VACUUM INTO in a worker),
+ * which an exit would cut off with the lock folder left behind.
+ */
+export const interruptGuard: { wait?: () => Promise<unknown> } = {};
+
 /** One flag of a command. */
 export interface FlagSpec {
   /** Without the dashes. */

@@ -29,7 +29,7 @@ import type { ChunkInfo, SqlValue, Store } from '../../storage/store.js';
 import { carryTableDdl } from '../../rollup/sql.js';
 import { FailedError, intFlag, UsageError, type Command } from './command.js';
 import { formatEta, ProgressBar } from './output.js';
-import { explainOpenError, liveOwner, storeOptionsOf } from './store-access.js';
+import { assertNoDeadWriter, explainOpenError, liveOwner, storeOptionsOf } from './store-access.js';
 import { vacuumInto } from './backup.js';
 
 /** The target's bookkeeping table: one row per verified chunk or table. */
@@ -317,6 +317,7 @@ MONITORING_DB to postgresql.`,
     }
     let src: SqliteReader;
     try {
+      if (snapshotDir === undefined) assertNoDeadWriter(path);
       src = openSqliteReader({ path: source });
     } catch (e) {
       if (snapshotDir) rmSync(snapshotDir, { recursive: true, force: true });

@@ -4,7 +4,7 @@
  * or as the owner (openStore) for the commands that write, which a running Larder
  * refuses. PostgreSQL: the store itself, without the spool (the CLI must never spool).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Config } from '../config.js';
 import { openStore, pgOptionsOf } from '../../storage/open-store.js';
 import { openSqliteReader, type SqliteReader } from '../../storage/sqlite-reader.js';
@@ -66,6 +66,19 @@ export function explainOpenError(opts: StoreOptions, e: unknown): Error {
   return new FailedError(`cannot open ${describeStore(opts)}: ${msg}`);
 }
 
+/**
+ * Refuses to read a SQLite file whose Larder was killed mid-transaction: the dotfile
+ * protocol cannot tell its journal from a live one, so a reader would see the
+ * half-written transaction (docs/storage.md). Larder rolls it back when it starts.
+ */
+export function assertNoDeadWriter(dbPath: string): void {
+  if (!existsSync(`${dbPath}.larder-pid`) || !existsSync(`${dbPath}-journal`)) return;
+  if (liveOwner(dbPath) !== undefined) return;
+  throw new FailedError(
+    `${dbPath}: the Larder that wrote it was killed in the middle of a transaction (its ${dbPath}-journal is still there); start larder serve on it once (it rolls the transaction back), then run this again`,
+  );
+}
+
 /** A store opened for reading: the read-only SQLite view, or the PostgreSQL store. */
 export interface ReadAccess {
   readonly store: Store;
@@ -79,6 +92,7 @@ export async function openForRead(config: Config): Promise<ReadAccess> {
   const opts = storeOptionsOf(config);
   try {
     if (opts.engine === 'sqlite') {
+      assertNoDeadWriter(opts.sqlitePath!);
       const sqlite = openSqliteReader({ path: opts.sqlitePath! });
       return { store: sqlite, sqlite, opts };
     }
