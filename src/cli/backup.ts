@@ -15,7 +15,7 @@ import sqlite3 from 'node-sqlite3-wasm';
 import { SQLITE_MIGRATIONS } from '../../storage/sqlite-sql.js';
 import { acquireOwnership, StoreInUseError, withDotfileLock } from '../../storage/sqlite-lock.js';
 import { FailedError, interruptGuard, UsageError, type Command } from './command.js';
-import { formatBytes, ProgressBar } from './output.js';
+import { formatBytes, ProgressBar, type OutStream } from './output.js';
 import { describeStore, liveOwner, storeOptionsOf } from './store-access.js';
 
 const FILE_MODE = 0o640;
@@ -39,7 +39,7 @@ async function copyWithProgress(from: string, to: string, transform: NodeJS.Read
 }
 
 /** VACUUM INTO `dest` in a worker, drawing the copy's growth against the source size. */
-export async function vacuumInto(source: string, dest: string, stderr: NodeJS.WriteStream): Promise<void> {
+export async function vacuumInto(source: string, dest: string, stderr: OutStream): Promise<void> {
   const bar = new ProgressBar(stderr, 'backup', statSync(source).size, formatBytes);
   const worker = new Worker(workerUrl(), { workerData: { source, dest, busyTimeoutMs: 60_000 } });
   const timer = setInterval(() => {

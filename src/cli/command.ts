@@ -7,6 +7,7 @@
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { closestName } from '../options/option.js';
 import { parseDuration } from '../duration.js';
+import type { OutStream } from './output.js';
 
 /** Bad usage: exit code 2. */
 export class UsageError extends Error {
@@ -44,8 +45,8 @@ export interface CommandContext {
   readonly words: readonly string[];
   /** Larder's configuration from the remaining flags, the environment and --config.file. */
   readonly config: Config;
-  readonly stdout: NodeJS.WriteStream;
-  readonly stderr: NodeJS.WriteStream;
+  readonly stdout: OutStream;
+  readonly stderr: OutStream;
 }
 
 /** A `larder <name>` command. */

@@ -6,6 +6,14 @@
  * tab-separated text that pipes well).
  */
 
+/** Where a command writes: process.stdout / process.stderr, or a capture in tests. */
+export interface OutStream {
+  write(text: string): unknown;
+  /** True on a terminal: tables align and progress bars draw only then. */
+  readonly isTTY?: boolean;
+  readonly columns?: number;
+}
+
 /** A cell as text: numbers shortest round-trip, NaN/±Inf as Prometheus writes them. */
 export function cellText(v: unknown): string {
   if (v === null || v === undefined) return '';
@@ -115,7 +123,7 @@ export class ProgressBar {
   private readonly active: boolean;
 
   constructor(
-    private readonly stream: NodeJS.WriteStream,
+    private readonly stream: OutStream,
     private readonly label: string,
     private total: number,
     private readonly unit: (n: number) => string = String,

@@ -1,6 +1,6 @@
 /** `larder query`: PromQL (instant or range, from the right tier) or read-only SQL. */
 import { choiceFlag, durationFlag, FailedError, timeFlag, UsageError, type Command } from './command.js';
-import { renderChart } from './output.js';
+import { renderChart, type OutStream } from './output.js';
 import { outputForm, renderRows, type OutputForm } from './render.js';
 import { checkReadOnlySql } from './sql-guard.js';
 import { openForRead, type ReadAccess } from './store-access.js';
@@ -47,7 +47,7 @@ function tierSource(config: Config, access: ReadAccess) {
   return { tiers, watermark: async (tier: string) => (await (marks ??= readWatermarks(access.store))).get(tier) };
 }
 
-function emit(result: QueryResult, form: OutputForm | undefined, stdout: NodeJS.WriteStream): string {
+function emit(result: QueryResult, form: OutputForm | undefined, stdout: OutStream): string {
   const v = result.value;
   const iso = (ms: number): string => new Date(ms).toISOString();
   switch (v.type) {

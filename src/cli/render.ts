@@ -1,6 +1,6 @@
 /** Picks the output form of a command's rows: --output, or table on a terminal and TSV otherwise. */
 import { choiceFlag } from './command.js';
-import { renderCsv, renderJson, renderTable, renderTsv } from './output.js';
+import { renderCsv, renderJson, renderTable, renderTsv, type OutStream } from './output.js';
 
 export type OutputForm = 'table' | 'csv' | 'json' | 'chart';
 
@@ -12,7 +12,7 @@ export function outputForm(flag: string | undefined, allowChart: boolean): Outpu
 }
 
 /** Rows in the chosen form; with no --output, an aligned table on a terminal and TSV in a pipe. */
-export function renderRows(form: OutputForm | undefined, stream: NodeJS.WriteStream, columns: readonly string[], rows: readonly (readonly unknown[])[]): string {
+export function renderRows(form: OutputForm | undefined, stream: OutStream, columns: readonly string[], rows: readonly (readonly unknown[])[]): string {
   switch (form) {
     case 'csv':
       return renderCsv(columns, rows);

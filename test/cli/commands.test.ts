@@ -12,7 +12,7 @@ import pgPromise from 'pg-promise';
 import { openSqliteStore } from '../../storage/sqlite-store.js';
 import { startLarderProcess } from '../helpers/larder-process.js';
 import { need, PG } from '../helpers/peers.js';
-import { freePort, larder, tempDir } from './helpers.js';
+import { freePort, inProcess, larder, tempDir } from './helpers.js';
 
 // ~50 runs of the CLI, each a process start of 1-5 s on a loaded machine.
 t.setTimeout(20 * 60_000);
@@ -228,23 +228,35 @@ t.test('bad usage: exit code 2 and a message naming the problem', async (t) => {
     [['check-config', '--storage.engine=mysql'], /storage\.engine/],
     [['stats', '--storage.db-port=99999'], /storage\.db-port/],
   ];
+  // In this process (the same parsing and exit codes), then a few through the binary.
   for (const [args, message] of cases) {
-    const r = await larder(args, env);
+    const r = await inProcess(args, env);
     t.equal(r.code, 2, `${args.join(' ')} → 2`);
     t.match(r.stderr, message, args.join(' '));
     t.equal(r.stdout, '', 'nothing on stdout');
   }
+  for (const [args, message] of [cases[0]!, cases[2]!, cases[7]!]) {
+    const r = await larder(args, env);
+    t.equal(r.code, 2, `binary: ${args.join(' ')} → 2`);
+    t.match(r.stderr, message);
+  }
   for (const c of ['stats', 'query', 'latest', 'backup', 'restore', 'optimize', 'cleanup', 'migrate', 'check-config']) {
-    const h = await larder([c, '--help'], env);
+    const h = await inProcess([c, '--help'], env);
     t.equal(h.code, 0, `${c} --help`);
     t.match(h.stdout, new RegExp(`^Usage: larder ${c}`), `${c} --help usage`);
   }
+  const top = await larder(['--help'], env);
+  t.equal(top.code, 0);
+  for (const c of ['serve', 'stats', 'query', 'latest', 'backup', 'restore', 'optimize', 'cleanup', 'migrate', 'check-config']) t.match(top.stdout, new RegExp(`^  ${c} +\\S`, 'm'), `larder --help lists ${c}`);
+  const unknown = await larder(['frobnicate'], env);
+  t.equal(unknown.code, 2);
+  t.match(unknown.stderr, /unknown command "frobnicate"/);
 });
 
 t.test('operation failures: exit code 1 and what to do next', async (t) => {
   const dir = tempDir(t);
   const env = { MONITORING_DB: 'sqlite', SQLITE_DB_PATH: join(dir, 'missing.db') };
-  const noStore = await larder(['stats'], env);
+  const noStore = await inProcess(['stats'], env);
   t.equal(noStore.code, 1);
   t.match(noStore.stderr, /no SQLite store at .*missing\.db \(SQLITE_DB_PATH, --storage\.sqlite-path\)/);
   const port = await freePort();
@@ -254,7 +266,7 @@ t.test('operation failures: exit code 1 and what to do next', async (t) => {
   t.notMatch(unreachable.stderr, /hunter2/, 'the password is never shown');
   const source = join(dir, 'source.db');
   await (await openSqliteStore({ path: source })).close();
-  const mig = await larder(['migrate', '--to', `postgres://u:hunter2@127.0.0.1:${port}/x`], { ...env, SQLITE_DB_PATH: source });
+  const mig = await inProcess(['migrate', '--to', `postgres://u:hunter2@127.0.0.1:${port}/x`], { ...env, SQLITE_DB_PATH: source });
   t.equal(mig.code, 1);
   t.match(mig.stderr, new RegExp(`cannot reach PostgreSQL 127\\.0\\.0\\.1:${port}/x .*the --to URL points at it`));
   t.notMatch(mig.stderr, /hunter2/);

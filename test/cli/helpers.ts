@@ -53,3 +53,19 @@ export function tempDir(t: Test): string {
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
+
+/** Runs a command in this process (same parsing, same exit code as the binary): fast for the many usage cases. */
+export async function inProcess(args: readonly string[], env: Record<string, string>): Promise<CliRun> {
+  const { COMMANDS } = await import('../../src/cli/commands.js');
+  const { runCommand } = await import('../../src/cli/run-command.js');
+  const entry = COMMANDS.find((c) => c.name === args[0]);
+  if (entry === undefined) throw new Error(`no command ${args[0]}`);
+  let stdout = '';
+  let stderr = '';
+  const code = await runCommand(await entry.load(), args.slice(1), {
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+    env: { PATH: process.env['PATH'] ?? '', ...env },
+  });
+  return { code, signal: null, stdout, stderr };
+}
