@@ -89,23 +89,28 @@ async function* sourceBatches(ctx: Ctx, c: ChunkInfo, kind: TableKind): AsyncIte
   }
 }
 
-/** Target rows of the same time range, in the same form. */
-async function* targetBatches(ctx: Ctx, c: ChunkInfo, kind: TableKind): AsyncIterable<unknown[][]> {
+/**
+ * Target rows of the same time range, in the same form, through one cursor: one plan for
+ * the whole chunk (a keyset query per batch was planned afresh each time, as a sort of
+ * the freshly loaded, unanalysed partition).
+ */
+async function targetDigest(ctx: Ctx, c: ChunkInfo, kind: TableKind): Promise<{ rows: number; checksum: string }> {
   const cols = KIND_COLUMNS[kind].map((k) => k.name);
-  let after: [number, number] | undefined;
-  for (;;) {
-    const rows = await ctx.dst.query(
-      `SELECT series_id, ${msOf('ts')} AS ts, ${cols.map(pgIdent).join(', ')} FROM ${pgIdent(c.table)}
-       WHERE ts >= ${tsOf('$1')} AND ts < ${tsOf('$2')}${after ? ` AND (series_id, ts) > ($3::int, ${tsOf('$4')})` : ''}
-       ORDER BY series_id, ts LIMIT ${ctx.batch}`,
-      after ? [c.startMs, c.endMs, after[0], after[1]] : [c.startMs, c.endMs],
+  return ctx.dst.transaction(async (tx) => {
+    await tx.execute(
+      `DECLARE larder_verify NO SCROLL CURSOR FOR SELECT series_id, ${msOf('ts')} AS ts, ${cols.map(pgIdent).join(', ')} FROM ${pgIdent(c.table)}
+       WHERE ts >= ${tsOf('$1')} AND ts < ${tsOf('$2')} ORDER BY series_id, ts`,
+      [c.startMs, c.endMs],
     );
-    if (rows.length === 0) return;
-    yield rows.map((r) => [Number(r['series_id']), Number(r['ts']), ...cols.map((col) => r[col])]);
-    const last = rows[rows.length - 1]!;
-    after = [Number(last['series_id']), Number(last['ts'])];
-    if (rows.length < ctx.batch) return;
-  }
+    async function* batches(): AsyncIterable<unknown[][]> {
+      for (;;) {
+        const rows = await tx.query(`FETCH FORWARD ${ctx.batch} FROM larder_verify`);
+        if (rows.length === 0) return;
+        yield rows.map((r) => [Number(r['series_id']), Number(r['ts']), ...cols.map((col) => r[col])]);
+      }
+    }
+    return digest(batches());
+  });
 }
 
 /** Upserts one batch of chunk rows; identical rows are left untouched. */
@@ -162,7 +167,7 @@ async function migrateChunk(ctx: Ctx, c: ChunkInfo, kind: TableKind, rowsHint: n
     ctx.copied += rows.length;
     ctx.bar.update(ctx.copied);
   }
-  const target = await digest(targetBatches(ctx, c, kind));
+  const target = await targetDigest(ctx, c, kind);
   if (target.rows !== source.rows || target.checksum !== source.checksum) {
     throw new FailedError(
       `verification of chunk ${c.name} (${c.table}) failed: the source has ${source.rows} rows (checksum ${source.checksum}), PostgreSQL ${target.rows} (checksum ${target.checksum}); ` +
