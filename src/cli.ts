@@ -17,16 +17,19 @@ import { startLarder } from './main.js';
 import { redactSecrets } from './redact.js';
 import { pinCronLocale } from './scheduler/cron-locale.js';
 import { VERSION } from './version.js';
+import { COMMANDS } from './cli/commands.js';
 
 const USAGE = `Usage: larder <command> [options]
 
 Commands:
-  serve      collect metrics, serve them on /metrics and record them (default)
+  serve         collect metrics, serve them on /metrics and record them (default)
+${COMMANDS.map((c) => `  ${c.name.padEnd(13)} ${c.summary}`).join('\n')}
   test rules FILE...
-             run promtool-format rule unit tests with Larder's evaluator (docs/alerting.md)
-  version    print the version
+                run promtool-format rule unit tests with Larder's evaluator (docs/alerting.md)
+  version       print the version
 
-Run "larder serve --help" for the options of serve.
+Run "larder <command> --help" for the options of a command.
+Exit codes: 0 success, 1 the operation failed, 2 bad usage.
 `;
 
 async function serve(argv: string[]): Promise<number> {
@@ -101,9 +104,12 @@ export async function runCli(args: string[]): Promise<number> {
     case 'help':
       process.stdout.write(USAGE);
       return 0;
-    default:
+    default: {
+      const command = COMMANDS.find((c) => c.name === first);
+      if (command !== undefined) return (await import('./cli/run-command.js')).runCommand(await command.load(), rest);
       process.stderr.write(`larder: unknown command ${JSON.stringify(first)}\n\n${USAGE}`);
       return 2;
+    }
   }
 }
 

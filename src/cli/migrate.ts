@@ -1,0 +1,389 @@
+/**
+ * `larder migrate --to postgres://…`: copies a SQLite store into PostgreSQL.
+ *
+ * - Chunked tables (raw samples, every tier's rollup and quantile tables) are copied
+ *   chunk by chunk in keyset batches (`unnest` of typed arrays, bound server-side), as
+ *   upserts that leave identical rows untouched.
+ * - After a chunk is copied its rows are read back from PostgreSQL and compared with
+ *   the source: row count and a SHA-256 over the rows in key order. Only then is the
+ *   chunk recorded in `larder_migrate_progress` in the target. A later run skips a
+ *   chunk whose source still has the recorded count and checksum: a run killed half-way
+ *   resumes where it stopped, and a second run writes nothing.
+ * - The other tables (series, series_latest, alert history, summaries, metrics_raw,
+ *   metrics_hourly, watermarks, the carry) are upserted whole, columns converted by
+ *   the target's types (epoch ms → timestamptz, JSON text → jsonb), and verified by
+ *   count.
+ * - While a Larder runs on the source, a snapshot is taken first (VACUUM INTO, as
+ *   `larder backup`), so what is verified is one consistent state; running migrate
+ *   again after stopping Larder copies what changed since.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openSqliteReader, type SqliteReader } from '../../storage/sqlite-reader.js';
+import { ident } from '../../storage/sqlite-sql.js';
+import { pgIdent, msOf, tsOf } from '../../storage/pg-sql.js';
+import { KIND_COLUMNS, type TableKind } from '../../storage/table-kinds.js';
+import type { ChunkInfo, SqlValue, Store } from '../../storage/store.js';
+import { carryTableDdl } from '../../rollup/sql.js';
+import { FailedError, intFlag, UsageError, type Command } from './command.js';
+import { formatEta, ProgressBar } from './output.js';
+import { assertNoDeadWriter, explainOpenError, liveOwner, storeOptionsOf } from './store-access.js';
+import { vacuumInto } from './backup.js';
+
+/** The target's bookkeeping table: one row per verified chunk or table. */
+export const PROGRESS_TABLE = 'larder_migrate_progress';
+
+/** Tables that are the store's own catalog: made by openPgStore / ensureChunk, never copied. */
+const CATALOG = new Set(['schema_migrations', 'chunks', 'chunk_tables']);
+
+/** Copy order: referenced tables first. Tables not named here follow, by name. */
+const FIRST = ['series', 'series_latest'];
+
+/** Columns that hold NaN as NULL on SQLite (docs/storage.md): NULL there is NaN on PostgreSQL. */
+const NAN_AS_NULL = new Set(['samples.value', 'series_latest.value']);
+
+type Cell = SqlValue | undefined;
+
+/** A row's canonical text for the checksum: numbers shortest round-trip, NULL as `null`. */
+function canon(values: readonly unknown[]): string {
+  return values.map((v) => (v === null || v === undefined ? 'null' : typeof v === 'number' ? String(v) : String(Number(v)))).join(',');
+}
+
+/** Count and checksum of a chunk's rows, from an async source of row batches. */
+async function digest(batches: AsyncIterable<unknown[][]>): Promise<{ rows: number; checksum: string }> {
+  const h = createHash('sha256');
+  let rows = 0;
+  for await (const batch of batches) {
+    for (const r of batch) h.update(`${canon(r)}\n`);
+    rows += batch.length;
+  }
+  return { rows, checksum: h.digest('hex').slice(0, 32) };
+}
+
+interface Ctx {
+  readonly src: SqliteReader;
+  readonly dst: Store;
+  readonly batch: number;
+  readonly bar: ProgressBar;
+  copied: number;
+  written: number;
+}
+
+/** Source rows of a chunk in key order, batch by batch; NaN-as-NULL columns turned back into NaN. */
+async function* sourceBatches(ctx: Ctx, c: ChunkInfo, kind: TableKind): AsyncIterable<unknown[][]> {
+  const cols = KIND_COLUMNS[kind].map((k) => k.name);
+  const nanCols = cols.map((col) => NAN_AS_NULL.has(`${kind === 'samples' ? 'samples' : c.table}.${col}`));
+  let after: [number, number] | undefined;
+  for (;;) {
+    const rows = ctx.src.all(
+      `SELECT series_id, ts, ${cols.map(ident).join(', ')} FROM ${ident(c.name)}${after ? ' WHERE (series_id, ts) > (?, ?)' : ''} ORDER BY series_id, ts LIMIT ${ctx.batch}`,
+      after ?? [],
+    );
+    if (rows.length === 0) return;
+    yield rows.map((r) => [Number(r['series_id']), Number(r['ts']), ...cols.map((col, i) => (r[col] === null && nanCols[i] ? Number.NaN : r[col]))]);
+    const last = rows[rows.length - 1]!;
+    after = [Number(last['series_id']), Number(last['ts'])];
+    if (rows.length < ctx.batch) return;
+  }
+}
+
+/**
+ * Target rows of the same time range, in the same form, through one cursor: one plan for
+ * the whole chunk (a keyset query per batch was planned afresh each time, as a sort of
+ * the freshly loaded, unanalysed partition).
+ */
+async function targetDigest(ctx: Ctx, c: ChunkInfo, kind: TableKind): Promise<{ rows: number; checksum: string }> {
+  const cols = KIND_COLUMNS[kind].map((k) => k.name);
+  return ctx.dst.transaction(async (tx) => {
+    await tx.execute(
+      `DECLARE larder_verify NO SCROLL CURSOR FOR SELECT series_id, ${msOf('ts')} AS ts, ${cols.map(pgIdent).join(', ')} FROM ${pgIdent(c.table)}
+       WHERE ts >= ${tsOf('$1')} AND ts < ${tsOf('$2')} ORDER BY series_id, ts`,
+      [c.startMs, c.endMs],
+    );
+    async function* batches(): AsyncIterable<unknown[][]> {
+      for (;;) {
+        const rows = await tx.query(`FETCH FORWARD ${ctx.batch} FROM larder_verify`);
+        if (rows.length === 0) return;
+        yield rows.map((r) => [Number(r['series_id']), Number(r['ts']), ...cols.map((col) => r[col])]);
+      }
+    }
+    return digest(batches());
+  });
+}
+
+/** Upserts one batch of chunk rows; identical rows are left untouched. */
+async function writeChunkBatch(ctx: Ctx, table: string, kind: TableKind, rows: readonly unknown[][]): Promise<void> {
+  const cols = KIND_COLUMNS[kind];
+  const arrays = [rows.map((r) => r[0]), rows.map((r) => r[1]), ...cols.map((_, i) => rows.map((r) => r[i + 2]))];
+  const names = cols.map((k) => pgIdent(k.name));
+  const t = pgIdent(table);
+  const r = await ctx.dst.execute(
+    `INSERT INTO ${t} (series_id, ts, ${names.join(', ')})
+     SELECT s, ${tsOf('t')}, ${cols.map((_, i) => `c${i}`).join(', ')}
+     FROM unnest($1::int[], $2::float8[], ${cols.map((k, i) => `$${i + 3}::${k.integer ? 'int' : 'float8'}[]`).join(', ')}) AS u(s, t, ${cols.map((_, i) => `c${i}`).join(', ')})
+     ON CONFLICT (series_id, ts) DO UPDATE SET (${names.join(', ')}) = ROW(${names.map((n) => `EXCLUDED.${n}`).join(', ')})
+     WHERE (${names.map((n) => `${t}.${n}`).join(', ')}) IS DISTINCT FROM (${names.map((n) => `EXCLUDED.${n}`).join(', ')})`,
+    arrays as unknown as SqlValue[],
+  );
+  ctx.written += r.changes;
+}
+
+/** Creates the target chunks covering `c` (the target may cut time differently). */
+async function ensureTargetChunks(dst: Store, c: ChunkInfo): Promise<void> {
+  for (let t = c.startMs; t < c.endMs; ) {
+    const made = await dst.ensureChunk(c.table, t);
+    t = made.endMs;
+  }
+}
+
+async function recorded(dst: Store, item: string): Promise<{ rows: number; checksum: string } | undefined> {
+  const r = (await dst.query(`SELECT rows::float8 AS rows, checksum FROM ${PROGRESS_TABLE} WHERE item = $1`, [item]))[0];
+  return r ? { rows: Number(r['rows']), checksum: String(r['checksum']) } : undefined;
+}
+
+async function record(dst: Store, item: string, d: { rows: number; checksum: string }): Promise<void> {
+  await dst.execute(
+    `INSERT INTO ${PROGRESS_TABLE} (item, rows, checksum, done_at) VALUES ($1, $2, $3, now())
+     ON CONFLICT (item) DO UPDATE SET rows = EXCLUDED.rows, checksum = EXCLUDED.checksum, done_at = EXCLUDED.done_at`,
+    [item, d.rows, d.checksum],
+  );
+}
+
+/** Copies and verifies one chunk unless the target already holds it verified. */
+async function migrateChunk(ctx: Ctx, c: ChunkInfo, kind: TableKind, rowsHint: number): Promise<'skipped' | 'copied'> {
+  const item = `chunk:${c.table}:${c.name}`;
+  const source = await digest(sourceBatches(ctx, c, kind));
+  const done = await recorded(ctx.dst, item);
+  if (done && done.rows === source.rows && done.checksum === source.checksum) {
+    ctx.copied += rowsHint;
+    ctx.bar.update(ctx.copied);
+    return 'skipped';
+  }
+  await ensureTargetChunks(ctx.dst, c);
+  for await (const rows of sourceBatches(ctx, c, kind)) {
+    await writeChunkBatch(ctx, c.table, kind, rows);
+    ctx.copied += rows.length;
+    ctx.bar.update(ctx.copied);
+  }
+  const target = await targetDigest(ctx, c, kind);
+  if (target.rows !== source.rows || target.checksum !== source.checksum) {
+    throw new FailedError(
+      `verification of chunk ${c.name} (${c.table}) failed: the source has ${source.rows} rows (checksum ${source.checksum}), PostgreSQL ${target.rows} (checksum ${target.checksum}); ` +
+        'the target holds rows in that time range that the source does not (an earlier Larder wrote there?): migrate into an empty schema',
+    );
+  }
+  await record(ctx.dst, item, source);
+  return 'copied';
+}
+
+interface PgColumn {
+  readonly name: string;
+  readonly type: string;
+}
+
+/** Columns of a target table with their types, in order. */
+async function targetColumns(dst: Store, schema: string, table: string): Promise<PgColumn[]> {
+  const rows = await dst.query(`SELECT column_name AS n, data_type AS t FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position`, [schema, table]);
+  return rows.map((r) => ({ name: String(r['n']), type: String(r['t']) }));
+}
+
+async function primaryKey(dst: Store, schema: string, table: string): Promise<string[]> {
+  const rows = await dst.query(
+    `SELECT a.attname AS n FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+     WHERE i.indrelid = (quote_ident($1) || '.' || quote_ident($2))::regclass AND i.indisprimary ORDER BY array_position(i.indkey, a.attnum)`,
+    [schema, table],
+  );
+  return rows.map((r) => String(r['n']));
+}
+
+/** A SQLite value converted for a PostgreSQL column, as json_populate_recordset reads it. */
+function convert(v: unknown, col: PgColumn, nanIfNull: boolean): unknown {
+  if (v === null || v === undefined) return nanIfNull ? 'NaN' : null;
+  if (col.type === 'timestamp with time zone' && typeof v === 'number') return new Date(v).toISOString();
+  if (col.type === 'jsonb' || col.type === 'json') return typeof v === 'string' ? JSON.parse(v) : v;
+  if (typeof v === 'number' && !Number.isFinite(v)) return Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
+  if (v instanceof Uint8Array) return `\\x${Buffer.from(v).toString('hex')}`;
+  return v;
+}
+
+/** Upserts a plain table whole (keyset batches on its primary key) and checks the counts. */
+async function migrateTable(ctx: Ctx, schema: string, table: string, warn: (s: string) => void): Promise<void> {
+  const pgCols = await targetColumns(ctx.dst, schema, table);
+  if (pgCols.length === 0) {
+    warn(`table ${table} has no counterpart in PostgreSQL (made by a newer Larder?): not copied`);
+    return;
+  }
+  const srcCols = new Set(ctx.src.all(`SELECT name FROM pragma_table_info(?)`, [table]).map((r) => String(r['name'])));
+  const cols = pgCols.filter((c) => srcCols.has(c.name));
+  const missing = [...srcCols].filter((c) => !pgCols.some((p) => p.name === c));
+  if (missing.length > 0) warn(`columns ${missing.join(', ')} of ${table} have no counterpart in PostgreSQL: not copied`);
+  const pk = await primaryKey(ctx.dst, schema, table);
+  if (pk.length === 0 || !pk.every((k) => srcCols.has(k))) {
+    warn(`table ${table} has no primary key shared by both sides: not copied`);
+    return;
+  }
+  const rest = cols.filter((c) => !pk.includes(c.name)).map((c) => pgIdent(c.name));
+  const t = pgIdent(table);
+  const update =
+    rest.length === 0
+      ? 'DO NOTHING'
+      : `DO UPDATE SET (${rest.join(', ')}) = ROW(${rest.map((n) => `EXCLUDED.${n}`).join(', ')}) WHERE (${rest.map((n) => `${t}.${n}`).join(', ')}) IS DISTINCT FROM (${rest.map((n) => `EXCLUDED.${n}`).join(', ')})`;
+  const sql = `INSERT INTO ${t} (${cols.map((c) => pgIdent(c.name)).join(', ')})
+    SELECT ${cols.map((c) => pgIdent(c.name)).join(', ')} FROM json_populate_recordset(NULL::${t}, $1::json)
+    ON CONFLICT (${pk.map(pgIdent).join(', ')}) ${update}`;
+  let after: unknown[] | undefined;
+  let count = 0;
+  for (;;) {
+    const where = after ? ` WHERE (${pk.map(ident).join(', ')}) > (${pk.map(() => '?').join(', ')})` : '';
+    const rows = ctx.src.all(`SELECT ${cols.map((c) => ident(c.name)).join(', ')} FROM ${ident(table)}${where} ORDER BY ${pk.map(ident).join(', ')} LIMIT ${ctx.batch}`, (after ?? []) as SqlValue[]);
+    if (rows.length === 0) break;
+    const json = JSON.stringify(rows.map((r) => Object.fromEntries(cols.map((c) => [c.name, convert(r[c.name], c, NAN_AS_NULL.has(`${table}.${c.name}`))]))));
+    const r = await ctx.dst.execute(sql, [json]);
+    ctx.written += r.changes;
+    count += rows.length;
+    ctx.copied += rows.length;
+    ctx.bar.update(ctx.copied);
+    const last = rows[rows.length - 1]!;
+    after = pk.map((k) => last[k]);
+    if (rows.length < ctx.batch) break;
+  }
+  // Identity columns continue after the copied ids.
+  const seq = pgCols.some((c) => c.name === 'id') ? (await ctx.dst.query(`SELECT pg_get_serial_sequence($1, 'id') AS s`, [`${pgIdent(schema)}.${t}`]))[0]?.['s'] : undefined;
+  if (typeof seq === 'string') {
+    await ctx.dst.query(`SELECT setval($1::regclass, GREATEST((SELECT MAX(id) FROM ${t}), 1))`, [seq]);
+  }
+  const n = Number((await ctx.dst.query(`SELECT COUNT(*)::float8 AS n FROM ${t}`))[0]?.['n'] ?? 0);
+  if (n < count) throw new FailedError(`verification of ${table} failed: copied ${count} rows, PostgreSQL holds ${n}`);
+  if (n > count) warn(`${table}: PostgreSQL holds ${n} rows, the source ${count} (the target had rows of its own); the source's rows are all there`);
+}
+
+/** Where a URL points, without its credentials. */
+function safeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.hostname}:${u.port || 5432}${u.pathname}`;
+  } catch {
+    return '(the --to URL)';
+  }
+}
+
+export const migrateCommand: Command = {
+  name: 'migrate',
+  summary: 'copy the SQLite store into PostgreSQL (resumable, verified per chunk)',
+  usage: `Usage: larder migrate --to postgres://user:password@host:5432/db [--to-schema NAME]
+
+Copies the SQLite store (--storage.sqlite-path / SQLITE_DB_PATH) into PostgreSQL: series,
+every raw chunk, every rollup tier, watermarks, alert history, daily summaries,
+metrics_raw and metrics_hourly. Chunks are copied in batches, then read back and
+verified (row count and SHA-256 checksum) before they are recorded as done in the
+target's ${PROGRESS_TABLE} table: an interrupted run resumes where it stopped, and
+a second run changes nothing. While Larder runs on the file, a snapshot is migrated:
+stop Larder and run migrate again to copy what was recorded since, then switch
+MONITORING_DB to postgresql.`,
+  flags: [
+    { name: 'to', value: 'URL', help: 'the target PostgreSQL (postgres://…); required' },
+    { name: 'to-schema', value: 'NAME', help: 'schema in the target that holds the tables (default public; created if missing)' },
+    { name: 'batch', value: 'ROWS', help: 'rows per batch (default 10000)' },
+  ],
+  async run({ flags, words, config, stdout, stderr }) {
+    if (words.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(words[0])}`);
+    const to = flags.get('to');
+    if (to === undefined) throw new UsageError('--to URL is required: the target PostgreSQL, e.g. --to postgres://larder@db.example:5432/monitoring');
+    if (!/^postgres(ql)?:\/\//.test(to)) throw new UsageError('--to expects a postgres:// or postgresql:// URL');
+    try {
+      new URL(to);
+    } catch {
+      throw new UsageError('--to is not a valid URL: percent-encode characters such as @ : / # % in the user or password');
+    }
+    const schema = flags.get('to-schema') ?? 'public';
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new UsageError(`invalid --to-schema ${JSON.stringify(schema.slice(0, 70))}: expected [a-z_][a-z0-9_]*`);
+    const batch = flags.has('batch') ? intFlag('batch', flags.get('batch')!, 100, 1_000_000) : 10_000;
+    const opts = storeOptionsOf(config);
+    if (opts.engine !== 'sqlite') throw new UsageError('larder migrate copies a SQLite store: set --storage.engine=sqlite (MONITORING_DB) and --storage.sqlite-path to the file');
+    const path = opts.sqlitePath!;
+    const warn = (s: string): void => void stderr.write(`larder: warning: ${s}\n`);
+
+    // A running Larder keeps writing: migrate one consistent snapshot of it.
+    let source = path;
+    let snapshotDir: string | undefined;
+    const owner = liveOwner(path);
+    if (owner !== undefined) {
+      snapshotDir = mkdtempSync(join(tmpdir(), 'larder-migrate-'));
+      source = join(snapshotDir, 'snapshot.db');
+      stderr.write(`larder: Larder (pid ${owner.pid}) is running on ${path}: migrating a snapshot taken now; samples recorded later are copied by running migrate again after stopping it\n`);
+      try {
+        await vacuumInto(path, source, stderr);
+      } catch (e) {
+        rmSync(snapshotDir, { recursive: true, force: true });
+        throw new FailedError(`snapshot of ${path} failed: ${(e as Error).message}`);
+      }
+    }
+    let src: SqliteReader;
+    try {
+      if (snapshotDir === undefined) assertNoDeadWriter(path);
+      src = openSqliteReader({ path: source });
+    } catch (e) {
+      if (snapshotDir) rmSync(snapshotDir, { recursive: true, force: true });
+      throw new FailedError((e as Error).message);
+    }
+    let dst: Store | undefined;
+    const started = Date.now();
+    try {
+      const chunkMs = Number(src.all("SELECT chunk_ms FROM chunk_tables WHERE logical = 'samples'")[0]?.['chunk_ms'] ?? 86_400_000);
+      const { openPgStore } = await import('../../storage/pg-store.js');
+      try {
+        dst = await openPgStore({ databaseUrl: to, schema, poolSize: 2, chunkMs, applicationName: 'larder-migrate' });
+      } catch (e) {
+        const err = explainOpenError({ engine: 'postgresql', databaseUrl: to }, e);
+        throw new FailedError(err.message.replace(/PostgreSQL \(DATABASE_URL\)|DATABASE_URL or DB_HOST\/DB_PORT point at it/g, (m) => (m.startsWith('PostgreSQL') ? safeUrl(to) : 'the --to URL points at it')));
+      }
+      await dst.execute(`CREATE TABLE IF NOT EXISTS ${PROGRESS_TABLE} (item text PRIMARY KEY, rows bigint NOT NULL, checksum text NOT NULL, done_at timestamptz NOT NULL)`);
+      await dst.execute(carryTableDdl('rollup_carry'));
+      // Tiers first, so their logical tables exist in the target.
+      const logicals = src.all('SELECT logical, kind, chunk_ms FROM chunk_tables').map((r) => ({ logical: String(r['logical']), kind: String(r['kind']) as TableKind, chunkMs: Number(r['chunk_ms']) }));
+      for (const l of logicals) {
+        if (l.kind === 'rollup') await dst.ensureRollupTier({ tier: l.logical.replace(/^rollup_/, ''), chunkMs: l.chunkMs });
+      }
+      const kindOf = new Map(logicals.map((l) => [l.logical, l.kind]));
+      const chunks = src.chunksSync();
+      const chunkRows = chunks.map((c) => Number(src.all(`SELECT COUNT(*) AS n FROM ${ident(c.name)}`)[0]?.['n'] ?? 0));
+      const chunkNames = new Set(chunks.map((c) => c.name));
+      const plain = src
+        .all("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        .map((r) => String(r['name']))
+        .filter((n) => !CATALOG.has(n) && !chunkNames.has(n))
+        .sort((a, b) => (FIRST.indexOf(a) + 1 || 99) - (FIRST.indexOf(b) + 1 || 99) || (a < b ? -1 : 1));
+      const plainRows = plain.map((t) => Number(src.all(`SELECT COUNT(*) AS n FROM ${ident(t)}`)[0]?.['n'] ?? 0));
+      const total = chunkRows.reduce((a, b) => a + b, 0) + plainRows.reduce((a, b) => a + b, 0);
+      const bar = new ProgressBar(stderr, 'migrate', total, (n) => `${n}`);
+      const ctx: Ctx = { src, dst, batch, bar, copied: 0, written: 0 };
+      // series first (the others refer to it), then the chunks, then the rest.
+      const [series, ...others] = plain;
+      if (series !== 'series') throw new FailedError(`${path} has no series table: not a Larder store`);
+      await migrateTable(ctx, schema, 'series', warn);
+      let copied = 0;
+      let skipped = 0;
+      for (let i = 0; i < chunks.length; i++) {
+        const c = chunks[i]!;
+        const kind = kindOf.get(c.table);
+        if (kind === undefined) continue;
+        if ((await migrateChunk(ctx, c, kind, chunkRows[i]!)) === 'copied') copied++;
+        else skipped++;
+      }
+      for (const t of others) await migrateTable(ctx, schema, t, warn);
+      bar.finish();
+      const secs = (Date.now() - started) / 1000;
+      stdout.write(
+        `migrated ${path} to ${safeUrl(to)} schema ${schema} in ${formatEta(secs)}: ${chunks.length} chunks (${copied} copied and verified, ${skipped} already there), ` +
+          `${plain.length} tables, ${total} rows read, ${ctx.written} rows written\n`,
+      );
+      return 0;
+    } finally {
+      await src.close();
+      await dst?.close();
+      if (snapshotDir) rmSync(snapshotDir, { recursive: true, force: true });
+    }
+  },
+};
