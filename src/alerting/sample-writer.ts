@@ -2,13 +2,12 @@
  * Writes rule results into the store like recorded samples: series ids resolved once
  * and cached, one transaction per batch.
  *
- * No stale markers: Prometheus writes one when a rule stops returning a series, but the
- * stores keep NaN without its payload (SQLite holds it as NULL), so a marker would read
- * back as a plain NaN sample and poison `sum(ALERTS)`. A series a rule stopped returning
- * thus stays visible for the lookback delta (5m), like any series the recorder stops
- * seeing. `previous` is kept so markers can be written once the store keeps them.
+ * A series the rule returned last time and not now gets a stale marker, as Prometheus
+ * writes one: a resolved alert's ALERTS series, or a recording rule's vanished series,
+ * ends at once instead of lingering for the 5 minute lookback.
  */
 import type { Labels, MetricType, Sample, Store } from '../../storage/store.js';
+import { staleNaN } from '../../storage/stale.js';
 import type { OutSample } from './alert-state.js';
 import { labelsId } from './alert-state.js';
 
@@ -25,10 +24,11 @@ export class SampleWriter {
   constructor(private readonly store: Pick<Store, 'resolveSeries' | 'writeSamples'>) {}
 
   /** Writes `samples` at `timeMs`; returns the series written, to pass as `previous` next time. */
-  async write(samples: readonly OutSample[], timeMs: number, _previous: SeriesSet | undefined, type: MetricType): Promise<SeriesSet> {
+  async write(samples: readonly OutSample[], timeMs: number, previous: SeriesSet | undefined, type: MetricType): Promise<SeriesSet> {
     const now: SeriesSet = new Map();
     for (const s of samples) now.set(key(s.name, s.labels), s);
     const all: OutSample[] = [...samples];
+    for (const [k, s] of previous ?? []) if (!now.has(k)) all.push({ name: s.name, labels: s.labels, value: staleNaN() });
     if (all.length === 0) return now;
     if (this.ids.size + all.length > MAX_CACHED) this.ids.clear();
     const wanted = new Map<string, OutSample>();

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { keepScalarText } from './yaml-strings.js';
+import { staleNaN } from '../../storage/stale.js';
 import { openSqliteStore } from '../../storage/sqlite-store.js';
 import type { Labels, Sample, Store } from '../../storage/store.js';
 import { createQueryEngine } from '../../query/engine.js';
@@ -145,9 +146,8 @@ async function loadSeries(store: Store, series: TestGroup['input_series'], inter
     const rest: Record<string, string> = { ...labels };
     delete rest['__name__'];
     const [id] = await store.resolveSeries([{ name, labels: rest, type: 'untyped' }]);
-    // a stale marker cannot be stored (the store drops NaN payloads): the series just stops
     parseSeriesValues(s.values).forEach((p, i) => {
-      if (typeof p === 'number') samples.push({ seriesId: id!, timeMs: i * intervalMs, value: p });
+      if (p !== 'missing') samples.push({ seriesId: id!, timeMs: i * intervalMs, value: p === 'stale' ? staleNaN() : p });
     });
   }
   for (let i = 0; i < samples.length; i += 50_000) await store.writeSamples(samples.slice(i, i + 50_000));

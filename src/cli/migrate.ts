@@ -69,9 +69,20 @@ interface Ctx {
   readonly bar: ProgressBar;
   copied: number;
   written: number;
+  /**
+   * Values for target columns the SQLite store has no counterpart for: `host`, the owner
+   * of a series and of its rollup watermarks on PostgreSQL (docs/many-hosts.md), is the
+   * migrating host's --instance, so the Larder that goes on with that instance rolls up
+   * the series it already had.
+   */
+  readonly fill: Readonly<Record<string, string>>;
 }
 
-/** Source rows of a chunk in key order, batch by batch; NaN-as-NULL columns turned back into NaN. */
+/**
+ * Source rows of a chunk in key order, batch by batch, in PostgreSQL's encoding: SQLite's
+ * NULL (NaN) becomes NaN, and its zero-length BLOB (a stale marker, storage/stale.ts)
+ * becomes NULL, PostgreSQL's stale marker.
+ */
 async function* sourceBatches(ctx: Ctx, c: ChunkInfo, kind: TableKind): AsyncIterable<unknown[][]> {
   const cols = KIND_COLUMNS[kind].map((k) => k.name);
   const nanCols = cols.map((col) => NAN_AS_NULL.has(`${kind === 'samples' ? 'samples' : c.table}.${col}`));
@@ -82,11 +93,18 @@ async function* sourceBatches(ctx: Ctx, c: ChunkInfo, kind: TableKind): AsyncIte
       after ?? [],
     );
     if (rows.length === 0) return;
-    yield rows.map((r) => [Number(r['series_id']), Number(r['ts']), ...cols.map((col, i) => (r[col] === null && nanCols[i] ? Number.NaN : r[col]))]);
+    yield rows.map((r) => [Number(r['series_id']), Number(r['ts']), ...cols.map((col, i) => (nanCols[i] ? pgValue(r[col]) : r[col]))]);
     const last = rows[rows.length - 1]!;
     after = [Number(last['series_id']), Number(last['ts'])];
     if (rows.length < ctx.batch) return;
   }
+}
+
+/** A sample value as PostgreSQL keeps it: NaN for SQLite's NULL, NULL for a stale marker (a BLOB). */
+function pgValue(v: unknown): unknown {
+  if (v === null) return Number.NaN;
+  if (v instanceof Uint8Array) return null;
+  return v;
 }
 
 /**
@@ -217,36 +235,44 @@ async function migrateTable(ctx: Ctx, schema: string, table: string, warn: (s: s
   }
   const srcCols = new Set(ctx.src.all(`SELECT name FROM pragma_table_info(?)`, [table]).map((r) => String(r['name'])));
   const cols = pgCols.filter((c) => srcCols.has(c.name));
+  const filled = pgCols.filter((c) => !srcCols.has(c.name) && ctx.fill[c.name] !== undefined);
   const missing = [...srcCols].filter((c) => !pgCols.some((p) => p.name === c));
   if (missing.length > 0) warn(`columns ${missing.join(', ')} of ${table} have no counterpart in PostgreSQL: not copied`);
   const pk = await primaryKey(ctx.dst, schema, table);
-  if (pk.length === 0 || !pk.every((k) => srcCols.has(k))) {
+  const srcPk = pk.filter((k) => srcCols.has(k));
+  if (srcPk.length === 0 || !pk.every((k) => srcCols.has(k) || filled.some((f) => f.name === k))) {
     warn(`table ${table} has no primary key shared by both sides: not copied`);
     return;
   }
   const rest = cols.filter((c) => !pk.includes(c.name)).map((c) => pgIdent(c.name));
+  const targetCols = [...cols, ...filled];
   const t = pgIdent(table);
   const update =
     rest.length === 0
       ? 'DO NOTHING'
       : `DO UPDATE SET (${rest.join(', ')}) = ROW(${rest.map((n) => `EXCLUDED.${n}`).join(', ')}) WHERE (${rest.map((n) => `${t}.${n}`).join(', ')}) IS DISTINCT FROM (${rest.map((n) => `EXCLUDED.${n}`).join(', ')})`;
-  const sql = `INSERT INTO ${t} (${cols.map((c) => pgIdent(c.name)).join(', ')})
-    SELECT ${cols.map((c) => pgIdent(c.name)).join(', ')} FROM json_populate_recordset(NULL::${t}, $1::json)
+  const sql = `INSERT INTO ${t} (${targetCols.map((c) => pgIdent(c.name)).join(', ')})
+    SELECT ${targetCols.map((c) => pgIdent(c.name)).join(', ')} FROM json_populate_recordset(NULL::${t}, $1::json)
     ON CONFLICT (${pk.map(pgIdent).join(', ')}) ${update}`;
   let after: unknown[] | undefined;
   let count = 0;
   for (;;) {
-    const where = after ? ` WHERE (${pk.map(ident).join(', ')}) > (${pk.map(() => '?').join(', ')})` : '';
-    const rows = ctx.src.all(`SELECT ${cols.map((c) => ident(c.name)).join(', ')} FROM ${ident(table)}${where} ORDER BY ${pk.map(ident).join(', ')} LIMIT ${ctx.batch}`, (after ?? []) as SqlValue[]);
+    const where = after ? ` WHERE (${srcPk.map(ident).join(', ')}) > (${srcPk.map(() => '?').join(', ')})` : '';
+    const rows = ctx.src.all(`SELECT ${cols.map((c) => ident(c.name)).join(', ')} FROM ${ident(table)}${where} ORDER BY ${srcPk.map(ident).join(', ')} LIMIT ${ctx.batch}`, (after ?? []) as SqlValue[]);
     if (rows.length === 0) break;
-    const json = JSON.stringify(rows.map((r) => Object.fromEntries(cols.map((c) => [c.name, convert(r[c.name], c, NAN_AS_NULL.has(`${table}.${c.name}`))]))));
+    const json = JSON.stringify(
+      rows.map((r) => ({
+        ...Object.fromEntries(cols.map((c) => [c.name, convert(r[c.name], c, NAN_AS_NULL.has(`${table}.${c.name}`))])),
+        ...Object.fromEntries(filled.map((c) => [c.name, ctx.fill[c.name]])),
+      })),
+    );
     const r = await ctx.dst.execute(sql, [json]);
     ctx.written += r.changes;
     count += rows.length;
     ctx.copied += rows.length;
     ctx.bar.update(ctx.copied);
     const last = rows[rows.length - 1]!;
-    after = pk.map((k) => last[k]);
+    after = srcPk.map((k) => last[k]);
     if (rows.length < ctx.batch) break;
   }
   // Identity columns continue after the copied ids.
@@ -358,7 +384,7 @@ MONITORING_DB to postgresql.`,
       const plainRows = plain.map((t) => Number(src.all(`SELECT COUNT(*) AS n FROM ${ident(t)}`)[0]?.['n'] ?? 0));
       const total = chunkRows.reduce((a, b) => a + b, 0) + plainRows.reduce((a, b) => a + b, 0);
       const bar = new ProgressBar(stderr, 'migrate', total, (n) => `${n}`);
-      const ctx: Ctx = { src, dst, batch, bar, copied: 0, written: 0 };
+      const ctx: Ctx = { src, dst, batch, bar, copied: 0, written: 0, fill: { host: config.identity.instance } };
       // series first (the others refer to it), then the chunks, then the rest.
       const [series, ...others] = plain;
       if (series !== 'series') throw new FailedError(`${path} has no series table: not a Larder store`);

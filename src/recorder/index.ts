@@ -126,6 +126,9 @@ export function startRecording(opts: RecordingOptions): Recording {
     now,
     ownLabels: ownLabels(config.identity),
     externalLabels: config.identity.externalLabels,
+    // the rule evaluator writes these itself, at evaluation times (src/alerting/)
+    exclude: new Set(['ALERTS', 'ALERTS_FOR_STATE']),
+    ...(opts.collect ? { collect: opts.collect } : {}),
   });
   const engine = new RollupEngine({ store, tiers, graceMs: config.recorder.grace, maxBucketsPerTransaction: config.recorder.maxBucketsPerRun, now, instance: config.identity.instance });
   const scheduler = new Scheduler(registry, log.child('scheduler'));

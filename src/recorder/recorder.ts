@@ -46,6 +46,12 @@ export interface RecorderOptions {
   readonly ownLabels?: Labels;
   /** Added to every series recorded (the registry's and submitted ones) that lacks them. @default none */
   readonly externalLabels?: Labels;
+  /**
+   * Metric names of the registry that another writer puts in the store (the rule
+   * evaluator's ALERTS and ALERTS_FOR_STATE, at evaluation times), left out of each
+   * record so that each series has one writer. @default none
+   */
+  readonly exclude?: ReadonlySet<string>;
 }
 
 /**
@@ -77,6 +83,7 @@ export class Recorder {
   private readonly staleness = new StalenessTracker();
   private readonly ownLabels: Labels | undefined;
   private readonly externalLabels: Labels | undefined;
+  private readonly exclude: ReadonlySet<string>;
   /** Batches waiting to be written, oldest first. */
   private readonly pending: Batch[] = [];
   private pendingSamples = 0;
@@ -105,6 +112,7 @@ export class Recorder {
     this.cache = new SeriesCache(opts.store);
     this.ownLabels = opts.ownLabels;
     this.externalLabels = opts.externalLabels;
+    this.exclude = opts.exclude ?? new Set();
     const registers = [opts.registry];
     this.written = new Counter({ name: 'larder_recorder_samples_written_total', help: 'Samples written to the store by the recorder.', registers });
     this.batches = new Counter({ name: 'larder_recorder_batches_total', help: 'Batches written to the store by the recorder.', registers });
@@ -162,7 +170,8 @@ export class Recorder {
     try {
       const snapshot = await this.collect();
       for (const e of snapshot.errors) this.log.once(`collect:${e.metric}`, 'warn', 'metric left out of the recording: its collect failed', { metric: e.metric, error: e.error });
-      await this.queue(snapshot.families, timeMs, this.ownLabels, REGISTRY_SOURCE);
+      const families = this.exclude.size === 0 ? snapshot.families : snapshot.families.filter((f) => !this.exclude.has(f.name));
+      await this.queue(families, timeMs, this.ownLabels, REGISTRY_SOURCE);
     } catch (err) {
       this.errors.inc({ stage: 'collect' });
       this.log.once('recorder:collect', 'error', 'recording a snapshot failed', { error: err as Error });

@@ -30,7 +30,7 @@ groups:
 `;
 
 async function states(store: Store, ts: number): Promise<string[]> {
-  // only what the evaluation at `ts` wrote (a 1 ms lookback): stored series carry no stale markers
+  // only what the evaluation at `ts` wrote (a 1 ms lookback)
   const r = await createQueryEngine(store).instant('ALERTS', ts, { lookbackMs: 1 });
   if (r.value.type !== 'vector') return [];
   return r.value.samples.map((s) => `${s.metric['alertname']}/${s.metric['room'] ?? s.metric['site'] ?? ''}/${s.metric['alertstate']}`).sort();
@@ -60,6 +60,10 @@ t.test('pending, firing after for, resolved; one alert per label set; keep_firin
   t.same(seen[7], ['SiteHot/s/firing'], 'SiteHot keeps firing for 2m after its condition ended at minute 7');
   t.same(seen[8], ['SiteHot/s/firing']);
   t.same(seen[9], [], 'keep_firing_for over');
+  // an ended alert's ALERTS series gets a stale marker: with the default 5 m lookback
+  // nothing of minute 8's firing SiteHot nor of the alerts resolved before is seen at minute 9
+  const after = await createQueryEngine(fx.store).instant('ALERTS', T0 + 9 * MIN);
+  t.same(after.value.type === 'vector' ? after.value.samples.map((s) => s.metric['alertname']) : ['not a vector'], [], 'ended alerts are stale at once, not 5 minutes later');
 
   // recording rule results are in the store and readable
   const rec = await createQueryEngine(fx.store).instant('room:temp:max', T0 + 4 * MIN);

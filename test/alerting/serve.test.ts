@@ -70,7 +70,7 @@ t.test('rules and alerts API, /metrics, query, reload', async (t) => {
   writeFileSync(rulesPath, RULES);
   const lines: string[] = [];
   const { config } = loadConfig({
-    argv: ['--listen=127.0.0.1:0', '--no-collector.process', `--rules.file=${rulesPath}`, '--rules.evaluation-interval=1s'],
+    argv: ['--listen=127.0.0.1:0', '--no-collector.process', `--rules.file=${rulesPath}`, '--rules.evaluation-interval=1s', '--rules.bundled=false'],
     env: { MONITORING_DB: 'sqlite', SQLITE_DB_PATH: join(dir, 'm.db') },
   });
   const larder = await startLarder(config, new Logger('info', (l) => void lines.push(l)));
@@ -182,7 +182,7 @@ t.test('SIGHUP reloads the rule files of a running larder serve', async (t) => {
   const rulesPath = join(dir, 'rules.yml');
   writeFileSync(rulesPath, RULES);
   const port = await freePort();
-  const proc = await startLarderProcess(port, [`--rules.file=${rulesPath}`, '--rules.evaluation-interval=1s', '--no-collector.process'], { MONITORING_DB: 'sqlite', SQLITE_DB_PATH: join(dir, 'm.db') });
+  const proc = await startLarderProcess(port, [`--rules.file=${rulesPath}`, '--rules.evaluation-interval=1s', '--no-collector.process', '--rules.bundled=false'], { MONITORING_DB: 'sqlite', SQLITE_DB_PATH: join(dir, 'm.db') });
   t.teardown(() => proc.stop());
   const names = async (): Promise<string[]> => (((await getJson(`${proc.url}/api/v1/rules`))['data'] as Json)['groups'] as Json[]).flatMap((g) => (g['rules'] as Json[]).map((r) => String(r['name'])));
   t.same(await names(), ['answer:value', 'AlwaysFiring', 'NeverFiring']);

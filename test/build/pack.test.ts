@@ -9,7 +9,7 @@
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { assertBuilt } from '../helpers/larder-process.js';
@@ -101,6 +101,6 @@ console.log(JSON.stringify({ latest: latest.filter((m) => m.name === 'orders_tot
   const read = spawnSync(process.execPath, ['read.mjs'], { cwd: app, encoding: 'utf8', timeout: 30_000 });
   t.equal(read.status, 0, read.stderr);
   const got = JSON.parse(read.stdout) as { latest: { labels: Record<string, string>; value: number }[]; http: number };
-  t.same(got.latest.map((m) => [m.labels, m.value]), [[{ channel: 'web' }, 3]], 'the last record (written at stop) holds orders_total 3');
+  t.same(got.latest.map((m) => [m.labels, m.value]), [[{ channel: 'web', instance: hostname(), job: 'larder' }, 3]], 'the last record (written at stop) holds orders_total 3');
   t.ok(Number(got.http) >= 1, 'http_requests_total recorded, read through SQL');
 });

@@ -69,12 +69,13 @@ t.test('commands beside a running larder serve, then with it stopped', async (t)
     const lines = range.stdout.trim().split('\r\n');
     t.equal(lines[0], 'series,time,value');
     t.ok(lines.length >= 3, 'several points');
-    t.match(lines[1]!, /^node_load1,\d{4}-\d\d-\d\dT[\d:.]+Z,[\d.]+$/);
+    // every recorded series carries the host's labels (instance, job="larder"): CSV quotes the name
+    t.match(lines[1]!, /^"node_load1\{instance=""[^"]+"", job=""larder""\}",\d{4}-\d\d-\d\dT[\d:.]+Z,[\d.]+$/);
     const table = await larder(['query', 'node_load1', '--output', 'table'], env);
     t.match(table.stdout, /^series\s+time\s+value\n─+/);
     const chart = await larder(['query', '--since', '2m', '--step', '1s', 'node_load1', '--output', 'chart'], env);
     t.equal(chart.code, 0, chart.stderr);
-    t.match(chart.stdout, /^min [\d.]+ {2}max [\d.]+\n[▁▂▃▄▅▆▇█ ]+ {2}node_load1\n$/);
+    t.match(chart.stdout, /^min [\d.]+ {2}max [\d.]+\n[▁▂▃▄▅▆▇█ ]+ {2}node_load1\{instance="[^"]+", job="larder"\}\n$/);
     // A rate answered by the engine over the store (tiers passed as serve does).
     const rate = await larder(['query', 'sum(rate(node_cpu_seconds_total[30s]))', '--output', 'json'], env);
     t.equal(rate.code, 0, rate.stderr);
@@ -101,8 +102,8 @@ t.test('commands beside a running larder serve, then with it stopped', async (t)
     t.ok(rows.length >= 1);
     t.ok(rows.every((x) => x.series.startsWith('node_cpu_seconds_total{') && x.series.includes('cpu="0"')), 'filtered by name and label');
     const glob = await larder(['latest', 'node_load*'], env);
-    t.match(glob.stdout, /^node_load1\t/m);
-    t.match(glob.stdout, /^node_load15\t/m);
+    t.match(glob.stdout, /^node_load1\{instance="[^"]+", job="larder"\}\t/m);
+    t.match(glob.stdout, /^node_load15\{instance="[^"]+", job="larder"\}\t/m);
   });
 
   await t.test('backup while serve runs, plain and gzip: sound copies', async (t) => {

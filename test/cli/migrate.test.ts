@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import t from 'tap';
 import pgPromise from 'pg-promise';
 import sqlite3 from 'node-sqlite3-wasm';
+import { hostname } from 'node:os';
 import { openSqliteStore } from '../../storage/sqlite-store.js';
+import { staleNaN } from '../../storage/stale.js';
 import { need, PG } from '../helpers/peers.js';
 import { larder, startCli, tempDir } from './helpers.js';
 
@@ -33,7 +35,8 @@ async function buildStore(path: string, end: number): Promise<void> {
       for (const [k, id] of ids.entries()) {
         const n = (ts - start) / STEP;
         // NaN and ±Inf among the values: they must survive the trip.
-        const value = n % 997 === 5 && k === 0 ? Number.NaN : n % 991 === 7 && k === 1 ? Number.POSITIVE_INFINITY : k % 2 ? n * (k + 1) : Math.sin(n / 17 + k) * 40.123456789;
+        // and one stale marker (a zero-length BLOB on SQLite, NULL on PostgreSQL)
+        const value = n === 11 && k === 2 ? staleNaN() : n % 997 === 5 && k === 0 ? Number.NaN : n % 991 === 7 && k === 1 ? Number.POSITIVE_INFINITY : k % 2 ? n * (k + 1) : Math.sin(n / 17 + k) * 40.123456789;
         batch.push({ seriesId: id, timeMs: ts, value });
       }
       if (batch.length >= 20_000) {
@@ -138,6 +141,10 @@ t.test('migrate into PostgreSQL', async (t) => {
       else t.fail(`series ${String(r['series_id'])} at ${String(r['ts'])}: ${p.v} != ${want}`);
     }
     t.equal(equal, sampled.length, `${sampled.length} sampled values equal`);
+    const stale = await pg.manyOrNone<{ id: number }>(`SELECT series_id AS id FROM ${a}.samples WHERE value IS NULL`);
+    t.same(stale.map((r) => Number(r.id)), [3], 'the stale marker arrives as PostgreSQL keeps one (NULL)');
+    const hosts = await pg.manyOrNone<{ h: string }>(`SELECT DISTINCT host AS h FROM ${a}.series UNION SELECT DISTINCT host FROM ${a}.rollup_watermarks`);
+    t.same(hosts.map((r) => r.h), [hostname()], 'series and watermarks belong to the migrating host (--instance), which rolls them up next');
     for (const [table, n] of [['series', SERIES], ['alert_history', 2], ['daily_summaries', 1], ['metrics_raw', 1], ['metrics_hourly', 1], ['rollup_watermarks', 1], ['rollup_carry', 1], ['series_latest', SERIES]] as const) {
       t.equal((await pg.one<{ n: number }>(`SELECT COUNT(*)::int AS n FROM ${a}.${table}`)).n, n, `${table} rows`);
     }
