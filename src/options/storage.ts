@@ -33,7 +33,7 @@ export const storageOptions = defineOptions({
     env: ['LARDER_PG_SCHEMA'],
     default: 'public',
     help: "PostgreSQL schema holding Larder's tables (created if missing); Larders sharing a database share the schema",
-    parse: str({ pattern: /^[a-z_][a-z0-9_]{0,62}$/, allowed: 'a lower-case SQL name: [a-z_][a-z0-9_]*, at most 63 characters' }),
+    parse: str({ pattern: /^[a-z_][a-z0-9_]{0,62}$/, allowed: 'a lower-case SQL identifier ([a-z_][a-z0-9_]*, at most 63 characters)' }),
   },
   dbPassword: { flag: 'storage.db-password', env: ['DB_PASSWORD'], default: '', help: 'PostgreSQL password', parse: str(), show: () => '(empty)', secret: true },
   spoolPath: {

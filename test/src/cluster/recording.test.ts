@@ -8,7 +8,7 @@
 import t from 'tap';
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -90,9 +90,11 @@ t.test('two cluster instances on one SQLite store: instance 0 writes the merged 
   t.teardown(() => store.close());
   const series = await store.listSeries();
   const named = (name: string) => series.filter((s) => s.name === name);
-  t.same(named('jobs_total').map((s) => s.labels), [{}], 'the summed counter is one series, without an instance label');
+  // the host's labels (instance = the host name, job="larder") as on every recorded series
+  const host = { instance: hostname(), job: 'larder' };
+  t.same(named('jobs_total').map((s) => s.labels), [host], 'the summed counter is one series, without an app_instance label');
   t.same(named('queue_depth').map((s) => s.labels['app_instance']).sort(), ['0', '1'], 'the gauge one series per instance');
-  t.same(named('larder_store_size_bytes').map((s) => s.labels), [{ app_instance: '0' }], 'only instance 0 has a store (its gauge, labelled by instance)');
+  t.same(named('larder_store_size_bytes').map((s) => s.labels), [{ app_instance: '0', ...host }], 'only instance 0 has a store (its gauge, labelled by instance)');
 
   const read = await store.readSamples({ name: 'jobs_total', fromMs: 0, toMs: Date.now() + 1000 });
   const values = read.samples.map((s) => s.value);
