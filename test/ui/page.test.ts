@@ -207,7 +207,7 @@ t.test('the page against a recording larder', async (t) => {
     t.match(await w.page.locator('#explore-chart .u-legend').innerText(), /mode="user"/, 'the legend shows the labels');
     const rows = await w.page.locator('#result-table tbody tr').count();
     t.ok(rows >= 2, `${rows} rows in the table`);
-    t.match(await w.page.locator('#result-table tbody').innerText(), /\{cpu="\d+", mode="idle"\}/);
+    t.match(await w.page.locator('#result-table tbody').innerText(), /\{cpu="\d+", instance="[^"]+", job="larder", mode="idle"\}/);
     t.match(w.page.url(), /q=rate/, 'the query is in the URL');
     await w.page.fill('#query', 'node_memory_MemTotal_bytes');
     await w.page.click('#run');
