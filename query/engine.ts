@@ -68,6 +68,10 @@ export interface EngineOptions {
 const YIELD_EVERY_STEPS = 256;
 const YIELD_AFTER_MS = 10;
 
+/** Parsed queries an engine keeps (oldest dropped first), and the longest text it keeps. */
+const MAX_CACHED_QUERIES = 512;
+const MAX_CACHED_QUERY_CHARS = 4096;
+
 /** Most points per series of a range query (Prometheus' limit). */
 export const MAX_POINTS_PER_SERIES = 11_000;
 
@@ -111,10 +115,27 @@ export function createQueryEngine(store: Store, opts: EngineOptions = {}): Query
 
   const finish = (ctx: EvalContext): string[] => [...new Set(ctx.warnings)];
 
+  // Parsed queries by text: the rule evaluator asks the same few dozen every interval,
+  // and parsing was a fifth of its main-thread time. The AST is never changed after
+  // parsing (each query's loaded data is keyed per evaluation), so sharing one is safe.
+  // Errors are not kept: a bad query is parsed (and refused) again each time.
+  const parsed = new Map<string, Expr>();
+  const parse = (query: string): Expr => {
+    let expr = parsed.get(query);
+    if (expr === undefined) {
+      expr = parseQuery(query);
+      if (query.length <= MAX_CACHED_QUERY_CHARS) {
+        if (parsed.size >= MAX_CACHED_QUERIES) parsed.delete(parsed.keys().next().value!);
+        parsed.set(query, expr);
+      }
+    }
+    return expr;
+  };
+
   const engine: QueryEngine = {
     async instant(query: string, timeMs: number, q?: QueryOptions): Promise<QueryResult> {
       checkTime('time', timeMs);
-      const expr = parseQuery(query);
+      const expr = parse(query);
       const ctx = await prepare(expr, timeMs, timeMs, 0, q);
       const v = evaluate(expr, timeMs, ctx);
       switch (v.type) {
@@ -142,7 +163,7 @@ export function createQueryEngine(store: Store, opts: EngineOptions = {}): Query
       if ((endMs - startMs) / stepMs > MAX_POINTS_PER_SERIES) {
         throw new QueryError('bad_data', 'exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)');
       }
-      const expr = parseQuery(query);
+      const expr = parse(query);
       const t = typeOf(expr);
       if (t !== 'scalar' && t !== 'vector') throw new QueryError('bad_data', `invalid expression type "${t === 'matrix' ? 'range vector' : t}" for range query, must be Scalar or instant Vector`);
       const ctx = await prepare(expr, startMs, endMs, stepMs, q);

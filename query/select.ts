@@ -2,7 +2,7 @@
  * Loads the raw samples every selector of a query needs, once per query for the
  * whole evaluation range, and answers instant and range selections from them.
  */
-import type { Labels, LabelMatcher, SeriesInfo, Store } from '../storage/store.js';
+import type { Labels, LabelMatcher, Sample, SeriesInfo, Store } from '../storage/store.js';
 import type { RangePoint } from '../rollup/read.js';
 import type { AtModifier, Expr, VectorSelector } from './ast.js';
 import { loadTierRows } from './tiers.js';
@@ -113,6 +113,35 @@ function collectNeeds(e: Expr, lo: number, hi: number, plan: LoadPlan, out: Need
   }
 }
 
+/**
+ * Whether the store's own matching (storage/store-common.ts matchSeries: `=` and `!=`
+ * on the label, a missing label as '') picks exactly the series the engine's does:
+ * true when, besides the one `__name__=` matcher, every matcher is `=` or `!=` on
+ * another label. Regex matchers differ (RE2 here, JS RegExp there), so they are not sent.
+ */
+function storeMatchesAlike(sel: VectorSelector): boolean {
+  let names = 0;
+  for (const m of sel.matchers) {
+    if (m.label === '__name__') {
+      if (m.op !== '=' || ++names > 1) return false;
+    } else if (m.op !== '=' && m.op !== '!=') return false;
+  }
+  return names === 1;
+}
+
+/** A valid metric name the selector asks for by equality (what the store can look up), if any. */
+function metricNameOf(sel: VectorSelector): string | undefined {
+  const m = sel.matchers.find((x) => x.label === '__name__' && x.op === '=');
+  return m !== undefined && METRIC_NAME.test(m.value) ? m.value : undefined;
+}
+
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+
+/** Series with their labels as a selector sees them (the name as `__name__`), by id. */
+function withNames(series: readonly SeriesInfo[]): { info: SeriesInfo; metric: Labels }[] {
+  return [...series].sort((a, b) => a.id - b.id).map((s) => ({ info: s, metric: { ...s.labels, __name__: s.name } as Labels }));
+}
+
 /** The samples of every selector of a query, loaded up front. */
 export class SampleSource {
   private readonly data = new Map<VectorSelector, LoadedSeries[]>();
@@ -127,12 +156,25 @@ export class SampleSource {
     const needs: Need[] = [];
     collectNeeds(root, plan.startMs, plan.endMs, plan, needs);
     if (needs.length === 0) return src;
-    const all = await store.listSeries();
-    checkDeadline();
-    const withName = all.map((s) => ({ info: s, metric: { ...s.labels, __name__: s.name } as Labels }));
+    // Every series, listed only when a selector names no metric (rare): a selector with
+    // `__name__="x"` asks the store for the series of that name alone, so a query's
+    // fixed cost no longer grows with the whole series table (~40 ms per query before).
+    let all: { info: SeriesInfo; metric: Labels }[] | undefined;
     for (const need of needs) {
       const tests = need.sel.matchers.map(matcherTest);
-      const matched = withName.filter((s) => tests.every((t) => t(s.metric)));
+      const name = metricNameOf(need.sel);
+      if (name !== undefined && plan.tiered?.get(need.sel) === undefined && storeMatchesAlike(need.sel)) {
+        // One round trip: the store picks the series by name and = / != matchers (the
+        // same test as the engine's) and reads their samples in the same call.
+        src.data.set(need.sel, await src.readByName(store, name, need.sel, tests, need.fromMs, need.toMs));
+        checkDeadline();
+        continue;
+      }
+      let candidates: { info: SeriesInfo; metric: Labels }[];
+      if (name !== undefined) candidates = withNames((await store.readSamples({ name, fromMs: 0, toMs: 1, limit: 0 })).series);
+      else candidates = all ??= withNames(await store.listSeries());
+      checkDeadline();
+      const matched = candidates.filter((s) => tests.every((t) => t(s.metric)));
       const tierPlan = plan.tiered?.get(need.sel);
       if (tierPlan === undefined) src.data.set(need.sel, await src.read(store, matched, need.fromMs, need.toMs));
       else {
@@ -154,6 +196,18 @@ export class SampleSource {
     return src;
   }
 
+  /** `read` of the series named `name` that `sel` matches, in one store call (see storeMatchesAlike). */
+  private async readByName(store: Store, name: string, sel: VectorSelector, tests: ((l: Labels) => boolean)[], fromMs: number, toMs: number): Promise<LoadedSeries[]> {
+    const from = Math.max(0, fromMs + 1);
+    const to = Math.min(toMs + 1, STORE_MAX_MS);
+    if (to <= from) return [];
+    const left = this.plan.maxSamples - this.loaded;
+    const matchers = sel.matchers.filter((m) => m.label !== '__name__');
+    const r = await store.readSamples({ name, matchers, fromMs: from, toMs: to, limit: left + 1 });
+    const matched = withNames(r.series).filter((s) => tests.every((t) => t(s.metric)));
+    return this.loadedFrom(r.samples, matched);
+  }
+
   private async read(store: Store, matched: { info: SeriesInfo; metric: Labels }[], fromMs: number, toMs: number): Promise<LoadedSeries[]> {
     if (matched.length === 0) return [];
     // The store holds times from 1970 to 9999 only; its range is half-open.
@@ -162,7 +216,12 @@ export class SampleSource {
     if (to <= from) return [];
     const left = this.plan.maxSamples - this.loaded;
     const r = await store.readSamples({ seriesIds: matched.map((s) => s.info.id), fromMs: from, toMs: to, limit: left + 1 });
-    this.loaded += r.samples.length;
+    return this.loadedFrom(r.samples, matched);
+  }
+
+  /** The samples read for `matched` (by series, then time) as loaded series, counted against maxSamples. */
+  private loadedFrom(samples: readonly Sample[], matched: { info: SeriesInfo; metric: Labels }[]): LoadedSeries[] {
+    this.loaded += samples.length;
     if (this.loaded > this.plan.maxSamples) {
       throw new QueryError('execution', `query processing would load too many samples into memory in query execution (more than ${this.plan.maxSamples})`);
     }
@@ -170,7 +229,7 @@ export class SampleSource {
     // canonicalizes a NaN stored in a double array, which would erase a stale marker's
     // payload (storage/stale.ts). The store returns the samples by series, then time.
     const byId = new Map<number, { ts: Float64Array; vs: Float64Array }>();
-    const all = r.samples;
+    const all = samples;
     for (let i = 0; i < all.length; ) {
       const id = all[i]!.seriesId;
       let j = i;
