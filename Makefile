@@ -72,6 +72,7 @@ grafana-import: build
 
 # The bundled alert rules: regenerate rules/<pack>.rules.yml and docs/alert-rules.md from
 # rules/packs/ (checked in; a test fails when they are out of date).
-.PHONY: rules
-rules: build
+# (Not named `rules`: that is a source folder the build stamp lists.)
+.PHONY: alert-rules
+alert-rules: build
 	node dist/rules/generate.js

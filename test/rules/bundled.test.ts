@@ -23,7 +23,7 @@ function rule(files: ReturnType<typeof bundledRuleFiles>, name: string): Alertin
   return files.flatMap((f) => f.file.groups.flatMap((g) => g.rules)).filter(isAlertingRule).find((r) => r.alert === name);
 }
 
-t.test('the generated files are up to date (make rules)', async (t) => {
+t.test('the generated files are up to date (make alert-rules)', async (t) => {
   t.same(outOfDate(), [], 'rules/*.rules.yml and docs/alert-rules.md match rules/packs/');
 });
 
