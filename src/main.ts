@@ -13,6 +13,8 @@ import type { RunningServer } from './server.js';
 import { Authenticator } from './web-auth.js';
 import { loadTlsFiles, readOptionFile } from './tls-files.js';
 import { createPromApi } from './api/prom-api.js';
+import { createAlertHistoryApi } from './api/alert-history-api.js';
+import { createRulesApi } from './api/rules-api.js';
 import { lazyEngine } from './api/lazy-engine.js';
 import { postgresTargets, redisTarget } from './server-targets.js';
 import { rulesStep, type RulesStepOptions } from './alerting/step.js';
@@ -88,10 +90,13 @@ export async function startLarder(config: Config, log: Logger = new Logger(confi
     : []);
   // rules read and write the store the recorder writes; their API goes before the query API's catch-all
   const rules = records ? rulesStep(config, { registry, log, store: () => app?.store, extra: () => bundled, ...alerting, sinks }) : undefined;
+  // Without rules, /rules and /alerts answer empty lists as Prometheus does (not 404), and
+  // alert_history is read whether rules run now or not (it keeps what earlier runs recorded).
   let mounted = api;
-  if (rules) {
+  if (rules || api) {
     mounted = express.Router();
-    mounted.use(rules.api);
+    mounted.use(rules ? rules.api : createRulesApi({ groups: () => [] }));
+    mounted.use(createAlertHistoryApi({ store: () => app?.store }));
     if (api) mounted.use(api);
   }
   try {

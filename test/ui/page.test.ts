@@ -75,6 +75,27 @@ async function panelStates(w: WatchedPage): Promise<Record<string, string>> {
   return w.page.evaluate<Record<string, string>>("Object.fromEntries([...document.querySelectorAll('[data-panel]')].map((p) => [p.dataset.panel, p.dataset.state]))");
 }
 
+/** One alert firing at once, one pending for an hour, one that never fires, and a recording rule. */
+const RULES = `groups:
+- name: page-test
+  interval: 1s
+  rules:
+  - alert: AlwaysFiring
+    expr: vector(1)
+    for: 0s
+    labels: { severity: critical }
+    annotations: { summary: "fires at once ({{ $value }})" }
+  - alert: SlowToFire
+    expr: vector(2)
+    for: 1h
+    labels: { severity: warning }
+    annotations: { summary: "pending for an hour" }
+  - alert: NeverFires
+    expr: vector(1) > 5
+  - record: job:up:count
+    expr: count(up)
+`;
+
 const rangeQueries = (w: WatchedPage, from = 0): URLSearchParams[] => w.requests.slice(from).filter((r) => r.url.endsWith('/api/v1/query_range')).map((r) => formOf(r.postData));
 
 t.test('the page against a recording larder', async (t) => {
@@ -85,7 +106,10 @@ t.test('the page against a recording larder', async (t) => {
   t.teardown(() => new Promise<void>((r) => service.server.close(() => r())));
   const config = join(dir, 'larder.yml');
   writeFileSync(config, `targets:\n  - url: ${service.url}\n    job: shop\n    instance: shop-1\n`);
-  const larder = await startLarderProcess(await freePort(), [`--config.file=${config}`, '--record-interval=1s', '--collect-interval=1s'], { MONITORING_DB: 'sqlite', SQLITE_DB_PATH: join(dir, 'm.db') });
+  const rules = join(dir, 'rules.yml');
+  writeFileSync(rules, RULES);
+  // the bundled rules off, so what fires is only what this file says
+  const larder = await startLarderProcess(await freePort(), [`--config.file=${config}`, '--record-interval=1s', '--collect-interval=1s', `--rules.file=${rules}`, '--rules.bundled=false'], { MONITORING_DB: 'sqlite', SQLITE_DB_PATH: join(dir, 'm.db') });
   t.teardown(() => larder.stop());
   await waitForRecording(larder, 15);
 
@@ -116,6 +140,9 @@ t.test('the page against a recording larder', async (t) => {
     t.match(await w.page.locator('[data-fact="memory"] .fact-value').innerText(), /^\d+(\.\d+)? [KMGT]iB$/, 'the memory, in bytes units');
     t.match(await w.page.locator('[data-fact="uptime"] .fact-value').innerText(), /\d+[smhdy]/, 'the uptime');
     t.ok(await w.page.locator('footer a[href="metrics"]').count(), 'a link to /metrics');
+    const firing = w.page.locator('#firing-alerts[data-firing="1"]');
+    await firing.waitFor({ timeout: 20_000 });
+    t.match(await firing.innerText(), /^1 firing: AlwaysFiring · 1 pending · Alerts$/, 'the firing alerts: their count, names and the pending count');
     // hovering a chart shows the values at the cursor in its legend
     const heapLegend = w.page.locator('[data-panel="heap"] .u-legend');
     t.match(await heapLegend.innerText(), /Time:?\s*latest[\s\S]*used:?\s*\d+(\.\d+)? MiB/, 'away from the chart the legend shows the latest values');
@@ -234,6 +261,40 @@ t.test('the page against a recording larder', async (t) => {
     await w.page.screenshot({ path: join(shots, 'explore-error.png'), fullPage: true });
   });
 
+  await t.test('the Alerts tab lists firing and pending alerts, the rules and the history', async (t) => {
+    await w.page.goto(`${larder.url}/#/overview?range=1h&refresh=0`);
+    await w.page.click('nav a[data-view="alerts"]');
+    await w.page.waitForURL(/#\/alerts\?/);
+    await w.page.waitForSelector('.alerts-view[data-state="ready"]', { timeout: 20_000 });
+    t.equal(await w.page.title(), 'Larder · Alerts');
+    t.equal(await w.page.locator('nav a.active').innerText(), 'Alerts', 'the tab is marked');
+    const active = w.page.locator('#alerts-table tbody tr');
+    t.same(await active.evaluateAll((rows) => rows.map((r) => [(r as HTMLElement).dataset['alertname'], (r as HTMLElement).dataset['state']])), [
+      ['AlwaysFiring', 'firing'],
+      ['SlowToFire', 'pending'],
+    ], 'firing first, then pending; the inactive rule is not an alert');
+    const fires = await active.first().innerText();
+    t.match(fires, /firing\s+AlwaysFiring\s+\{severity="critical"\}/, 'state, name and labels');
+    t.match(fires, /\(\d+(\.\d+)? s ago\)|\(\d+m( \d+s)? ago\)/, 'active since, and how long ago');
+    t.match(fires, /fires at once \(1\)/, 'the summary annotation, templated');
+    t.match(await active.nth(1).innerText(), /pending\s+SlowToFire[\s\S]*\s2\s[\s\S]*pending for an hour/, 'the pending one with its value');
+    const rules = w.page.locator('#rules-table tbody tr');
+    t.same(await rules.evaluateAll((rows) => rows.map((r) => [(r as HTMLElement).dataset['rule'], (r as HTMLElement).dataset['health']])), [
+      ['AlwaysFiring', 'ok'],
+      ['SlowToFire', 'ok'],
+      ['NeverFires', 'ok'],
+      ['job:up:count', 'ok'],
+    ], 'every rule with its health');
+    t.match(await rules.nth(2).innerText(), /NeverFires\s+page-test · .*rules\.yml\s+inactive\s+ok/, 'group, file, state and health');
+    t.match(await rules.nth(3).innerText(), /recording/);
+    const history = w.page.locator('#history-table tbody tr[data-alertname="AlwaysFiring"]');
+    await history.first().waitFor({ timeout: 20_000 });
+    t.match(await history.first().innerText(), /firing\s+AlwaysFiring[\s\S]*critical[\s\S]*ago\)\s+–\s+fires at once \(1\)/, 'the history row from alert_history: firing, not resolved, its message');
+    t.equal(await w.page.locator('#history-table tbody tr[data-alertname="SlowToFire"]').count(), 0, 'pending is not history');
+    t.ok(w.requests.some((r) => /\/api\/v1\/alerts\/history\?since=\d+&limit=200$/.test(r.url)), 'the history is read from the chosen range on');
+    await w.page.screenshot({ path: join(shots, 'alerts.png'), fullPage: true });
+  });
+
   await t.test('on a phone and in the dark', async (t) => {
     const phone = await watchedPage(browser, { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, colorScheme: 'dark' });
     t.teardown(() => phone.context.close());
@@ -281,7 +342,8 @@ t.test('with basic auth on, the page and its API calls need credentials', async 
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const config = join(dir, 'larder.yml');
   writeFileSync(config, `web:\n  basic_auth_users:\n    admin: ${JSON.stringify(bcrypt.hashSync('s3cret pass', 4))}\n`);
-  const url = await startProtected(t, await freePort(), [`--config.file=${config}`, '--record-interval=1s', '--collect-interval=1s'], { MONITORING_DB: 'sqlite', SQLITE_DB_PATH: join(dir, 'm.db') });
+  // no rule file and the bundled rules off: alerting is off, which the page says instead of erring
+  const url = await startProtected(t, await freePort(), [`--config.file=${config}`, '--record-interval=1s', '--collect-interval=1s', '--rules.bundled=false'], { MONITORING_DB: 'sqlite', SQLITE_DB_PATH: join(dir, 'm.db') });
   const larder = { url };
   const browser = await launch();
   t.teardown(() => browser.close());
@@ -290,7 +352,7 @@ t.test('with basic auth on, the page and its API calls need credentials', async 
   // a browser without credentials gets the 401 and its Basic challenge, and shows nothing
   await t.rejects(anonymous.page.goto(`${larder.url}/`), /ERR_INVALID_AUTH_CREDENTIALS/, 'the browser is refused the page');
   const js = (await readdir(defaultUiDir())).find((f) => f.endsWith('.js'));
-  for (const path of ['/', `/ui/${js}`, '/api/v1/query?query=up', '/api/v1/label/__name__/values', '/api/v1/query_range?query=up&start=0&end=60&step=15']) {
+  for (const path of ['/', `/ui/${js}`, '/api/v1/query?query=up', '/api/v1/label/__name__/values', '/api/v1/query_range?query=up&start=0&end=60&step=15', '/api/v1/alerts/history']) {
     const res = await anonymous.context.request.get(`${larder.url}${path}`);
     t.equal(res.status(), 401, `${path} is refused without credentials`);
     t.match(res.headers()['www-authenticate'], /^Basic /);
@@ -308,5 +370,12 @@ t.test('with basic auth on, the page and its API calls need credentials', async 
   await panelStates(signedIn);
   t.ok(statuses.length > 10, `${statuses.length} API calls`);
   t.same([...new Set(statuses)], [200], 'and its API calls are answered');
+  t.equal(await signedIn.page.locator('#firing-alerts').innerText(), 'Alerting is off (no alert rule loaded).', 'the overview says alerting is off');
+  statuses.length = 0;
+  await signedIn.page.click('nav a[data-view="alerts"]');
+  await signedIn.page.waitForSelector('.alerts-view[data-state="off"]', { timeout: 20_000 });
+  t.match(await signedIn.page.locator('#alerts-status').innerText(), /^Alerting is off: Larder evaluates no rules/, 'so does the Alerts tab, instead of an error');
+  t.match(await signedIn.page.locator('#alert-history').innerText(), /No alert fired in this range/, 'the history (empty) is still read');
+  t.same(statuses, [200, 200, 200], '/alerts, /rules (empty lists, as Prometheus answers without rules) and the history');
   t.same(signedIn.errors, [], 'no console errors');
 });

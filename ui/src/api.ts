@@ -40,11 +40,8 @@ interface Envelope<T> {
   warnings?: string[];
 }
 
-/** Calls an API path with form parameters (POST, so long queries fit) and unwraps the envelope. */
-export async function call<T>(path: string, params: Record<string, string | number>, signal?: AbortSignal): Promise<T> {
-  const body = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) body.set(k, String(v));
-  const res = await fetch(`api/v1/${path}`, { method: 'POST', body, signal, credentials: 'same-origin' });
+/** Unwraps the API's envelope; an answer that is not one (a proxy's page, a plain 404) is an ApiError of type `http`. */
+async function unwrap<T>(res: Response, path: string): Promise<T> {
   let env: Envelope<T>;
   try {
     env = (await res.json()) as Envelope<T>;
@@ -55,12 +52,16 @@ export async function call<T>(path: string, params: Record<string, string | numb
   return env.data;
 }
 
+/** Calls an API path with form parameters (POST, so long queries fit) and unwraps the envelope. */
+export async function call<T>(path: string, params: Record<string, string | number>, signal?: AbortSignal): Promise<T> {
+  const body = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) body.set(k, String(v));
+  return unwrap<T>(await fetch(`api/v1/${path}`, { method: 'POST', body, signal, credentials: 'same-origin' }), path);
+}
+
 /** Calls a GET-only API path. */
 export async function get<T>(path: string, signal?: AbortSignal): Promise<T> {
-  const res = await fetch(`api/v1/${path}`, { signal, credentials: 'same-origin' });
-  const env = (await res.json()) as Envelope<T>;
-  if (env.status !== 'success' || env.data === undefined) throw new ApiError(env.errorType ?? 'http', env.error ?? `HTTP ${res.status}`, res.status);
-  return env.data;
+  return unwrap<T>(await fetch(`api/v1/${path}`, { signal, credentials: 'same-origin' }), path);
 }
 
 /** A range query. */
@@ -71,4 +72,56 @@ export function queryRange(query: string, start: number, end: number, step: numb
 /** An instant query at `time` (epoch seconds). */
 export function queryInstant(query: string, time: number, signal?: AbortSignal): Promise<InstantResult> {
   return call('query', { query, time }, signal);
+}
+
+/** An alert of /api/v1/alerts (Prometheus' shape). */
+export interface ApiAlert {
+  readonly labels: Record<string, string>;
+  readonly annotations: Record<string, string>;
+  readonly state: 'pending' | 'firing' | 'inactive';
+  readonly activeAt: string;
+  readonly value: string;
+}
+
+/** A rule of /api/v1/rules. */
+export interface ApiRule {
+  readonly name: string;
+  readonly type: 'alerting' | 'recording';
+  readonly query: string;
+  readonly health: string;
+  readonly lastError?: string;
+  readonly lastEvaluation: string;
+  /** Alerting rules: inactive, pending or firing. */
+  readonly state?: string;
+  readonly alerts?: readonly ApiAlert[];
+}
+
+/** A group of /api/v1/rules. */
+export interface ApiRuleGroup {
+  readonly name: string;
+  readonly file: string;
+  readonly rules: readonly ApiRule[];
+}
+
+/** A row of /api/v1/alerts/history (src/api/alert-history-api.ts). */
+export interface HistoryEntry {
+  readonly id: number;
+  readonly name: string;
+  readonly severity: string;
+  readonly message: string;
+  readonly value?: string;
+  readonly labels: Record<string, string>;
+  readonly status: 'firing' | 'resolved';
+  readonly firedAt: string;
+  readonly resolvedAt?: string;
+}
+
+/** The alerting rules' groups, or undefined when the API has no rules path (Larder without a store). */
+export async function ruleGroups(query: string, signal?: AbortSignal): Promise<ApiRuleGroup[] | undefined> {
+  try {
+    return (await get<{ groups: ApiRuleGroup[] }>(`rules${query}`, signal)).groups;
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404) return undefined;
+    throw e;
+  }
 }

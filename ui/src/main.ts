@@ -2,6 +2,7 @@
  * Larder's built-in page: the header (views, range picker, auto-refresh) and the view
  * below it, all state in the URL hash. Served by src/ui-files.ts; built by ui/build.mjs.
  */
+import { mountAlerts } from './alerts.js';
 import { h } from './dom.js';
 import { mountExplore } from './explore.js';
 import { mountOverview, type ViewHandle } from './overview.js';
@@ -18,6 +19,8 @@ const stepNote = document.getElementById('step') as HTMLElement;
 
 rangeSelect.append(...PRESETS.map((r) => h('option', { value: r.key }, r.label)), h('option', { value: 'custom' }, 'custom…'));
 refreshSelect.append(...REFRESH.map((s) => h('option', { value: s }, s === 0 ? 'off' : s < 60 ? `${s}s` : `${s / 60}m`)));
+
+const TITLES: Record<PageState['view'], string> = { overview: 'Overview', explore: 'Explore', alerts: 'Alerts' };
 
 let state: PageState = readState(location.hash);
 let mounted: { view: PageState['view']; handle: ViewHandle } | undefined;
@@ -75,10 +78,10 @@ function render(): void {
   for (const a of document.querySelectorAll<HTMLAnchorElement>('nav a[data-view]')) a.classList.toggle('active', a.dataset['view'] === state.view);
   if (mounted?.view !== state.view) {
     mounted?.handle.destroy();
-    const handle = state.view === 'explore' ? mountExplore(view, state.q, (q) => setState({ ...state, q })) : mountOverview(view);
+    const handle = state.view === 'explore' ? mountExplore(view, state.q, (q) => setState({ ...state, q })) : state.view === 'alerts' ? mountAlerts(view) : mountOverview(view);
     mounted = { view: state.view, handle };
   }
-  document.title = `Larder · ${state.view === 'explore' ? 'Explore' : 'Overview'}`;
+  document.title = `Larder · ${TITLES[state.view]}`;
   refresh();
 }
 
@@ -101,7 +104,8 @@ customBox.addEventListener('submit', (e) => {
 for (const a of document.querySelectorAll<HTMLAnchorElement>('nav a[data-view]')) {
   a.addEventListener('click', (e) => {
     e.preventDefault();
-    setState({ ...state, view: a.dataset['view'] === 'explore' ? 'explore' : 'overview' });
+    const v = a.dataset['view'];
+    setState({ ...state, view: v === 'explore' || v === 'alerts' ? v : 'overview' });
   });
 }
 window.addEventListener('hashchange', render);

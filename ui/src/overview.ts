@@ -1,8 +1,8 @@
 /**
- * The Overview: the host's facts (name, uptime, OS, CPUs, memory) and a chart per
- * panel of panels.ts over the chosen range.
+ * The Overview: the host's facts (name, uptime, OS, CPUs, memory), the alerts firing now,
+ * and a chart per panel of panels.ts over the chosen range.
  */
-import { get, queryInstant, queryRange, type InstantResult } from './api.js';
+import { get, queryInstant, queryRange, ruleGroups, type ApiRuleGroup, type InstantResult } from './api.js';
 import { Chart, linesOf } from './chart.js';
 import { h, Limiter } from './dom.js';
 import { fillTemplate, formatBytes, formatSeconds } from './format.js';
@@ -57,9 +57,41 @@ async function loadFacts(box: HTMLElement, signal: AbortSignal): Promise<void> {
   );
 }
 
+/** The firing-alerts line: how many fire (and are pending), their names, a link to the Alerts view. */
+async function loadFiring(box: HTMLElement, signal: AbortSignal): Promise<void> {
+  let groups: ApiRuleGroup[] | undefined;
+  try {
+    // the alerting rules carry their active alerts: one request tells both whether alerting is on and what fires
+    groups = await ruleGroups('?type=alert', signal);
+  } catch (e) {
+    if (signal.aborted) return;
+    box.dataset['firing'] = '';
+    box.replaceChildren(`Alerts: cannot read (${(e as Error).message})`);
+    return;
+  }
+  if (groups === undefined || groups.length === 0) {
+    box.dataset['firing'] = '';
+    box.replaceChildren('Alerting is off (no alert rule loaded).');
+    return;
+  }
+  const alerts = groups.flatMap((g) => g.rules.flatMap((r) => r.alerts ?? []));
+  const firing = alerts.filter((a) => a.state === 'firing');
+  const pending = alerts.filter((a) => a.state === 'pending').length;
+  const names = [...new Set(firing.map((a) => a.labels['alertname'] ?? ''))];
+  box.dataset['firing'] = String(firing.length);
+  box.replaceChildren(
+    h('strong', { class: 'count' }, firing.length === 0 ? 'No alert firing' : `${firing.length} firing`),
+    names.length > 0 ? `: ${names.slice(0, 8).join(', ')}${names.length > 8 ? ', …' : ''}` : '',
+    pending > 0 ? ` · ${pending} pending` : '',
+    ' · ',
+    h('a', { href: '#/alerts' }, 'Alerts'),
+  );
+}
+
 /** Mounts the Overview in `root`. */
 export function mountOverview(root: HTMLElement): ViewHandle {
   const facts = h('div', { class: 'facts', id: 'facts' }, h('div', { class: 'fact' }, 'Loading…'));
+  const firing = h('p', { class: 'firing', id: 'firing-alerts' }, 'Alerts: loading…');
   const grids = { host: h('div', { class: 'grid' }), service: h('div', { class: 'grid' }) };
   const mounted: MountedPanel[] = PANELS.map((panel) => {
     const chartBox = h('div', { class: 'chart' });
@@ -69,7 +101,7 @@ export function mountOverview(root: HTMLElement): ViewHandle {
     return { panel, el, note, chart: new Chart(chartBox, panel.unit) };
   });
   root.replaceChildren(
-    h('section', { class: 'overview' }, facts, h('h2', {}, 'Host'), grids.host, h('h2', {}, 'Service'), grids.service),
+    h('section', { class: 'overview' }, facts, firing, h('h2', {}, 'Host'), grids.host, h('h2', {}, 'Service'), grids.service),
   );
 
   const limiter = new Limiter(4);
@@ -103,7 +135,7 @@ export function mountOverview(root: HTMLElement): ViewHandle {
 
   return {
     async refresh(w, signal) {
-      await Promise.all([loadFacts(facts, signal).catch(() => undefined), ...mounted.map((m) => refreshPanel(m, w, signal))]);
+      await Promise.all([loadFacts(facts, signal).catch(() => undefined), loadFiring(firing, signal), ...mounted.map((m) => refreshPanel(m, w, signal))]);
     },
     destroy() {
       for (const m of mounted) m.chart.destroy();

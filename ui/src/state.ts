@@ -5,7 +5,7 @@
 import { PRESETS } from './range.js';
 
 /** The views of the page. */
-export type View = 'overview' | 'explore';
+export type View = 'overview' | 'explore' | 'alerts';
 
 /** What the hash holds. */
 export interface PageState {
@@ -35,7 +35,7 @@ export function readState(hash: string): PageState {
   };
   const refresh = num('refresh');
   const state: PageState = {
-    view: path === 'explore' ? 'explore' : 'overview',
+    view: path === 'explore' || path === 'alerts' ? path : 'overview',
     range: range === 'custom' || PRESETS.some((r) => r.key === range) ? range : '1h',
     refresh: refresh !== undefined && REFRESH.includes(refresh) ? refresh : 60,
     q: p.get('q') ?? '',

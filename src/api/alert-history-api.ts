@@ -1,0 +1,158 @@
+/**
+ * `GET /api/v1/alerts/history`: the recent rows of the seed's `alert_history` (what the
+ * rule evaluator records at each firing and resolution, src/alerting/history.ts), read
+ * only, newest first, for the built-in page's Alerts tab. Prometheus has no such
+ * endpoint; the answer uses its envelope and error types all the same.
+ *
+ * Parameters: `since` (RFC 3339 or unix seconds; default 24 h ago): episodes still
+ * firing, or fired or resolved at or after it; `limit` (1..1000, default 100).
+ */
+import express, { type Request, type Response, type Router } from 'express';
+import type { Labels, Store } from '../../storage/store.js';
+import { goTime } from './rules-api.js';
+import { formatValue } from './encode.js';
+import { BadData, parseTime, STORE_MAX_MS, STORE_MIN_MS } from './params.js';
+
+/** What the endpoint reads. */
+export interface AlertHistoryApiOptions {
+  /** The store; undefined while none is open. */
+  readonly store: () => Store | undefined;
+  /** The clock, epoch ms. @default Date.now */
+  readonly now?: () => number;
+}
+
+/** Rows one answer may hold at most. */
+export const MAX_HISTORY_LIMIT = 1000;
+/** Rows an answer holds when no `limit` is given. */
+export const DEFAULT_HISTORY_LIMIT = 100;
+/** How far back `since` reaches when not given, ms. */
+export const DEFAULT_HISTORY_SPAN_MS = 86_400_000;
+
+/** A row as the endpoint answers it. */
+export interface HistoryEntry {
+  readonly id: number;
+  readonly name: string;
+  readonly severity: string;
+  readonly message: string;
+  /** The value that fired it, as the API writes floats; absent when none was recorded. */
+  readonly value?: string;
+  readonly labels: Labels;
+  readonly status: 'firing' | 'resolved';
+  readonly firedAt: string;
+  /** Absent while firing. */
+  readonly resolvedAt?: string;
+}
+
+interface Row {
+  readonly id: unknown;
+  readonly name: unknown;
+  readonly severity: unknown;
+  readonly message: unknown;
+  readonly value: unknown;
+  readonly labels: unknown;
+  readonly status: unknown;
+  readonly fired: unknown;
+  readonly resolved: unknown;
+}
+
+/** The statement per dialect and its parameters: times as epoch ms, labels as JSON text. */
+function statement(dialect: Store['dialect'], sinceMs: number, limit: number): { sql: string; params: number[] } {
+  if (dialect === 'postgresql') {
+    const ms = (col: string): string => `round(extract(epoch from ${col}) * 1000)::float8`;
+    const sql = `SELECT id, name, severity, message, value, labels::text AS labels, status, ${ms('fired_at')} AS fired, ${ms('resolved_at')} AS resolved
+      FROM alert_history WHERE status = 'firing' OR fired_at >= to_timestamp($1::float8 / 1000) OR resolved_at >= to_timestamp($1::float8 / 1000)
+      ORDER BY fired_at DESC, id DESC LIMIT $2`;
+    return { sql, params: [sinceMs, limit] };
+  }
+  const sql = `SELECT id, name, severity, message, value, labels, status, fired_at AS fired, resolved_at AS resolved
+    FROM alert_history WHERE status = 'firing' OR fired_at >= ? OR resolved_at >= ?
+    ORDER BY fired_at DESC, id DESC LIMIT ?`;
+  return { sql, params: [sinceMs, sinceMs, limit] };
+}
+
+/** Stored labels (JSON text) as an object of strings; anything else reads as no labels. */
+function labelsOf(raw: unknown): Labels {
+  if (typeof raw !== 'string') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return {};
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return {};
+  const out: Record<string, string> = {};
+  for (const k of Object.keys(parsed).sort()) {
+    const v = (parsed as Record<string, unknown>)[k];
+    if (typeof v === 'string') out[k] = v;
+  }
+  return out;
+}
+
+/** A database row as an entry. */
+export function entryOf(r: Row): HistoryEntry {
+  const value = r.value === null || r.value === undefined ? undefined : Number(r.value);
+  const resolved = r.resolved === null || r.resolved === undefined ? undefined : Number(r.resolved);
+  return {
+    id: Number(r.id),
+    name: String(r.name),
+    severity: String(r.severity),
+    message: String(r.message),
+    ...(value !== undefined ? { value: formatValue(value) } : {}),
+    labels: labelsOf(r.labels),
+    status: r.status === 'firing' ? 'firing' : 'resolved',
+    firedAt: goTime(Number(r.fired)),
+    ...(resolved !== undefined ? { resolvedAt: goTime(resolved) } : {}),
+  };
+}
+
+/** The one value of a query parameter, or undefined; repeated or overlong is refused. */
+function single(req: Request, name: string): string | undefined {
+  const v = req.query[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string') throw new BadData(`invalid parameter ${JSON.stringify(name)}: give it once`);
+  if (v.length > 64) throw new BadData(`invalid parameter ${JSON.stringify(name)}: longer than 64 characters`);
+  return v;
+}
+
+/** Parses `limit`: 1..MAX_HISTORY_LIMIT, DEFAULT_HISTORY_LIMIT when absent. */
+export function parseHistoryLimit(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return DEFAULT_HISTORY_LIMIT;
+  const n = /^\d{1,7}$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
+  if (!(n >= 1 && n <= MAX_HISTORY_LIMIT)) throw new BadData(`invalid parameter "limit": ${JSON.stringify(raw)} is not a whole number from 1 to ${MAX_HISTORY_LIMIT}`);
+  return n;
+}
+
+function sendError(res: Response, status: number, type: string, message: string): void {
+  res.status(status).type('application/json').send(JSON.stringify({ status: 'error', errorType: type, error: message }));
+}
+
+/** Builds the router answering `GET /alerts/history`; mount it at /api/v1 before the query API's catch-all. */
+export function createAlertHistoryApi(opts: AlertHistoryApiOptions): Router {
+  const now = opts.now ?? Date.now;
+  const router = express.Router();
+  router.get('/alerts/history', (req, res) => {
+    let sinceMs: number;
+    let limit: number;
+    try {
+      const since = single(req, 'since');
+      // clamped to what the store holds, so PostgreSQL's timestamptz never overflows
+      sinceMs = Math.min(STORE_MAX_MS, Math.max(STORE_MIN_MS, since === undefined || since === '' ? now() - DEFAULT_HISTORY_SPAN_MS : parseTime('since', since)));
+      limit = parseHistoryLimit(single(req, 'limit'));
+    } catch (e) {
+      if (e instanceof BadData) return sendError(res, 400, 'bad_data', e.message);
+      throw e;
+    }
+    const store = opts.store();
+    if (!store) return sendError(res, 503, 'unavailable', 'no store to read alert history from yet: the store is not open');
+    // one more than asked tells whether older rows were left out
+    const { sql, params } = statement(store.dialect, sinceMs, limit + 1);
+    store.query<Row & Record<string, unknown>>(sql, params).then(
+      (rows) => {
+        const entries = rows.slice(0, limit).map(entryOf);
+        res.type('application/json').send(JSON.stringify({ status: 'success', data: { history: entries, truncated: rows.length > limit } }));
+      },
+      (e: unknown) => sendError(res, 500, 'internal', `cannot read alert_history: ${(e as Error).message}`),
+    );
+  });
+  return router;
+}
