@@ -73,6 +73,10 @@ t.test('the URL hash round-trips the state', async (t) => {
   t.same(readState(writeState(s)), s);
   t.same(readState(''), { view: 'overview', range: '1h', refresh: 60, q: '' }, 'defaults');
   t.equal(readState('#/overview?range=99y').range, '1h', 'an unknown range falls back');
+  const alerts = readState('#/alerts?range=24h&refresh=30');
+  t.same(alerts, { view: 'alerts', range: '24h', refresh: 30, q: '' }, 'the Alerts view');
+  t.equal(writeState(alerts), '#/alerts?range=24h&refresh=30');
+  t.equal(readState('#/nowhere').view, 'overview', 'an unknown view falls back');
   t.equal(readState('#/overview?refresh=7').refresh, 60, 'an unknown refresh falls back');
   t.equal(readState('#/overview?range=custom&from=10&to=5').range, '1h', 'a custom range must end after it starts');
   const custom = readState('#/overview?range=custom&from=1000&to=4600');

@@ -135,6 +135,8 @@ t.test('the page against a recording larder', async (t) => {
     const legend = await w.page.locator('[data-panel="disk"], [data-panel="errors"]').first().innerText();
     t.ok(legend.length > 0, 'legends are shown');
     t.match(await w.page.locator('[data-panel="errors"] .u-legend').innerText(), /shop errors/, 'the legend names the series by its labels');
+    const load = await w.page.locator('[data-panel="load"] .u-legend .u-label').allInnerTexts();
+    t.same([...load].sort(), ['15m', '1m', '5m', 'Time'], 'load per CPU over 1, 5 and 15 minutes, from the one query');
     t.equal(await w.page.locator('[data-fact="host"] .fact-value').innerText(), hostname(), 'the host name');
     t.match(await w.page.locator('[data-fact="cpus"] .fact-value').innerText(), /^\d+$/, 'the CPU count');
     t.match(await w.page.locator('[data-fact="memory"] .fact-value').innerText(), /^\d+(\.\d+)? [KMGT]iB$/, 'the memory, in bytes units');
@@ -269,7 +271,7 @@ t.test('the page against a recording larder', async (t) => {
     t.equal(await w.page.title(), 'Larder · Alerts');
     t.equal(await w.page.locator('nav a.active').innerText(), 'Alerts', 'the tab is marked');
     const active = w.page.locator('#alerts-table tbody tr');
-    t.same(await active.evaluateAll((rows) => rows.map((r) => [(r as HTMLElement).dataset['alertname'], (r as HTMLElement).dataset['state']])), [
+    t.same(await active.evaluateAll((rows) => rows.map((r) => [r.getAttribute('data-alertname'), r.getAttribute('data-state')])), [
       ['AlwaysFiring', 'firing'],
       ['SlowToFire', 'pending'],
     ], 'firing first, then pending; the inactive rule is not an alert');
@@ -279,7 +281,7 @@ t.test('the page against a recording larder', async (t) => {
     t.match(fires, /fires at once \(1\)/, 'the summary annotation, templated');
     t.match(await active.nth(1).innerText(), /pending\s+SlowToFire[\s\S]*\s2\s[\s\S]*pending for an hour/, 'the pending one with its value');
     const rules = w.page.locator('#rules-table tbody tr');
-    t.same(await rules.evaluateAll((rows) => rows.map((r) => [(r as HTMLElement).dataset['rule'], (r as HTMLElement).dataset['health']])), [
+    t.same(await rules.evaluateAll((rows) => rows.map((r) => [r.getAttribute('data-rule'), r.getAttribute('data-health')])), [
       ['AlwaysFiring', 'ok'],
       ['SlowToFire', 'ok'],
       ['NeverFires', 'ok'],
