@@ -89,7 +89,7 @@ function labelsOf(raw: unknown): Labels {
 }
 
 /** A database row as an entry. */
-export function entryOf(r: Row): HistoryEntry {
+function entryOf(r: Row): HistoryEntry {
   const value = r.value === null || r.value === undefined ? undefined : Number(r.value);
   const resolved = r.resolved === null || r.resolved === undefined ? undefined : Number(r.resolved);
   return {
