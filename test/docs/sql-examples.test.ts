@@ -5,14 +5,13 @@
  * samples: an hourly average, a p95 per route and hour over merged label sets, a
  * counter's daily increase across a reset. So the examples cannot rot.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import t from 'tap';
 import { RollupEngine } from '../../rollup/engine.js';
 import { histogramQuantile } from '../../rollup/quantile.js';
 import { DEFAULT_TIERS } from '../../rollup/tiers.js';
 import type { Labels, Sample, SeriesDef } from '../../storage/store.js';
 import { DIALECTS, openTestStore } from '../rollup/stores.js';
+import { docsSqlBlock } from '../helpers/docs-sql.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -105,14 +104,6 @@ function increase(points: readonly { ts: number; v: number }[], from: number, to
   return sum;
 }
 
-/** The SQL block of docs/sql.md whose first line is `-- <title>`. */
-function docsQuery(title: string): string {
-  const doc = readFileSync(join(import.meta.dirname, '../../docs/sql.md'), 'utf8');
-  const m = new RegExp('```sql\\n(-- ' + title.replace(/[()]/g, '\\$&') + '\\n[\\s\\S]*?)```').exec(doc);
-  if (!m) throw new Error(`docs/sql.md has no sql block "-- ${title}"`);
-  return m[1]!;
-}
-
 const num = (v: unknown): number => Number(v);
 const close = (a: number, b: number): boolean => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
 
@@ -128,7 +119,7 @@ for (const dialect of DIALECTS) {
     const name = sq ? 'SQLite' : 'PostgreSQL';
     const at = (ms: number): string => (sq ? String(ms) : `to_timestamp(${ms} / 1000.0)`);
     const run = async (title: string, from: number, to: number): Promise<Record<string, unknown>[]> =>
-      store.query(docsQuery(`${title} (${name})`).replaceAll(':from', at(from)).replaceAll(':to', at(to)));
+      store.query(docsSqlBlock('sql.md', `${title} (${name})`).replaceAll(':from', at(from)).replaceAll(':to', at(to)));
     const ms = (v: unknown): number => (sq ? num(v) : (v as Date).getTime());
 
     // hourly average of a gauge over a day
