@@ -15,7 +15,7 @@ $(NODE_MODULES): package.json package-lock.json
 # Compile only when something the build reads changed since the last one, so `make run`
 # starts at once; listing the folders too catches a source file added or removed.
 # tsc itself is incremental (its state in dist/, so `make clean` resets both).
-BUILD_DIRS := src exporters storage rollup query grafana rules
+BUILD_DIRS := src exporters storage rollup query grafana rules scripts
 # ui/ is bundled by npm run build too: every file of it counts
 BUILD_INPUTS := $(shell find $(BUILD_DIRS) -name '*.ts' -o -type d 2>/dev/null) $(shell find ui 2>/dev/null) tsconfig.json package.json
 BUILD_STAMP := dist/.build-stamp
@@ -76,3 +76,11 @@ grafana-import: build
 .PHONY: alert-rules
 alert-rules: build
 	node dist/rules/generate.js
+
+# The generated references: the configuration (docs/configuration.md, from src/options/),
+# the metrics (docs/metrics.md, from real registries) and the commands' --help
+# (docs/cli-reference.md, from src/cli/commands.ts), written between the markers of each
+# page (checked in; test/docs/reference.test.ts fails when they are out of date).
+.PHONY: docs-reference
+docs-reference: build
+	node dist/scripts/docs-reference.js

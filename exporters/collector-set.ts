@@ -75,6 +75,16 @@ export class CollectorSet {
     return out;
   }
 
+  /**
+   * Metric names the named collector registered after it was created: one per field of a
+   * kernel file (meminfo, netstat, vmstat, sockstat) or per textfile family, so they
+   * depend on the host.
+   */
+  dynamicMetricsOf(collector: string): Set<string> {
+    const r = this.running.find((x) => x.def.name === collector);
+    return new Set(r?.collector.dynamicMetrics?.() ?? []);
+  }
+
   /** Every metric name owned by some collector (the rest belong to no collector and are always served). */
   ownedMetrics(): Set<string> {
     return this.metricsOf(this.names());

@@ -24,6 +24,11 @@ export interface ConstMetricConfig {
   readonly help: string;
   /** @default 'gauge' */
   readonly type?: 'counter' | 'gauge' | 'untyped';
+  /**
+   * The label names every sample carries, when they are known before the first sample
+   * (as prom-client's `labelNames`): the metric reference lists them. Not enforced.
+   */
+  readonly labelNames?: readonly string[];
 }
 
 const NAME_RE = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
@@ -33,6 +38,8 @@ export class ConstMetric {
   readonly name: string;
   readonly help: string;
   readonly type: 'counter' | 'gauge' | 'untyped';
+  /** See ConstMetricConfig.labelNames. */
+  readonly labelNames: readonly string[] | undefined;
   /** prom-client's cluster aggregation reads this. */
   readonly aggregator = 'sum' as const;
   private samples: readonly ConstSample[] = [];
@@ -42,6 +49,7 @@ export class ConstMetric {
     this.name = config.name;
     this.help = config.help;
     this.type = config.type ?? 'gauge';
+    this.labelNames = config.labelNames;
     // prom-client's Registry only needs name, help, type, get() and reset(); its
     // Metric type is a closed union of its own classes, hence the cast.
     registry.registerMetric(this as unknown as Metric);

@@ -16,6 +16,8 @@ export const hostinfoCollector: CollectorDefinition = {
     const info = new ConstMetric(ctx.registry, {
       name: 'larder_host_info',
       help: 'Host inventory read once by systeminformation (value 1): cpu_model, cpu_vendor, cpu_cores, system_vendor, system_model, os_platform, os_distro, os_release, arch.',
+      // known before the background read answers
+      labelNames: ['cpu_model', 'cpu_vendor', 'cpu_cores', 'system_vendor', 'system_model', 'os_platform', 'os_distro', 'os_release', 'arch'],
     });
     const source = sysinfoSource(ctx.registry);
     source.acquire();

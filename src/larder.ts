@@ -304,11 +304,16 @@ export function createLarder(options: LarderOptions = {}): Larder {
       for (const step of steps) await step.start?.();
       if (options.serve) {
         const s = options.serve;
+        // a server that cannot listen (port in use) must not leave the steps running:
+        // their timers and the store's worker would keep the process alive after the error
         server = await startServer(
           { registry, collectors, auth: s.auth ?? new Authenticator({ basicAuthUsers: {} }, undefined), log: log.child('http'), maxRequests: s.maxRequests ?? 40, tls: s.tls, snapshot, api: s.api, routes: s.routes,
             health: () => steps.map((st) => st.health?.()).filter((p): p is string => p !== undefined) },
           s.listen,
-        );
+        ).catch(async (err: unknown) => {
+          await larder.stop();
+          throw err;
+        });
       }
     },
     async stop() {

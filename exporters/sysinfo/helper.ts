@@ -94,7 +94,11 @@ if (send !== undefined) {
   // Larder went away or let go: nothing more to answer
   process.on('disconnect', () => process.exit(0));
   let queue: Promise<void> = Promise.resolve();
-  send({ ready: true } satisfies SysinfoReady);
+  // Larder may have let go while this module loaded (started and stopped at once): with a
+  // callback a closed channel is an error passed here, not an uncaught 'error' event
+  send({ ready: true } satisfies SysinfoReady, undefined, undefined, (err: Error | null) => {
+    if (err) process.exit(0);
+  });
   process.on('message', (req: SysinfoRequest) => {
     queue = queue.then(async () => {
       let reply: SysinfoReply;

@@ -26,13 +26,24 @@ function statesDefault(help: string): boolean {
   return /\bdefault\b/i.test(help);
 }
 
+/** An option's default as `--help` and the configuration reference show it. */
+export function shownDefault(spec: OptionSpec<unknown>): string {
+  // JSON.stringify(undefined) is undefined: an option without a default shows none
+  const shown = spec.show ? spec.show(spec.default) : (JSON.stringify(spec.default) ?? 'none');
+  return shown === '' ? '""' : shown;
+}
+
+/** An option's help sentence, without the "config file only" prefix a file-only option's may carry. */
+export function helpSentence(spec: OptionSpec<unknown>): string {
+  return spec.fileOnly ? spec.help.replace(/^config file only:\s*/i, '') : spec.help;
+}
+
 function entry(spec: OptionSpec<unknown>): string[] {
   const env = spec.env?.length ? ` [${spec.env.join(', ')}]` : '';
   const name = spec.fileOnly ? `${spec.flag}: (config file only)` : `--${spec.flag}`;
-  const help = spec.fileOnly ? spec.help.replace(/^config file only:\s*/i, '') : spec.help;
+  const help = helpSentence(spec);
   if (statesDefault(help)) return [`  ${name}${env}`, `      ${help}`];
-  const shown = spec.show ? spec.show(spec.default) : JSON.stringify(spec.default);
-  return [`  ${name}${env}`, `      ${help} (default: ${shown === '' ? '""' : shown})`];
+  return [`  ${name}${env}`, `      ${help} (default: ${shownDefault(spec)})`];
 }
 
 /**

@@ -75,6 +75,8 @@ export const identityOptions = defineOptions({
     flag: 'instance',
     env: ['LARDER_INSTANCE'],
     default: hostname(),
+    // the generated configuration reference must not depend on the machine it is made on
+    show: () => 'the host name',
     help: "the instance label of the series this Larder records from its own registry (and the owner of its rollups on a shared PostgreSQL); unique per Larder sharing a database; default: the host name",
     parse: parseInstance,
   },

@@ -4,14 +4,13 @@
  * sets printed in docs/storage.md gives Prometheus's histogram_quantile of the summed
  * bucket increases (and the stored p95 where only one label set is merged).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import t from 'tap';
 import { RollupEngine } from '../../rollup/engine.js';
 import { histogramQuantile } from '../../rollup/quantile.js';
 import { DEFAULT_TIERS } from '../../rollup/tiers.js';
 import type { Sample, SeriesDef, Store } from '../../storage/store.js';
 import { DIALECTS, openTestStore } from '../rollup/stores.js';
+import { docsSqlBlock } from '../helpers/docs-sql.js';
 
 const T0 = Date.UTC(2026, 2, 1);
 const MIN = 60_000;
@@ -62,14 +61,6 @@ function samples(ids: readonly number[]): Sample[] {
   return out;
 }
 
-/** The SQL block of docs/storage.md whose first line is `-- <title>`. */
-function docsQuery(title: string): string {
-  const doc = readFileSync(join(import.meta.dirname, '../../docs/storage.md'), 'utf8');
-  const m = new RegExp('```sql\\n(-- ' + title.replace(/[()]/g, '\\$&') + '\\n[\\s\\S]*?)```').exec(doc);
-  if (!m) throw new Error(`docs/storage.md has no sql block "-- ${title}"`);
-  return m[1]!;
-}
-
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 const close = (a: number | null, b: number | null): boolean => (a === null || b === null ? a === b : Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b)));
 
@@ -109,7 +100,7 @@ for (const dialect of DIALECTS) {
     // The docs' query, run as printed with :from/:to bound, against histogram_quantile in JS.
     const from = T0 + 3_600_000;
     const to = T0 + 4 * 3_600_000;
-    const sql = docsQuery(`p95 per route, methods and status codes merged (${sq ? 'SQLite' : 'PostgreSQL'})`).replaceAll(':from', at(from)).replaceAll(':to', at(to));
+    const sql = docsSqlBlock('storage.md', `p95 per route, methods and status codes merged (${sq ? 'SQLite' : 'PostgreSQL'})`).replaceAll(':from', at(from)).replaceAll(':to', at(to));
     const merged = (await store.query(sql)).map((r) => ({ t: num(sq ? r['ts'] : new Date(r['ts'] as Date).getTime()), route: r['route'] as string, p95: num(r['p95']) }));
     const buckets = await store.query(`SELECT ${msCol('ts')} AS t, ${label('route')} AS route, le, increase FROM histogram_buckets_5m WHERE metric_name = '${BASE}' AND ts >= ${at(from)} AND ts < ${at(to)}`);
     const groups = new Map<string, { t: number; route: string; b: Map<number, number> }>();
