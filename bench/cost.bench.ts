@@ -116,7 +116,9 @@ async function run(dir: string): Promise<Map<string, Figures>> {
     `global:\n  scrape_interval: 15s\n  evaluation_interval: 15s\nscrape_configs:\n  - job_name: node\n    static_configs:\n      - targets: ["127.0.0.1:${nePort}"]\n`,
   );
   const ne: ChildProcess = spawn('prometheus-node-exporter', [`--web.listen-address=127.0.0.1:${nePort}`], { stdio: 'ignore' });
-  const [prom, larder] = await Promise.all([
+  const neFailed = new Promise<never>((_, reject) => ne.once('error', (e) => reject(new Error(`prometheus-node-exporter did not start (${e.message}); make system-deps installs it`))));
+  neFailed.catch(() => undefined); // seen through the race below when it happens at start
+  const started = await Promise.allSettled([
     launchPrometheus(join(dir, 'prometheus.yml'), join(dir, 'tsdb')),
     startLarderProcess(await freePort(), LARDER_ARGS, {
       MONITORING_DB: 'sqlite',
@@ -124,9 +126,18 @@ async function run(dir: string): Promise<Map<string, Figures>> {
       LARDER_SPOOL_PATH: join(dir, 'spool.db'),
       LARDER_COLLECT_INTERVAL: '15s',
       LARDER_RECORD_INTERVAL: '15s',
-    }),
-    waitUp(`http://127.0.0.1:${nePort}/metrics`, 'node_exporter'),
+    }, {}, 120_000), // a loaded machine can take more than the default 20 s to start it
+    Promise.race([waitUp(`http://127.0.0.1:${nePort}/metrics`, 'node_exporter'), neFailed]),
   ]);
+  const [promStart, larderStart, neStart] = started;
+  if (promStart.status === 'rejected' || larderStart.status === 'rejected' || neStart.status === 'rejected') {
+    ne.kill();
+    if (promStart.status === 'fulfilled') await promStart.value.stop();
+    if (larderStart.status === 'fulfilled') await larderStart.value.stop();
+    throw started.map((r) => (r.status === 'rejected' ? (r.reason as Error) : undefined)).find((e) => e !== undefined);
+  }
+  const prom = promStart.value;
+  const larder = larderStart.value;
   try {
     await sleep(WARMUP * 1000);
     return await window([
@@ -176,8 +187,8 @@ async function atRest(args: readonly string[], env: Record<string, string>, port
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   try {
-    await waitUp(`http://127.0.0.1:${port}/healthz`, `the service (${stderr})`).catch((e: Error) => {
-      throw new Error(`${e.message}: ${stderr}`);
+    await waitUp(`http://127.0.0.1:${port}/healthz`, 'the service').catch((e: Error) => {
+      throw new Error(`${e.message}; its stderr: ${stderr.slice(-2000)}`);
     });
     await sleep(WARMUP * 1000);
     const c0 = treeCost(child.pid!).cpuSeconds;

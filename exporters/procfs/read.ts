@@ -75,6 +75,8 @@ export function readSingleShot(path: string): Promise<string | undefined> {
 const PROC_SUPER_MAGIC = 0x9fa0;
 /** At most this many files are kept open (the host collectors re-read about 25); more are read and closed. */
 const MAX_KEPT = 64;
+/** A read buffer grown past this (a long mount table) is let go after the read. */
+const KEEP_BUFFER_BYTES = 1024 * 1024;
 const kept = new Map<string, number>();
 const procRoots = new Map<string, boolean>();
 let keptBuf = Buffer.allocUnsafe(FIRST_CHUNK);
@@ -95,11 +97,10 @@ function isProcfs(root: string): boolean {
 
 /**
  * Reads a procfs file synchronously through a descriptor kept open: pread from offset 0,
- * which makes the kernel render the file anew, until it returns 0. Measured as the
- * exporter's idle cost: each open/read/read/close on libuv's pool is four hand-overs to
- * a pool thread and back, each a thread wake-up; this is two system calls on the loop
- * thread and no wake-up. Throws the file system's error (ENOENT…); a descriptor that
- * fails is closed and opened again next time.
+ * which makes the kernel render the file anew, until it returns 0. An open, read, read
+ * and close on libuv's pool is four hand-overs to a pool thread and back, each a thread
+ * wake-up (issue 20); this is two system calls on the loop thread. Throws the file
+ * system's error (ENOENT…); a descriptor that fails is closed and opened again next time.
  */
 export function readKept(path: string): string {
   let fd = kept.get(path);
@@ -119,7 +120,9 @@ export function readKept(path: string): string {
     }
     if (keep) kept.set(path, fd);
     else closeSync(fd);
-    return keptBuf.toString('utf8', 0, size);
+    const text = keptBuf.toString('utf8', 0, size);
+    if (keptBuf.length > KEEP_BUFFER_BYTES) keptBuf = Buffer.allocUnsafe(FIRST_CHUNK);
+    return text;
   } catch (e) {
     kept.delete(path);
     closeSync(fd);
