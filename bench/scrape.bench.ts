@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
 import { pathToFileURL } from 'node:url';
-import { sysconf } from './lib/sysconf.js';
+import { cpuSeconds, rssBytes } from './lib/proc.js';
 import { STALL_PROBE } from './lib/stall-probe.js';
 import { fmt, median, printTable, quantile } from './lib/stats.js';
 import { freePort } from '../test/helpers/prometheus.js';
@@ -53,20 +53,9 @@ async function measure(name: string, url: string): Promise<{ name: string; p50: 
   return { name, p50: median(times), p99: quantile(times, 0.99), bytes: Buffer.byteLength(body), series };
 }
 
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / sysconf.clockTicks;
-}
-
 /** Bytes in both units RSS is read in: MB (10^6 bytes) and MiB (2^20 bytes, what top, PM2 and Grafana's IEC units show as "M"). */
 function mem(bytes: number): string {
   return `${fmt(bytes / 1e6, 1)} MB = ${fmt(bytes / 2 ** 20, 1)} MiB`;
-}
-
-function rssBytes(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(m?.[1] ?? NaN) * 1024;
 }
 
 /** RSS every 5 s for `seconds`. */

@@ -1,9 +1,11 @@
 /**
- * Thin, asynchronous reads of procfs/sysfs files under an injectable root, so tests
- * point a collector at a fixture tree. Never sync I/O: a collector runs on the
- * event loop that also serves /metrics.
+ * Thin reads of procfs/sysfs files under an injectable root, so tests point a collector
+ * at a fixture tree. A collector runs on the event loop that also serves /metrics, so
+ * anything that can block (sysfs attributes, regular files) is read on libuv's pool. Files
+ * under a real procfs are the exception: the kernel renders them from memory without
+ * blocking, so they are kept open and re-read synchronously from offset 0 (see readKept).
  */
-import { close, open, read } from 'node:fs';
+import { close, closeSync, open, openSync, read, readSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** First buffer size: nearly every /proc and /sys file a collector reads fits, so a read is open, read, EOF read, close. */
@@ -69,15 +71,91 @@ export function readSingleShot(path: string): Promise<string | undefined> {
   });
 }
 
+/** statfs(2) f_type of procfs. */
+const PROC_SUPER_MAGIC = 0x9fa0;
+/** At most this many files are kept open (the host collectors re-read about 25); more are read and closed. */
+const MAX_KEPT = 64;
+/** A read buffer grown past this (a long mount table) is let go after the read. */
+const KEEP_BUFFER_BYTES = 1024 * 1024;
+const kept = new Map<string, number>();
+const procRoots = new Map<string, boolean>();
+let keptBuf = Buffer.allocUnsafe(FIRST_CHUNK);
+
+/** Whether root is a mounted procfs (a fixture tree is not), asked once per root. */
+function isProcfs(root: string): boolean {
+  let is = procRoots.get(root);
+  if (is === undefined) {
+    try {
+      is = statfsSync(root).type === PROC_SUPER_MAGIC;
+    } catch {
+      is = false;
+    }
+    procRoots.set(root, is);
+  }
+  return is;
+}
+
+/**
+ * Reads a procfs file synchronously through a descriptor kept open: pread from offset 0,
+ * which makes the kernel render the file anew, until it returns 0. An open, read, read
+ * and close on libuv's pool is four hand-overs to a pool thread and back, each a thread
+ * wake-up (issue 20); this is two system calls on the loop thread. Throws the file
+ * system's error (ENOENT…); a descriptor that fails is closed and opened again next time.
+ */
+export function readKept(path: string): string {
+  let fd = kept.get(path);
+  const keep = fd !== undefined || kept.size < MAX_KEPT;
+  fd ??= openSync(path, 'r');
+  try {
+    let size = 0;
+    for (;;) {
+      if (size === keptBuf.length) {
+        const bigger = Buffer.allocUnsafe(keptBuf.length * 4);
+        keptBuf.copy(bigger, 0, 0, size);
+        keptBuf = bigger;
+      }
+      const n = readSync(fd, keptBuf, size, keptBuf.length - size, size);
+      if (n === 0) break;
+      size += n;
+    }
+    if (keep) kept.set(path, fd);
+    else closeSync(fd);
+    const text = keptBuf.toString('utf8', 0, size);
+    if (keptBuf.length > KEEP_BUFFER_BYTES) keptBuf = Buffer.allocUnsafe(FIRST_CHUNK);
+    return text;
+  } catch (e) {
+    kept.delete(path);
+    closeSync(fd);
+    throw e;
+  }
+}
+
+/** Closes the descriptors readKept holds (they are opened again on the next read). */
+export function closeKept(): void {
+  for (const fd of kept.values()) closeSync(fd);
+  kept.clear();
+}
+
+/** `<root>/<parts…>`: kept open and read synchronously under a real procfs, on the pool otherwise. */
+function readUnder(root: string, parts: string[]): Promise<string> {
+  const path = join(root, ...parts);
+  if (!isProcfs(root)) return readWhole(path);
+  try {
+    return Promise.resolve(readKept(path));
+  } catch (e) {
+    return Promise.reject(e as Error);
+  }
+}
+
 /** Reads `<root>/<parts…>` as text. Rejects with the file system's error (ENOENT…). */
 export function readText(root: string, ...parts: string[]): Promise<string> {
-  return readWhole(join(root, ...parts));
+  return readUnder(root, parts);
 }
 
 /** Like readText, but resolves undefined when the file is missing or unreadable (optional kernel features). */
 export async function readOptional(root: string, ...parts: string[]): Promise<string | undefined> {
   try {
-    return await readWhole(join(root, ...parts));
+    return await readUnder(root, parts);
   } catch {
     return undefined;
   }

@@ -33,6 +33,8 @@ export function freePort(): Promise<number> {
 /** A Prometheus process answering on loopback. */
 export interface LaunchedPrometheus {
   readonly url: string;
+  /** The process id (the cost bench reads its /proc figures). */
+  readonly pid: number;
   stop(): Promise<void>;
 }
 
@@ -66,6 +68,7 @@ export async function launchPrometheus(configFile: string, dataDir: string, extr
   }
   return {
     url,
+    pid: child.pid!,
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));

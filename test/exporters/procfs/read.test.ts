@@ -1,0 +1,69 @@
+/**
+ * The procfs reads: files under a real procfs are kept open and re-read from offset 0
+ * (fresh content every time, no new descriptor), anything else is opened per read.
+ */
+import t from 'tap';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { closeKept, readKept, readOptional, readText } from '../../../exporters/procfs/read.js';
+
+/** The paths this process has open, by descriptor. */
+function openPaths(): string[] {
+  return readdirSync('/proc/self/fd').flatMap((fd) => {
+    try {
+      return [readlinkSync(`/proc/self/fd/${fd}`)];
+    } catch {
+      return []; // the directory's own descriptor, closed by now
+    }
+  });
+}
+
+const rchar = (io: string): number => Number(/^rchar:\s+(\d+)$/m.exec(io)?.[1]);
+
+t.afterEach(() => closeKept());
+
+t.test('a procfs file is kept open and rendered anew on each read', async (t) => {
+  const ioPath = `/proc/${process.pid}/io`;
+  const first = await readText('/proc', String(process.pid), 'io');
+  const holding = openPaths().filter((p) => p === ioPath).length;
+  t.equal(holding, 1, 'one descriptor is kept on the file after the read');
+  const second = await readText('/proc', String(process.pid), 'io');
+  // reading counts in rchar: a stale copy of the first rendering would show the same figure
+  t.ok(rchar(second) > rchar(first), `rchar grew (${rchar(first)} then ${rchar(second)})`);
+  t.equal(openPaths().filter((p) => p === ioPath).length, 1, 'the second read opened nothing new');
+  closeKept();
+  t.equal(openPaths().filter((p) => p === ioPath).length, 0, 'closeKept lets it go');
+});
+
+t.test('a procfs file longer than the first buffer is read whole', async (t) => {
+  // kallsyms changes when a BPF program or module comes or goes anywhere on the host,
+  // so the check is its shape: every line whole (a read that lost its place at a buffer
+  // boundary would cut one) and about the size a plain read gives.
+  const size = readFileSync('/proc/kallsyms', 'utf8').length;
+  t.ok(size > 64 * 1024, 'the file spans several buffers');
+  for (const pass of ['first read', 'again from offset 0 through the kept descriptor']) {
+    const text = readKept('/proc/kallsyms');
+    t.ok(Math.abs(text.length - size) < size * 0.01, `${pass}: ${text.length} characters, a plain read ${size}`);
+    t.ok(text.endsWith('\n'), `${pass}: ends with a whole line`);
+    const bad = text.slice(0, -1).split('\n').find((line) => !/^[0-9a-f]+ \S \S+/.test(line));
+    t.equal(bad, undefined, `${pass}: every line is whole`);
+  }
+});
+
+t.test('a file outside procfs is opened per read, so a replaced file is seen', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'larder-read-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'stat'), 'first\n');
+  t.equal(await readText(dir, 'stat'), 'first\n');
+  t.notOk(openPaths().includes(join(dir, 'stat')), 'no descriptor left open');
+  writeFileSync(join(dir, 'stat.new'), 'second\n');
+  renameSync(join(dir, 'stat.new'), join(dir, 'stat'));
+  t.equal(await readText(dir, 'stat'), 'second\n');
+});
+
+t.test('a missing procfs file rejects with ENOENT and keeps nothing', async (t) => {
+  await t.rejects(readText('/proc', 'no-such-file'), { code: 'ENOENT' });
+  t.equal(await readOptional('/proc', 'no-such-file'), undefined);
+  t.notOk(openPaths().some((p) => p.endsWith('/no-such-file')));
+});
