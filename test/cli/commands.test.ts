@@ -177,10 +177,24 @@ t.test('commands beside a running larder serve, then with it stopped', async (t)
 
   await t.test('restore, optimize and cleanup refuse while Larder owns the store', async (t) => {
     const size = statSync(db).size;
-    for (const args of [['restore', join(dir, 'copy.db')], ['optimize'], ['cleanup', '--retention-days', '1']]) {
+    const pid = serve.child.pid!;
+    const stop = (cmd: string): string => `Stop that Larder \\(kill -TERM ${pid}, or systemctl stop / pm2 stop, however it was started\\), run ${cmd}, then start it again`;
+    const cases: [string[], RegExp][] = [
+      [['restore', join(dir, 'copy.db')], new RegExp(`restore replaces the file under it\\. ${stop(`larder restore ${join(dir, 'copy.db')}`)}\\n`)],
+      [['optimize'], new RegExp(`${stop('larder optimize')}\\. A running Larder VACUUMs the file itself whenever its size cap \\(--storage\\.max-bytes, LARDER_STORE_MAX_BYTES\\) drops chunks\\.\\n`)],
+      [
+        ['cleanup', '--retention-days', '1'],
+        new RegExp(
+          'drops raw chunks older than its --storage\\.retention-days \\(METRICS_RETENTION_DAYS\\) itself, at its daily run \\(--rollup\\.daily-cron\\): ' +
+            `to keep 1 days from now on, restart it with --storage\\.retention-days=1 \\(or METRICS_RETENTION_DAYS=1\\); to drop them at once, s${stop('larder cleanup --retention-days 1').slice(1)}\\. --dry-run lists them`,
+        ),
+      ],
+    ];
+    for (const [args, advice] of cases) {
       const r = await larder(args, env);
       t.equal(r.code, 1, `${args[0]} refused`);
-      t.match(r.stderr, new RegExp(`owned by a running Larder \\(pid ${serve.child.pid}\\)`), args[0]!);
+      t.match(r.stderr, new RegExp(`owned by a running Larder \\(pid ${pid}\\)`), args[0]!);
+      t.match(r.stderr, advice, `${args[0]}: says what to do`);
     }
     t.ok(statSync(db).size >= size, 'store untouched');
     const dry = await larder(['cleanup', '--retention-days', '1', '--dry-run'], env);
