@@ -13,12 +13,13 @@ import { checkChunkMs, checkLogicalTable, chunkName, chunkRange, compareChunks, 
 import { checkTimeMs, parseLabels } from './series-key.js';
 import { insertNumbers, scanNumbers } from './sqlite-fast.js';
 import { rollbackJournal, type JournalRollback } from './sqlite-journal.js';
+import { readSamplesFrom, readSeries, type ReadDb } from './sqlite-read.js';
 import { acquireOwnership, createWithMode, sleepSync, unwritable, withDotfileLock } from './sqlite-lock.js';
-import { SQLITE_STALE_BLOB, isStaleNaN, sqliteLive, staleNaN } from './stale.js';
+import { SQLITE_STALE_BLOB, isStaleNaN, sqliteLive } from './stale.js';
 import { SQLITE_MIGRATIONS, allViewDdl, chunkTableDdl, ident, type Migration } from './sqlite-sql.js';
 import type { SqliteTask, SqliteTaskContext } from './sqlite-task.js';
 import { checkTier, tierTables, type TableKind } from './table-kinds.js';
-import { NewerSchemaError, checkAlert, checkDate, checkReadQuery, checkSamples, checkStatsArgs, counterLikeSql, keySeriesDefs, matchSeries, packSamples, rawJson, resetDeltaSql, seriesFromRow, type SeriesRow } from './store-common.js';
+import { NewerSchemaError, checkAlert, checkDate, checkReadQuery, checkSamples, checkStatsArgs, counterLikeSql, keySeriesDefs, packSamples, rawJson, resetDeltaSql } from './store-common.js';
 
 import type {
   AlertInput,
@@ -618,18 +619,11 @@ export class SqliteEngine {
 
   /** Series rows, all or by id (unknown ids are left out). */
   listSeries(ids?: readonly number[]): SeriesInfo[] {
-    const sql = 'SELECT id, name, labels, type, help, fingerprint, created_at FROM series';
-    if (ids === undefined) return this.db.all(`${sql} ORDER BY id`).map((r) => seriesFromRow(r as unknown as SeriesRow));
-    return this.readTransaction(() => {
-      const out: SeriesInfo[] = [];
-      const sel = this.stmt(`${sql} WHERE id = ?`);
-      for (const id of ids) {
-        const r = first(sel, [id]);
-        if (r !== undefined) out.push(seriesFromRow(r as unknown as SeriesRow));
-      }
-      return out;
-    });
+    return this.readTransaction(() => readSeries(this.reads, ids));
   }
+
+  /** The shared reads (sqlite-read.ts) through the statement cache. */
+  private readonly reads: ReadDb = { all: (sql, params) => this.stmt(sql).all(params as sqlite3.BindValues) };
 
   /** Throws unless every series id of a packed batch exists. */
   private checkSeriesIds(p: Float64Array): void {
@@ -736,26 +730,7 @@ export class SqliteEngine {
   }
 
   private readSamplesIn(q: ReadQuery): ReadResult {
-    let series: SeriesInfo[];
-    if (q.seriesIds !== undefined) series = this.listSeries(q.seriesIds).sort((a, b) => a.id - b.id);
-    else {
-      const rows = this.db.all('SELECT id, name, labels, type, help, fingerprint, created_at FROM series WHERE name = ? ORDER BY id', [q.name!]);
-      series = matchSeries(rows.map((r) => seriesFromRow(r as unknown as SeriesRow)), q.matchers ?? []);
-    }
-    const chunks = this.overlapping('samples', q.fromMs, q.toMs);
-    const limit = q.limit ?? Number.POSITIVE_INFINITY;
-    const samples: Sample[] = [];
-    outer: for (const s of series) {
-      for (const c of chunks) {
-        const st = this.stmt(`SELECT ts, value FROM ${ident(c.name)} WHERE series_id = ? AND ts >= ? AND ts < ? ORDER BY ts`);
-        for (const r of st.all([s.id, q.fromMs, q.toMs])) {
-          if (samples.length >= limit) break outer;
-          const v = r['value'];
-          samples.push({ seriesId: s.id, timeMs: Number(r['ts']), value: v === null ? Number.NaN : v instanceof Uint8Array ? staleNaN() : Number(v) });
-        }
-      }
-    }
-    return { series, samples };
+    return readSamplesFrom(this.reads, q, this.overlapping('samples', q.fromMs, q.toMs));
   }
 
   // ---- the seed's operations ---------------------------------------------------------

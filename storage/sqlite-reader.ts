@@ -4,7 +4,8 @@
  * node-sqlite3-wasm, whose VFS takes the same `<db>.lock` dotfile lock as Larder (see
  * docs/storage.md: a POSIX-locking reader could roll back Larder's open transaction),
  * with `query_only` on, so no statement can write whatever it says. It takes no
- * ownership: each statement holds the lock only while it runs.
+ * ownership: each statement holds the lock only while it runs, and the series and
+ * sample reads (shared with the engine, sqlite-read.ts) run in one read transaction.
  *
  * It implements the reading half of `Store` (what the query engine and the CLI read);
  * every write rejects with ReadOnlyStoreError.
@@ -15,7 +16,8 @@ import { compareChunks } from './chunking.js';
 import { parseLabels } from './series-key.js';
 import { ident } from './sqlite-sql.js';
 import { processesWithFileOpen, sleepSync } from './sqlite-lock.js';
-import { checkReadQuery, matchSeries, seriesFromRow, type SeriesRow } from './store-common.js';
+import { readSamplesFrom, readSeries } from './sqlite-read.js';
+import { checkReadQuery } from './store-common.js';
 import type {
   AlertRecord,
   ChunkInfo,
@@ -25,7 +27,6 @@ import type {
   ReadQuery,
   ReadResult,
   Row,
-  Sample,
   SeriesInfo,
   SqlExecutor,
   SqlValue,
@@ -166,7 +167,12 @@ export class SqliteReader implements Store {
 
   /** Chunks of the catalog, oldest first. */
   chunksSync(table?: string): ChunkInfo[] {
-    const rows = this.all(`SELECT logical, name, start_ts, end_ts FROM chunks${table === undefined ? '' : ' WHERE logical = ?'}`, table === undefined ? [] : [table]);
+    return this.retry(() => this.chunksIn(table));
+  }
+
+  /** chunksSync without the retry, for use inside a read transaction. */
+  private chunksIn(table?: string): ChunkInfo[] {
+    const rows = this.db.all(`SELECT logical, name, start_ts, end_ts FROM chunks${table === undefined ? '' : ' WHERE logical = ?'}`, table === undefined ? [] : [table]);
     return rows.map((r) => ({ table: String(r['logical']), name: String(r['name']), startMs: Number(r['start_ts']), endMs: Number(r['end_ts']) })).sort(compareChunks);
   }
 
@@ -175,36 +181,32 @@ export class SqliteReader implements Store {
   }
 
   async listSeries(ids?: readonly number[]): Promise<SeriesInfo[]> {
-    const sql = 'SELECT id, name, labels, type, help, fingerprint, created_at FROM series';
-    if (ids === undefined) return this.all(`${sql} ORDER BY id`).map((r) => seriesFromRow(r as unknown as SeriesRow));
-    const out: SeriesInfo[] = [];
-    for (const id of ids) {
-      const r = this.all(`${sql} WHERE id = ?`, [id])[0];
-      if (r !== undefined) out.push(seriesFromRow(r as unknown as SeriesRow));
-    }
-    return out;
+    return this.readTransaction(() => readSeries(this.db, ids));
   }
 
   async readSamples(q: ReadQuery): Promise<ReadResult> {
     checkReadQuery(q);
-    let series: SeriesInfo[];
-    if (q.seriesIds !== undefined) series = (await this.listSeries(q.seriesIds)).sort((a, b) => a.id - b.id);
-    else {
-      const rows = this.all('SELECT id, name, labels, type, help, fingerprint, created_at FROM series WHERE name = ? ORDER BY id', [q.name!]);
-      series = matchSeries(rows.map((r) => seriesFromRow(r as unknown as SeriesRow)), q.matchers ?? []);
-    }
-    const chunks = this.chunksSync('samples').filter((c) => c.endMs > q.fromMs && c.startMs < q.toMs);
-    const limit = q.limit ?? Number.POSITIVE_INFINITY;
-    const samples: Sample[] = [];
-    outer: for (const s of series) {
-      for (const c of chunks) {
-        for (const r of this.all(`SELECT ts, value FROM ${ident(c.name)} WHERE series_id = ? AND ts >= ? AND ts < ? ORDER BY ts`, [s.id, q.fromMs, q.toMs])) {
-          if (samples.length >= limit) break outer;
-          samples.push({ seriesId: s.id, timeMs: Number(r['ts']), value: r['value'] === null ? Number.NaN : Number(r['value']) });
-        }
+    return this.readTransaction(() => readSamplesFrom(this.db, q, this.chunksIn('samples').filter((c) => c.endMs > q.fromMs && c.startMs < q.toMs)));
+  }
+
+  /**
+   * Runs the reads of `fn` in one read transaction, so the dotfile lock is taken once
+   * (a mkdir and an rmdir) rather than once per statement: per series and chunk, that
+   * was most of a range query's time. Larder's writes wait meanwhile, as for any read;
+   * while Larder holds the lock, the whole transaction is retried.
+   */
+  private readTransaction<T>(fn: () => T): T {
+    return this.retry(() => {
+      this.db.exec('BEGIN');
+      try {
+        const r = fn();
+        this.db.exec('COMMIT');
+        return r;
+      } catch (e) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        throw e;
       }
-    }
-    return { series, samples };
+    });
   }
 
   async getLatestMetrics(): Promise<LatestMetric[]> {

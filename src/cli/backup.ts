@@ -16,7 +16,7 @@ import { SQLITE_MIGRATIONS } from '../../storage/sqlite-sql.js';
 import { acquireOwnership, StoreInUseError, withDotfileLock } from '../../storage/sqlite-lock.js';
 import { FailedError, interruptGuard, UsageError, type Command } from './command.js';
 import { formatBytes, ProgressBar, type OutStream } from './output.js';
-import { describeStore, liveOwner, storeOptionsOf } from './store-access.js';
+import { describeStore, liveOwner, stopFirst, storeOptionsOf } from './store-access.js';
 
 const FILE_MODE = 0o640;
 
@@ -139,6 +139,42 @@ export function checkCopy(path: string, shown: string): void {
   }
 }
 
+/** Points of the swap, for a test that kills the process there. */
+export type SwapStep = 'copy-written' | 'old-kept' | 'renamed';
+
+/**
+ * Puts the checked copy `tmp` in place of the store `target`, owning it as Larder would
+ * (no Larder starts meanwhile) and under its dotfile lock: the old file is hard-linked
+ * to `<target>.pre-restore`, then `tmp` is renamed over `target`. Each step is atomic, so
+ * a process killed at any point leaves the old store or the new one, whole. `onStep` is
+ * called at each point (test/cli/restore-crash.test.ts pauses there and kills).
+ */
+export function swapIntoPlace(tmp: string, target: string, onStep: (step: SwapStep) => void = () => undefined): void {
+  let ownership;
+  try {
+    ownership = acquireOwnership(target);
+  } catch (e) {
+    if (e instanceof StoreInUseError) throw new FailedError(`${e.message}; the store was not touched`);
+    throw e;
+  }
+  try {
+    withDotfileLock(target, 10_000, () => {
+      onStep('copy-written');
+      if (existsSync(target)) {
+        rmSync(`${target}.pre-restore`, { force: true });
+        linkSync(target, `${target}.pre-restore`);
+      }
+      // A journal left beside the old file belongs to it, never to the copy.
+      if (existsSync(`${target}-journal`)) renameSync(`${target}-journal`, `${target}.pre-restore-journal`);
+      onStep('old-kept');
+      renameSync(tmp, target);
+      onStep('renamed');
+    });
+  } finally {
+    ownership.release();
+  }
+}
+
 export const restoreCommand: Command = {
   name: 'restore',
   summary: 'put a backup in place of the SQLite store (checked first; refuses while Larder runs)',
@@ -156,7 +192,7 @@ then replaces the SQLite store with it atomically. The previous file is kept as
     const src = words[0]!;
     if (!existsSync(src)) throw new FailedError(`backup ${src} does not exist`);
     const owner = liveOwner(target);
-    if (owner !== undefined) throw new FailedError(`${describeStore(opts)} is owned by a running Larder (pid ${owner.pid}): stop it, run larder restore again, then start it`);
+    if (owner !== undefined) throw new FailedError(`${describeStore(opts)} is owned by a running Larder (pid ${owner.pid}); restore replaces the file under it. ${stopFirst(owner.pid, `larder restore ${src}`)}`);
     const tmp = `${target}.restore.${process.pid}.tmp`;
     rmSync(tmp, { force: true });
     try {
@@ -174,27 +210,7 @@ then replaces the SQLite store with it atomically. The previous file is kept as
         bar.finish();
       }
       checkCopy(tmp, src);
-      // Own the target as Larder would: no Larder can start on it until we are done.
-      let ownership;
-      try {
-        ownership = acquireOwnership(target);
-      } catch (e) {
-        if (e instanceof StoreInUseError) throw new FailedError(`${e.message}; the store was not touched`);
-        throw e;
-      }
-      try {
-        withDotfileLock(target, 10_000, () => {
-          if (existsSync(target)) {
-            rmSync(`${target}.pre-restore`, { force: true });
-            linkSync(target, `${target}.pre-restore`);
-          }
-          // A journal left beside the old file belongs to it, never to the copy.
-          if (existsSync(`${target}-journal`)) renameSync(`${target}-journal`, `${target}.pre-restore-journal`);
-          renameSync(tmp, target);
-        });
-      } finally {
-        ownership.release();
-      }
+      swapIntoPlace(tmp, target);
     } finally {
       rmSync(tmp, { force: true });
     }

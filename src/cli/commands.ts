@@ -16,6 +16,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'stats', summary: 'rows and bytes per table and tier, sample extent, series, spool, rollup lag', load: async () => (await import('./stats.js')).statsCommand },
   { name: 'query', summary: 'PromQL (instant or range, from the right tier) or read-only SQL', load: async () => (await import('./query.js')).queryCommand },
   { name: 'latest', summary: 'the newest sample of each series, filtered by name and labels', load: async () => (await import('./latest.js')).latestCommand },
+  { name: 'alerts', summary: 'alerts firing now and recent alert history, filtered by state, time, name and labels', load: async () => (await import('./alerts.js')).alertsCommand },
   { name: 'backup', summary: 'a consistent copy of the SQLite store while Larder runs (--gzip)', load: async () => (await import('./backup.js')).backupCommand },
   { name: 'restore', summary: 'put a checked backup in place of the SQLite store (Larder stopped)', load: async () => (await import('./backup.js')).restoreCommand },
   { name: 'optimize', summary: 'VACUUM and ANALYZE the store (SQLite: Larder stopped)', load: async () => (await import('./maintain.js')).optimizeCommand },

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { FailedError, intFlag, UsageError, type Command } from './command.js';
 import { formatBytes } from './output.js';
 import { outputForm, renderRows } from './render.js';
-import { openForRead, openForWrite, storeOptionsOf } from './store-access.js';
+import { openForRead, openForWrite, stopFirst, storeOptionsOf } from './store-access.js';
 import type { Config } from '../config.js';
 
 function assertSqliteExists(config: Config): void {
@@ -28,7 +28,11 @@ file while it runs, so it refuses while larder serve runs on it. PostgreSQL: VAC
   async run({ words, config, stdout }) {
     if (words.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(words[0])}`);
     assertSqliteExists(config);
-    const { store } = await openForWrite(config, 'optimize');
+    const { store } = await openForWrite(
+      config,
+      'optimize',
+      (pid) => `${stopFirst(pid, 'larder optimize')}. A running Larder VACUUMs the file itself whenever its size cap (--storage.max-bytes, LARDER_STORE_MAX_BYTES) drops chunks.`,
+    );
     try {
       const before = await store.sizeBytes();
       const started = Date.now();
@@ -77,7 +81,14 @@ works beside a running Larder, the real run refuses on SQLite while one runs.`,
       }
     }
     assertSqliteExists(config);
-    const { store } = await openForWrite(config, 'cleanup');
+    const { store } = await openForWrite(
+      config,
+      'cleanup',
+      (pid) =>
+        `A running Larder drops raw chunks older than its --storage.retention-days (METRICS_RETENTION_DAYS) itself, at its daily run (--rollup.daily-cron): ` +
+        `to keep ${days} days from now on, restart it with --storage.retention-days=${days} (or METRICS_RETENTION_DAYS=${days}); to drop them at once, ${stopFirst(pid, `larder cleanup --retention-days ${days}`).replace(/^S/, 's')}. ` +
+        `--dry-run lists them beside the running Larder.`,
+    );
     try {
       const gone = await store.cleanupOldMetrics(days);
       stdout.write(renderRows(form, stdout, ['chunk', 'start', 'end'], gone.map((c) => [c.name, iso(c.startMs), iso(c.endMs)])));

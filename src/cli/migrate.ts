@@ -2,10 +2,13 @@
  * `larder migrate --to postgres://…`: copies a SQLite store into PostgreSQL.
  *
  * - Chunked tables (raw samples, every tier's rollup and quantile tables) are copied
- *   chunk by chunk in keyset batches (`unnest` of typed arrays, bound server-side), as
- *   upserts that leave identical rows untouched.
- * - After a chunk is copied its rows are read back from PostgreSQL and compared with
- *   the source: row count and a SHA-256 over the rows in key order. Only then is the
+ *   chunk by chunk, each chunk one binary COPY fed by keyset batches of the source: all
+ *   of it lands or none. Where the target already has rows in the chunk's range (a run
+ *   killed mid-chunk under an older version, rows of its own), the COPY goes into a
+ *   staging table and is merged as an upsert that leaves identical rows untouched.
+ * - After a chunk is copied its rows are read back from PostgreSQL (COPY TO, binary) and
+ *   compared with the source: row count and a SHA-256 over the binary tuples in key
+ *   order, the very bytes that were sent (src/cli/pg-copy-binary.ts). Only then is the
  *   chunk recorded in `larder_migrate_progress` in the target. A later run skips a
  *   chunk whose source still has the recorded count and checksum: a run killed half-way
  *   resumes where it stopped, and a second run writes nothing.
@@ -18,17 +21,23 @@
  *   again after stopping Larder copies what changed since.
  */
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { finished } from 'node:stream/promises';
+import type { Client, ClientConfig } from 'pg';
+import pgPromise from 'pg-promise';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { openSqliteReader, type SqliteReader } from '../../storage/sqlite-reader.js';
 import { ident } from '../../storage/sqlite-sql.js';
-import { pgIdent, msOf, tsOf } from '../../storage/pg-sql.js';
+import { pgIdent } from '../../storage/pg-sql.js';
 import { KIND_COLUMNS, type TableKind } from '../../storage/table-kinds.js';
 import type { ChunkInfo, SqlValue, Store } from '../../storage/store.js';
 import { carryTableDdl } from '../../rollup/sql.js';
 import { FailedError, intFlag, UsageError, type Command } from './command.js';
 import { formatEta, ProgressBar } from './output.js';
+import { COPY_HEADER, COPY_TRAILER, CopyTupleReader, encodeTuples, type CopyType } from './pg-copy-binary.js';
 import { assertNoDeadWriter, explainOpenError, liveOwner, storeOptionsOf } from './store-access.js';
 import { vacuumInto } from './backup.js';
 
@@ -44,27 +53,17 @@ const FIRST = ['series', 'series_latest'];
 /** Columns that hold NaN as NULL on SQLite (docs/storage.md): NULL there is NaN on PostgreSQL. */
 const NAN_AS_NULL = new Set(['samples.value', 'series_latest.value']);
 
-type Cell = SqlValue | undefined;
-
-/** A row's canonical text for the checksum: numbers shortest round-trip, NULL as `null`. */
-function canon(values: readonly unknown[]): string {
-  return values.map((v) => (v === null || v === undefined ? 'null' : typeof v === 'number' ? String(v) : String(Number(v)))).join(',');
-}
-
-/** Count and checksum of a chunk's rows, from an async source of row batches. */
-async function digest(batches: AsyncIterable<unknown[][]>): Promise<{ rows: number; checksum: string }> {
-  const h = createHash('sha256');
-  let rows = 0;
-  for await (const batch of batches) {
-    for (const r of batch) h.update(`${canon(r)}\n`);
-    rows += batch.length;
-  }
-  return { rows, checksum: h.digest('hex').slice(0, 32) };
+/** Count and SHA-256 (first 128 bits, hex) of a chunk's rows as binary COPY tuples. */
+interface Digest {
+  readonly rows: number;
+  readonly checksum: string;
 }
 
 interface Ctx {
   readonly src: SqliteReader;
   readonly dst: Store;
+  /** A connection of its own for COPY (and the session's staging tables). */
+  readonly copy: Client;
   readonly batch: number;
   readonly bar: ProgressBar;
   copied: number;
@@ -78,12 +77,17 @@ interface Ctx {
   readonly fill: Readonly<Record<string, string>>;
 }
 
+/** PostgreSQL types of a chunk table's columns, in order (storage/pg-sql.ts makes them so). */
+function copyTypes(kind: TableKind): CopyType[] {
+  return ['int4', 'timestamptz', ...KIND_COLUMNS[kind].map((k): CopyType => (k.integer ? 'int4' : 'float8'))];
+}
+
 /**
  * Source rows of a chunk in key order, batch by batch, in PostgreSQL's encoding: SQLite's
  * NULL (NaN) becomes NaN, and its zero-length BLOB (a stale marker, storage/stale.ts)
- * becomes NULL, PostgreSQL's stale marker.
+ * becomes NULL, PostgreSQL's stale marker. Each batch is one statement (one read lock).
  */
-async function* sourceBatches(ctx: Ctx, c: ChunkInfo, kind: TableKind): AsyncIterable<unknown[][]> {
+function* sourceBatches(ctx: Ctx, c: ChunkInfo, kind: TableKind): Generator<unknown[][]> {
   const cols = KIND_COLUMNS[kind].map((k) => k.name);
   const nanCols = cols.map((col) => NAN_AS_NULL.has(`${kind === 'samples' ? 'samples' : c.table}.${col}`));
   let after: [number, number] | undefined;
@@ -107,45 +111,78 @@ function pgValue(v: unknown): unknown {
   return v;
 }
 
-/**
- * Target rows of the same time range, in the same form, through one cursor: one plan for
- * the whole chunk (a keyset query per batch was planned afresh each time, as a sort of
- * the freshly loaded, unanalysed partition).
- */
-async function targetDigest(ctx: Ctx, c: ChunkInfo, kind: TableKind): Promise<{ rows: number; checksum: string }> {
-  const cols = KIND_COLUMNS[kind].map((k) => k.name);
-  return ctx.dst.transaction(async (tx) => {
-    await tx.execute(
-      `DECLARE larder_verify NO SCROLL CURSOR FOR SELECT series_id, ${msOf('ts')} AS ts, ${cols.map(pgIdent).join(', ')} FROM ${pgIdent(c.table)}
-       WHERE ts >= ${tsOf('$1')} AND ts < ${tsOf('$2')} ORDER BY series_id, ts`,
-      [c.startMs, c.endMs],
-    );
-    async function* batches(): AsyncIterable<unknown[][]> {
-      for (;;) {
-        const rows = await tx.query(`FETCH FORWARD ${ctx.batch} FROM larder_verify`);
-        if (rows.length === 0) return;
-        yield rows.map((r) => [Number(r['series_id']), Number(r['ts']), ...cols.map((col) => r[col])]);
-      }
-    }
-    return digest(batches());
-  });
+/** Source tuples of a chunk, batch by batch, each handed to `each` (which may write them). */
+async function sourceTuples(ctx: Ctx, c: ChunkInfo, kind: TableKind, each?: (tuples: Buffer, rows: number) => Promise<void>): Promise<Digest> {
+  const types = copyTypes(kind);
+  const h = createHash('sha256');
+  let rows = 0;
+  for (const batch of sourceBatches(ctx, c, kind)) {
+    const tuples = encodeTuples(types, batch);
+    h.update(tuples);
+    rows += batch.length;
+    await each?.(tuples, batch.length);
+  }
+  return { rows, checksum: h.digest('hex').slice(0, 32) };
 }
 
-/** Upserts one batch of chunk rows; identical rows are left untouched. */
-async function writeChunkBatch(ctx: Ctx, table: string, kind: TableKind, rows: readonly unknown[][]): Promise<void> {
-  const cols = KIND_COLUMNS[kind];
-  const arrays = [rows.map((r) => r[0]), rows.map((r) => r[1]), ...cols.map((_, i) => rows.map((r) => r[i + 2]))];
-  const names = cols.map((k) => pgIdent(k.name));
-  const t = pgIdent(table);
-  const r = await ctx.dst.execute(
-    `INSERT INTO ${t} (series_id, ts, ${names.join(', ')})
-     SELECT s, ${tsOf('t')}, ${cols.map((_, i) => `c${i}`).join(', ')}
-     FROM unnest($1::int[], $2::float8[], ${cols.map((k, i) => `$${i + 3}::${k.integer ? 'int' : 'float8'}[]`).join(', ')}) AS u(s, t, ${cols.map((_, i) => `c${i}`).join(', ')})
-     ON CONFLICT (series_id, ts) DO UPDATE SET (${names.join(', ')}) = ROW(${names.map((n) => `EXCLUDED.${n}`).join(', ')})
-     WHERE (${names.map((n) => `${t}.${n}`).join(', ')}) IS DISTINCT FROM (${names.map((n) => `EXCLUDED.${n}`).join(', ')})`,
-    arrays as unknown as SqlValue[],
-  );
-  ctx.written += r.changes;
+/** Time-range condition of a chunk, as literals (COPY takes no parameters). */
+function rangeSql(c: ChunkInfo): string {
+  return `ts >= '${new Date(c.startMs).toISOString()}' AND ts < '${new Date(c.endMs).toISOString()}'`;
+}
+
+/** Target rows of the chunk's time range in key order, read back with COPY … TO STDOUT (FORMAT binary). */
+async function targetDigest(ctx: Ctx, c: ChunkInfo, kind: TableKind): Promise<Digest> {
+  const cols = ['series_id', 'ts', ...KIND_COLUMNS[kind].map((k) => k.name)].map(pgIdent).join(', ');
+  const h = createHash('sha256');
+  const reader = new CopyTupleReader((b) => h.update(b));
+  const stream = ctx.copy.query(copyTo(`COPY (SELECT ${cols} FROM ${pgIdent(c.table)} WHERE ${rangeSql(c)} ORDER BY series_id, ts) TO STDOUT (FORMAT binary)`));
+  for await (const piece of stream) reader.push(piece as Buffer);
+  if (!reader.ended) throw new FailedError(`reading chunk ${c.name} back from PostgreSQL ended early`);
+  return { rows: reader.rows, checksum: h.digest('hex').slice(0, 32) };
+}
+
+/**
+ * Copies a chunk's rows with one COPY (FORMAT binary), so the chunk is all there or not at
+ * all. Into the table itself when the target has no row in the chunk's range (a fresh
+ * target, or a run killed before this COPY ended); otherwise into a session staging table,
+ * then merged as an upsert that leaves identical rows untouched. Returns the source digest,
+ * taken from the bytes sent.
+ */
+async function copyChunk(ctx: Ctx, c: ChunkInfo, kind: TableKind): Promise<Digest> {
+  const t = pgIdent(c.table);
+  const names = KIND_COLUMNS[kind].map((k) => pgIdent(k.name));
+  const all = `series_id, ts, ${names.join(', ')}`;
+  const empty = (await ctx.copy.query(`SELECT 1 FROM ${t} WHERE ${rangeSql(c)} LIMIT 1`)).rowCount === 0;
+  const stage = pgIdent(`larder_stage_${c.table}`);
+  if (!empty) await ctx.copy.query(`CREATE TEMP TABLE IF NOT EXISTS ${stage} (LIKE ${t}); TRUNCATE ${stage}`);
+  const stream = ctx.copy.query(copyFrom(`COPY ${empty ? t : stage} (${all}) FROM STDIN (FORMAT binary)`));
+  const done = finished(stream);
+  done.catch(() => undefined); // awaited below; a failure also ends the race with 'drain'
+  let digest: Digest;
+  try {
+    stream.write(COPY_HEADER);
+    digest = await sourceTuples(ctx, c, kind, async (tuples, rows) => {
+      if (!stream.write(tuples)) await Promise.race([once(stream, 'drain'), done]);
+      ctx.copied += rows;
+      ctx.bar.update(ctx.copied);
+    });
+    stream.end(COPY_TRAILER);
+    await done;
+  } catch (e) {
+    stream.destroy(e as Error); // sends CopyFail: nothing of this chunk is kept
+    throw e;
+  }
+  if (empty) ctx.written += stream.rowCount;
+  else {
+    const r = await ctx.copy.query(
+      `INSERT INTO ${t} (${all}) SELECT ${all} FROM ${stage}
+       ON CONFLICT (series_id, ts) DO UPDATE SET (${names.join(', ')}) = ROW(${names.map((n) => `EXCLUDED.${n}`).join(', ')})
+       WHERE (${names.map((n) => `${t}.${n}`).join(', ')}) IS DISTINCT FROM (${names.map((n) => `EXCLUDED.${n}`).join(', ')})`,
+    );
+    ctx.written += r.rowCount ?? 0;
+    await ctx.copy.query(`TRUNCATE ${stage}`);
+  }
+  return digest;
 }
 
 /** Creates the target chunks covering `c` (the target may cut time differently). */
@@ -156,12 +193,12 @@ async function ensureTargetChunks(dst: Store, c: ChunkInfo): Promise<void> {
   }
 }
 
-async function recorded(dst: Store, item: string): Promise<{ rows: number; checksum: string } | undefined> {
+async function recorded(dst: Store, item: string): Promise<Digest | undefined> {
   const r = (await dst.query(`SELECT rows::float8 AS rows, checksum FROM ${PROGRESS_TABLE} WHERE item = $1`, [item]))[0];
   return r ? { rows: Number(r['rows']), checksum: String(r['checksum']) } : undefined;
 }
 
-async function record(dst: Store, item: string, d: { rows: number; checksum: string }): Promise<void> {
+async function record(dst: Store, item: string, d: Digest): Promise<void> {
   await dst.execute(
     `INSERT INTO ${PROGRESS_TABLE} (item, rows, checksum, done_at) VALUES ($1, $2, $3, now())
      ON CONFLICT (item) DO UPDATE SET rows = EXCLUDED.rows, checksum = EXCLUDED.checksum, done_at = EXCLUDED.done_at`,
@@ -169,22 +206,24 @@ async function record(dst: Store, item: string, d: { rows: number; checksum: str
   );
 }
 
-/** Copies and verifies one chunk unless the target already holds it verified. */
+/**
+ * Copies and verifies one chunk unless the target already holds it verified. The source
+ * is read once for a chunk not yet recorded (checksummed as it is sent), twice for one
+ * recorded with another checksum (a changed source).
+ */
 async function migrateChunk(ctx: Ctx, c: ChunkInfo, kind: TableKind, rowsHint: number): Promise<'skipped' | 'copied'> {
   const item = `chunk:${c.table}:${c.name}`;
-  const source = await digest(sourceBatches(ctx, c, kind));
   const done = await recorded(ctx.dst, item);
-  if (done && done.rows === source.rows && done.checksum === source.checksum) {
-    ctx.copied += rowsHint;
-    ctx.bar.update(ctx.copied);
-    return 'skipped';
+  if (done) {
+    const now = await sourceTuples(ctx, c, kind);
+    if (done.rows === now.rows && done.checksum === now.checksum) {
+      ctx.copied += rowsHint;
+      ctx.bar.update(ctx.copied);
+      return 'skipped';
+    }
   }
   await ensureTargetChunks(ctx.dst, c);
-  for await (const rows of sourceBatches(ctx, c, kind)) {
-    await writeChunkBatch(ctx, c.table, kind, rows);
-    ctx.copied += rows.length;
-    ctx.bar.update(ctx.copied);
-  }
+  const source = await copyChunk(ctx, c, kind);
   const target = await targetDigest(ctx, c, kind);
   if (target.rows !== source.rows || target.checksum !== source.checksum) {
     throw new FailedError(
@@ -285,6 +324,19 @@ async function migrateTable(ctx: Ctx, schema: string, table: string, warn: (s: s
   if (n > count) warn(`${table}: PostgreSQL holds ${n} rows, the source ${count} (the target had rows of its own); the source's rows are all there`);
 }
 
+/**
+ * A pg client of its own on the target schema, for COPY streams and the session's staging
+ * tables. pg-promise's types do not model a Submittable query (it returns itself), so the
+ * client is typed as pg's own Client, which it is.
+ */
+async function copyConnection(url: string, schema: string): Promise<Client> {
+  const { pg } = pgPromise({ noWarnings: true });
+  const PgClient = pg.Client as unknown as new (config: ClientConfig) => Client;
+  const client = new PgClient({ connectionString: url, options: `-c search_path=${schema}`, application_name: 'larder-migrate-copy' });
+  await client.connect();
+  return client;
+}
+
 /** Where a URL points, without its credentials. */
 function safeUrl(url: string): string {
   try {
@@ -355,12 +407,14 @@ MONITORING_DB to postgresql.`,
       throw new FailedError((e as Error).message);
     }
     let dst: Store | undefined;
+    let copy: Client | undefined;
     const started = Date.now();
     try {
       const chunkMs = Number(src.all("SELECT chunk_ms FROM chunk_tables WHERE logical = 'samples'")[0]?.['chunk_ms'] ?? 86_400_000);
       const { openPgStore } = await import('../../storage/pg-store.js');
       try {
         dst = await openPgStore({ databaseUrl: to, schema, poolSize: 2, chunkMs, applicationName: 'larder-migrate' });
+        copy = await copyConnection(to, schema);
       } catch (e) {
         const err = explainOpenError({ engine: 'postgresql', databaseUrl: to }, e);
         throw new FailedError(err.message.replace(/PostgreSQL \(DATABASE_URL\)|DATABASE_URL or DB_HOST\/DB_PORT point at it/g, (m) => (m.startsWith('PostgreSQL') ? safeUrl(to) : 'the --to URL points at it')));
@@ -384,7 +438,7 @@ MONITORING_DB to postgresql.`,
       const plainRows = plain.map((t) => Number(src.all(`SELECT COUNT(*) AS n FROM ${ident(t)}`)[0]?.['n'] ?? 0));
       const total = chunkRows.reduce((a, b) => a + b, 0) + plainRows.reduce((a, b) => a + b, 0);
       const bar = new ProgressBar(stderr, 'migrate', total, (n) => `${n}`);
-      const ctx: Ctx = { src, dst, batch, bar, copied: 0, written: 0, fill: { host: config.identity.instance } };
+      const ctx: Ctx = { src, dst, copy, batch, bar, copied: 0, written: 0, fill: { host: config.identity.instance } };
       // series first (the others refer to it), then the chunks, then the rest.
       const [series, ...others] = plain;
       if (series !== 'series') throw new FailedError(`${path} has no series table: not a Larder store`);
@@ -409,6 +463,7 @@ MONITORING_DB to postgresql.`,
     } finally {
       await src.close();
       await dst?.close();
+      await copy?.end().catch(() => undefined);
       if (snapshotDir) rmSync(snapshotDir, { recursive: true, force: true });
     }
   },

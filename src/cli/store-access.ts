@@ -104,16 +104,14 @@ export async function openForRead(config: Config): Promise<ReadAccess> {
 
 /**
  * Opens the configured store for writing. On SQLite this takes ownership, so it is
- * refused (FailedError naming the pid) while a Larder runs on the file.
+ * refused (FailedError naming the pid and `whatToDo`) while a Larder runs on the file.
  */
-export async function openForWrite(config: Config, what: string): Promise<{ store: Store; opts: StoreOptions }> {
+export async function openForWrite(config: Config, what: string, whatToDo: (pid: number) => string): Promise<{ store: Store; opts: StoreOptions }> {
   const opts = storeOptionsOf(config);
   if (opts.engine === 'sqlite') {
     const owner = liveOwner(opts.sqlitePath!);
     if (owner !== undefined) {
-      throw new FailedError(
-        `${describeStore(opts)} is owned by a running Larder (pid ${owner.pid}); ${what} writes to it and two writers would corrupt it: stop that Larder first, then run this again`,
-      );
+      throw new FailedError(`${describeStore(opts)} is owned by a running Larder (pid ${owner.pid}); ${what} writes to it and two writers would corrupt it. ${whatToDo(owner.pid)}`);
     }
   }
   try {
@@ -121,4 +119,9 @@ export async function openForWrite(config: Config, what: string): Promise<{ stor
   } catch (e) {
     throw explainOpenError(opts, e);
   }
+}
+
+/** The advice of a refusal: stop the Larder, run the command, start it again. */
+export function stopFirst(pid: number, command: string): string {
+  return `Stop that Larder (kill -TERM ${pid}, or systemctl stop / pm2 stop, however it was started), run ${command}, then start it again`;
 }

@@ -3,7 +3,7 @@
  * `larder serve` records into it, then what must wait until it stops (restore,
  * optimize, cleanup), and bad usage of each command. Needs `npm run build`.
  */
-import { closeSync, existsSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import t from 'tap';
@@ -34,7 +34,27 @@ t.test('commands beside a running larder serve, then with it stopped', async (t)
   const dir = tempDir(t);
   const db = join(dir, 'monitoring.db');
   const env = { MONITORING_DB: 'sqlite', SQLITE_DB_PATH: db };
-  const serve = await startLarderProcess(await freePort(), [], { ...env, LARDER_RECORD_INTERVAL: '1s', LARDER_COLLECT_INTERVAL: '1s' });
+  // One alert fires all along; another fires and resolves every few seconds (alert history).
+  const rules = join(dir, 'rules.yml');
+  writeFileSync(
+    rules,
+    `groups:
+  - name: cli
+    rules:
+      - alert: AlwaysFiring
+        expr: vector(1) > 0
+        labels: { severity: warning, team: ops }
+        annotations: { summary: "always on" }
+      - alert: Flapping
+        expr: vector(time() % 6 < bool 3) > 0
+        labels: { severity: critical }
+`,
+  );
+  const serve = await startLarderProcess(await freePort(), [`--rules.file=${rules}`, '--rules.evaluation-interval=1s', '--rules.bundled=false'], {
+    ...env,
+    LARDER_RECORD_INTERVAL: '1s',
+    LARDER_COLLECT_INTERVAL: '1s',
+  });
   t.teardown(() => serve.stop('SIGKILL'));
   // Wait until a few records are in.
   for (let i = 0; i < 100; i++) {
@@ -106,6 +126,39 @@ t.test('commands beside a running larder serve, then with it stopped', async (t)
     t.match(glob.stdout, /^node_load15\{instance="[^"]+", job="larder"\}\t/m);
   });
 
+  await t.test('alerts: firing now, history, filters, each output form', async (t) => {
+    // Wait until Flapping has been resolved at least once.
+    for (let i = 0; i < 60; i++) {
+      const r = await larder(['alerts', 'Flapping', '--state', 'resolved', '--output', 'json'], env);
+      if (r.code === 0 && r.stdout.trim() !== '') break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const firing = await larder(['alerts', '--output', 'json'], env);
+    t.equal(firing.code, 0, firing.stderr);
+    const rows = firing.stdout.trim().split('\n').map((l) => JSON.parse(l) as { alert: string; state: string; severity: string; value: number; fired: string; resolved: string | null; message: string });
+    const always = rows.find((r) => r.alert.startsWith('AlwaysFiring'));
+    t.ok(always, 'AlwaysFiring is listed as firing');
+    t.match(always, { state: 'firing', severity: 'warning', value: 1, resolved: null, message: 'always on' });
+    t.match(always!.alert, /^AlwaysFiring\{severity="warning", team="ops"\}$/, 'alertname left out of the labels');
+    t.ok(rows.every((r) => r.state === 'firing'), 'only firing alerts by default');
+    const resolved = await larder(['alerts', '--state', 'resolved', '--since', '10m', '--output', 'csv'], env);
+    t.equal(resolved.code, 0, resolved.stderr);
+    const lines = resolved.stdout.trim().split('\r\n');
+    t.equal(lines[0], 'alert,state,severity,value,fired,resolved,message');
+    t.ok(lines.length >= 2 && lines.slice(1).every((l) => /^"?Flapping\{severity=""critical""\}"?,resolved,critical,1,[\d-]+T[\d:.]+Z,[\d-]+T[\d:.]+Z,Flapping$/.test(l)), lines.join('\n'));
+    const all = await larder(['alerts', '--state', 'all', 'team=ops'], env);
+    t.equal(all.code, 0, all.stderr);
+    t.match(all.stdout, /^alert\tstate\t/, 'tab-separated in a pipe');
+    t.equal(all.stdout.trim().split('\n').length, 2, 'the label matcher keeps AlwaysFiring alone');
+    const none = await larder(['alerts', 'Always*', 'team!=ops', '--output', 'table'], env);
+    t.equal(none.code, 0, none.stderr);
+    t.match(none.stdout, /^alert\s+state\s+severity\s+value\s+fired\s+resolved\s+message\n─+/, 'header only');
+    t.equal(none.stdout.trim().split('\n').length, 2);
+    const regex = await larder(['alerts', '--state', 'all', 'severity=~crit.*', '--limit', '1', '--output', 'json'], env);
+    t.equal(regex.code, 0, regex.stderr);
+    t.match(regex.stdout, /^\{"alert":"Flapping\{severity=\\"critical\\"\}"[^\n]*\}\n$/, 'one row, newest first');
+  });
+
   await t.test('backup while serve runs, plain and gzip: sound copies', async (t) => {
     const plain = join(dir, 'copy.db');
     const r = await larder(['backup', plain], env);
@@ -124,10 +177,24 @@ t.test('commands beside a running larder serve, then with it stopped', async (t)
 
   await t.test('restore, optimize and cleanup refuse while Larder owns the store', async (t) => {
     const size = statSync(db).size;
-    for (const args of [['restore', join(dir, 'copy.db')], ['optimize'], ['cleanup', '--retention-days', '1']]) {
+    const pid = serve.child.pid!;
+    const stop = (cmd: string): string => `Stop that Larder \\(kill -TERM ${pid}, or systemctl stop / pm2 stop, however it was started\\), run ${cmd}, then start it again`;
+    const cases: [string[], RegExp][] = [
+      [['restore', join(dir, 'copy.db')], new RegExp(`restore replaces the file under it\\. ${stop(`larder restore ${join(dir, 'copy.db')}`)}\\n`)],
+      [['optimize'], new RegExp(`${stop('larder optimize')}\\. A running Larder VACUUMs the file itself whenever its size cap \\(--storage\\.max-bytes, LARDER_STORE_MAX_BYTES\\) drops chunks\\.\\n`)],
+      [
+        ['cleanup', '--retention-days', '1'],
+        new RegExp(
+          'drops raw chunks older than its --storage\\.retention-days \\(METRICS_RETENTION_DAYS\\) itself, at its daily run \\(--rollup\\.daily-cron\\): ' +
+            `to keep 1 days from now on, restart it with --storage\\.retention-days=1 \\(or METRICS_RETENTION_DAYS=1\\); to drop them at once, s${stop('larder cleanup --retention-days 1').slice(1)}\\. --dry-run lists them`,
+        ),
+      ],
+    ];
+    for (const [args, advice] of cases) {
       const r = await larder(args, env);
       t.equal(r.code, 1, `${args[0]} refused`);
-      t.match(r.stderr, new RegExp(`owned by a running Larder \\(pid ${serve.child.pid}\\)`), args[0]!);
+      t.match(r.stderr, new RegExp(`owned by a running Larder \\(pid ${pid}\\)`), args[0]!);
+      t.match(r.stderr, advice, `${args[0]}: says what to do`);
     }
     t.ok(statSync(db).size >= size, 'store untouched');
     const dry = await larder(['cleanup', '--retention-days', '1', '--dry-run'], env);
@@ -227,6 +294,11 @@ t.test('bad usage: exit code 2 and a message naming the problem', async (t) => {
     [['migrate'], /--to URL is required: the target PostgreSQL/],
     [['migrate', '--to', 'mysql://x'], /--to expects a postgres:\/\//],
     [['check-config', '--storage.engine=mysql'], /storage\.engine/],
+    [['alerts', '--state', 'pending'], /invalid value "pending" for --state: expected one of firing, resolved, all/],
+    [['alerts', '--since', 'yesterday'], /invalid duration "yesterday" for --since/],
+    [['alerts', 'severity=~(crit'], /invalid regular expression for severity=~/],
+    [['alerts', 'Disk*', 'severity'], /expected LABEL=VALUE \(or !=, =~, !~\), got "severity"/],
+    [['alerts', '--limit', '0'], /invalid value "0" for --limit/],
     [['stats', '--storage.db-port=99999'], /storage\.db-port/],
   ];
   // In this process (the same parsing and exit codes), then a few through the binary.
@@ -241,14 +313,14 @@ t.test('bad usage: exit code 2 and a message naming the problem', async (t) => {
     t.equal(r.code, 2, `binary: ${args.join(' ')} → 2`);
     t.match(r.stderr, message);
   }
-  for (const c of ['stats', 'query', 'latest', 'backup', 'restore', 'optimize', 'cleanup', 'migrate', 'check-config']) {
+  for (const c of ['stats', 'query', 'latest', 'alerts', 'backup', 'restore', 'optimize', 'cleanup', 'migrate', 'check-config']) {
     const h = await inProcess([c, '--help'], env);
     t.equal(h.code, 0, `${c} --help`);
     t.match(h.stdout, new RegExp(`^Usage: larder ${c}`), `${c} --help usage`);
   }
   const top = await larder(['--help'], env);
   t.equal(top.code, 0);
-  for (const c of ['serve', 'stats', 'query', 'latest', 'backup', 'restore', 'optimize', 'cleanup', 'migrate', 'check-config']) t.match(top.stdout, new RegExp(`^  ${c} +\\S`, 'm'), `larder --help lists ${c}`);
+  for (const c of ['serve', 'stats', 'query', 'latest', 'alerts', 'backup', 'restore', 'optimize', 'cleanup', 'migrate', 'check-config']) t.match(top.stdout, new RegExp(`^  ${c} +\\S`, 'm'), `larder --help lists ${c}`);
   const unknown = await larder(['frobnicate'], env);
   t.equal(unknown.code, 2);
   t.match(unknown.stderr, /unknown command "frobnicate"/);

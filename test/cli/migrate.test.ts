@@ -171,6 +171,22 @@ t.test('migrate into PostgreSQL', async (t) => {
     }
   });
 
+  await t.test('a chunk partly in the target and not recorded: merged into what is there, ends identical', async (t) => {
+    const before = await schemaDigest(pg, a);
+    const src = new sqlite3.Database(path, { readOnly: true });
+    const c = src.get("SELECT name, start_ts, end_ts FROM chunks WHERE logical = 'samples' AND start_ts <= ? AND end_ts > ?", [end - 2 * DAY, end - 2 * DAY])!;
+    src.close();
+    const range = 'ts >= to_timestamp($1::float8 / 1000) AND ts < to_timestamp($2::float8 / 1000)';
+    await pg.none(`DELETE FROM ${a}.larder_migrate_progress WHERE item = $1`, [`chunk:samples:${String(c['name'])}`]);
+    const gone = await pg.result(`DELETE FROM ${a}.samples WHERE ${range} AND series_id % 2 = 0`, [c['start_ts'], c['end_ts']]);
+    const changed = await pg.result(`UPDATE ${a}.samples SET value = 12345 WHERE ${range} AND series_id = 1 AND value <> 'NaN'`, [c['start_ts'], c['end_ts']]);
+    t.ok(gone.rowCount > 0 && changed.rowCount > 0, `${gone.rowCount} rows deleted, ${changed.rowCount} changed`);
+    const r = await larder(['migrate', '--to', PG_URL, '--to-schema', a], env);
+    t.equal(r.code, 0, r.stderr);
+    t.match(r.stdout, new RegExp(`chunks \\(1 copied and verified, \\d+ already there\\), .* ${gone.rowCount + changed.rowCount} rows written`), 'only the missing and changed rows written');
+    t.same(await schemaDigest(pg, a), before, 'identical to before');
+  });
+
   await t.test('killed with SIGKILL half-way, resumed: identical to the uninterrupted run', async (t) => {
     const run = startCli(['migrate', '--to', PG_URL, '--to-schema', b, '--batch', '500'], env);
     // Wait until some but not all chunks are recorded as done, then kill.

@@ -25,6 +25,9 @@ t.test('commands on PostgreSQL', async (t) => {
   const [id] = await store.resolveSeries([{ name: 'temp_celsius', labels: { room: 'a' }, type: 'gauge' }]);
   const now = Date.now();
   await store.writeSamples(Array.from({ length: 30 }, (_, i) => ({ seriesId: id!, timeMs: now - (29 - i) * 10_000, value: 20 + i })));
+  await store.saveAlert({ name: 'TooHot', severity: 'critical', message: 'room a is hot', value: 49, labels: { alertname: 'TooHot', room: 'a' }, firedMs: now - 60_000 });
+  await store.saveAlert({ name: 'TooCold', severity: 'info', message: 'cold', value: 1, labels: { alertname: 'TooCold', room: 'b' }, firedMs: now - 7_200_000 });
+  await store.saveAlert({ name: 'TooCold', severity: 'info', message: 'cold', value: 1, labels: { alertname: 'TooCold', room: 'b' }, status: 'resolved', firedMs: now - 7_200_000, resolvedMs: now - 3_600_000 });
   await store.close();
   const env = { MONITORING_DB: 'postgresql', DATABASE_URL: `postgres://${PG.user}@${PG.host}:${PG.port}/${dbName}` };
 
@@ -38,6 +41,21 @@ t.test('commands on PostgreSQL', async (t) => {
   const latest = await larder(['latest', 'temp_celsius', 'room=a', '--output', 'csv'], env);
   t.equal(latest.code, 0, latest.stderr);
   t.match(latest.stdout, /^series,value,time\r\n"temp_celsius\{room=""a""\}",49,/);
+
+  const firing = await larder(['alerts', '--output', 'csv'], env);
+  t.equal(firing.code, 0, firing.stderr);
+  t.equal(firing.stdout, `alert,state,severity,value,fired,resolved,message\r\n"TooHot{room=""a""}",firing,critical,49,${new Date(now - 60_000).toISOString()},,room a is hot\r\n`);
+  const history = await larder(['alerts', '--state', 'all', '--output', 'json'], env);
+  t.equal(history.code, 0, history.stderr);
+  t.same(
+    history.stdout.trim().split('\n').map((l) => JSON.parse(l) as { alert: string; state: string; resolved: string | null }).map((r) => [r.alert, r.state, r.resolved]),
+    [['TooHot{room="a"}', 'firing', null], ['TooCold{room="b"}', 'resolved', new Date(now - 3_600_000).toISOString()]],
+    'firing and resolved within 24h, newest first',
+  );
+  const recent = await larder(['alerts', '--state', 'resolved', '--since', '30m'], env);
+  t.equal(recent.stdout.trim().split('\n').length, 1, 'resolved an hour ago: outside --since 30m');
+  const byRoom = await larder(['alerts', '--state', 'all', 'room=b', '--output', 'json'], env);
+  t.match(byRoom.stdout, /^\{"alert":"TooCold\{room=\\"b\\"\}","state":"resolved"[^\n]*\}\n$/);
 
   const promql = await larder(['query', 'max_over_time(temp_celsius[10m])', '--output', 'json'], env);
   t.equal(promql.code, 0, promql.stderr);
