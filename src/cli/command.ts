@@ -75,7 +75,7 @@ export function commandHelp(c: Command): string {
       'The store is chosen by the options of larder serve: --storage.engine [MONITORING_DB],',
       '--storage.sqlite-path [SQLITE_DB_PATH], --storage.database-url [DATABASE_URL], --storage.db-host,',
       '-port, -name, -user, -password [DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD], and',
-      '--config.file [LARDER_CONFIG_FILE]; "larder serve --help" lists them all.',
+      '--config.file [LARDER_CONFIG]; "larder serve --help" lists them all.',
     );
   }
   return `${lines.join('\n')}\n`;
