@@ -262,7 +262,8 @@ export function evalCall(e: Call, t: number, ctx: EvalContext): Value {
       // A plain selector's windows are read in place (no copy per step): most of a
       // 1,000-series rate() range query's time and garbage went to those copies.
       const plain = a[0]!.kind === 'matrix' ? ctx.source.plainSeries(a[0]!.vector) : undefined;
-      if (plain !== undefined) return checkDistinct(vec(rateInPlace(f, plain, end, range, t, ctx.warnings)));
+      // One selector's series are distinct store series (name and labels), so their label sets are too.
+      if (plain !== undefined) return vec(rateInPlace(f, plain, end, range, t, ctx.warnings));
       const out: VSample[] = [];
       for (const s of argMatrix(a[0]!, t, ctx)) {
         const v = extrapolatedRate(s.ts, s.vs, 0, s.ts.length - 1, end, range, f !== 'delta', f === 'rate');
