@@ -4,8 +4,9 @@
  *
  *  A. one gauge, 30 days at 60 s: `avg_over_time(bench_temperature[1h])` at a 1 h step
  *     over the 30 days (Prometheus backfilled with `promtool tsdb create-blocks-from
- *     openmetrics`; Larder's SQLite store written directly and rolled up). Goal: Larder
- *     at most 0.2× Prometheus' median.
+ *     openmetrics`; Larder's SQLite store written directly and rolled up, and its engine
+ *     given the tiers as `larder serve` gives them, so the hourly tier answers). Goal:
+ *     Larder at most 0.2× Prometheus' median.
  *  B. 1,000 counters, 1 day at 60 s: `sum by (group) (rate(bench_requests_total[5m]))`
  *     at a 1 min step over the day. Goal: Larder at most 1.0× Prometheus.
  *
@@ -111,7 +112,8 @@ async function main(): Promise<void> {
 
     writeFileSync(join(dir, 'samples.om'), om);
     t0 = performance.now();
-    const r = spawnSync('promtool', ['tsdb', 'create-blocks-from', 'openmetrics', join(dir, 'samples.om'), join(dir, 'prom')], { encoding: 'utf8' });
+    const r = spawnSync('promtool', ['tsdb', 'create-blocks-from', 'openmetrics', '--quiet', join(dir, 'samples.om'), join(dir, 'prom')], { encoding: 'utf8' });
+    if (r.error !== undefined) throw new Error(`promtool: ${r.error.message} (Debian's prometheus package: scripts/system-deps.sh)`);
     if (r.status !== 0) throw new Error(`promtool backfill failed: ${r.stdout}${r.stderr}`);
     console.log(`backfilled Prometheus: ${fmt((performance.now() - t0) / 1000, 1)} s`);
     writeFileSync(join(dir, 'prometheus.yml'), 'global:\n  scrape_interval: 1m\nscrape_configs: []\n');
@@ -119,7 +121,9 @@ async function main(): Promise<void> {
 
     const registry = new Registry();
     const collectors = new CollectorSet({ registry, options: { procfs: '/proc', sysfs: '/sys', textfileDirectory: '' }, log: silentLogger, now: Date.now }, [], { interval: 60_000, slowInterval: 60_000, timeout: 1000 });
-    const api = createPromApi({ store: () => store, createEngine: (s) => createQueryEngine(s), log: silentLogger, timeoutMs: 120_000, now: () => NOW });
+    // The engine `larder serve` builds: the rollup tiers answer what they can (A reads the hourly tier).
+    const tiers = { tiers: DEFAULT_TIERS, watermark: (tier: string) => rollups.watermark(tier), now: () => NOW };
+    const api = createPromApi({ store: () => store, createEngine: (s) => createQueryEngine(s, { tiers }), log: silentLogger, timeoutMs: 120_000, now: () => NOW });
     const server = await startServer({ registry, collectors, auth: new Authenticator({ basicAuthUsers: {} }, undefined), log: silentLogger, maxRequests: 40, api }, { host: '127.0.0.1', port: 0 });
 
     try {

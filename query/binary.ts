@@ -57,7 +57,7 @@ export function evalBinary(e: Binary, l: Value, r: Value, t: number): Value {
   if (l.type === 'vector' && r.type === 'scalar') return vectorScalar(e, l.samples, r.value, false, t);
   if (l.type === 'scalar' && r.type === 'vector') return vectorScalar(e, r.samples, l.value, true, t);
   if (l.type === 'vector' && r.type === 'vector') {
-    const matching = e.matching ?? { on: false, labels: [], card: 'one-to-one', include: [] };
+    const matching = e.matching ?? NO_MATCHING;
     switch (e.op) {
       case 'and':
         return { type: 'vector', samples: and(l.samples, r.samples, matching) };
@@ -86,6 +86,9 @@ function vectorScalar(e: Binary, vec: readonly VSample[], s: number, swap: boole
   }
   return { type: 'vector', samples: out };
 }
+
+/** Matching of an operator written without `on`/`ignoring`: one object, since keyOn/keyWithout memoize by the labels list's identity. */
+const NO_MATCHING: VectorMatching = Object.freeze({ on: false, labels: Object.freeze([]) as readonly string[], card: 'one-to-one', include: Object.freeze([]) as readonly string[] });
 
 function sig(m: VectorMatching): (l: Labels) => string {
   return m.on ? (l) => keyOn(l, m.labels) : (l) => keyWithout(l, m.labels);

@@ -2,7 +2,8 @@
  * Loads the raw samples every selector of a query needs, once per query for the
  * whole evaluation range, and answers instant and range selections from them.
  */
-import type { Labels, LabelMatcher, Sample, SeriesInfo, Store } from '../storage/store.js';
+import { packSamples } from '../storage/store-common.js';
+import type { Labels, LabelMatcher, PackedReadResult, ReadQuery, SeriesInfo, Store } from '../storage/store.js';
 import type { RangePoint } from '../rollup/read.js';
 import type { AtModifier, Expr, VectorSelector } from './ast.js';
 import { loadTierRows } from './tiers.js';
@@ -37,6 +38,13 @@ export interface TieredSeries {
   readonly metric: Labels;
   readonly buckets: readonly RangePoint[];
   readonly raw: LoadedSeries | undefined;
+}
+
+/** A raw read as `[seriesId, timeMs, value]` triples: the store's own packed read where it has one. */
+async function readPacked(store: Store, q: ReadQuery): Promise<PackedReadResult> {
+  if (store.readSamplesPacked !== undefined) return store.readSamplesPacked(q);
+  const r = await store.readSamples(q);
+  return { series: r.series, packed: packSamples(r.samples) };
 }
 
 /** Resolves an `@` modifier against the query's start and end. */
@@ -146,6 +154,8 @@ function withNames(series: readonly SeriesInfo[]): { info: SeriesInfo; metric: L
 export class SampleSource {
   private readonly data = new Map<VectorSelector, LoadedSeries[]>();
   private readonly tierData = new Map<VectorSelector, TieredSeries[]>();
+  /** Selectors whose loaded series hold no stale marker (plainSeries). */
+  private readonly plain = new Map<VectorSelector, boolean>();
   private loaded = 0;
 
   private constructor(private readonly plan: LoadPlan) {}
@@ -203,9 +213,9 @@ export class SampleSource {
     if (to <= from) return [];
     const left = this.plan.maxSamples - this.loaded;
     const matchers = sel.matchers.filter((m) => m.label !== '__name__');
-    const r = await store.readSamples({ name, matchers, fromMs: from, toMs: to, limit: left + 1 });
+    const r = await readPacked(store, { name, matchers, fromMs: from, toMs: to, limit: left + 1 });
     const matched = withNames(r.series).filter((s) => tests.every((t) => t(s.metric)));
-    return this.loadedFrom(r.samples, matched);
+    return this.loadedFrom(r.packed, matched);
   }
 
   private async read(store: Store, matched: { info: SeriesInfo; metric: Labels }[], fromMs: number, toMs: number): Promise<LoadedSeries[]> {
@@ -215,30 +225,33 @@ export class SampleSource {
     const to = Math.min(toMs + 1, STORE_MAX_MS);
     if (to <= from) return [];
     const left = this.plan.maxSamples - this.loaded;
-    const r = await store.readSamples({ seriesIds: matched.map((s) => s.info.id), fromMs: from, toMs: to, limit: left + 1 });
-    return this.loadedFrom(r.samples, matched);
+    const r = await readPacked(store, { seriesIds: matched.map((s) => s.info.id), fromMs: from, toMs: to, limit: left + 1 });
+    return this.loadedFrom(r.packed, matched);
   }
 
-  /** The samples read for `matched` (by series, then time) as loaded series, counted against maxSamples. */
-  private loadedFrom(samples: readonly Sample[], matched: { info: SeriesInfo; metric: Labels }[]): LoadedSeries[] {
-    this.loaded += samples.length;
+  /**
+   * The samples read for `matched` (`[seriesId, timeMs, value]` triples, by series, then
+   * time) as loaded series, counted against maxSamples.
+   */
+  private loadedFrom(packed: Float64Array, matched: { info: SeriesInfo; metric: Labels }[]): LoadedSeries[] {
+    const n = packed.length / 3;
+    this.loaded += n;
     if (this.loaded > this.plan.maxSamples) {
       throw new QueryError('execution', `query processing would load too many samples into memory in query execution (more than ${this.plan.maxSamples})`);
     }
-    // Straight into typed arrays, never through a JS number[]: V8's optimized code
+    // Typed array to typed array, never through a JS number[]: V8's optimized code
     // canonicalizes a NaN stored in a double array, which would erase a stale marker's
-    // payload (storage/stale.ts). The store returns the samples by series, then time.
+    // payload (storage/stale.ts).
     const byId = new Map<number, { ts: Float64Array; vs: Float64Array }>();
-    const all = samples;
-    for (let i = 0; i < all.length; ) {
-      const id = all[i]!.seriesId;
+    for (let i = 0; i < n; ) {
+      const id = packed[i * 3]!;
       let j = i;
-      while (j < all.length && all[j]!.seriesId === id) j++;
+      while (j < n && packed[j * 3] === id) j++;
       const ts = new Float64Array(j - i);
       const vs = new Float64Array(j - i);
       for (let k = i; k < j; k++) {
-        ts[k - i] = all[k]!.timeMs;
-        vs[k - i] = all[k]!.value;
+        ts[k - i] = packed[k * 3 + 1]!;
+        vs[k - i] = packed[k * 3 + 2]!;
       }
       byId.set(id, { ts, vs });
       i = j;
@@ -254,6 +267,19 @@ export class SampleSource {
   /** Samples (and tier rows) loaded so far. */
   get loadedSamples(): number {
     return this.loaded;
+  }
+
+  /**
+   * The loaded series of `sel` when none holds a stale marker, so that a window of samples
+   * is a plain index range (query/rate.ts reads them in place); undefined otherwise.
+   */
+  plainSeries(sel: VectorSelector): readonly LoadedSeries[] | undefined {
+    let plain = this.plain.get(sel);
+    if (plain === undefined) {
+      plain = (this.data.get(sel) ?? []).every((s) => !s.vs.some((v) => isStaleNaN(v)));
+      this.plain.set(sel, plain);
+    }
+    return plain ? (this.data.get(sel) ?? []) : undefined;
   }
 
   /** The series of a tiered selector. */
@@ -299,7 +325,7 @@ export class SampleSource {
 }
 
 /** Index of the last element `<= t`, or -1. */
-function lastAtOrBefore(a: Float64Array, t: number): number {
+export function lastAtOrBefore(a: ArrayLike<number>, t: number): number {
   let lo = 0;
   let hi = a.length - 1;
   let ans = -1;

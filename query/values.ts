@@ -46,26 +46,30 @@ export function labelsKey(l: Labels): string {
   return s;
 }
 
-/** Memo of keyOn/keyWithout per label set and grouping (as labelsKey's). */
-const groupCache = new WeakMap<Labels, Map<string, string>>();
+/**
+ * Memos of keyOn/keyWithout per label set and grouping list (as labelsKey's). The list is
+ * keyed by identity: callers pass the AST's own `by (…)` / `on (…)` array, the same at every
+ * step, so a lookup builds no string (it was a sixth of a 1,000-series `sum by` range query).
+ */
+const onCache = new WeakMap<Labels, Map<readonly string[], string>>();
+const withoutCache = new WeakMap<Labels, Map<readonly string[], string>>();
 
-function cachedGroupKey(l: Labels, what: string, names: readonly string[], compute: () => string): string {
-  let m = groupCache.get(l);
-  if (m === undefined) groupCache.set(l, (m = new Map()));
-  const k = `${what}\x00${names.join('\x00')}`;
-  let v = m.get(k);
-  if (v === undefined) m.set(k, (v = compute()));
+function cachedGroupKey(cache: WeakMap<Labels, Map<readonly string[], string>>, l: Labels, names: readonly string[], compute: (l: Labels, names: readonly string[]) => string): string {
+  let m = cache.get(l);
+  if (m === undefined) cache.set(l, (m = new Map()));
+  let v = m.get(names);
+  if (v === undefined) m.set(names, (v = compute(l, names)));
   return v;
 }
 
-/** A key of only the named labels (missing ones count as empty). */
+/** A key of only the named labels (missing ones count as empty). Pass a list that lives as long as the query (the AST's). */
 export function keyOn(l: Labels, names: readonly string[]): string {
-  return cachedGroupKey(l, 'on', names, () => computeKeyOn(l, names));
+  return cachedGroupKey(onCache, l, names, computeKeyOn);
 }
 
-/** A key of every label but the named ones and `__name__`. */
+/** A key of every label but the named ones and `__name__`. Pass a list that lives as long as the query (the AST's). */
 export function keyWithout(l: Labels, names: readonly string[]): string {
-  return cachedGroupKey(l, 'without', names, () => computeKeyWithout(l, names));
+  return cachedGroupKey(withoutCache, l, names, computeKeyWithout);
 }
 
 function computeKeyOn(l: Labels, names: readonly string[]): string {

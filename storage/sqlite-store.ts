@@ -17,6 +17,7 @@ import type {
   Labels,
   LatestMetric,
   MetricStats,
+  PackedReadResult,
   ReadQuery,
   ReadResult,
   RollupTierDef,
@@ -276,8 +277,12 @@ export class SqliteStore implements Store {
     await this.gate();
     return this.send<number>('writePacked', [packed, this.now()], [packed.buffer as ArrayBuffer]);
   }
+  /** The worker's packed read as it arrives (transferred, not cloned): no object per sample on this thread. */
+  readSamplesPacked(q: ReadQuery): Promise<PackedReadResult> {
+    return this.call<{ series: SeriesInfo[]; packed: Float64Array }>('readPacked', q);
+  }
   async readSamples(q: ReadQuery): Promise<ReadResult> {
-    const r = await this.call<{ series: SeriesInfo[]; packed: Float64Array }>('readPacked', q);
+    const r = await this.readSamplesPacked(q);
     const p = r.packed;
     const samples: Sample[] = new Array<Sample>(p.length / 3);
     for (let i = 0; i < samples.length; i++) samples[i] = { seriesId: p[i * 3]!, timeMs: p[i * 3 + 1]!, value: p[i * 3 + 2]! };

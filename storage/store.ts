@@ -77,6 +77,12 @@ export interface ReadResult {
   readonly samples: readonly Sample[];
 }
 
+/** readSamplesPacked's answer: the matched series, and the samples as `[seriesId, timeMs, value]` triples. */
+export interface PackedReadResult {
+  readonly series: readonly SeriesInfo[];
+  readonly packed: Float64Array;
+}
+
 /** A latest value, as the seed's `getLatestMetrics()` and the `latest_metrics` view show it. */
 export interface LatestMetric {
   readonly seriesId: number;
@@ -265,6 +271,12 @@ export interface Store extends SqlExecutor {
   writeSamples(samples: readonly Sample[]): Promise<number>;
   /** Raw samples in a time range. */
   readSamples(q: ReadQuery): Promise<ReadResult>;
+  /**
+   * readSamples with the samples packed as `[seriesId, timeMs, value]` triples (same
+   * order, stale markers' bits kept), so a bulk reader such as the query engine makes no
+   * object per sample. Optional: a store without it is read through readSamples.
+   */
+  readSamplesPacked?(q: ReadQuery): Promise<PackedReadResult>;
 
   // ---- the rollups and retention ---------------------------------------------
 

@@ -1,8 +1,8 @@
 /**
  * The series notation of Prometheus' test files (promtool's `input_series`, promqltest's
  * `load`): `metric{a="b"}` and values such as `1 2+3x2 _ _x3 stale` (`a+bxn` expands to
- * n+1 points a, a+b, …). test/query/promqltest-script.ts reads the same notation for the
- * PromQL corpus; this copy lives in src/ because `larder test rules` ships.
+ * n+1 points a, a+b, …). It lives in src/ because `larder test rules` ships; the PromQL
+ * corpus runner (test/query/promqltest-script.ts) reads its `load` blocks with it too.
  */
 import { parseQuery } from '../../query/parse.js';
 import type { Labels } from '../../storage/store.js';
@@ -23,6 +23,11 @@ function num(s: string): number {
   if (/^-?inf$/i.test(t)) return t.startsWith('-') ? -Infinity : Infinity;
   if (/^nan$/i.test(t)) return Number.NaN;
   return Number(t);
+}
+
+/** One number as the notation writes it (`1.5`, `-Inf`, `NaN`, `+2e3`); undefined when `text` is not one. */
+export function parseSeriesNumber(text: string): number | undefined {
+  return SINGLE.test(text) ? num(text) : undefined;
 }
 
 /** Expands a values string; throws naming the bad token. */

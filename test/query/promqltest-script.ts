@@ -1,12 +1,15 @@
 /**
  * Reads PromQL's test scripts (../shared/reference/promqltest/SCRIPTING.md): `load`,
- * `clear`, `eval instant|range`, `expect …` lines and the expanding point notation.
+ * `clear`, `eval instant|range` and `expect …` lines; series and their expanding point
+ * notation with src/alerting/series-notation.ts, which promtool's rule tests share.
  */
-import { parseDuration, parseQuery } from '../../query/parse.js';
+import { parseDuration } from '../../query/parse.js';
+import { parseSeriesDesc, parseSeriesNumber, parseSeriesValues } from '../../src/alerting/series-notation.js';
+import type { SeriesPoint } from '../../src/alerting/series-notation.js';
 import type { Labels } from '../../storage/store.js';
 
-/** One value of a series in a script: a number, missing (`_`), or a stale marker. */
-export type ScriptPoint = number | 'missing' | 'stale';
+/** One value of a series in a script: a number, missing (`_`), or a stale marker (the notation of src/alerting/series-notation.ts). */
+export type ScriptPoint = SeriesPoint;
 
 /** A series line: labels and expanded points. */
 export interface ScriptSeries {
@@ -64,43 +67,6 @@ function duration(s: string): number {
   return neg ? -d : d;
 }
 
-const NUM = String.raw`[-+]?(?:[0-9]+\.?[0-9]*(?:[eE][-+]?[0-9]+)?|\.[0-9]+(?:[eE][-+]?[0-9]+)?|[Ii]nf|NaN|nan)`;
-const UNUM = String.raw`(?:[0-9]+\.?[0-9]*(?:[eE][-+]?[0-9]+)?|\.[0-9]+(?:[eE][-+]?[0-9]+)?|[Ii]nf|NaN|nan)`;
-const EXPANDING = new RegExp(`^(${NUM})(?:([-+])(${UNUM}))?x([0-9]+)$`);
-const SINGLE = new RegExp(`^${NUM}$`);
-
-function num(s: string): number {
-  const t = s.replace(/^\+/, '');
-  if (/^-?inf$/i.test(t)) return t.startsWith('-') ? -Infinity : Infinity;
-  if (/^nan$/i.test(t)) return Number.NaN;
-  const v = Number(t);
-  if (Number.isNaN(v)) throw new Error(`invalid number ${JSON.stringify(s)}`);
-  return v;
-}
-
-/** Expands a points string (`1 2+3x2 _ _x3 stale`). */
-export function parsePoints(text: string): ScriptPoint[] {
-  const out: ScriptPoint[] = [];
-  for (const tok of text.trim().split(/\s+/).filter((x) => x !== '')) {
-    if (tok === '_') out.push('missing');
-    else if (tok === 'stale') out.push('stale');
-    else if (/^_x[0-9]+$/.test(tok)) for (let i = 0; i < Number(tok.slice(2)); i++) out.push('missing');
-    else {
-      const m = EXPANDING.exec(tok);
-      if (m === null) {
-        if (!SINGLE.test(tok)) throw new Error(`invalid point ${JSON.stringify(tok)}`);
-        out.push(num(tok));
-        continue;
-      }
-      const a = num(m[1]!);
-      const b = m[3] === undefined ? 0 : (m[2] === '-' ? -1 : 1) * num(m[3]);
-      const n = Number(m[4]);
-      for (let i = 0; i <= n; i++) out.push(a + b * i);
-    }
-  }
-  return out;
-}
-
 /** Splits `metric{a="b"} 1 2 3` into the series text and the rest. */
 export function splitSeries(line: string): [string, string] {
   const s = line.trim();
@@ -125,21 +91,13 @@ export function splitSeries(line: string): [string, string] {
 
 /** Labels of a series descriptor (`{}` = none). */
 export function parseSeriesLabels(text: string): Labels {
-  if (/^\{\s*\}$/.test(text)) return {};
-  const e = parseQuery(text);
-  if (e.kind !== 'vector') throw new Error(`not a series: ${text}`);
-  const out: Record<string, string> = {};
-  for (const m of e.matchers) {
-    if (m.op !== '=') throw new Error(`series ${text}: only = matchers describe a series`);
-    if (m.value !== '') out[m.label] = m.value;
-  }
-  return out;
+  return /^\{\s*\}$/.test(text) ? {} : parseSeriesDesc(text);
 }
 
 function seriesLine(line: string): ScriptSeries {
   const [desc, rest] = splitSeries(line);
   const histogram = rest.includes('{{');
-  return { metric: parseSeriesLabels(desc), points: histogram ? [] : parsePoints(rest), histogram };
+  return { metric: parseSeriesLabels(desc), points: histogram ? [] : parseSeriesValues(rest), histogram };
 }
 
 function unquoteExpect(s: string): string {
@@ -237,13 +195,16 @@ export function parseScript(text: string): Command[] {
               if (rm === null) throw new Error(`invalid expect range vector: ${t}`);
               rangeVector = { startMs: duration(rm[1]!), endMs: duration(rm[2]!), stepMs: duration(rm[3]!) };
             } else expects.push(ex);
-          } else if (new RegExp(`^${NUM}$`).test(t)) {
-            scalarExpected = true;
-            expected.push({ metric: {}, points: [num(t)], histogram: false });
           } else {
-            const s = seriesLine(t);
-            if (s.histogram) hasHistogram = true;
-            expected.push(s);
+            const scalar = parseSeriesNumber(t);
+            if (scalar !== undefined) {
+              scalarExpected = true;
+              expected.push({ metric: {}, points: [scalar], histogram: false });
+            } else {
+              const s = seriesLine(t);
+              if (s.histogram) hasHistogram = true;
+              expected.push(s);
+            }
           }
         } catch (e) {
           errors.push(`line ${b.no}: ${(e as Error).message}`);

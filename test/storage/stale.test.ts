@@ -66,6 +66,13 @@ for (const dialect of DIALECTS) {
       [['a', 0, '1'], ['a', S, 'NaN'], ['a', 2 * S, 'stale'], ['a', 3 * S, '2'], ['b', 0, '4'], ['b', S, 'stale']],
       'NaN reads back as NaN, the marker as the marker',
     );
+    if (s.readSamplesPacked !== undefined) {
+      // the query engine's read: the same triples, the marker's bits kept across the worker
+      const p = await s.readSamplesPacked({ seriesIds: [a!, b!], fromMs: T0, toMs: T0 + 60_000 });
+      const triples = Array.from({ length: p.packed.length / 3 }, (_, i) => [p.packed[i * 3] === a ? 'a' : 'b', p.packed[i * 3 + 1]! - T0, kind(p.packed[i * 3 + 2]!)]);
+      t.same(triples, r.samples.map((x) => [x.seriesId === a ? 'a' : 'b', x.timeMs - T0, kind(x.value)]), 'readSamplesPacked reads what readSamples reads');
+      t.same(p.series.map((x) => x.id), [a, b]);
+    } else t.equal(dialect, 'postgresql', 'the SQLite store has the packed read');
     for (const view of ['samples_all', 'samples_named', 'system_metrics']) {
       t.equal(await count(s, `SELECT COUNT(*) AS n FROM ${view}`), 4, `${view} leaves the 2 markers out and keeps the NaN sample`);
     }
