@@ -1,7 +1,7 @@
 /** Larder's own process metrics (CPU, memory, event loop, GC): prom-client's default metrics. */
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
-import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { CollectorDefinition } from './collector.js';
 
 const noCollect = (): void => {};
@@ -81,6 +81,14 @@ export function processCollectorWith(resolutionMs: number): CollectorDefinition 
         help: 'Share of the last collect interval the event loop spent running code rather than waiting (0 to 1).',
         registers: [ctx.registry],
       });
+      // The same busy time as a counter, for the dashboards: its rate over any window (a
+      // Prometheus range, a rollup bucket) is the utilisation over that whole window, where
+      // the gauge, read once per scrape or record, samples only the collect interval before.
+      const busySeconds = new Counter({
+        name: 'nodejs_eventloop_busy_seconds_total',
+        help: 'Time the event loop spent running code rather than waiting, in seconds: its rate is the event-loop utilisation (0 to 1).',
+        registers: [ctx.registry],
+      });
       const heapLimit = new Gauge({ name: 'nodejs_heap_size_limit_bytes', help: 'Largest size V8 lets the heap grow to (--max-old-space-size and the young generation).', registers: [ctx.registry] });
       let lastElu: EventLoopUtilization = performance.eventLoopUtilization();
       return {
@@ -88,7 +96,9 @@ export function processCollectorWith(resolutionMs: number): CollectorDefinition 
           for (const hook of hooks) await hook();
           await subtractResolution(own, resolutionMs / 1000);
           const elu = performance.eventLoopUtilization();
-          utilization.set(performance.eventLoopUtilization(elu, lastElu).utilization);
+          const since = performance.eventLoopUtilization(elu, lastElu);
+          utilization.set(since.utilization);
+          busySeconds.inc(since.active / 1000);
           lastElu = elu;
           heapLimit.set(getHeapStatistics().heap_size_limit);
         },

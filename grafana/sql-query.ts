@@ -105,6 +105,9 @@ function armSql(d: Dialect, t: SqlTarget, arm: Arm): string {
   const matches = [
     ...Object.entries(t.match ?? {}).map(([k, v]) => `${label(d, k)} = ${lit(v)}`),
     ...Object.entries(t.notIn ?? {}).map(([k, vs]) => `${label(d, k)} NOT IN (${vs.map(lit).join(', ')})`),
+    // Only the rows either side of a ratio counts: e.g. the idle CPU series of Load per CPU,
+    // not every mode's (a third of the rows in the bench, an eighth on a real host).
+    ...(t.ratio ? [`((${filterSql(t.ratio.num, false, d)}) OR (${filterSql(t.ratio.den, false, d)}))`] : []),
   ];
   const where = [guard, names, 'job IN ($job)', 'instance IN ($instance)', timeFilter, ...matches].join(' AND ');
   const seconds = `(${B} / 1000.0)`;

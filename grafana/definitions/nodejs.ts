@@ -32,11 +32,11 @@ export const NODEJS: DashboardDef = {
           sql: [{ kind: 'gauge', metrics: ['nodejs_eventloop_lag_p99_seconds'], by: ['instance'], agg: 'max', legend: '{{instance}}' }],
         },
         {
-          title: 'CPU time',
-          description: 'CPU seconds used per second by the process (user + system): 1 = one core busy. The event loop is one thread, so near 1 it is saturated.',
-          type: 'timeseries', unit: 'percentunit', min: 0, thresholds: traffic(0.7, 0.9), width: 8,
-          prometheus: [{ expr: `sum by (instance) (${rate('process_cpu_seconds_total')})`, legend: '{{instance}}' }],
-          sql: [{ kind: 'rate', metrics: ['process_cpu_seconds_total'], by: ['instance'], legend: '{{instance}}' }],
+          title: 'Event-loop utilisation',
+          description: 'Share of the time the event loop ran code rather than waited for I/O or timers (0 to 1): near 1 the loop is saturated and every request queues, even when the lag looks small. Wall time on the loop\'s one thread, not CPU time: synchronous I/O and a busy host count too. Needs Larder\'s process collector (nodejs_eventloop_busy_seconds_total).',
+          type: 'timeseries', unit: 'percentunit', min: 0, max: 1, thresholds: traffic(0.7, 0.9), width: 8,
+          prometheus: [{ expr: `max by (instance) (${rate('nodejs_eventloop_busy_seconds_total')})`, legend: '{{instance}}' }],
+          sql: [{ kind: 'rate', metrics: ['nodejs_eventloop_busy_seconds_total'], by: ['instance'], agg: 'max', legend: '{{instance}}' }],
         },
         {
           title: 'Heap used and RSS',
