@@ -710,6 +710,17 @@ export class SqliteEngine {
     return { series: [...r.series], packed: packSamples(r.samples) };
   }
 
+  /**
+   * Several reads in one read transaction, their samples packed one after the other
+   * (`counts[i]` samples for read i) in one transferred array.
+   */
+  readPackedMany(qs: readonly ReadQuery[]): { series: SeriesInfo[][]; counts: number[]; packed: Float64Array } {
+    if (!Array.isArray(qs)) throw new TypeError('readSamplesMany: expected an array of reads');
+    for (const q of qs) checkReadQuery(q);
+    const results = this.readTransaction(() => qs.map((q) => this.readSamplesIn(q)));
+    return { series: results.map((r) => [...r.series]), counts: results.map((r) => r.samples.length), packed: packSamples(results.flatMap((r) => r.samples)) };
+  }
+
   /** Raw samples of the matching series in `[fromMs, toMs)`. */
   readSamples(q: ReadQuery): ReadResult {
     checkReadQuery(q);

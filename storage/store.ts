@@ -265,6 +265,12 @@ export interface Store extends SqlExecutor {
   writeSamples(samples: readonly Sample[]): Promise<number>;
   /** Raw samples in a time range. */
   readSamples(q: ReadQuery): Promise<ReadResult>;
+  /**
+   * Several reads answered as one, in the order asked (optional: callers fall back to
+   * readSamples each). On SQLite one round trip to the worker and one read transaction
+   * (one lock taken) instead of one per read.
+   */
+  readSamplesMany?(qs: readonly ReadQuery[]): Promise<ReadResult[]>;
 
   // ---- the rollups and retention ---------------------------------------------
 
