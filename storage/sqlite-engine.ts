@@ -750,7 +750,8 @@ export class SqliteEngine {
     let series: SeriesInfo[];
     if (q.seriesIds !== undefined) series = this.listSeries(q.seriesIds).sort((a, b) => a.id - b.id);
     else {
-      const rows = this.db.all('SELECT id, name, labels, type, help, fingerprint, created_at FROM series WHERE name = ? ORDER BY id', [q.name!]);
+      // a kept statement: preparing it again for every read was a fifth of a rule read's time
+      const rows = this.stmt('SELECT id, name, labels, type, help, fingerprint, created_at FROM series WHERE name = ? ORDER BY id').all([q.name!]);
       series = matchSeries(rows.map((r) => seriesFromRow(r as unknown as SeriesRow)), q.matchers ?? []);
     }
     const chunks = this.overlapping('samples', q.fromMs, q.toMs);

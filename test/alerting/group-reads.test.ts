@@ -98,3 +98,21 @@ t.test('one store call per prefetch where the store offers readSamplesMany', asy
   t.equal(many, 1, 'one readSamplesMany');
   t.equal(single, 0, 'no single reads');
 });
+
+t.test('SQLite readSamplesMany answers each read as readSamples does, and refuses a bad one', async (t) => {
+  const store = await openTestStore(t, 'sqlite', { now: () => TS });
+  if (!store) return;
+  await writeSeries(store, 'm', { instance: 'a' }, T0, 30_000, [1, 2, 3, 4]);
+  await writeSeries(store, 'm', { instance: 'b' }, T0, 30_000, [5, 6]);
+  await writeSeries(store, 'n', {}, T0, 30_000, [7]);
+  const qs: ReadQuery[] = [
+    { name: 'm', fromMs: T0, toMs: T0 + MIN },
+    { name: 'm', matchers: [{ label: 'instance', op: '=', value: 'b' }], fromMs: T0, toMs: TS },
+    { name: 'none', fromMs: T0, toMs: TS },
+    { name: 'n', fromMs: T0, toMs: TS, limit: 0 },
+    { name: 'm', fromMs: T0, toMs: TS, limit: 3 },
+  ];
+  t.same(await store.readSamplesMany!(qs), await Promise.all(qs.map((q) => store.readSamples(q))));
+  t.same(await store.readSamplesMany!([]), []);
+  await t.rejects(store.readSamplesMany!([{ name: 'm', fromMs: 0, toMs: 1 }, { name: 'bad name', fromMs: 0, toMs: 1 }]), /metric name/);
+});
