@@ -8,7 +8,9 @@
  * Why: several Larders sharing one PostgreSQL each see every host's series; unscoped,
  * each would evaluate the bundled rules over all of them and every alert would fire
  * once per Larder. Users' rule files are not scoped: as in Prometheus (and Thanos
- * Ruler over a global view), a rule means what its expression says.
+ * Ruler over a global view), a rule means what its expression says. (A recording rule
+ * in a scoped file must keep `instance` in its result for a later rule to find it: the
+ * bundled packs have none.)
  */
 import type { LabelMatcher, Labels } from '../../storage/store.js';
 import type { Expr, VectorSelector } from '../../query/ast.js';
