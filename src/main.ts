@@ -83,7 +83,10 @@ export async function startLarder(config: Config, log: Logger = new Logger(confi
     : undefined;
   if (!records && config.rules.files.length > 0) throw new ConfigError('--rules.file needs a store to evaluate rules over (--storage.engine=none has none)');
   const registry = new Registry();
-  const bundled = records && config.bundledRules.enabled ? bundledRuleFiles(config.bundledRules).map((b) => ({ file: b.source, rules: b.file })) : [];
+  // the bundled rules watch this Larder's own series only: on a PostgreSQL shared by
+  // several Larders each alert fires once, from the Larder whose host it is (docs/alerting.md)
+  const own = { ...config.identity.externalLabels, instance: config.identity.instance };
+  const bundled = records && config.bundledRules.enabled ? bundledRuleFiles(config.bundledRules).map((b) => ({ file: b.source, rules: b.file, scope: own })) : [];
   // the notifiers write failures through the store, which opens at start: reached lazily
   const sinks: readonly AlertSink[] = alerting.sinks ?? (records
     ? createAlertSinks(config, { log, registry, store: { transaction: (fn) => (app?.store ?? noStore()).transaction(fn) } })

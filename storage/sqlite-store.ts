@@ -283,10 +283,18 @@ export class SqliteStore implements Store {
   }
   async readSamples(q: ReadQuery): Promise<ReadResult> {
     const r = await this.readSamplesPacked(q);
-    const p = r.packed;
-    const samples: Sample[] = new Array<Sample>(p.length / 3);
-    for (let i = 0; i < samples.length; i++) samples[i] = { seriesId: p[i * 3]!, timeMs: p[i * 3 + 1]!, value: p[i * 3 + 2]! };
-    return { series: r.series, samples };
+    return { series: r.series, samples: unpack(r.packed, 0, r.packed.length / 3) };
+  }
+  /** One worker round trip and one read transaction for all of `qs`. */
+  async readSamplesMany(qs: readonly ReadQuery[]): Promise<ReadResult[]> {
+    if (qs.length === 0) return [];
+    const r = await this.call<{ series: SeriesInfo[][]; counts: number[]; packed: Float64Array }>('readPackedMany', qs);
+    let at = 0;
+    return r.series.map((series, i) => {
+      const samples = unpack(r.packed, at, r.counts[i]!);
+      at += r.counts[i]!;
+      return { series, samples };
+    });
   }
   ensureRollupTier(def: RollupTierDef): Promise<void> {
     return this.call('ensureRollupTier', def?.tier, def?.chunkMs);
@@ -334,4 +342,14 @@ export class SqliteStore implements Store {
     })();
     return this.closing;
   }
+}
+
+/** `count` samples packed as (series id, time, value) triples from sample `first` on. */
+function unpack(p: Float64Array, first: number, count: number): Sample[] {
+  const samples: Sample[] = new Array<Sample>(count);
+  for (let i = 0; i < count; i++) {
+    const j = (first + i) * 3;
+    samples[i] = { seriesId: p[j]!, timeMs: p[j + 1]!, value: p[j + 2]! };
+  }
+  return samples;
 }

@@ -62,6 +62,7 @@ async function handle(e: SqliteEngine, r: WorkerRequest): Promise<unknown> {
     case 'writePacked': return e.writePacked(a[0] as Float64Array, a[1] as number);
     case 'readSamples': return e.readSamples(a[0] as never);
     case 'readPacked': return e.readPacked(a[0] as never);
+    case 'readPackedMany': return e.readPackedMany(a[0] as never);
     case 'ensureRollupTier': return e.ensureRollupTier(a[0] as string, a[1] as number);
     case 'ensureChunk': return e.ensureChunk(a[0] as string, a[1] as number, a[2] as number);
     case 'listChunks': return e.listChunks(a[0] as string | undefined);
@@ -78,7 +79,7 @@ async function handle(e: SqliteEngine, r: WorkerRequest): Promise<unknown> {
 /** What a store that failed its check at open still answers; every other operation writes. */
 const READ_OPS: ReadonlySet<WorkerOp> = new Set<WorkerOp>([
   'query', 'rollback', 'getLatestMetrics', 'getMetricStats', 'getActiveAlerts', 'getDatabaseStats', 'listSeries',
-  'readSamples', 'readPacked', 'listChunks', 'chunkBytes', 'sizeBytes', 'backup', 'close',
+  'readSamples', 'readPacked', 'readPackedMany', 'listChunks', 'chunkBytes', 'sizeBytes', 'backup', 'close',
 ]);
 
 // Requests are chained so an async one (backup) never interleaves with the next.

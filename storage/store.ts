@@ -277,6 +277,12 @@ export interface Store extends SqlExecutor {
    * object per sample. Optional: a store without it is read through readSamples.
    */
   readSamplesPacked?(q: ReadQuery): Promise<PackedReadResult>;
+  /**
+   * Several reads answered as one, in the order asked (optional: callers fall back to
+   * readSamples each). On SQLite one round trip to the worker and one read transaction
+   * (one lock taken) instead of one per read.
+   */
+  readSamplesMany?(qs: readonly ReadQuery[]): Promise<ReadResult[]>;
 
   // ---- the rollups and retention ---------------------------------------------
 

@@ -8,6 +8,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Document, type Node as YamlNode } from 'yaml';
 import type { RuleFile } from '../../rules/rule-format.js';
+import type { Labels } from '../../storage/store.js';
 import { parseQuery, typeOf } from '../../query/parse.js';
 import { parseDuration } from '../duration.js';
 import { Template } from './template.js';
@@ -15,6 +16,7 @@ import { TEMPLATE_FUNCTIONS } from './template-funcs.js';
 import { TemplateError } from './template-error.js';
 import { expandGlobs } from './glob.js';
 import { keepScalarText } from './yaml-strings.js';
+import { scopeRuleFile } from './scope.js';
 
 /** Mappings Go reads as map[string]string. */
 const MAP_KEYS: ReadonlySet<string> = new Set(['labels', 'annotations']);
@@ -53,6 +55,8 @@ export interface GroupDef {
   readonly intervalMs: number | undefined;
   readonly limit: number;
   readonly rules: readonly RuleDef[];
+  /** The labels every selector of its rules was scoped to (RuleFileSource.scope), if any. */
+  readonly scope?: Labels;
 }
 
 /** One problem in a rule file. */
@@ -303,6 +307,11 @@ export function loadRuleFile(path: string): GroupDef[] {
 export interface RuleFileSource {
   readonly file: string;
   readonly rules: RuleFile;
+  /**
+   * Labels added as `=` matchers to every selector of every rule (scope.ts): the bundled
+   * rules watch the Larder's own series only. Its alert_history rows are the ones with these labels.
+   */
+  readonly scope?: Labels;
 }
 
 /**
@@ -322,7 +331,11 @@ export function loadRules(patterns: readonly string[], extra: readonly RuleFileS
     }
   }
   const sources: (() => GroupDef[])[] = [...new Set(files)].map((f) => () => loadRuleFile(f));
-  for (const x of extra) sources.push(() => checkRuleFile(x.rules, x.file));
+  for (const x of extra) {
+    const scope = x.scope;
+    if (scope === undefined || Object.keys(scope).length === 0) sources.push(() => checkRuleFile(x.rules, x.file));
+    else sources.push(() => checkRuleFile(scopeRuleFile(x.rules, scope), x.file).map((g) => ({ ...g, scope })));
+  }
   for (const load of sources) {
     try {
       groups.push(...load());

@@ -18,6 +18,8 @@ import { Group, type GroupEnv } from './group.js';
 import { HistoryWriter } from './history.js';
 import { loadRules, RuleLoadError, type GroupDef, type RuleFileSource } from './load.js';
 import { SampleWriter } from './sample-writer.js';
+import { inScope } from './scope.js';
+import { GroupReads } from './group-reads.js';
 
 /** Options of the rule manager (the `rules.*` options, and what it plugs into). */
 export interface RuleManagerOptions {
@@ -75,10 +77,19 @@ export function evalTimestamp(key: string, intervalMs: number, nowMs: number): n
 
 interface Running {
   group: Group;
+  /** The group's reads through one prefetch per evaluation, and the engine over them. */
+  reads: { view: GroupReads; engine: QueryEngine } | undefined;
   timer: NodeJS.Timeout | undefined;
   running: Promise<void> | undefined;
   lastScheduledMs: number | undefined;
   evaluations: number;
+}
+
+/** The store the rules use, the factory of engines over it (or a view of it) and the writer of results. */
+interface EngineContext {
+  readonly store: Store;
+  readonly create: (store: Store) => QueryEngine;
+  readonly writer: SampleWriter;
 }
 
 /** Severity of an alert for alert_history: its `severity` label when it is one the seed knows. */
@@ -96,7 +107,7 @@ export class RuleManager {
   private readonly opts: Required<Omit<RuleManagerOptions, 'createEngine' | 'extra'>> & Pick<RuleManagerOptions, 'createEngine' | 'extra'>;
   private running = new Map<string, Running>();
   private started = false;
-  private engineOf: { store: Store; engine: QueryEngine; writer: SampleWriter } | undefined;
+  private engineOf: EngineContext | undefined;
   private readonly history: HistoryWriter;
   private readonly alertsMetric: ConstMetric;
   private readonly forStateMetric: ConstMetric;
@@ -215,7 +226,7 @@ export class RuleManager {
       const group = new Group(d, d.intervalMs ?? this.opts.evaluationIntervalMs, this.opts, first);
       const old = this.running.get(group.key);
       if (old) group.copyStateFrom(old.group);
-      next.set(group.key, { group, timer: undefined, running: undefined, lastScheduledMs: old?.lastScheduledMs, evaluations: old?.evaluations ?? 0 });
+      next.set(group.key, { group, reads: undefined, timer: undefined, running: undefined, lastScheduledMs: old?.lastScheduledMs, evaluations: old?.evaluations ?? 0 });
     }
     for (const [key, r] of this.running) {
       clearTimeout(r.timer);
@@ -269,20 +280,20 @@ export class RuleManager {
     this.schedule(r);
   }
 
-  private engine(): { store: Store; engine: QueryEngine; writer: SampleWriter } | undefined {
+  private engine(): EngineContext | undefined {
     const store = this.opts.store();
     if (!store) return undefined;
     if (this.engineOf?.store !== store) return undefined;
     return this.engineOf;
   }
 
-  private async prepareEngine(): Promise<{ store: Store; engine: QueryEngine; writer: SampleWriter } | undefined> {
+  private async prepareEngine(): Promise<EngineContext | undefined> {
     const ready = this.engine();
     if (ready) return ready;
     const store = this.opts.store();
     if (!store) return undefined;
     const create = this.opts.createEngine ?? (await (this.loadedEngine ??= import('../../query/engine.js').then((m) => (s: Store) => m.createQueryEngine(s, { timeoutMs: this.opts.queryTimeoutMs }))));
-    this.engineOf = { store, engine: create(store), writer: new SampleWriter(store) };
+    this.engineOf = { store, create, writer: new SampleWriter(store) };
     return this.engineOf;
   }
 
@@ -298,8 +309,20 @@ export class RuleManager {
         return;
       }
       this.opts.log.clearOnce('rules-no-store');
+      // the group's reads in one store call (group-reads.ts), its engine reading through them
+      if (r.reads?.view.base !== ctx.store) {
+        const view = new GroupReads(ctx.store);
+        r.reads = { view, engine: ctx.create(view.store) };
+      }
+      const reads = r.reads;
+      try {
+        await reads.view.prefetch(r.group.def, ts);
+      } catch (e) {
+        reads.view.clear(); // every rule reads the store itself, and meets the problem there
+        this.opts.log.once(`rules-prefetch:${key}`, 'warn', 'rule group prefetch failed; rules read the store one by one', { group: key, err: (e as Error).message });
+      }
       const env: GroupEnv = {
-        engine: ctx.engine,
+        engine: reads.engine,
         writer: ctx.writer,
         externalLabels: this.opts.externalLabels,
         externalURL: this.opts.externalURL,
@@ -307,7 +330,12 @@ export class RuleManager {
         queryTimeoutMs: this.opts.queryTimeoutMs,
         onRuleError: (rule, err) => this.opts.log.once(`rule:${key}:${rule.def.name}:${err.message}`, 'warn', 'rule evaluation failed', { group: key, rule: rule.def.name, err: err.message }),
       };
-      const res = await r.group.evaluate(ts, env);
+      let res: Awaited<ReturnType<Group['evaluate']>>;
+      try {
+        res = await r.group.evaluate(ts, env);
+      } finally {
+        reads.view.clear(); // the snapshot is this evaluation's only
+      }
       r.evaluations++;
       this.m.evaluations.inc({ rule_group: key }, res.rulesEvaluated);
       if (res.failures > 0) this.m.failures.inc({ rule_group: key }, res.failures);
@@ -374,7 +402,8 @@ export class RuleManager {
     const names = new Set(group.rules.filter((r) => r.alerts).map((r) => r.def.name));
     const firing = new Set(group.firing().map((a) => labelsId(a.labels)));
     for (const row of open) {
-      if (!names.has(row.name) || firing.has(labelsId(row.labels))) continue;
+      // a scoped group's rows carry its scope; the others are another Larder's on a shared database
+      if (!names.has(row.name) || firing.has(labelsId(row.labels)) || !inScope(row.labels, group.def.scope)) continue;
       this.history.push({ name: row.name, severity: row.severity, message: row.message, value: row.value, labels: row.labels, status: 'resolved', firedMs: row.firedMs, resolvedMs: this.opts.now() });
     }
   }

@@ -15,9 +15,12 @@ function hint(name: string, candidates: readonly string[]): string {
   return near === undefined ? '' : ` (did you mean ${near}?)`;
 }
 
-/** Items of a comma-separated string or of a YAML list, trimmed, empty ones dropped. */
+/**
+ * Items of a comma-separated string, or of a list (the flag repeated, or a YAML list)
+ * whose strings may each hold comma-separated items; trimmed, empty ones dropped.
+ */
 function items(raw: unknown, what: string): unknown[] {
-  const list = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : undefined;
+  const list = Array.isArray(raw) ? raw.flatMap((v: unknown) => (typeof v === 'string' ? v.split(',') : [v])) : typeof raw === 'string' ? raw.split(',') : undefined;
   if (list === undefined) throw new Error(`expected ${what}`);
   const out = list.map((v) => (typeof v === 'string' ? v.trim() : v)).filter((v) => v !== '');
   if (out.length > MAX_ITEMS) throw new Error(`${out.length} items, more than the ${MAX_ITEMS} allowed`);
@@ -29,7 +32,7 @@ function shortName(v: unknown, what: string): string {
   return v;
 }
 
-/** `--rules.bundled.disable`: names of bundled alerts or packs. */
+/** `--rules.bundled.disable`: names of bundled alerts or packs (the flag repeated, each comma-separated). */
 export function parseDisable(raw: unknown): readonly string[] {
   const known = disableNames();
   const out = items(raw, 'alert or pack names separated by commas (a list in the config file)').map((v) => {
@@ -60,8 +63,8 @@ function splitKey(key: string): [string, string] {
 }
 
 /**
- * `--rules.bundled.set`: `ALERT.PARAM=VALUE` items separated by commas (a list of them in
- * the config file), or in the config file a mapping `{ALERT: {PARAM: VALUE}}`.
+ * `--rules.bundled.set`: `ALERT.PARAM=VALUE` items separated by commas, the flag repeated
+ * (a list of them in the config file), or in the config file a mapping `{ALERT: {PARAM: VALUE}}`.
  */
 export function parseSettings(raw: unknown): Settings {
   const out: Record<string, Record<string, number | string>> = {};
@@ -99,16 +102,18 @@ export const bundledRulesOptions = defineOptions({
     flag: 'rules.bundled.disable',
     env: ['LARDER_RULES_BUNDLED_DISABLE'],
     default: Object.freeze([]) as readonly string[],
-    help: 'bundled alerts or whole packs (host, nodejs, http, clients, larder) to leave out, comma-separated (a list in the config file)',
+    help: 'a bundled alert or whole pack (host, nodejs, http, clients, larder) to leave out; repeat the flag for more, or separate them by commas (a list in the config file)',
     parse: parseDisable,
     show: (v: readonly string[]) => (v.length === 0 ? 'none' : v.join(',')),
+    repeatable: true,
   },
   set: {
     flag: 'rules.bundled.set',
     env: ['LARDER_RULES_BUNDLED_SET'],
     default: Object.freeze({}) as Settings,
-    help: 'thresholds and for of bundled alerts: ALERT.PARAM=VALUE, comma-separated, e.g. HostFilesystemAlmostOutOfSpace.threshold=0.1,NodejsEventLoopLagHigh.for=10m (config file: a mapping {ALERT: {PARAM: VALUE}})',
+    help: 'a threshold or for of a bundled alert: ALERT.PARAM=VALUE, e.g. HostFilesystemAlmostOutOfSpace.threshold=0.1; repeat the flag for more, or separate them by commas (config file: a mapping {ALERT: {PARAM: VALUE}})',
     parse: parseSettings,
     show: showSettings,
+    repeatable: true,
   },
 });

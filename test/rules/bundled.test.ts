@@ -101,6 +101,16 @@ t.test('options: flags, environment and config file', async (t) => {
   t.same(load(['--rules.bundled.disable', 'HostClockSkew, clients,']).bundledRules.disable, ['HostClockSkew', 'clients'], 'comma-separated, blanks dropped');
   t.same(load([], { LARDER_RULES_BUNDLED_DISABLE: 'http' }).bundledRules.disable, ['http']);
   t.same(
+    load(['--rules.bundled.disable=HostClockSkew', '--rules.bundled.disable', 'clients,http', '--rules.bundled.disable=HostClockSkew']).bundledRules.disable,
+    ['HostClockSkew', 'clients', 'http'],
+    'the flag repeated: every occurrence counts (each may hold a comma list), duplicates once',
+  );
+  t.same(
+    load(['--rules.bundled.set=HostOutOfMemory.threshold=0.05', '--rules.bundled.set=HostOutOfMemory.for=10m,NodejsHeapGrowing.horizon=7200']).bundledRules.set,
+    { HostOutOfMemory: { threshold: 0.05, for: '10m' }, NodejsHeapGrowing: { horizon: 7200 } },
+    '--rules.bundled.set repeated',
+  );
+  t.same(
     load(['--rules.bundled.set=HostOutOfMemory.threshold=0.05,HostOutOfMemory.for=10m,NodejsHeapGrowing.horizon=7200']).bundledRules.set,
     { HostOutOfMemory: { threshold: 0.05, for: '10m' }, NodejsHeapGrowing: { horizon: 7200 } },
   );
@@ -143,4 +153,6 @@ t.test('options: bad names and values are refused with what and where', async (t
   refused(['--config.file=x.yml'], /config file key "rules\.bundled\.disable": expected alert or pack names/, {}, 'rules.bundled.disable: { a: 1 }\n');
   refused([`--rules.bundled.disable=${Array.from({ length: 501 }, () => 'host').join(',')}`], /501 items, more than the 500 allowed/);
   refused([`--rules.bundled.disable=${'x'.repeat(200)}`], /a name of at most 100 characters/);
+  refused(['--rules.bundled.disable=host', '--rules.bundled.disable=nodej'], /--rules\.bundled\.disable: unknown bundled alert or pack "nodej"/);
+  refused(['--rules.bundled.set=HostOutOfMemory.threshold=0.1', '--rules.bundled.set=HostOutOfMemory.threshold=2'], /--rules\.bundled\.set: HostOutOfMemory\.threshold: 2 is out of range/);
 });

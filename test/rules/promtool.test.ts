@@ -1,7 +1,9 @@
 /**
  * The bundled rule files pass `promtool check rules`, and their unit tests
- * (rules/tests/*.test.yml) pass `promtool test rules`: every alert has a case that fires
- * and one that does not. The tests also fail when a threshold moves, so they test the rules.
+ * (rules/tests/*.test.yml) pass both `promtool test rules` and Larder's own runner of the
+ * same files (`larder test rules`): two engines, one test file. Every alert has a case
+ * that fires and one that does not. The tests also fail, in both engines, when a
+ * threshold moves, so they test the rules.
  */
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
@@ -12,6 +14,7 @@ import { parse, stringify } from 'yaml';
 import { bundledRuleFiles } from '../../rules/bundled.js';
 import { repoDir } from '../../rules/generate.js';
 import { PACKS } from '../../rules/packs/index.js';
+import { testRules } from '../../src/alerting/unit-test.js';
 import { need } from '../helpers/peers.js';
 
 const root = repoDir();
@@ -66,8 +69,23 @@ t.test('promtool test rules passes every test file', async (t) => {
   }
 });
 
-t.test('the tests fail when a threshold or a for is overridden past what they expect', async (t) => {
-  if (!(await need(t, 'prometheus'))) return;
+/** Larder's runner over `files`, as `larder test rules` runs it. */
+async function larder(files: string[]): Promise<{ status: number; output: string }> {
+  let output = '';
+  const status = await testRules(files, { out: (s) => void (output += s), err: (s) => void (output += s) });
+  return { status, output };
+}
+
+t.test("Larder's runner (larder test rules) passes every test file", async (t) => {
+  const files = readdirSync(testsDir).filter((f) => f.endsWith('.test.yml')).sort();
+  t.same(files, PACKS.map((p) => `${p.name}.test.yml`).sort(), 'every test file of rules/tests');
+  const r = await larder(files.map((f) => join(testsDir, f)));
+  t.equal(r.status, 0, `exit code 0${r.status === 0 ? '' : `:\n${r.output}`}`);
+  for (const f of files) t.match(r.output, new RegExp(`Unit Testing: {2}\\S*${f.replace(/\./g, '\\.')}\n {2}SUCCESS\n`), `${f}: SUCCESS`);
+});
+
+t.test('the tests fail when a threshold or a for is overridden past what they expect, in both engines', async (t) => {
+  const hasPromtool = await need(t, 'prometheus');
   const dir = mkdtempSync(join(tmpdir(), 'larder-rules-promtool-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   mkdirSync(join(dir, 'tests'));
@@ -76,14 +94,26 @@ t.test('the tests fail when a threshold or a for is overridden past what they ex
     const host = bundledRuleFiles({ enabled: true, disable: [], set }).find((b) => b.pack === 'host')!;
     writeFileSync(join(dir, 'host.rules.yml'), stringify(host.file));
   };
+  /** The host test file in Larder's runner, and in promtool when there is one; each output starts with the engine's name. */
+  const both = async (): Promise<{ status: number | null; output: string }[]> => {
+    const ours = await larder([join(dir, 'tests', 'host.test.yml')]);
+    const runs = [{ status: ours.status as number | null, output: `larder: ${ours.output}` }];
+    if (hasPromtool) {
+      const theirs = promtool(['test', 'rules', join('tests', 'host.test.yml')], dir);
+      runs.push({ status: theirs.status, output: `promtool: ${theirs.output}` });
+    }
+    return runs;
+  };
   write({});
-  t.equal(promtool(['test', 'rules', join('tests', 'host.test.yml')], dir).status, 0, 'the defaults written by bundledRuleFiles pass');
+  for (const r of await both()) t.equal(r.status, 0, `the defaults written by bundledRuleFiles pass: ${r.output.slice(0, 80)}`);
   write({ HostOutOfMemory: { threshold: 0.04 } });
-  let r = promtool(['test', 'rules', join('tests', 'host.test.yml')], dir);
-  t.not(r.status, 0, 'a lower memory threshold fails the test');
-  t.match(r.output, /alertname: HostOutOfMemory/, 'on HostOutOfMemory');
+  for (const r of await both()) {
+    t.not(r.status, 0, `a lower memory threshold fails the test: ${r.output.slice(0, 60)}`);
+    t.match(r.output, /alertname: HostOutOfMemory/, 'on HostOutOfMemory');
+  }
   write({ HostClockSkew: { for: '30m' } });
-  r = promtool(['test', 'rules', join('tests', 'host.test.yml')], dir);
-  t.not(r.status, 0, 'a longer for fails the test');
-  t.match(r.output, /alertname: HostClockSkew/, 'on HostClockSkew');
+  for (const r of await both()) {
+    t.not(r.status, 0, `a longer for fails the test: ${r.output.slice(0, 60)}`);
+    t.match(r.output, /alertname: HostClockSkew/, 'on HostClockSkew');
+  }
 });

@@ -1,0 +1,203 @@
+/**
+ * One read of the store per group evaluation. The rules of a group (the bundled packs
+ * above all) select the same few metrics again and again; evaluated one by one, each
+ * selector was its own store read: on SQLite a worker round trip, a read transaction
+ * (the dotfile lock taken and released) and the series looked up by name, ~25 times
+ * per evaluation of the host pack alone. Before a group runs, `prefetch` reads every
+ * metric its rules name, over the widest window any of its selectors needs, in one
+ * `readSamplesMany`; the engine then reads through `store`, which answers from that
+ * snapshot exactly what the store would (same series, same samples, same order, same
+ * limit) and passes every other read on to the store.
+ *
+ * Not prefetched: the names the group's own recording rules write, and ALERTS /
+ * ALERTS_FOR_STATE (a later rule must read what an earlier one wrote in the same
+ * evaluation), and selectors with `@` or inside subqueries (their windows are not the
+ * rule's); a read outside the snapshot's window goes to the store.
+ */
+import type { LabelMatcher, ReadQuery, ReadResult, Sample, SeriesInfo, Store } from '../../storage/store.js';
+import { matchSeries } from '../../storage/store-common.js';
+import type { Expr } from '../../query/ast.js';
+import { parseQuery } from '../../query/parse.js';
+import type { GroupDef } from './load.js';
+
+/** The engine's default lookback for instant selectors (query/engine.ts), ms. */
+const LOOKBACK_MS = 300_000;
+
+/**
+ * How far back and forward of the evaluation time the group reads a metric (ms), and
+ * the `=` matchers every selector of it has (the bundled rules' scope: on a shared
+ * PostgreSQL the snapshot then holds this host's series, not every host's).
+ */
+interface Reach {
+  back: number;
+  fwd: number;
+  eq: LabelMatcher[];
+}
+
+/** A metric's prefetched series and samples over [fromMs, toMs). */
+interface Snapshot {
+  readonly fromMs: number;
+  readonly toMs: number;
+  /** The matchers it was read with: a read without every one of them is not answered from it. */
+  readonly matchers: readonly LabelMatcher[];
+  readonly series: readonly SeriesInfo[];
+  /** Samples by series id, in time order. */
+  readonly samples: ReadonlyMap<number, readonly Sample[]>;
+}
+
+/** The metric name a selector asks for by equality, if any. */
+function nameOf(matchers: readonly LabelMatcher[]): string | undefined {
+  return matchers.find((m) => m.label === '__name__' && m.op === '=')?.value;
+}
+
+/** Adds the reach of every plain selector of `e` (none under `@` or a subquery) to `out`. */
+function reaches(e: Expr, out: Map<string, Reach>, rangeMs?: number): void {
+  switch (e.kind) {
+    case 'vector': {
+      const name = nameOf(e.matchers);
+      if (name === undefined || e.at !== undefined) return;
+      const back = e.offsetMs + (rangeMs ?? LOOKBACK_MS);
+      const eq = e.matchers.filter((m) => m.op === '=' && m.label !== '__name__');
+      const r = out.get(name);
+      if (r === undefined) out.set(name, { back, fwd: -e.offsetMs, eq });
+      else {
+        r.back = Math.max(r.back, back);
+        r.fwd = Math.max(r.fwd, -e.offsetMs);
+        r.eq = r.eq.filter((m) => eq.some((x) => x.label === m.label && x.value === m.value));
+      }
+      return;
+    }
+    case 'matrix':
+      return reaches(e.vector, out, e.rangeMs);
+    case 'call':
+      for (const a of e.args) reaches(a, out);
+      return;
+    case 'aggregate':
+      reaches(e.expr, out);
+      if (e.param !== undefined) reaches(e.param, out);
+      return;
+    case 'binary':
+      reaches(e.lhs, out);
+      reaches(e.rhs, out);
+      return;
+    case 'unary':
+    case 'paren':
+      return reaches(e.expr, out);
+    default:
+      return;
+  }
+}
+
+/** What a group's rules read, by metric name (computed once per loaded group). */
+const plans = new WeakMap<GroupDef, ReadonlyMap<string, Reach>>();
+
+function planOf(def: GroupDef): ReadonlyMap<string, Reach> {
+  let plan = plans.get(def);
+  if (plan === undefined) {
+    const out = new Map<string, Reach>();
+    for (const r of def.rules) {
+      try {
+        reaches(parseQuery(r.expr), out);
+      } catch {
+        // a query that does not parse fails in the engine, with its message
+      }
+    }
+    for (const r of def.rules) if (r.kind === 'record') out.delete(r.name);
+    out.delete('ALERTS');
+    out.delete('ALERTS_FOR_STATE');
+    plans.set(def, (plan = out));
+  }
+  return plan;
+}
+
+/** The store as a group's evaluation sees it: the prefetched snapshot, and the store for the rest. */
+export class GroupReads {
+  /** Reads answered from the snapshot, and passed on to the store, since start (tests, metrics). */
+  hits = 0;
+  misses = 0;
+  readonly store: Store;
+  private snapshot = new Map<string, Snapshot>();
+  private byId = new Map<number, Snapshot>();
+
+  constructor(readonly base: Store) {
+    const read = (q: ReadQuery): Promise<ReadResult> => this.read(q);
+    this.store = new Proxy(base, {
+      get(target, prop) {
+        if (prop === 'readSamples') return read;
+        // hidden so that the engine reads through readSamples, which the snapshot answers
+        if (prop === 'readSamplesPacked') return undefined;
+        const v: unknown = Reflect.get(target, prop, target);
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+  }
+
+  /** Reads every metric `def`'s rules select for an evaluation at `tsMs`, in one store call. */
+  async prefetch(def: GroupDef, tsMs: number): Promise<void> {
+    this.clear();
+    const plan = [...planOf(def)].map(([name, r]) => ({ name, matchers: r.eq, fromMs: Math.max(0, tsMs - r.back), toMs: tsMs + r.fwd + 1 })).filter((q) => q.toMs > q.fromMs);
+    if (plan.length === 0) return;
+    const results = this.base.readSamplesMany !== undefined ? await this.base.readSamplesMany(plan) : await Promise.all(plan.map((q) => this.base.readSamples(q)));
+    plan.forEach((q, i) => {
+      const r = results[i]!;
+      const samples = new Map<number, Sample[]>();
+      for (const s of r.samples) {
+        let list = samples.get(s.seriesId);
+        if (list === undefined) samples.set(s.seriesId, (list = []));
+        list.push(s);
+      }
+      const snap: Snapshot = { fromMs: q.fromMs, toMs: q.toMs, matchers: q.matchers, series: r.series, samples };
+      this.snapshot.set(q.name, snap);
+      for (const s of r.series) this.byId.set(s.id, snap);
+    });
+  }
+
+  /** Drops the snapshot: every read goes to the store until the next prefetch. */
+  clear(): void {
+    this.snapshot.clear();
+    this.byId.clear();
+  }
+
+  private read(q: ReadQuery): Promise<ReadResult> {
+    const r = this.fromSnapshot(q);
+    if (r === undefined) {
+      this.misses++;
+      return this.base.readSamples(q);
+    }
+    this.hits++;
+    // answered in a turn of the event loop of its own, as a store read is: a group's rules
+    // answered from memory one after the other in one turn held the main thread ~15 ms
+    return new Promise((resolve) => setImmediate(() => resolve(r)));
+  }
+
+  /** The store's answer to `q` from the snapshot, or undefined when the snapshot does not hold it. */
+  private fromSnapshot(q: ReadQuery): ReadResult | undefined {
+    const covers = (s: Snapshot): boolean => q.limit === 0 || (q.fromMs >= s.fromMs && q.toMs <= s.toMs);
+    let series: SeriesInfo[];
+    if (q.seriesIds !== undefined) {
+      const found: SeriesInfo[] = [];
+      for (const id of new Set(q.seriesIds)) {
+        const snap = this.byId.get(id);
+        if (snap === undefined || !covers(snap)) return undefined;
+        found.push(snap.series.find((s) => s.id === id)!);
+      }
+      series = found.sort((a, b) => a.id - b.id);
+    } else {
+      const snap = q.name === undefined ? undefined : this.snapshot.get(q.name);
+      if (snap === undefined || !covers(snap)) return undefined;
+      // the snapshot holds only the series with its matchers: a read must ask for them all
+      if (!snap.matchers.every((m) => q.matchers?.some((x) => x.op === '=' && x.label === m.label && x.value === m.value) === true)) return undefined;
+      series = matchSeries(snap.series, q.matchers ?? []);
+    }
+    const limit = q.limit ?? Number.POSITIVE_INFINITY;
+    const samples: Sample[] = [];
+    outer: for (const s of series) {
+      for (const x of this.byId.get(s.id)!.samples.get(s.id) ?? []) {
+        if (x.timeMs < q.fromMs || x.timeMs >= q.toMs) continue;
+        if (samples.length >= limit) break outer;
+        samples.push(x);
+      }
+    }
+    return { series, samples };
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * GroupReads (src/alerting/group-reads.ts): one store read per group evaluation, and
+ * through it the same answers as the store's, read for read and query for query; reads
+ * the snapshot cannot answer (other windows, other matchers, names the group's
+ * recording rules write) go to the store. Over a real SQLite store, and the PostgreSQL
+ * store (no readSamplesMany there: the prefetch falls back to one read per metric).
+ */
+import t from 'tap';
+import { createQueryEngine } from '../../query/engine.js';
+import type { ReadQuery, Store } from '../../storage/store.js';
+import { GroupReads } from '../../src/alerting/group-reads.js';
+import { loadRules } from '../../src/alerting/load.js';
+import { clock, DIALECTS, openTestStore } from '../storage/fixtures/stores.js';
+import { MIN, T0, writeSeries } from './helpers.js';
+
+const RULES = {
+  groups: [
+    {
+      name: 'g',
+      rules: [
+        { record: 'job:m:sum', expr: 'sum by (job) (m)' },
+        { alert: 'Low', expr: 'm{instance="a"} / m{instance="a"} offset 2m < 2' },
+        { alert: 'Rate', expr: 'rate(m{instance="a"}[5m]) > 0 and m{instance="a", job=~"ap.*"}' },
+        { alert: 'Other', expr: 'job:m:sum > 0 unless n' },
+        { alert: 'Sub', expr: 'max_over_time(m{instance="a"}[20m:1m]) > 0' },
+      ],
+    },
+  ],
+};
+
+const TS = T0 + 12 * MIN + 30_000;
+
+for (const dialect of DIALECTS) {
+  t.test(`${dialect}: a prefetched group reads what the store reads`, async (t) => {
+    const c = clock(TS);
+    const store = await openTestStore(t, dialect, { now: c.now });
+    if (!store) return;
+    const values = Array.from({ length: 30 }, (_, i) => i * 2);
+    await writeSeries(store, 'm', { instance: 'a', job: 'api' }, T0, 30_000, values);
+    await writeSeries(store, 'm', { instance: 'b', job: 'api' }, T0, 30_000, values);
+    await writeSeries(store, 'n', { instance: 'a' }, T0, 30_000, values);
+    const [def] = loadRules([], [{ file: 'test', rules: RULES, scope: { instance: 'a' } }]);
+    const view = new GroupReads(store);
+    await view.prefetch(def!, TS);
+
+    const reads: ReadQuery[] = [
+      { name: 'm', matchers: [{ label: 'instance', op: '=', value: 'a' }], fromMs: TS - 5 * MIN + 1, toMs: TS + 1 },
+      { name: 'm', matchers: [{ label: 'instance', op: '=', value: 'a' }], fromMs: TS - 5 * MIN + 1, toMs: TS + 1, limit: 3 },
+      { name: 'm', matchers: [{ label: 'instance', op: '=', value: 'a' }, { label: 'job', op: '!=', value: 'api' }], fromMs: TS - MIN, toMs: TS + 1 },
+      { name: 'm', matchers: [{ label: 'instance', op: '=', value: 'a' }], fromMs: 0, toMs: 1, limit: 0 },
+    ];
+    const direct = await Promise.all(reads.map((q) => store.readSamples(q)));
+    const hits0 = view.hits;
+    for (const [i, q] of reads.entries()) t.same(await view.store.readSamples(q), direct[i], `read ${i} as the store answers it`);
+    t.equal(view.hits - hits0, reads.length, 'all from the snapshot');
+    const ids = direct[0]!.series.map((s) => s.id);
+    t.same(await view.store.readSamples({ seriesIds: ids, fromMs: TS - MIN, toMs: TS + 1 }), await store.readSamples({ seriesIds: ids, fromMs: TS - MIN, toMs: TS + 1 }), 'by series id too');
+
+    const misses0 = view.misses;
+    const passed: ReadQuery[] = [
+      { name: 'm', fromMs: TS - MIN, toMs: TS + 1 }, // without the snapshot's instance="a": instance b is not in it
+      { name: 'm', matchers: [{ label: 'instance', op: '=', value: 'a' }], fromMs: TS - 30 * MIN, toMs: TS + 1 }, // wider than prefetched
+      { name: 'job:m:sum', fromMs: TS - MIN, toMs: TS + 1 }, // written by the group itself
+    ];
+    for (const [i, q] of passed.entries()) t.same(await view.store.readSamples(q), await store.readSamples(q), `passed-on read ${i} answered by the store`);
+    t.equal(view.misses - misses0, passed.length, 'each went to the store');
+
+    // every rule's query gives the same answer through the view as over the store
+    const viaView = createQueryEngine(view.store);
+    const plain = createQueryEngine(store);
+    for (const r of def!.rules) t.same((await viaView.instant(r.expr, TS, { rawOnly: true })).value, (await plain.instant(r.expr, TS, { rawOnly: true })).value, `${r.name}: ${r.expr}`);
+    t.match(def!.rules[1]!.expr, /instance="a"/, 'the scope reached the group');
+
+    view.clear();
+    const before = view.misses;
+    await view.store.readSamples(reads[0]!);
+    t.equal(view.misses, before + 1, 'after clear() every read goes to the store');
+  });
+}
+
+t.test('one store call per prefetch where the store offers readSamplesMany', async (t) => {
+  const store = await openTestStore(t, 'sqlite', { now: () => TS });
+  if (!store) return;
+  await writeSeries(store, 'm', { instance: 'a', job: 'api' }, T0, 30_000, [1, 2, 3]);
+  let many = 0;
+  let single = 0;
+  const counting = new Proxy(store, {
+    get(target, prop) {
+      if (prop === 'readSamplesMany') return (qs: readonly ReadQuery[]) => (many++, target.readSamplesMany!(qs));
+      if (prop === 'readSamples') return (q: ReadQuery) => (single++, target.readSamples(q));
+      const v: unknown = Reflect.get(target, prop, target);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  }) as Store;
+  const [def] = loadRules([], [{ file: 'test', rules: RULES }]);
+  const view = new GroupReads(counting);
+  await view.prefetch(def!, TS);
+  t.equal(many, 1, 'one readSamplesMany');
+  t.equal(single, 0, 'no single reads');
+});
+
+t.test('SQLite readSamplesMany answers each read as readSamples does, and refuses a bad one', async (t) => {
+  const store = await openTestStore(t, 'sqlite', { now: () => TS });
+  if (!store) return;
+  await writeSeries(store, 'm', { instance: 'a' }, T0, 30_000, [1, 2, 3, 4]);
+  await writeSeries(store, 'm', { instance: 'b' }, T0, 30_000, [5, 6]);
+  await writeSeries(store, 'n', {}, T0, 30_000, [7]);
+  const qs: ReadQuery[] = [
+    { name: 'm', fromMs: T0, toMs: T0 + MIN },
+    { name: 'm', matchers: [{ label: 'instance', op: '=', value: 'b' }], fromMs: T0, toMs: TS },
+    { name: 'none', fromMs: T0, toMs: TS },
+    { name: 'n', fromMs: T0, toMs: TS, limit: 0 },
+    { name: 'm', fromMs: T0, toMs: TS, limit: 3 },
+  ];
+  t.same(await store.readSamplesMany!(qs), await Promise.all(qs.map((q) => store.readSamples(q))));
+  t.same(await store.readSamplesMany!([]), []);
+  await t.rejects(store.readSamplesMany!([{ name: 'm', fromMs: 0, toMs: 1 }, { name: 'bad name', fromMs: 0, toMs: 1 }]), /metric name/);
+});
