@@ -741,31 +741,7 @@ export class SqliteEngine {
   }
 
   private readSamplesIn(q: ReadQuery): ReadResult {
-<<<<<<< HEAD
     return readSamplesFrom(this.reads, q, this.overlapping('samples', q.fromMs, q.toMs));
-=======
-    let series: SeriesInfo[];
-    if (q.seriesIds !== undefined) series = this.listSeries(q.seriesIds).sort((a, b) => a.id - b.id);
-    else {
-      // a kept statement: preparing it again for every read was a fifth of a rule read's time
-      const rows = this.stmt('SELECT id, name, labels, type, help, fingerprint, created_at FROM series WHERE name = ? ORDER BY id').all([q.name!]);
-      series = matchSeries(rows.map((r) => seriesFromRow(r as unknown as SeriesRow)), q.matchers ?? []);
-    }
-    const chunks = this.overlapping('samples', q.fromMs, q.toMs);
-    const limit = q.limit ?? Number.POSITIVE_INFINITY;
-    const samples: Sample[] = [];
-    outer: for (const s of series) {
-      for (const c of chunks) {
-        const st = this.stmt(`SELECT ts, value FROM ${ident(c.name)} WHERE series_id = ? AND ts >= ? AND ts < ? ORDER BY ts`);
-        for (const r of st.all([s.id, q.fromMs, q.toMs])) {
-          if (samples.length >= limit) break outer;
-          const v = r['value'];
-          samples.push({ seriesId: s.id, timeMs: Number(r['ts']), value: v === null ? Number.NaN : v instanceof Uint8Array ? staleNaN() : Number(v) });
-        }
-      }
-    }
-    return { series, samples };
->>>>>>> rules15
   }
 
   // ---- the seed's operations ---------------------------------------------------------
