@@ -27,6 +27,8 @@ import type {
   SqlExecutor,
   SqlValue,
   Store,
+  TierRows,
+  TierRowsQuery,
 } from './store.js';
 
 /**
@@ -282,6 +284,10 @@ export class SqliteStore implements Store {
     const samples: Sample[] = new Array<Sample>(p.length / 3);
     for (let i = 0; i < samples.length; i++) samples[i] = { seriesId: p[i * 3]!, timeMs: p[i * 3 + 1]!, value: p[i * 3 + 2]! };
     return { series: r.series, samples };
+  }
+  /** Read in the worker with its fast row scan; the columns come back transferred, not cloned. */
+  readTierRows(q: TierRowsQuery): Promise<TierRows> {
+    return this.call('readTierRows', q);
   }
   ensureRollupTier(def: RollupTierDef): Promise<void> {
     return this.call('ensureRollupTier', def?.tier, def?.chunkMs);
