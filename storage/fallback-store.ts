@@ -38,6 +38,8 @@ import type {
   SqlExecutor,
   SqlValue,
   Store,
+  TierRows,
+  TierRowsQuery,
 } from './store.js';
 
 /** Options of the fallback store. */
@@ -395,6 +397,9 @@ export class FallbackStore implements Store {
   }
   readSamples(q: ReadQuery): Promise<ReadResult> {
     return this.onPg((pg) => pg.readSamples(q));
+  }
+  readTierRows(q: TierRowsQuery): Promise<TierRows> {
+    return this.onPg((pg) => pg.readTierRows(q));
   }
   ensureRollupTier(def: RollupTierDef): Promise<void> {
     return this.onPg((pg) => pg.ensureRollupTier(def));

@@ -29,6 +29,9 @@ export type {
   Store,
   StoreOptions,
   TableStats,
+  TierColumn,
+  TierRows,
+  TierRowsQuery,
 } from './store.js';
 export { openStore, pgOptionsOf } from './open-store.js';
 export { openSqliteStore, SqliteStore, SqliteStoreError, type SqliteStoreOptions } from './sqlite-store.js';
@@ -39,3 +42,4 @@ export { StoreInUseError } from './sqlite-lock.js';
 export { KIND_COLUMNS, tierTables, type TableKind } from './table-kinds.js';
 export { canonicalLabels, fingerprint } from './series-key.js';
 export { chunkName, chunkRange } from './chunking.js';
+export { MAX_TIER_READ_IDS, readTierRowsBySql } from './tier-rows.js';

@@ -11,6 +11,7 @@ import { PG_DDL_LOCK, PG_MIGRATIONS, logicalTableDdl, msOf, partitionDdl, pgIden
 import { checkTimeMs } from './series-key.js';
 import { HOURLY_LOOKBACK_MS, NewerSchemaError, checkAlert, checkDate, checkReadQuery, checkSamples, checkStatsArgs, counterLikeSql, keySeriesDefs, matchSeries, rawJson, resetDeltaSql, type SeriesRow } from './store-common.js';
 import { checkTier, tierTables, type TableKind } from './table-kinds.js';
+import { readTierRowsBySql } from './tier-rows.js';
 import type {
   AlertInput,
   AlertRecord,
@@ -30,6 +31,8 @@ import type {
   SqlValue,
   Store,
   TableStats,
+  TierRows,
+  TierRowsQuery,
 } from './store.js';
 
 type Db = pgPromise.IDatabase<object>;
@@ -513,6 +516,11 @@ export class PgStore implements Store {
       [series.map((s) => s.id), q.fromMs, q.toMs],
     );
     return { series, samples: rows.map((r) => ({ seriesId: r.s, timeMs: r.t, value: r.v === null ? staleNaN() : r.v })) };
+  }
+
+  /** One statement on the tier's partitioned table (see readTierRowsBySql). */
+  readTierRows(q: TierRowsQuery): Promise<TierRows> {
+    return readTierRowsBySql(this, q);
   }
 
   // ---- the seed's operations ----------------------------------------------------------

@@ -19,6 +19,7 @@ import { SQLITE_STALE_BLOB, isStaleNaN, sqliteLive } from './stale.js';
 import { SQLITE_MIGRATIONS, allViewDdl, chunkTableDdl, ident, type Migration } from './sqlite-sql.js';
 import type { SqliteTask, SqliteTaskContext } from './sqlite-task.js';
 import { checkTier, tierTables, type TableKind } from './table-kinds.js';
+import { TierRowsBuilder, checkTierRowsQuery, sqliteTierStatements } from './tier-rows.js';
 import { NewerSchemaError, checkAlert, checkDate, checkReadQuery, checkSamples, checkStatsArgs, counterLikeSql, keySeriesDefs, packSamples, rawJson, resetDeltaSql } from './store-common.js';
 
 import type {
@@ -36,6 +37,8 @@ import type {
   SeriesInfo,
   SqlValue,
   TableStats,
+  TierRows,
+  TierRowsQuery,
 } from './store.js';
 
 // Re-exported: they used to live here (pure now, in store-common.ts).
@@ -713,6 +716,24 @@ export class SqliteEngine {
     for (const q of qs) checkReadQuery(q);
     const results = this.readTransaction(() => qs.map((q) => this.readSamplesIn(q)));
     return { series: results.map((r) => [...r.series]), counts: results.map((r) => r.samples.length), packed: packSamples(results.flatMap((r) => r.samples)) };
+  }
+
+  /**
+   * Rows of a rollup tier as packed columns, read with scanNumbers (no row objects, no
+   * BigInt per INTEGER), in one read transaction across the chunks the range overlaps.
+   */
+  readTierRows(query: TierRowsQuery): TierRows {
+    const q = checkTierRowsQuery(query);
+    const logical = tierTables(q.tier).rollup;
+    this.table(logical, 'readTierRows');
+    const b = new TierRowsBuilder(q.columns);
+    if (q.seriesIds.length === 0) return b.finish();
+    return this.readTransaction(() => {
+      for (const c of this.overlapping(logical, q.fromMs, q.toMs)) {
+        for (const st of sqliteTierStatements(c.name, q)) scanNumbers(this.db, st.sql, st.params, (row) => b.pushScanned(row));
+      }
+      return b.finish();
+    });
   }
 
   /** Raw samples of the matching series in `[fromMs, toMs)`. */

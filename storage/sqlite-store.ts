@@ -28,6 +28,8 @@ import type {
   SqlExecutor,
   SqlValue,
   Store,
+  TierRows,
+  TierRowsQuery,
 } from './store.js';
 
 /**
@@ -295,6 +297,10 @@ export class SqliteStore implements Store {
       at += r.counts[i]!;
       return { series, samples };
     });
+  }
+  /** Read in the worker with its fast row scan; the columns come back transferred, not cloned. */
+  readTierRows(q: TierRowsQuery): Promise<TierRows> {
+    return this.call('readTierRows', q);
   }
   ensureRollupTier(def: RollupTierDef): Promise<void> {
     return this.call('ensureRollupTier', def?.tier, def?.chunkMs);

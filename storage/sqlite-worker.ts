@@ -7,6 +7,8 @@ import { setFlagsFromString } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { SqliteEngine, SqliteEngineOptions } from './sqlite-engine.js';
 import type { OpenResult, WorkerOp, WorkerReply, WorkerRequest } from './sqlite-protocol.js';
+import type { TierRows } from './store.js';
+import { tierRowsBuffers } from './tier-rows.js';
 
 const port = parentPort;
 if (port === null) throw new Error('sqlite-worker.ts must run as a worker thread');
@@ -63,6 +65,7 @@ async function handle(e: SqliteEngine, r: WorkerRequest): Promise<unknown> {
     case 'readSamples': return e.readSamples(a[0] as never);
     case 'readPacked': return e.readPacked(a[0] as never);
     case 'readPackedMany': return e.readPackedMany(a[0] as never);
+    case 'readTierRows': return e.readTierRows(a[0] as never);
     case 'ensureRollupTier': return e.ensureRollupTier(a[0] as string, a[1] as number);
     case 'ensureChunk': return e.ensureChunk(a[0] as string, a[1] as number, a[2] as number);
     case 'listChunks': return e.listChunks(a[0] as string | undefined);
@@ -79,8 +82,15 @@ async function handle(e: SqliteEngine, r: WorkerRequest): Promise<unknown> {
 /** What a store that failed its check at open still answers; every other operation writes. */
 const READ_OPS: ReadonlySet<WorkerOp> = new Set<WorkerOp>([
   'query', 'rollback', 'getLatestMetrics', 'getMetricStats', 'getActiveAlerts', 'getDatabaseStats', 'listSeries',
-  'readSamples', 'readPacked', 'readPackedMany', 'listChunks', 'chunkBytes', 'sizeBytes', 'backup', 'close',
+  'readSamples', 'readPacked', 'readPackedMany', 'readTierRows', 'listChunks', 'chunkBytes', 'sizeBytes', 'backup', 'close',
 ]);
+
+/** A packed result's buffers, transferred to the main thread rather than copied. */
+function transferList(op: WorkerOp, result: unknown): ArrayBuffer[] {
+  if (op === 'readTierRows') return tierRowsBuffers(result as TierRows);
+  const packed = (result as { packed?: unknown } | null)?.packed;
+  return packed instanceof Float64Array ? [packed.buffer as ArrayBuffer] : [];
+}
 
 // Requests are chained so an async one (backup) never interleaves with the next.
 let tail: Promise<void> = Promise.resolve();
@@ -95,9 +105,7 @@ port.on('message', (r: WorkerRequest) => {
     } catch (e) {
       reply = { id: r.id, ok: false, error: errorOf(engine?.explainError(e) ?? e) };
     }
-    // A packed result's buffer is transferred, not copied.
-    const packed = reply.ok ? (reply.result as { packed?: unknown } | null)?.packed : undefined;
-    port.postMessage(reply, packed instanceof Float64Array ? [packed.buffer as ArrayBuffer] : []);
+    port.postMessage(reply, reply.ok ? transferList(r.op, reply.result) : []);
     if (r.op === 'close') port.close();
   });
 });

@@ -207,6 +207,40 @@ export interface SqlExecutor {
   runTask?<O>(module: URL, input: unknown): Promise<O>;
 }
 
+/** Value columns of a rollup tier's rows (docs/storage.md), as `readTierRows` returns them. */
+export type TierColumn = 'count' | 'sum' | 'min' | 'max' | 'first' | 'last' | 'increase';
+
+/** A read of one rollup tier's rows: bucket starts in `[fromMs, toMs)` of the given series. */
+export interface TierRowsQuery {
+  /** Tier name, `[0-9a-z]{1,10}` (table `rollup_<tier>`). */
+  readonly tier: string;
+  /** At most MAX_TIER_READ_IDS (storage/tier-rows.ts) distinct positive int32 ids. */
+  readonly seriesIds: readonly number[];
+  readonly fromMs: number;
+  readonly toMs: number;
+  /** Value columns to read, no repeats. @default all, in TierColumn order */
+  readonly columns?: readonly TierColumn[];
+}
+
+/**
+ * Rows of a tier read as packed columns (typed arrays, which cross threads by transfer,
+ * not one cloned object per row), ordered by series id, then bucket start.
+ */
+export interface TierRows {
+  /** The value columns in `values`, in order (the query's, or all). */
+  readonly columns: readonly TierColumn[];
+  readonly seriesIds: Int32Array;
+  /** Bucket start, epoch ms. */
+  readonly ts: Float64Array;
+  /** One array per column of `columns`; a NULL reads NaN there and sets its bit in `nulls`. */
+  readonly values: readonly Float64Array[];
+  /**
+   * Per row, bit `c` set when `values[c]` is NULL: PostgreSQL stores NaN apart from NULL
+   * (SQLite stores NaN as NULL, so there every NaN is a NULL).
+   */
+  readonly nulls: Uint8Array;
+}
+
 /** Options of a rollup tier's tables, for `ensureRollupTier`. */
 export interface RollupTierDef {
   /** Tier name, `[0-9a-z]+`: '1m', '5m', '1h', '1d'. Tables `rollup_<tier>` and `rollup_<tier>_quantiles`. */
@@ -283,6 +317,12 @@ export interface Store extends SqlExecutor {
    * (one lock taken) instead of one per read.
    */
   readSamplesMany?(qs: readonly ReadQuery[]): Promise<ReadResult[]>;
+  /**
+   * Rows of a rollup tier as packed columns (see TierRows), for reads of many buckets
+   * (a 30-day chart reads ~40k rows). Rejects an unknown tier. Optional: where absent,
+   * `readTierRowsBySql` (storage/tier-rows.ts) reads the same rows through `query`.
+   */
+  readTierRows?(q: TierRowsQuery): Promise<TierRows>;
 
   // ---- the rollups and retention ---------------------------------------------
 
