@@ -8,8 +8,10 @@ ARGS ?=
 
 install: $(NODE_MODULES)
 
+# --ignore-scripts: the package's prepare script (a build, for installs from git) would
+# build here and the stamp below would build again; make builds once, through the stamp.
 $(NODE_MODULES): package.json package-lock.json
-	npm ci --no-audit --no-fund
+	npm ci --no-audit --no-fund --ignore-scripts
 	@touch $@
 
 # Compile only when something the build reads changed since the last one, so `make run`
