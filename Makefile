@@ -67,7 +67,7 @@ clean:
 # LARDER_* settings of docs/grafana.md; ARGS='--sources=prometheus,sqlite --dry-run'.
 .PHONY: grafana-dashboards grafana-import
 grafana-dashboards: build
-	node dist/grafana/generate.js
+	node dist/scripts/generate.js dashboards
 
 grafana-import: build
 	node dist/grafana/import.js $(ARGS)
@@ -77,7 +77,7 @@ grafana-import: build
 # (Not named `rules`: that is a source folder the build stamp lists.)
 .PHONY: alert-rules
 alert-rules: build
-	node dist/rules/generate.js
+	node dist/scripts/generate.js alert-rules
 
 # The generated references: the configuration (docs/configuration.md, from src/options/),
 # the metrics (docs/metrics.md, from real registries) and the commands' --help

@@ -1,13 +1,13 @@
 /**
- * Writes the dashboards' JSON into grafana/dashboards/<source>/<key>.json (and the
- * dashboard-linter exceptions beside the Prometheus ones), from the definitions.
- * `--check` writes nothing and exits 1 listing the files that are out of date.
+ * The dashboards' JSON, grafana/dashboards/<source>/<key>.json (and the dashboard-linter
+ * exceptions beside the Prometheus ones), generated from the definitions. Written or
+ * checked by scripts/generate.ts:
  *
- *   npm run grafana:generate           (or: make grafana-dashboards)
- *   node dist/grafana/generate.js --check
+ *   make grafana-dashboards            (node dist/scripts/generate.js dashboards)
+ *   node dist/scripts/generate.js dashboards --check
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dashboardJson } from './dashboard-json.js';
 import { DASHBOARDS } from './definitions/index.js';
@@ -38,34 +38,3 @@ export function grafanaDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   return existsSync(join(here, 'provisioning')) ? here : resolve(here, '../../grafana');
 }
-
-/** Files whose content on disk differs from the generated one. */
-export function outOfDate(dir = grafanaDir()): string[] {
-  const stale: string[] = [];
-  for (const [rel, content] of generatedFiles()) {
-    const path = join(dir, rel);
-    if (!existsSync(path) || readFileSync(path, 'utf8') !== content) stale.push(rel);
-  }
-  return stale;
-}
-
-function main(argv: readonly string[]): number {
-  const dir = grafanaDir();
-  if (argv.includes('--check')) {
-    const stale = outOfDate(dir);
-    if (stale.length === 0) return 0;
-    process.stderr.write(`grafana: out of date (run make grafana-dashboards): ${stale.join(', ')}\n`);
-    return 1;
-  }
-  for (const [rel, content] of generatedFiles()) {
-    const path = join(dir, rel);
-    mkdirSync(dirname(path), { recursive: true });
-    if (!existsSync(path) || readFileSync(path, 'utf8') !== content) {
-      writeFileSync(path, content);
-      process.stdout.write(`wrote ${relative(process.cwd(), path)}\n`);
-    }
-  }
-  return 0;
-}
-
-if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) process.exitCode = main(process.argv.slice(2));

@@ -1,13 +1,13 @@
 /**
- * Writes the bundled rules' YAML files (rules/<pack>.rules.yml) and their reference
- * (docs/alert-rules.md) from the definitions in rules/packs/. `--check` writes nothing and
- * exits 1 listing the files that are out of date (a test runs the same check).
+ * The bundled rules' YAML files (rules/<pack>.rules.yml) and their reference
+ * (docs/alert-rules.md), generated from the definitions in rules/packs/. Written or
+ * checked by scripts/generate.ts (a test runs the same check):
  *
- *   make alert-rules            (or: node dist/rules/generate.js)
- *   node dist/rules/generate.js --check
+ *   make alert-rules            (node dist/scripts/generate.js alert-rules)
+ *   node dist/scripts/generate.js alert-rules --check
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { bundledRuleFiles } from './bundled.js';
@@ -29,34 +29,3 @@ export function repoDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   return existsSync(join(here, 'rule-format.ts')) ? resolve(here, '..') : resolve(here, '../..');
 }
-
-/** Files whose content on disk differs from the generated one. */
-export function outOfDate(dir = repoDir()): string[] {
-  const stale: string[] = [];
-  for (const [rel, content] of generatedFiles()) {
-    const path = join(dir, rel);
-    if (!existsSync(path) || readFileSync(path, 'utf8') !== content) stale.push(rel);
-  }
-  return stale;
-}
-
-function main(argv: readonly string[]): number {
-  const dir = repoDir();
-  if (argv.includes('--check')) {
-    const stale = outOfDate(dir);
-    if (stale.length === 0) return 0;
-    process.stderr.write(`rules: out of date (run make alert-rules): ${stale.join(', ')}\n`);
-    return 1;
-  }
-  for (const [rel, content] of generatedFiles()) {
-    const path = join(dir, rel);
-    mkdirSync(dirname(path), { recursive: true });
-    if (!existsSync(path) || readFileSync(path, 'utf8') !== content) {
-      writeFileSync(path, content);
-      process.stdout.write(`wrote ${relative(process.cwd(), path)}\n`);
-    }
-  }
-  return 0;
-}
-
-if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) process.exitCode = main(process.argv.slice(2));
