@@ -8,6 +8,7 @@
  * firing, or fired or resolved at or after it; `limit` (1..1000, default 100).
  */
 import express, { type Request, type Response, type Router } from 'express';
+import { readAlertHistory, type AlertHistoryRow } from '../../storage/alert-history-read.js';
 import type { Labels, Store } from '../../storage/store.js';
 import { goTime } from './rules-api.js';
 import { formatValue } from './encode.js';
@@ -43,65 +44,18 @@ export interface HistoryEntry {
   readonly resolvedAt?: string;
 }
 
-interface Row {
-  readonly id: unknown;
-  readonly name: unknown;
-  readonly severity: unknown;
-  readonly message: unknown;
-  readonly value: unknown;
-  readonly labels: unknown;
-  readonly status: unknown;
-  readonly fired: unknown;
-  readonly resolved: unknown;
-}
-
-/** The statement per dialect and its parameters: times as epoch ms, labels as JSON text. */
-function statement(dialect: Store['dialect'], sinceMs: number, limit: number): { sql: string; params: number[] } {
-  if (dialect === 'postgresql') {
-    const ms = (col: string): string => `round(extract(epoch from ${col}) * 1000)::float8`;
-    const sql = `SELECT id, name, severity, message, value, labels::text AS labels, status, ${ms('fired_at')} AS fired, ${ms('resolved_at')} AS resolved
-      FROM alert_history WHERE status = 'firing' OR fired_at >= to_timestamp($1::float8 / 1000) OR resolved_at >= to_timestamp($1::float8 / 1000)
-      ORDER BY fired_at DESC, id DESC LIMIT $2`;
-    return { sql, params: [sinceMs, limit] };
-  }
-  const sql = `SELECT id, name, severity, message, value, labels, status, fired_at AS fired, resolved_at AS resolved
-    FROM alert_history WHERE status = 'firing' OR fired_at >= ? OR resolved_at >= ?
-    ORDER BY fired_at DESC, id DESC LIMIT ?`;
-  return { sql, params: [sinceMs, sinceMs, limit] };
-}
-
-/** Stored labels (JSON text) as an object of strings; anything else reads as no labels. */
-function labelsOf(raw: unknown): Labels {
-  if (typeof raw !== 'string') return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    return {};
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return {};
-  const out: Record<string, string> = {};
-  for (const k of Object.keys(parsed).sort()) {
-    const v = (parsed as Record<string, unknown>)[k];
-    if (typeof v === 'string') out[k] = v;
-  }
-  return out;
-}
-
-/** A database row as an entry. */
-function entryOf(r: Row): HistoryEntry {
-  const value = r.value === null || r.value === undefined ? undefined : Number(r.value);
-  const resolved = r.resolved === null || r.resolved === undefined ? undefined : Number(r.resolved);
+/** A stored row as an entry. */
+function entryOf(r: AlertHistoryRow): HistoryEntry {
   return {
-    id: Number(r.id),
-    name: String(r.name),
-    severity: String(r.severity),
-    message: String(r.message),
-    ...(value !== undefined ? { value: formatValue(value) } : {}),
-    labels: labelsOf(r.labels),
-    status: r.status === 'firing' ? 'firing' : 'resolved',
-    firedAt: goTime(Number(r.fired)),
-    ...(resolved !== undefined ? { resolvedAt: goTime(resolved) } : {}),
+    id: r.id,
+    name: r.name,
+    severity: r.severity,
+    message: r.message,
+    ...(r.value !== null ? { value: formatValue(r.value) } : {}),
+    labels: r.labels,
+    status: r.status,
+    firedAt: goTime(r.firedMs),
+    ...(r.resolvedMs !== null ? { resolvedAt: goTime(r.resolvedMs) } : {}),
   };
 }
 
@@ -144,9 +98,9 @@ export function createAlertHistoryApi(opts: AlertHistoryApiOptions): Router {
     }
     const store = opts.store();
     if (!store) return sendError(res, 503, 'unavailable', 'no store to read alert history from yet: the store is not open');
-    // one more than asked tells whether older rows were left out
-    const { sql, params } = statement(store.dialect, sinceMs, limit + 1);
-    store.query<Row & Record<string, unknown>>(sql, params).then(
+    // every alert still firing, and those fired or resolved since (a resolved one fired
+    // since was also resolved since); one more than asked tells whether older rows were left out
+    readAlertHistory(store, { firing: true, resolvedSinceMs: sinceMs, limit: limit + 1 }).then(
       (rows) => {
         const entries = rows.slice(0, limit).map(entryOf);
         res.type('application/json').send(JSON.stringify({ status: 'success', data: { history: entries, truncated: rows.length > limit } }));

@@ -3,9 +3,7 @@
  * (`alert_history`, written by the rule evaluator, src/alerting/history.ts), filtered by
  * state, time, alert name and labels. Reads beside a running Larder, SQLite or PostgreSQL.
  */
-import { msOf, tsOf } from '../../storage/pg-sql.js';
-import { parseLabels } from '../../storage/series-key.js';
-import type { Labels, SqlValue, Store } from '../../storage/store.js';
+import { readAlertHistory } from '../../storage/alert-history-read.js';
 import { choiceFlag, durationFlag, intFlag, type Command } from './command.js';
 import { parseRowFilter } from './label-filter.js';
 import { outputForm, renderRows } from './render.js';
@@ -16,53 +14,6 @@ type State = 'firing' | 'resolved' | 'all';
 
 /** How far back resolved alerts are shown when no --since is given. */
 const DEFAULT_HISTORY_MS = 24 * 3600_000;
-
-/** An alert_history row as both dialects give it back. */
-interface HistoryRow {
-  readonly id: number;
-  readonly name: string;
-  readonly severity: string;
-  readonly message: string;
-  readonly value: number | null;
-  readonly labels: Labels;
-  readonly status: string;
-  readonly firedMs: number;
-  readonly resolvedMs: number | null;
-}
-
-/** Which rows of alert_history to read. */
-export interface HistoryWindow {
-  /** Firing rows: every one (`true`), those fired since an epoch-ms time, or none (`false`). */
-  readonly firing: boolean | number;
-  /** Resolved rows resolved since this epoch-ms time; none when undefined. */
-  readonly resolvedSinceMs?: number;
-}
-
-/** The rows of `alert_history` in the window, newest first (SQLite or PostgreSQL). */
-export async function readAlertHistory(store: Store, w: HistoryWindow): Promise<HistoryRow[]> {
-  const pg = store.dialect === 'postgresql';
-  const params: SqlValue[] = [];
-  const param = (v: number): string => {
-    params.push(v);
-    return pg ? tsOf(`$${params.length}`) : '?';
-  };
-  const where: string[] = [];
-  if (w.firing !== false) where.push(`(status = 'firing'${w.firing === true ? '' : ` AND fired_at >= ${param(w.firing)}`})`);
-  if (w.resolvedSinceMs !== undefined) where.push(`(status = 'resolved' AND resolved_at >= ${param(w.resolvedSinceMs)})`);
-  const cols = pg ? `labels::text AS labels, ${msOf('fired_at')} AS f, ${msOf('resolved_at')} AS r` : 'labels, fired_at AS f, resolved_at AS r';
-  const rows = await store.query(`SELECT id, name, severity, message, value, status, ${cols} FROM alert_history WHERE ${where.join(' OR ')} ORDER BY fired_at DESC, id DESC`, params);
-  return rows.map((r) => ({
-    id: Number(r['id']),
-    name: String(r['name']),
-    severity: String(r['severity']),
-    message: String(r['message']),
-    value: r['value'] === null ? null : Number(r['value']),
-    labels: parseLabels(r['labels']),
-    status: String(r['status']),
-    firedMs: Number(r['f']),
-    resolvedMs: r['r'] === null ? null : Number(r['r']),
-  }));
-}
 
 export const alertsCommand: Command = {
   name: 'alerts',
