@@ -171,9 +171,18 @@ export function createApp(opts: ServerOptions): express.Express {
   app.use((_req: Request, res: Response) => {
     res.status(404).type('text/plain').send('Not found; see /metrics\n');
   });
-  app.use((err: Error, _req: Request, res: Response, _next: NextFunction) => {
-    log.error('request failed', { err });
-    if (!res.headersSent) res.status(500).type('text/plain').send('Internal error\n');
+  app.use((err: Error & { status?: unknown; expose?: unknown }, req: Request, res: Response, _next: NextFunction) => {
+    // The client's fault, as body-parser and express report it (a body over the size
+    // limit is 413, a malformed one 400): its status, not a 500 and an error log line.
+    const status = typeof err.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500;
+    if (status === 500) log.error('request failed', { err });
+    if (res.headersSent) return;
+    const message = status === 500 ? 'Internal error' : err.expose === true ? err.message : 'Bad request';
+    if (req.path.startsWith('/api/')) {
+      res.status(status).type('application/json').send(JSON.stringify({ status: 'error', errorType: status === 500 ? 'internal' : 'bad_data', error: message }));
+    } else {
+      res.status(status).type('text/plain').send(`${message}\n`);
+    }
   });
   return app;
 }

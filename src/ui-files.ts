@@ -11,6 +11,7 @@ import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import type { Request, Response } from 'express';
+import { acceptsGzip } from './exposition/negotiate.js';
 
 /** One file ready to send. */
 interface UiFile {
@@ -106,7 +107,7 @@ export class UiFiles {
       res.status(304).end();
       return;
     }
-    if (file.gzip && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
+    if (file.gzip && acceptsGzip(req.headers['accept-encoding'])) {
       res.set('Content-Encoding', 'gzip').send(file.gzip);
     } else {
       res.send(file.body);

@@ -74,6 +74,9 @@ t.test('gzip when allowed, 304 on a matching ETag, HEAD without a body', async (
   t.equal(plain.headers['content-encoding'], undefined);
   t.equal(zipped.headers['content-encoding'], 'gzip');
   t.ok(zipped.body.length < plain.body.length / 2, `gzip ${zipped.body.length} of ${plain.body.length} bytes`);
+  // Accept-Encoding as RFC 9110 has it (the /metrics negotiation's parser): q=0 refuses, names are case-insensitive
+  t.equal((await raw(`${server.url}/ui/${js}`, { 'accept-encoding': 'gzip;q=0' })).headers['content-encoding'], undefined, 'gzip;q=0: not gzip');
+  t.equal((await raw(`${server.url}/ui/${js}`, { 'accept-encoding': 'GZIP' })).headers['content-encoding'], 'gzip', 'GZIP: gzip');
   const etag = String(plain.headers['etag']);
   const again = await raw(`${server.url}/`, { 'if-none-match': String((await raw(`${server.url}/`)).headers['etag']) });
   t.equal(again.status, 304);
