@@ -6,6 +6,8 @@
  *   backfill   small batches up to the next backfill batch, then that one ("big" first)
  *   rollup     a few batches, then a rollup catch-up ("rolling"), again and again
  *   retention  drops the old region's raw chunks, oldest first, one by one ("dropping")
+ *   sizecap    the size cap's own run (rollup/retention.ts) over a store far over its cap,
+ *              its clock at T0, so it drops every chunk before the main region ("capping")
  *   backup     backups of the store in a loop ("backup", then "backed-up" after each)
  * Lines: "ready <openMs> <integrity> <mainRows> <oldChunksBad>", "writing k", "committed k", and the mode's marker.
  * argv: <db path> <mode>
@@ -13,6 +15,7 @@
 import { join, dirname } from 'node:path';
 import { openSqliteStore } from '../../storage/sqlite-store.js';
 import { RollupEngine } from '../../rollup/engine.js';
+import { applySizeCap, retentionTargets } from '../../rollup/retention.js';
 import { DEFAULT_TIERS } from '../../rollup/tiers.js';
 import { DAY, MAIN_DEFS, OLD_DAYS, OLD_DEFS, T0, batch, batchOfRows, endOf, steps } from './crash-data.js';
 
@@ -78,6 +81,14 @@ switch (mode) {
       say(`dropped ${c.name}`);
     }
     say('dropped all');
+    for (;;) await writeNext();
+  }
+  case 'sizecap': {
+    // A cap of one byte: the cap drops chunk after chunk, measuring between drops, as
+    // the 10 s job does. No watermarks: nothing counts as rolled up.
+    say('capping');
+    const r = await applySizeCap(store, retentionTargets(DEFAULT_TIERS, 90 * DAY, new Map()), 1, T0);
+    say(`capped ${r.dropped.length}`);
     for (;;) await writeNext();
   }
   case 'backup':

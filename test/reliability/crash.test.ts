@@ -1,12 +1,12 @@
 /**
  * Crash: a Larder-like writer (crash-child.ts) on a real SQLite store, SIGKILLed again and
  * again, at random moments and at aimed ones (a backfill's journal synced and pages
- * spilling into the file, a rollup catching up, retention dropping chunks, a backup
- * running). After each kill the next child opens the store without help and reports:
+ * spilling into the file, a rollup catching up, retention dropping chunks, the size cap
+ * dropping chunks, a backup running). After each kill the next child opens the store without help and reports:
  * integrity_check ok, every committed batch there, at most the batch in flight lost, no
  * partial batch, no partially dropped chunk. At the end the rollups, run to completion on
  * the crashed store, equal those of an uninterrupted run over the same samples.
- * Quick form (make test): one kill per aimed moment (4). RELIABILITY=long: 100
+ * Quick form (make test): one kill per aimed moment (5). RELIABILITY=long: 100
  * (RELIABILITY_KILLS=n for another count), half aimed, half random.
  */
 import t from 'tap';
@@ -24,8 +24,8 @@ import { LONG, figure } from './figures.js';
 import { MAIN_DEFS, SERIES, T0, batch, endOf, rowsThrough, batchOfRows, steps } from './crash-data.js';
 
 const CHILD = fileURLToPath(new URL('./crash-child.ts', import.meta.url));
-type Mode = 'record' | 'backfill' | 'rollup' | 'retention' | 'backup';
-const AIMED = ['backfill', 'rollup', 'retention', 'backup'] as const satisfies readonly Mode[];
+type Mode = 'record' | 'backfill' | 'rollup' | 'retention' | 'sizecap' | 'backup';
+const AIMED = ['backfill', 'rollup', 'retention', 'sizecap', 'backup'] as const satisfies readonly Mode[];
 const KILLS = LONG ? Number(process.env.RELIABILITY_KILLS ?? 100) : AIMED.length;
 
 /** A seeded generator (mulberry32), so a failing run can be repeated with CRASH_SEED. */
@@ -108,6 +108,7 @@ async function cycle(path: string, mode: Mode, delay: number): Promise<Cycle> {
     } else if (word === 'committed' && mode === 'backfill' && steps(Number(a)) > 1) kill();
     else if (word === 'rolling' && mode === 'rollup') after(delay * 1500);
     else if (word === 'dropping' && mode === 'retention') after(delay * 300);
+    else if (word === 'capping' && mode === 'sizecap') after(delay * 300);
     // The first backup must complete (one killed before must not block it), then kill the next.
     else if (word === 'backed-up' && mode === 'backup' && !backedUp) {
       backedUp = true;
@@ -153,7 +154,7 @@ t.test(`${KILLS} SIGKILLs of a writer: the store always opens intact, loses at m
     // Half the kills aimed, in turn; the rest at a random moment of a random mode. The
     // child after the last kill only reports (and is killed while recording).
     const aimed = !LONG || i % 2 === 0;
-    const mode: Mode = i === KILLS ? 'record' : aimed ? AIMED[(LONG ? i >> 1 : i) % AIMED.length]! : (['record', ...AIMED] as const)[Math.floor(rnd() * 5)]!;
+    const mode: Mode = i === KILLS ? 'record' : aimed ? AIMED[(LONG ? i >> 1 : i) % AIMED.length]! : (['record', ...AIMED] as const)[Math.floor(rnd() * (AIMED.length + 1))]!;
     const c = await cycle(path, mode, rnd());
     const r = c.ready;
     // What this child found is the outcome of the previous kill.
