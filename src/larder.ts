@@ -34,6 +34,7 @@ import { recordingStep, type RecordingStep } from './recording-step.js';
 import type { Store } from '../storage/store.js';
 import { startServer, type RunningServer } from './server.js';
 import { Authenticator } from './web-auth.js';
+import { clusterApiHandler, forwardApi } from './cluster/api-forward.js';
 
 /** Application metric settings (the `app` option group: `larder serve --help` lists them). */
 export type AppSettings = OptionValues<typeof appOptions>;
@@ -75,7 +76,12 @@ export interface ServeOptions {
   readonly tls?: { cert: Buffer; key: Buffer };
   /** Most concurrent scrapes; 0 = no limit. @default 40 */
   readonly maxRequests?: number;
-  /** The Prometheus query API router (src/api/prom-api.ts), mounted at /api/v1. @default none */
+  /**
+   * The Prometheus query API router (src/api/prom-api.ts), mounted at /api/v1. Under a
+   * cluster with a store, only instance 0 reads the store: it also serves this router
+   * on its peer endpoint, and the other instances forward /api/v1 there
+   * (src/cluster/api-forward.ts). @default none
+   */
   readonly api?: Router;
   /** More routes at the root (e.g. `POST /-/reload` of the rule evaluator). @default none */
   readonly routes?: Router;
@@ -212,9 +218,21 @@ export function createLarder(options: LarderOptions = {}): Larder {
   );
 
   const local = (include?: (name: string) => boolean) => collectSnapshot(registry, include);
+  // Under a cluster with a store only instance 0 opens it: the query API is instance 0's,
+  // served to the other instances on its peer endpoint, which they forward /api/v1 to.
+  const clustered = app.clusterInstances > 1;
+  const storeOpened = options.store !== undefined && options.store.engine !== 'none';
+  const serveApi = options.serve?.api;
+  const apiOfZero = clustered && storeOpened && serveApi && app.clusterInstanceId === 0
+    ? clusterApiHandler(serveApi, options.serve?.auth ?? new Authenticator({ basicAuthUsers: {} }, undefined), log.child('http'))
+    : undefined;
+  const api = clustered && storeOpened && serveApi && app.clusterInstanceId !== 0
+    ? forwardApi({ host: '127.0.0.1', port: app.clusterPortBase }, log.child('http'))
+    : serveApi;
   const cluster =
-    app.clusterInstances > 1
+    clustered
       ? new ClusterView(local, {
+          api: apiOfZero,
           instances: app.clusterInstances,
           instanceId: app.clusterInstanceId,
           portBase: app.clusterPortBase,
@@ -307,7 +325,7 @@ export function createLarder(options: LarderOptions = {}): Larder {
         // a server that cannot listen (port in use) must not leave the steps running:
         // their timers and the store's worker would keep the process alive after the error
         server = await startServer(
-          { registry, collectors, auth: s.auth ?? new Authenticator({ basicAuthUsers: {} }, undefined), log: log.child('http'), maxRequests: s.maxRequests ?? 40, tls: s.tls, snapshot, api: s.api, routes: s.routes,
+          { registry, collectors, auth: s.auth ?? new Authenticator({ basicAuthUsers: {} }, undefined), log: log.child('http'), maxRequests: s.maxRequests ?? 40, tls: s.tls, snapshot, api, routes: s.routes,
             health: () => steps.map((st) => st.health?.()).filter((p): p is string => p !== undefined) },
           s.listen,
         ).catch(async (err: unknown) => {

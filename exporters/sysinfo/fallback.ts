@@ -9,8 +9,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Collector, CollectorContext, CollectorDefinition, HostCollectorOptions } from '../collector.js';
 import { ConstMetric, type ConstSample } from '../const-metric.js';
-import type { HostSample } from './protocol.js';
-import { sysinfoSource } from './source.js';
+import { CPU_MODES, FS_FIELDS, MEMORY_FIELDS, NET_FIELDS, offsets, type SampleLayout } from './protocol.js';
+import { sysinfoSource, type HostReading } from './source.js';
 
 /** Whether the host collectors of these options read systeminformation instead of /proc. */
 export function usesSysinfo(options: HostCollectorOptions): boolean {
@@ -20,7 +20,7 @@ export function usesSysinfo(options: HostCollectorOptions): boolean {
 }
 
 /** Builds a fallback collector from the part of a sample it reports. */
-function fallback(ctx: CollectorContext, name: string, apply: (s: HostSample) => void): Collector {
+function fallback(ctx: CollectorContext, name: string, apply: (s: HostReading) => void): Collector {
   const source = sysinfoSource(ctx.registry);
   source.acquire();
   let warned = false;
@@ -42,69 +42,77 @@ function fallback(ctx: CollectorContext, name: string, apply: (s: HostSample) =>
   };
 }
 
+/**
+ * What a collector derives from the label sets alone (its series' labels, filtered),
+ * computed again only when the layout object changes (a mount or an interface came or went).
+ */
+function perLayout<T>(derive: (layout: SampleLayout) => T): (layout: SampleLayout) => T {
+  let seen: SampleLayout | undefined;
+  let derived: T | undefined;
+  return (layout) => {
+    if (layout !== seen || derived === undefined) {
+      derived = derive(layout);
+      seen = layout;
+    }
+    return derived;
+  };
+}
+
 const FALLBACKS: Readonly<Record<string, (ctx: CollectorContext) => Collector>> = {
   cpu(ctx) {
     const seconds = new ConstMetric(ctx.registry, { name: 'node_cpu_seconds_total', help: 'Seconds the CPUs spent in each mode.', type: 'counter' });
+    const labels = perLayout((l) => Array.from({ length: l.cpus * CPU_MODES.length }, (_, i) => ({ cpu: String(Math.floor(i / CPU_MODES.length)), mode: CPU_MODES[i % CPU_MODES.length]! })));
     return fallback(ctx, 'cpu', (s) => {
-      const out: ConstSample[] = [];
-      s.cpus.forEach((c, i) => {
-        for (const mode of ['user', 'nice', 'system', 'idle', 'irq'] as const) out.push({ labels: { cpu: String(i), mode }, value: c[mode] });
-      });
-      seconds.set(out);
+      seconds.set(labels(s.layout).map((l, i) => ({ labels: l, value: s.values[i]! })));
     });
   },
   loadavg(ctx) {
     const g = (n: string, h: string): ConstMetric => new ConstMetric(ctx.registry, { name: n, help: h });
-    const l1 = g('node_load1', '1m load average.');
-    const l5 = g('node_load5', '5m load average.');
-    const l15 = g('node_load15', '15m load average.');
+    const loads = [g('node_load1', '1m load average.'), g('node_load5', '5m load average.'), g('node_load15', '15m load average.')];
     return fallback(ctx, 'loadavg', (s) => {
-      const l = s.load;
-      l1.set(l ? [{ labels: {}, value: l[0] }] : []);
-      l5.set(l ? [{ labels: {}, value: l[1] }] : []);
-      l15.set(l ? [{ labels: {}, value: l[2] }] : []);
+      const at = offsets(s.layout).load;
+      loads.forEach((m, i) => m.set(s.layout.load ? [{ labels: {}, value: s.values[at + i]! }] : []));
     });
   },
   meminfo(ctx) {
-    const fields = [
-      ['MemTotal', 'total'], ['MemFree', 'free'], ['MemAvailable', 'available'], ['SwapTotal', 'swapTotal'], ['SwapFree', 'swapFree'],
-    ] as const;
-    const metrics = fields.map(([f, key]) => ({ key, m: new ConstMetric(ctx.registry, { name: `node_memory_${f}_bytes`, help: `Memory information field ${f}_bytes.` }) }));
+    const names: Record<(typeof MEMORY_FIELDS)[number], string> = { total: 'MemTotal', free: 'MemFree', available: 'MemAvailable', swapTotal: 'SwapTotal', swapFree: 'SwapFree' };
+    const metrics = MEMORY_FIELDS.map((key) => new ConstMetric(ctx.registry, { name: `node_memory_${names[key]}_bytes`, help: `Memory information field ${names[key]}_bytes.` }));
     return fallback(ctx, 'meminfo', (s) => {
-      for (const { key, m } of metrics) m.setValue(s.memory[key]);
+      const at = offsets(s.layout).memory;
+      metrics.forEach((m, j) => m.setValue(s.values[at + j]!));
     });
   },
   filesystem(ctx) {
     const g = (n: string, h: string): ConstMetric => new ConstMetric(ctx.registry, { name: n, help: h });
-    const size = g('node_filesystem_size_bytes', 'Filesystem size in bytes.');
-    const free = g('node_filesystem_free_bytes', 'Filesystem free space in bytes.');
-    const avail = g('node_filesystem_avail_bytes', 'Filesystem space available to non-root users in bytes.');
-    const ro = g('node_filesystem_readonly', 'Filesystem read-only status.');
+    // in FS_FIELDS' order
+    const metrics = [
+      g('node_filesystem_size_bytes', 'Filesystem size in bytes.'),
+      g('node_filesystem_free_bytes', 'Filesystem free space in bytes.'),
+      g('node_filesystem_avail_bytes', 'Filesystem space available to non-root users in bytes.'),
+      g('node_filesystem_readonly', 'Filesystem read-only status.'),
+    ];
     const o = ctx.options;
+    // the mounts reported (by index) and their labels
+    const kept = perLayout((l) =>
+      l.filesystems
+        .map((f, i) => ({ i, labels: { device: f.device, fstype: f.fstype, mountpoint: f.mountpoint } }))
+        .filter(({ labels: f }) => !o.mountPointsExclude?.test(f.mountpoint) && (!o.mountPointsInclude || o.mountPointsInclude.test(f.mountpoint)) && !o.fsTypesExclude?.test(f.fstype)),
+    );
     return fallback(ctx, 'filesystem', (s) => {
-      const fss = s.filesystems.filter(
-        (f) => !o.mountPointsExclude?.test(f.mountpoint) && (!o.mountPointsInclude || o.mountPointsInclude.test(f.mountpoint)) && !o.fsTypesExclude?.test(f.fstype),
-      );
-      const labels = (f: (typeof fss)[number]): Record<string, string> => ({ device: f.device, fstype: f.fstype, mountpoint: f.mountpoint });
-      size.set(fss.map((f) => ({ labels: labels(f), value: f.size })));
-      free.set(fss.map((f) => ({ labels: labels(f), value: f.free })));
-      avail.set(fss.map((f) => ({ labels: labels(f), value: f.avail })));
-      ro.set(fss.map((f) => ({ labels: labels(f), value: f.readonly ? 1 : 0 })));
+      const at = offsets(s.layout).filesystems;
+      const fss = kept(s.layout);
+      metrics.forEach((m, j) => m.set(fss.map((f) => ({ labels: f.labels, value: s.values[at + f.i * FS_FIELDS.length + j]! }))));
     });
   },
   netdev(ctx) {
-    const counters = [
-      ['receive_bytes', 'receiveBytes'], ['transmit_bytes', 'transmitBytes'], ['receive_errs', 'receiveErrs'],
-      ['transmit_errs', 'transmitErrs'], ['receive_drop', 'receiveDrop'], ['transmit_drop', 'transmitDrop'],
-    ] as const;
-    const metrics = counters.map(([c, key]) => ({
-      key,
-      m: new ConstMetric(ctx.registry, { name: `node_network_${c}_total`, help: `Network device statistic ${c}.`, type: 'counter' }),
-    }));
+    const counters = ['receive_bytes', 'transmit_bytes', 'receive_errs', 'transmit_errs', 'receive_drop', 'transmit_drop'] as const; // NET_FIELDS' order
+    const metrics = counters.map((c) => new ConstMetric(ctx.registry, { name: `node_network_${c}_total`, help: `Network device statistic ${c}.`, type: 'counter' }));
     const { netdevDeviceExclude: exclude, netdevDeviceInclude: include } = ctx.options;
+    const kept = perLayout((l) => l.networks.map((device, i) => ({ i, labels: { device } })).filter(({ labels: { device: d } }) => !exclude?.test(d) && (!include || include.test(d))));
     return fallback(ctx, 'netdev', (s) => {
-      const devs = s.networks.filter((d) => !exclude?.test(d.device) && (!include || include.test(d.device)));
-      for (const { key, m } of metrics) m.set(devs.map((d) => ({ labels: { device: d.device }, value: d[key] })));
+      const at = offsets(s.layout).networks;
+      const devs = kept(s.layout);
+      metrics.forEach((m, j) => m.set(devs.map((d) => ({ labels: d.labels, value: s.values[at + d.i * NET_FIELDS.length + j]! }))));
     });
   },
 };

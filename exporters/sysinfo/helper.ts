@@ -11,7 +11,7 @@
 import { cpus, loadavg, platform } from 'node:os';
 import { setPriority } from 'node:os';
 import si from 'systeminformation';
-import type { CpuTimes, FsEntry, HostInventory, HostSample, NetEntry, SysinfoReady, SysinfoReply, SysinfoRequest } from './protocol.js';
+import { CPU_MODES, FS_FIELDS, MEMORY_FIELDS, NET_FIELDS, offsets, type CpuTimes, type FsEntry, type HostInventory, type HostSample, type NetEntry, type SampleLayout, type ShapedSample, type SysinfoReady, type SysinfoReply, type SysinfoRequest } from './protocol.js';
 
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 const str = (v: unknown): string => (typeof v === 'string' ? v.slice(0, 128) : '');
@@ -68,6 +68,38 @@ async function sample(): Promise<HostSample> {
   };
 }
 
+let layoutId = 0;
+let layoutKey = '';
+let layout: SampleLayout | undefined;
+
+/**
+ * `s` as numbers in the layout's order (protocol.ts), with the label sets when they
+ * differ from the layout `known` that Larder has: the shaping is done here, so Larder's
+ * main thread receives one typed array.
+ */
+function shape(s: HostSample, known: number): ShapedSample {
+  const next: SampleLayout = {
+    cpus: s.cpus.length,
+    load: s.load !== undefined,
+    filesystems: s.filesystems.map((f) => ({ device: f.device, fstype: f.fstype, mountpoint: f.mountpoint })),
+    networks: s.networks.map((n) => n.device),
+  };
+  const key = JSON.stringify(next);
+  if (key !== layoutKey || layout === undefined) {
+    layoutKey = key;
+    layout = next;
+    layoutId++;
+  }
+  const at = offsets(layout);
+  const values = new Float64Array(at.end);
+  s.cpus.forEach((c, i) => CPU_MODES.forEach((m, j) => (values[i * CPU_MODES.length + j] = c[m])));
+  for (let i = 0; i < 3; i++) values[at.load + i] = s.load ? s.load[i]! : NaN;
+  MEMORY_FIELDS.forEach((f, j) => (values[at.memory + j] = s.memory[f]));
+  s.filesystems.forEach((f, i) => FS_FIELDS.forEach((k, j) => (values[at.filesystems + i * FS_FIELDS.length + j] = k === 'readonly' ? (f.readonly ? 1 : 0) : f[k])));
+  s.networks.forEach((n, i) => NET_FIELDS.forEach((k, j) => (values[at.networks + i * NET_FIELDS.length + j] = n[k])));
+  return { layout: layoutId, ...(known === layoutId ? {} : { labels: layout }), values, errors: s.errors };
+}
+
 async function inventory(): Promise<HostInventory> {
   const [cpu, system, os] = await Promise.all([si.cpu(), si.system(), si.osInfo()]);
   return {
@@ -103,7 +135,7 @@ if (send !== undefined) {
     queue = queue.then(async () => {
       let reply: SysinfoReply;
       try {
-        reply = { id: req.id, ok: true, result: req.op === 'sample' ? await sample() : await inventory() };
+        reply = { id: req.id, ok: true, result: req.op === 'sample' ? shape(await sample(), req.layout ?? 0) : await inventory() };
       } catch (e) {
         reply = { id: req.id, ok: false, error: (e as Error).message };
       }

@@ -8,7 +8,15 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { RelayData } from './relay.js';
 import type { Registry } from 'prom-client';
-import type { HostInventory, HostSample, SysinfoReady, SysinfoReply, SysinfoRequest } from './protocol.js';
+import type { HostInventory, SampleLayout, ShapedSample, SysinfoReady, SysinfoReply, SysinfoRequest } from './protocol.js';
+
+/** A host sample as the collectors read it: the label sets (the same object while they do not change) and the numbers in their order (protocol.ts). */
+export interface HostReading {
+  readonly layout: SampleLayout;
+  readonly values: Float64Array;
+  /** Parts that failed, with their cause. */
+  readonly errors: Readonly<Record<string, string>>;
+}
 
 /** A sample younger than this is handed out again instead of reading a new one, ms. */
 const SHARE_MS = 2000;
@@ -27,10 +35,13 @@ function helperPath(): string {
 export class SysinfoSource {
   private worker: Worker | undefined;
   private nextId = 1;
-  private readonly pending = new Map<number, { op: SysinfoRequest['op']; resolve: (v: HostSample | HostInventory) => void; reject: (e: Error) => void; timer?: NodeJS.Timeout }>();
+  private readonly pending = new Map<number, { op: SysinfoRequest['op']; resolve: (v: ShapedSample | HostInventory) => void; reject: (e: Error) => void; timer?: NodeJS.Timeout }>();
+  /** The label sets last received from the helper, and its id there (0: none yet). */
+  private layout: SampleLayout | undefined;
+  private layoutId = 0;
   private ready = false;
   private users = 0;
-  private last: { at: number; sample: Promise<HostSample> } | undefined;
+  private last: { at: number; sample: Promise<HostReading> } | undefined;
   private inventoryRead: Promise<HostInventory> | undefined;
 
   /** Registers a user; call `release()` when done. */
@@ -45,15 +56,28 @@ export class SysinfoSource {
   }
 
   /** A host sample, shared with the other callers of the last SHARE_MS. */
-  sample(): Promise<HostSample> {
+  sample(): Promise<HostReading> {
     const now = performance.now();
     if (this.last && now - this.last.at < SHARE_MS) return this.last.sample;
-    const sample = this.request('sample') as Promise<HostSample>;
+    const sample = (this.request('sample') as Promise<ShapedSample>).then((r) => this.reading(r));
     this.last = { at: now, sample };
     sample.catch(() => {
       if (this.last?.sample === sample) this.last = undefined;
     });
     return sample;
+  }
+
+  /** A shaped sample with its label sets (received now or kept from an earlier answer). */
+  private reading(r: ShapedSample): HostReading {
+    if (r.labels) {
+      this.layout = r.labels;
+      this.layoutId = r.layout;
+    } else if (r.layout !== this.layoutId || this.layout === undefined) {
+      // not expected (the request names the layout it knows); the next request asks for the labels
+      this.layoutId = 0;
+      throw new Error(`systeminformation: a sample in layout ${r.layout} came without its labels`);
+    }
+    return { layout: this.layout, values: r.values, errors: r.errors };
   }
 
   /** The inventory, read once (again only after a failure). */
@@ -68,7 +92,7 @@ export class SysinfoSource {
     return this.inventoryRead;
   }
 
-  private request(op: SysinfoRequest['op']): Promise<HostSample | HostInventory> {
+  private request(op: SysinfoRequest['op']): Promise<ShapedSample | HostInventory> {
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -76,7 +100,7 @@ export class SysinfoSource {
       if (this.ready) this.arm(id);
       // held open only while an answer is awaited, as a socket with a request in flight
       if (this.pending.size === 1) worker.ref();
-      worker.postMessage({ id, op } satisfies SysinfoRequest);
+      worker.postMessage((op === 'sample' ? { id, op, layout: this.layoutId } : { id, op }) satisfies SysinfoRequest);
     });
   }
 
@@ -108,6 +132,9 @@ export class SysinfoSource {
     const worker = new Worker(new URL(`./relay${EXT}`, import.meta.url), { workerData: data, ...limits, ...env });
     this.starts++;
     this.ready = false;
+    // a new helper counts its layouts afresh
+    this.layout = undefined;
+    this.layoutId = 0;
     // never keeps Larder alive: held only while an answer is awaited
     worker.unref();
     const startTimer = setTimeout(() => {

@@ -10,7 +10,7 @@
  * port), the one answering also asks the peers that did answer for their memory of the
  * missing one and takes the newest: the previous scrape's answerer may have heard it later.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { MetricFamily } from '../../exporters/metric-family.js';
 import type { Snapshot } from '../exposition/snapshot.js';
 import { mergeInstances, type AggregationMode, type InstanceFamilies } from './aggregate.js';
@@ -21,6 +21,8 @@ import { decodeSnapshot, encodeSnapshot } from './wire.js';
 export const PEER_PATH = '/larder/cluster/snapshot';
 /** Path of an instance's memory of peer N's last contribution: `${REMEMBERED_PATH}N`. */
 export const REMEMBERED_PATH = '/larder/cluster/remembered/';
+/** Prefix of the query API's paths on instance 0's peer endpoint (api-forward.ts): `${API_PREFIX}/api/v1/query`, … */
+export const API_PREFIX = '/larder/cluster';
 
 /** How the instances find each other. */
 export interface ClusterOptions {
@@ -40,6 +42,11 @@ export interface ClusterOptions {
   readonly host?: string;
   /** The clock (epoch ms); instances share one host, so one clock. @default Date.now */
   readonly now?: () => number;
+  /**
+   * Serves the requests under `${API_PREFIX}/api/v1` on the peer endpoint (instance 0: the query
+   * API the other instances forward to, see api-forward.ts). @default none (404)
+   */
+  readonly api?: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
 }
 
 /** A merged snapshot, with the instances that did not answer. */
@@ -109,7 +116,12 @@ export class ClusterView {
   async start(): Promise<void> {
     if (this.server) return;
     const port = this.options.portBase + this.options.instanceId;
+    const api = this.options.api;
     const server = createServer((req, res) => {
+      if (api && (req.url === `${API_PREFIX}/api/v1` || req.url?.startsWith(`${API_PREFIX}/api/v1/`) || req.url?.startsWith(`${API_PREFIX}/api/v1?`))) {
+        api(req, res);
+        return;
+      }
       if (req.method === 'GET' && req.url?.startsWith(REMEMBERED_PATH)) {
         const id = req.url.slice(REMEMBERED_PATH.length);
         const c = /^\d{1,5}$/.test(id) ? this.contributions.of(id) : undefined;
