@@ -11,7 +11,10 @@
  * stall from above without counting the scheduler of a loaded machine as a stall; the
  * same measure while the loop only sleeps (the probe's floor, about 1 ms) is reported
  * beside it, and two controls on the main thread (systeminformation's system(), a loop
- * spinning 10 ms of CPU time) show the measure catches a stall.
+ * spinning 10 ms of CPU time) show the measure catches a stall. A gap in which the thread
+ * was on a CPU for under 1 ms was the thread asleep, its timer's wake-up late (seen at
+ * load 20 and more, in the sleeping floor too): reported and left out, since the
+ * fallback's main-thread work is CPU time (the controls' long gaps hold 5 ms and more).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -28,6 +31,8 @@ import { collectorOptions, harness, samples, value, type Harness } from './helpe
 
 const defs = HOST_COLLECTORS.filter((c) => FALLBACK_COLLECTORS.includes(c.name));
 const STALL_BOUND_MS = 5;
+/** Main-thread CPU time under which a gap was the thread asleep, not running code, ms. */
+const ASLEEP_CPU_MS = 1;
 const PROBE = fileURLToPath(new URL('../fixtures/sysinfo-stall-probe.mjs', import.meta.url));
 const PROBE_DIST = fileURLToPath(new URL('../../dist/exporters/sysinfo/helper.js', import.meta.url));
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -202,6 +207,11 @@ interface Window {
   readonly ms: number;
 }
 
+/** A window's longest stall, ms: its longest gap's own time, but of the gaps over 4 ms only those the thread spent on a CPU (at least ASLEEP_CPU_MS). */
+function stallOf(w: Window): number {
+  return Math.max(Math.min(w.own, 4), ...w.long.filter((g) => g.cpu >= ASLEEP_CPU_MS).map((g) => g.own));
+}
+
 t.test(`no event-loop stall over ${STALL_BOUND_MS} ms from any update of the fallback`, async (t) => {
   // Measured in a plain Node process on dist/, as larder serve runs: this test process
   // carries tap's and the TypeScript loader's own work, which is not the fallback's.
@@ -221,19 +231,27 @@ t.test(`no event-loop stall over ${STALL_BOUND_MS} ms from any update of the fal
   t.comment(`first update (starts the relay thread, the first Worker of the process, and the helper): own ${r.start.own.toFixed(2)} ms, wall ${r.start.wall.toFixed(2)} ms`);
   t.same(r.warnings, [], 'every update succeeded');
   t.equal(r.updates.length, 8, '8 steady updates measured');
+  let lateWakeups = 0;
   r.updates.forEach((u, i) => {
     t.ok(u.gaps >= 3, `update ${i + 1}: the probe ticked through it (${u.gaps} gaps over ${u.ms.toFixed(1)} ms)`);
-    t.ok(u.own <= STALL_BOUND_MS, `update ${i + 1}: longest stall ≤ ${u.own.toFixed(2)} ms (wall ${u.wall.toFixed(2)} ms, of which ${u.waited.toFixed(2)} ms waiting for a CPU)`, {
+    // A gap the thread spent asleep (under 1 ms on a CPU) is its timer waking it late:
+    // on a saturated machine the wake-up itself waits, outside the runqueue accounting.
+    // The fallback's main-thread work runs on the CPU, so its stall shows as CPU time.
+    const asleep = u.long.filter((g) => g.own > STALL_BOUND_MS && g.cpu < ASLEEP_CPU_MS);
+    lateWakeups += asleep.length;
+    const stall = stallOf(u);
+    t.ok(stall <= STALL_BOUND_MS, `update ${i + 1}: longest stall ≤ ${stall.toFixed(2)} ms (longest gap ${u.own.toFixed(2)} ms own, wall ${u.wall.toFixed(2)} ms, of which ${u.waited.toFixed(2)} ms waiting for a CPU${asleep.length > 0 ? `; ${asleep.length} late wake-up(s) left out: ${asleep.map((g) => `${g.own} ms own, ${g.cpu} ms on a CPU`).join(', ')}` : ''})`, {
       // on failure: the gaps over 4 ms, and the probe's floor in the same run, to tell the code from the machine
       long: u.long,
       floor: r.idle.map((w) => ({ own: w.own, long: w.long })),
     });
   });
+  t.comment(`late wake-ups (gaps over ${STALL_BOUND_MS} ms with under ${ASLEEP_CPU_MS} ms on a CPU) during the updates: ${lateWakeups}; while only sleeping: ${r.idle.flatMap((w) => w.long).filter((g) => g.own > STALL_BOUND_MS && g.cpu < ASLEEP_CPU_MS).length}`);
 
   // the measure catches a stall: systeminformation's spawning call, and a plain busy loop, on the main thread
   for (const c of r.controls) {
     t.comment(`control, ${c.what}: own ${c.own.toFixed(2)} ms (wall ${c.wall.toFixed(2)}, waiting ${c.waited.toFixed(2)})`);
-    t.ok(c.own > STALL_BOUND_MS, `control, ${c.what}: the probe sees a ${c.own.toFixed(1)} ms stall`);
+    t.ok(stallOf(c) > STALL_BOUND_MS, `control, ${c.what}: the probe sees a ${stallOf(c).toFixed(1)} ms stall`);
   }
   t.equal(r.controls.length, 2, 'both controls ran');
 });
