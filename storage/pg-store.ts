@@ -373,8 +373,8 @@ export class PgStore implements Store {
     await this.db.tx(async (tx) => {
       await tx.any('SELECT pg_advisory_xact_lock($1)', [DDL_LOCK]);
       for (const c of gone) {
-        // Whether it is packed is read under the lock: another host may have packed it.
-        const row = await tx.oneOrNone<{ packed: boolean }>('SELECT packed FROM chunks WHERE name = $1', [c.name]);
+        // Whether it is packed is read with the row locked: a packing under way ends first.
+        const row = await tx.oneOrNone<{ packed: boolean }>('SELECT packed FROM chunks WHERE name = $1 FOR UPDATE', [c.name]);
         if (row?.packed === true) for (const sql of dropPackedSql(c)) await tx.none(sql);
         else await tx.none(`DROP TABLE IF EXISTS ${pgIdent(c.name)}`);
         await tx.none('DELETE FROM chunks WHERE name = $1', [c.name]);
@@ -420,8 +420,10 @@ export class PgStore implements Store {
   async packChunk(c: ChunkInfo, afterFill?: () => Promise<void>): Promise<boolean> {
     const sql = packChunkSql(c);
     const packedNow = await this.db.tx(async (tx) => {
-      await tx.any('SELECT pg_advisory_xact_lock($1)', [DDL_LOCK]);
-      const row = await tx.oneOrNone<{ packed: boolean }>("SELECT packed FROM chunks WHERE name = $1 AND logical = 'samples'", [c.name]);
+      // The chunk's catalog row, locked: a second packer (another host) waits here and then
+      // finds it packed; retention's drop waits too. Not the DDL lock, which partition
+      // creation (and so the writers) would wait on for as long as the packing takes.
+      const row = await tx.oneOrNone<{ packed: boolean }>("SELECT packed FROM chunks WHERE name = $1 AND logical = 'samples' FOR UPDATE", [c.name]);
       if (row === null || row.packed) return false;
       for (const s of sql.lockAndFill) await tx.none(s);
       if (afterFill !== undefined) await afterFill();
