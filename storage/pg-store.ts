@@ -767,7 +767,7 @@ export class PgStore implements Store {
       const s = stats.get(key) ?? { rows: 0, bytes: 0, chunks: 0 };
       s.rows += rows;
       s.bytes += r.bytes;
-      if (r.parent !== null) s.chunks++;
+      if (r.parent !== null && r.parent !== 'samples_packed') s.chunks++; // a packed chunk is its emptied partition and its packed rows: one chunk
       stats.set(key, s);
     }
     const tables: TableStats[] = [...stats.entries()].sort(([a], [b]) => cmp(a, b)).map(([table, s]) => ({ table, ...s }));
