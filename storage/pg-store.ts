@@ -325,12 +325,16 @@ export class PgStore implements Store {
     checkTimeMs(timeMs, 'ensureChunk');
     const hit = PgStore.find(t, timeMs);
     if (hit !== undefined) return hit;
+    // The chunk found or made under the lock: a concurrent catalog reload (packing,
+    // listChunks) may replace the catalog with one read before this commit.
+    let made: ChunkInfo | undefined;
     await this.db.tx(async (tx) => {
       // Serialised across hosts; the catalog is re-read under the lock.
       await tx.any('SELECT pg_advisory_xact_lock($1)', [DDL_LOCK]);
       await this.loadCatalog(tx);
       const fresh = this.catalog.get(logical)!;
-      if (PgStore.find(fresh, timeMs) !== undefined) return;
+      made = PgStore.find(fresh, timeMs);
+      if (made !== undefined) return;
       let { startMs, endMs } = chunkRange(timeMs, fresh.chunkMs);
       for (const c of fresh.chunks) {
         if (c.endMs <= timeMs && c.endMs > startMs) startMs = c.endMs;
@@ -339,10 +343,11 @@ export class PgStore implements Store {
       const name = chunkName(logical, startMs);
       await tx.none(partitionDdl(logical, name, startMs, endMs));
       await tx.none(`INSERT INTO chunks (name, logical, start_ts, end_ts, created_at) VALUES ($1, $2, ${tsOf('$3')}, ${tsOf('$4')}, now())`, [name, logical, startMs, endMs]);
-      fresh.chunks.push({ table: logical, name, startMs, endMs });
+      made = { table: logical, name, startMs, endMs };
+      fresh.chunks.push(made);
       fresh.chunks.sort((a, b) => a.startMs - b.startMs);
     });
-    return PgStore.find(this.catalog.get(logical)!, timeMs)!;
+    return PgStore.find(this.catalog.get(logical)!, timeMs) ?? made!;
   }
 
   async listChunks(table?: string): Promise<ChunkInfo[]> {
