@@ -7,7 +7,8 @@
  *   FULL=1 ./scripts/run-bench.sh rollup          (30 days: 43.2M samples; or --full when run directly)
  *   DAYS=7 DIALECTS=sqlite ./scripts/run-bench.sh rollup
  *
- * Printed: time to generate, time per tier, rows and bytes per tier and per row, one
+ * Printed: time to generate, time per tier, rows and bytes per tier and per row (on
+ * PostgreSQL also after packing the raw chunks, with the time packing took), one
  * series' whole span read from raw vs the hourly tier (median of 20), and /metrics
  * latency (p50/p99/max) of a real HTTP server on this thread scraped in a loop while
  * the rollups run, against the same loop for 5 s with nothing running. Baseline, measured in the same run: a plain GROUP BY of the raw
@@ -159,6 +160,12 @@ async function benchDialect(dialect: 'sqlite' | 'postgresql'): Promise<void> {
 
     const rows: string[][] = [['table', 'rows', 'chunks', 'MB', 'bytes/row', 'rollup s', 'vs GROUP BY baseline']];
     rows.push(['samples (raw)', raw.rows.toLocaleString(), String(raw.chunks), fmt(raw.bytes / 1e6), fmt(raw.bytes / Math.max(1, raw.rows), 1), '', '']);
+    // PostgreSQL packs the raw chunks the rollups have read (storage/pg-pack.ts), as the daily job does.
+    if ('packClosedChunks' in store) {
+      const pack = await timed(() => store.packClosedChunks(END));
+      const packed = await tableStats(store, 'samples');
+      rows.push([`samples (packed, ${fmt(pack.ms / 1000)} s)`, packed.rows.toLocaleString(), String(packed.chunks), fmt(packed.bytes / 1e6), fmt(packed.bytes / Math.max(1, packed.rows), 1), '', '']);
+    }
     rows.push(['baseline 5m GROUP BY', base.value.toLocaleString(), '', '', '', fmt(base.ms / 1000), '1.00×']);
     for (const t of DEFAULT_TIERS) {
       const s = await tableStats(store, `rollup_${t.name}`);

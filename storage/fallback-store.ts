@@ -413,6 +413,11 @@ export class FallbackStore implements Store {
   dropChunksBefore(table: string, cutoffMs: number): Promise<ChunkInfo[]> {
     return this.onPg((pg) => pg.dropChunksBefore(table, cutoffMs));
   }
+
+  /** Packs closed raw chunks on PostgreSQL (see Store.packClosedChunks). */
+  packClosedChunks(beforeMs: number): Promise<ChunkInfo[]> {
+    return this.onPg((pg) => pg.packClosedChunks(beforeMs));
+  }
   dropChunk(table: string, name: string): Promise<void> {
     return this.onPg((pg) => pg.dropChunk(table, name));
   }

@@ -41,11 +41,37 @@ export function logicalTableDdl(logical: string, kind: TableKind): string {
 CREATE OR REPLACE VIEW ${pgIdent(`${logical}_all`)} AS SELECT * FROM ${pgIdent(logical)};`;
 }
 
+/**
+ * The partitioned table holding a logical table's rows. Since schema version 8 the raw
+ * samples' row table is `samples_rows`, and `samples` is a view adding the packed chunks.
+ */
+export function pgRowsTable(logical: string): string {
+  return logical === 'samples' ? 'samples_rows' : logical;
+}
+
+/** A packed raw chunk's table of arrays: one row per series (storage/pg-pack.ts). */
+export function packedTable(chunk: string): string {
+  return `${chunk}_packed`;
+}
+
+/** A packed raw chunk's emptied partition of `samples_rows`, kept as a tombstone that refuses rows. */
+export function tombstoneTable(chunk: string): string {
+  return `${chunk}_rows`;
+}
+
+/** `'2026-01-01T00:00:00.000Z'`: an epoch-ms time as a timestamptz literal. */
+export function tsLiteral(ms: number): string {
+  return `'${new Date(ms).toISOString()}'::timestamptz`;
+}
+
 /** DDL of one partition. */
 export function partitionDdl(logical: string, name: string, startMs: number, endMs: number): string {
   const iso = (ms: number): string => new Date(ms).toISOString();
-  return `CREATE TABLE IF NOT EXISTS ${pgIdent(name)} PARTITION OF ${pgIdent(logical)} FOR VALUES FROM ('${iso(startMs)}') TO ('${iso(endMs)}')`;
+  return `CREATE TABLE IF NOT EXISTS ${pgIdent(name)} PARTITION OF ${pgIdent(pgRowsTable(logical))} FOR VALUES FROM ('${iso(startMs)}') TO ('${iso(endMs)}')`;
 }
+
+/** The raw samples of packed chunks as rows: `p` is a `samples_packed` row, `u` one element. */
+export const PACKED_ROWS = 'CROSS JOIN LATERAL unnest(p.ts, p.value) AS u(ts, value)';
 
 /** PostgreSQL migrations, in order. Append only. */
 export const PG_MIGRATIONS: readonly Migration[] = [
@@ -187,6 +213,36 @@ CREATE TABLE notification_log (
   error text NOT NULL
 );
 CREATE INDEX notification_log_ts ON notification_log (ts);
+`,
+  },
+  {
+    // Closed raw chunks are packed (storage/pg-pack.ts): one row per series per chunk
+    // holding the chunk's times and values as arrays. The row table becomes
+    // samples_rows; 'samples' is now a view of both, with the same columns, and the
+    // views over it are re-pointed at it (their columns do not change).
+    version: 8,
+    name: 'packed raw chunks: samples_rows, samples_packed, samples as a view of both',
+    sql: `
+ALTER TABLE samples RENAME TO samples_rows;
+CREATE TABLE samples_packed (
+  series_id integer NOT NULL,
+  start_ts timestamptz NOT NULL,
+  ts timestamptz[] NOT NULL,
+  value double precision[] NOT NULL,
+  PRIMARY KEY (series_id, start_ts)
+) PARTITION BY RANGE (start_ts);
+CREATE VIEW samples AS
+  SELECT series_id, ts, value FROM samples_rows
+  UNION ALL
+  SELECT p.series_id, u.ts, u.value FROM samples_packed p ${PACKED_ROWS};
+CREATE OR REPLACE VIEW samples_all AS SELECT * FROM samples WHERE value IS NOT NULL;
+CREATE OR REPLACE VIEW system_metrics AS
+  SELECT s.ts AS ts, s.ts AS timestamp, se.name AS metric_name, s.value AS value, se.labels AS labels, se.id AS series_id
+  FROM samples s JOIN series se ON se.id = s.series_id WHERE s.value IS NOT NULL;
+CREATE OR REPLACE VIEW samples_named AS
+  SELECT s.ts AS ts, se.name AS metric_name, se.labels->>'job' AS job, se.labels->>'instance' AS instance, se.labels AS labels, s.value AS value, se.type AS type, se.id AS series_id
+  FROM samples s JOIN series se ON se.id = s.series_id WHERE s.value IS NOT NULL;
+ALTER TABLE chunks ADD COLUMN packed boolean NOT NULL DEFAULT false;
 `,
   },
 ];

@@ -7,7 +7,8 @@
 import pgPromise from 'pg-promise';
 import { checkChunkMs, checkLogicalTable, chunkName, chunkRange, compareChunks } from './chunking.js';
 import { isStaleNaN, pgLive, staleNaN } from './stale.js';
-import { PG_DDL_LOCK, PG_MIGRATIONS, logicalTableDdl, msOf, partitionDdl, pgIdent, tsOf } from './pg-sql.js';
+import { PACKED_ROWS, PG_DDL_LOCK, PG_MIGRATIONS, logicalTableDdl, msOf, packedTable, partitionDdl, pgIdent, tombstoneTable, tsOf } from './pg-sql.js';
+import { dropPackedSql, mergePackedSql, packChunkSql } from './pg-pack.js';
 import { checkTimeMs } from './series-key.js';
 import { HOURLY_LOOKBACK_MS, NewerSchemaError, checkAlert, checkDate, checkReadQuery, checkSamples, checkStatsArgs, counterLikeSql, keySeriesDefs, matchSeries, rawJson, resetDeltaSql, type SeriesRow } from './store-common.js';
 import { checkTier, tierTables, type TableKind } from './table-kinds.js';
@@ -180,6 +181,8 @@ const SERIES_COLS = `id, name, labels::text AS labels, type, help, fingerprint, 
 export class PgStore implements Store {
   readonly dialect = 'postgresql' as const;
   private readonly catalog = new Map<string, CatalogTable>();
+  /** Names of the raw chunks that are packed (storage/pg-pack.ts). */
+  private readonly packed = new Set<string>();
   private readonly seriesIds = new Map<string, number>();
   private closed = false;
 
@@ -270,12 +273,16 @@ export class PgStore implements Store {
 
   private async loadCatalog(t: Task = this.db): Promise<void> {
     const tables = await t.any<{ logical: string; kind: TableKind; chunk_ms: string }>('SELECT logical, kind, chunk_ms FROM chunk_tables');
-    const chunks = await t.any<{ logical: string; name: string; s: number; e: number }>(
-      `SELECT logical, name, ${msOf('start_ts')} AS s, ${msOf('end_ts')} AS e FROM chunks ORDER BY logical, start_ts`,
+    const chunks = await t.any<{ logical: string; name: string; s: number; e: number; packed: boolean }>(
+      `SELECT logical, name, ${msOf('start_ts')} AS s, ${msOf('end_ts')} AS e, packed FROM chunks ORDER BY logical, start_ts`,
     );
     this.catalog.clear();
+    this.packed.clear();
     for (const r of tables) this.catalog.set(r.logical, { kind: r.kind, chunkMs: Number(r.chunk_ms), chunks: [] });
-    for (const r of chunks) this.catalog.get(r.logical)?.chunks.push({ table: r.logical, name: r.name, startMs: r.s, endMs: r.e });
+    for (const r of chunks) {
+      this.catalog.get(r.logical)?.chunks.push({ table: r.logical, name: r.name, startMs: r.s, endMs: r.e });
+      if (r.packed) this.packed.add(r.name);
+    }
   }
 
   /** @internal sets the raw chunk interval for new partitions. */
@@ -318,12 +325,16 @@ export class PgStore implements Store {
     checkTimeMs(timeMs, 'ensureChunk');
     const hit = PgStore.find(t, timeMs);
     if (hit !== undefined) return hit;
+    // The chunk found or made under the lock: a concurrent catalog reload (packing,
+    // listChunks) may replace the catalog with one read before this commit.
+    let made: ChunkInfo | undefined;
     await this.db.tx(async (tx) => {
       // Serialised across hosts; the catalog is re-read under the lock.
       await tx.any('SELECT pg_advisory_xact_lock($1)', [DDL_LOCK]);
       await this.loadCatalog(tx);
       const fresh = this.catalog.get(logical)!;
-      if (PgStore.find(fresh, timeMs) !== undefined) return;
+      made = PgStore.find(fresh, timeMs);
+      if (made !== undefined) return;
       let { startMs, endMs } = chunkRange(timeMs, fresh.chunkMs);
       for (const c of fresh.chunks) {
         if (c.endMs <= timeMs && c.endMs > startMs) startMs = c.endMs;
@@ -332,10 +343,11 @@ export class PgStore implements Store {
       const name = chunkName(logical, startMs);
       await tx.none(partitionDdl(logical, name, startMs, endMs));
       await tx.none(`INSERT INTO chunks (name, logical, start_ts, end_ts, created_at) VALUES ($1, $2, ${tsOf('$3')}, ${tsOf('$4')}, now())`, [name, logical, startMs, endMs]);
-      fresh.chunks.push({ table: logical, name, startMs, endMs });
+      made = { table: logical, name, startMs, endMs };
+      fresh.chunks.push(made);
       fresh.chunks.sort((a, b) => a.startMs - b.startMs);
     });
-    return PgStore.find(this.catalog.get(logical)!, timeMs)!;
+    return PgStore.find(this.catalog.get(logical)!, timeMs) ?? made!;
   }
 
   async listChunks(table?: string): Promise<ChunkInfo[]> {
@@ -366,7 +378,10 @@ export class PgStore implements Store {
     await this.db.tx(async (tx) => {
       await tx.any('SELECT pg_advisory_xact_lock($1)', [DDL_LOCK]);
       for (const c of gone) {
-        await tx.none(`DROP TABLE IF EXISTS ${pgIdent(c.name)}`);
+        // Whether it is packed is read with the row locked: a packing under way ends first.
+        const row = await tx.oneOrNone<{ packed: boolean }>('SELECT packed FROM chunks WHERE name = $1 FOR UPDATE', [c.name]);
+        if (row?.packed === true) for (const sql of dropPackedSql(c)) await tx.none(sql);
+        else await tx.none(`DROP TABLE IF EXISTS ${pgIdent(c.name)}`);
         await tx.none('DELETE FROM chunks WHERE name = $1', [c.name]);
       }
     });
@@ -376,7 +391,53 @@ export class PgStore implements Store {
   async chunkBytes(table: string, name: string): Promise<number> {
     const t = await this.table(table, 'chunkBytes');
     if (!t.chunks.some((c) => c.name === name)) throw new Error(`chunkBytes: ${table} has no chunk ${JSON.stringify(name)}`);
-    return (await this.db.one<{ b: number }>('SELECT pg_total_relation_size(to_regclass($1))::float8 AS b', [`${this.schema}.${name}`])).b;
+    // A packed chunk's name is a view (0 bytes): its bytes are its packed rows' and its emptied partition's.
+    const rels = this.packed.has(name) ? [packedTable(name), tombstoneTable(name)] : [name];
+    return (
+      await this.db.one<{ b: number }>('SELECT COALESCE(SUM(pg_total_relation_size(to_regclass(r))), 0)::float8 AS b FROM unnest($1::text[]) AS r', [
+        rels.map((r) => `${this.schema}.${r}`),
+      ])
+    ).b;
+  }
+
+  /** Whether a raw chunk is packed (as of this store's last catalog read). */
+  isPacked(name: string): boolean {
+    return this.packed.has(name);
+  }
+
+  /**
+   * Packs the closed raw chunks that end at or before `beforeMs` (storage/pg-pack.ts):
+   * call it once the rollups have read them. Resolves with the chunks packed now.
+   */
+  async packClosedChunks(beforeMs: number): Promise<ChunkInfo[]> {
+    if (typeof beforeMs !== 'number' || !Number.isFinite(beforeMs)) throw new RangeError(`packClosedChunks: invalid time ${String(beforeMs)}`);
+    await this.loadCatalog();
+    const todo = (this.catalog.get('samples')?.chunks ?? []).filter((c) => c.endMs <= beforeMs && !this.packed.has(c.name));
+    const done: ChunkInfo[] = [];
+    for (const c of todo) if (await this.packChunk(c)) done.push(c);
+    return done;
+  }
+
+  /**
+   * Packs one raw chunk in one transaction; false when it was packed already (by another
+   * host, say). `afterFill` (tests) runs once the packed rows are written, before the swap.
+   */
+  async packChunk(c: ChunkInfo, afterFill?: () => Promise<void>): Promise<boolean> {
+    const sql = packChunkSql(c);
+    const packedNow = await this.db.tx(async (tx) => {
+      // The chunk's catalog row, locked: a second packer (another host) waits here and then
+      // finds it packed; retention's drop waits too. Not the DDL lock, which partition
+      // creation (and so the writers) would wait on for as long as the packing takes.
+      const row = await tx.oneOrNone<{ packed: boolean }>("SELECT packed FROM chunks WHERE name = $1 AND logical = 'samples' FOR UPDATE", [c.name]);
+      if (row === null || row.packed) return false;
+      for (const s of sql.lockAndFill) await tx.none(s);
+      if (afterFill !== undefined) await afterFill();
+      for (const s of sql.swap) await tx.none(s);
+      await tx.none('UPDATE chunks SET packed = true WHERE name = $1', [c.name]);
+      return true;
+    });
+    await this.loadCatalog();
+    return packedNow;
   }
 
   async sizeBytes(): Promise<number> {
@@ -438,7 +499,15 @@ export class PgStore implements Store {
     const uniq = dedupe(samples);
     // The chunks first, on the pool (rarely any work: they are made ahead), then the rows.
     await this.withinWriteTimeout('creating a chunk', this.chunksFor(uniq));
-    await this.withWriteTimeout(`a write of ${samples.length} samples`, (db) => this.insertSamples(db, uniq));
+    try {
+      await this.withWriteTimeout(`a write of ${samples.length} samples`, (db) => this.insertSamples(db, uniq));
+    } catch (e) {
+      // 23514: a chunk was packed since the catalog was read (the emptied partition
+      // refuses rows); nothing of the batch was kept: reload and merge instead.
+      if ((e as { code?: string }).code !== '23514') throw e;
+      await this.loadCatalog();
+      await this.withWriteTimeout(`a write of ${samples.length} samples`, (db) => this.insertSamples(db, uniq));
+    }
     return samples.length;
   }
 
@@ -462,22 +531,41 @@ export class PgStore implements Store {
 
   /** The rows and the latest values, in one transaction on `db`. */
   private async insertSamples(db: Task, uniq: readonly Sample[]): Promise<void> {
-    const ids = uniq.map((s) => s.seriesId);
-    const ts = uniq.map((s) => s.timeMs);
+    // Samples of packed chunks (late ones) are merged into the packed rows; the rest are rows.
+    const rows: Sample[] = [];
+    const late = new Map<string, { chunk: ChunkInfo; samples: Sample[] }>();
+    const raw = this.catalog.get('samples');
+    for (const s of uniq) {
+      const c = this.packed.size > 0 && raw !== undefined ? PgStore.find(raw, s.timeMs) : undefined;
+      if (c === undefined || !this.packed.has(c.name)) rows.push(s);
+      else {
+        const l = late.get(c.name) ?? { chunk: c, samples: [] };
+        l.samples.push(s);
+        late.set(c.name, l);
+      }
+    }
     // A stale marker is a NULL value (NaN is stored as NaN): storage/stale.ts.
-    const vs = uniq.map((s) => (isStaleNaN(s.value) ? null : s.value));
+    const columns = (xs: readonly Sample[]): [number[], number[], (number | null)[]] => [
+      xs.map((s) => s.seriesId),
+      xs.map((s) => s.timeMs),
+      xs.map((s) => (isStaleNaN(s.value) ? null : s.value)),
+    ];
     try {
       await db.tx(async (tx) => {
         // Bound server-side (ParameterizedQuery): pg-promise's client-side formatting of
         // three 10k-element arrays measured at half the throughput.
-        await tx.none(
+        if (rows.length > 0) await tx.none(
           PgStore.pq(
-            `INSERT INTO samples (series_id, ts, value)
+            `INSERT INTO samples_rows (series_id, ts, value)
              SELECT s, ${tsOf('t')}, v FROM unnest($1::int[], $2::float8[], $3::float8[]) AS u(s, t, v)
              ON CONFLICT (series_id, ts) DO UPDATE SET value = EXCLUDED.value`,
-            [ids, ts, vs],
+            columns(rows),
           ),
         );
+        for (const { chunk, samples } of [...late.values()].sort((a, b) => a.chunk.startMs - b.chunk.startMs)) {
+          await tx.none(`LOCK TABLE ${pgIdent(packedTable(chunk.name))} IN SHARE ROW EXCLUSIVE MODE`);
+          await tx.none(PgStore.pq(mergePackedSql(chunk), columns(samples)));
+        }
         const latest = new Map<number, Sample>();
         for (const s of uniq) {
           if (isStaleNaN(s.value)) continue; // a stale marker is no latest value
@@ -510,10 +598,19 @@ export class PgStore implements Store {
     }
     if (series.length === 0) return { series, samples: [] };
     const limit = q.limit === undefined ? 'ALL' : String(q.limit);
+    // Packed rows are selected by chunk start (one chunk back at most: no chunk is longer
+    // than the longest known), so only the chunks in range are unnested; another host's
+    // packing needs no catalog reload here.
+    const raw = this.catalog.get('samples');
+    const span = Math.max(raw?.chunkMs ?? 0, ...(raw?.chunks ?? []).map((c) => c.endMs - c.startMs));
     const rows = await this.db.any<{ s: number; t: number; v: number | null }>(
-      `SELECT series_id AS s, ${msOf('ts')} AS t, value AS v FROM samples
-       WHERE series_id = ANY($1::int[]) AND ts >= ${tsOf('$2')} AND ts < ${tsOf('$3')} ORDER BY series_id, ts LIMIT ${limit}`,
-      [series.map((s) => s.id), q.fromMs, q.toMs],
+      `SELECT series_id AS s, ${msOf('ts')} AS t, value AS v FROM (
+         SELECT series_id, ts, value FROM samples_rows WHERE series_id = ANY($1::int[]) AND ts >= ${tsOf('$2')} AND ts < ${tsOf('$3')}
+         UNION ALL
+         SELECT p.series_id, u.ts, u.value FROM samples_packed p ${PACKED_ROWS}
+         WHERE p.series_id = ANY($1::int[]) AND p.start_ts > ${tsOf('$4')} AND p.start_ts < ${tsOf('$3')} AND u.ts >= ${tsOf('$2')} AND u.ts < ${tsOf('$3')}) x
+       ORDER BY series_id, ts LIMIT ${limit}`,
+      [series.map((s) => s.id), q.fromMs, q.toMs, q.fromMs - span],
     );
     return { series, samples: rows.map((r) => ({ seriesId: r.s, timeMs: r.t, value: r.v === null ? staleNaN() : r.v })) };
   }
@@ -667,16 +764,24 @@ export class PgStore implements Store {
     const stats = new Map<string, { rows: number; bytes: number; chunks: number }>();
     for (const logical of this.catalog.keys()) stats.set(logical, { rows: 0, bytes: 0, chunks: 0 });
     for (const r of rels) {
-      const rows = (await this.db.one<{ n: number }>(`SELECT COUNT(*)::float8 AS n FROM ${pgIdent(r.name)}`)).n;
-      const key = r.parent ?? r.name;
+      // Raw samples: row partitions and packed chunks (whose rows count their elements) are one table.
+      const key = r.parent === 'samples_rows' || r.parent === 'samples_packed' ? 'samples' : (r.parent ?? r.name);
+      const count = r.parent === 'samples_packed' ? 'SUM(cardinality(ts))' : 'COUNT(*)';
+      const rows = (await this.db.one<{ n: number | null }>(`SELECT ${count}::float8 AS n FROM ${pgIdent(r.name)}`)).n ?? 0;
+      if (r.name === 'samples_rows' || r.name === 'samples_packed') continue;
       const s = stats.get(key) ?? { rows: 0, bytes: 0, chunks: 0 };
       s.rows += rows;
       s.bytes += r.bytes;
-      if (r.parent !== null) s.chunks++;
+      if (r.parent !== null && r.parent !== 'samples_packed') s.chunks++; // a packed chunk is its emptied partition and its packed rows: one chunk
       stats.set(key, s);
     }
     const tables: TableStats[] = [...stats.entries()].sort(([a], [b]) => cmp(a, b)).map(([table, s]) => ({ table, ...s }));
-    const ext = await this.db.one<{ lo: number | null; hi: number | null }>(`SELECT ${msOf('MIN(ts)')} AS lo, ${msOf('MAX(ts)')} AS hi FROM samples`);
+    // Packed arrays are in time order: their ends bound them without unnesting.
+    const ext = await this.db.one<{ lo: number | null; hi: number | null }>(
+      `SELECT ${msOf('MIN(lo)')} AS lo, ${msOf('MAX(hi)')} AS hi FROM (
+         SELECT MIN(ts) AS lo, MAX(ts) AS hi FROM samples_rows
+         UNION ALL SELECT MIN(ts[1]), MAX(ts[cardinality(ts)]) FROM samples_packed) x`,
+    );
     const series = (await this.db.one<{ n: number }>('SELECT COUNT(*)::float8 AS n FROM series')).n;
     return {
       dialect: 'postgresql', totalBytes: await this.sizeBytes(), series, tables,

@@ -344,6 +344,12 @@ export interface Store extends SqlExecutor {
   dropChunksBefore(table: string, cutoffMs: number): Promise<ChunkInfo[]>;
   /** Drops one chunk by its physical name. */
   dropChunk(table: string, name: string): Promise<void>;
+  /**
+   * PostgreSQL: packs the raw chunks that end at or before `beforeMs` into one row per
+   * series of arrays (storage/pg-pack.ts), once the rollups have read them; reads see
+   * the same samples. Absent on SQLite, whose rows are already compact.
+   */
+  packClosedChunks?(beforeMs: number): Promise<ChunkInfo[]>;
   /** Bytes of one chunk on disk (including its indexes). */
   chunkBytes(table: string, name: string): Promise<number>;
   /** Size of the whole store in bytes. */

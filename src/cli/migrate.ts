@@ -31,7 +31,7 @@ import pgPromise from 'pg-promise';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { openSqliteReader, type SqliteReader } from '../../storage/sqlite-reader.js';
 import { ident } from '../../storage/sqlite-sql.js';
-import { pgIdent } from '../../storage/pg-sql.js';
+import { pgIdent, pgRowsTable } from '../../storage/pg-sql.js';
 import { KIND_COLUMNS, type TableKind } from '../../storage/table-kinds.js';
 import type { ChunkInfo, SqlValue, Store } from '../../storage/store.js';
 import { carryTableDdl } from '../../rollup/sql.js';
@@ -149,10 +149,11 @@ async function targetDigest(ctx: Ctx, c: ChunkInfo, kind: TableKind): Promise<Di
  * taken from the bytes sent.
  */
 async function copyChunk(ctx: Ctx, c: ChunkInfo, kind: TableKind): Promise<Digest> {
-  const t = pgIdent(c.table);
+  // Written into the partitioned row table (raw samples: samples_rows, since `samples` is a view of rows and packed chunks).
+  const t = pgIdent(pgRowsTable(c.table));
   const names = KIND_COLUMNS[kind].map((k) => pgIdent(k.name));
   const all = `series_id, ts, ${names.join(', ')}`;
-  const empty = (await ctx.copy.query(`SELECT 1 FROM ${t} WHERE ${rangeSql(c)} LIMIT 1`)).rowCount === 0;
+  const empty = (await ctx.copy.query(`SELECT 1 FROM ${pgIdent(c.table)} WHERE ${rangeSql(c)} LIMIT 1`)).rowCount === 0;
   const stage = pgIdent(`larder_stage_${c.table}`);
   if (!empty) await ctx.copy.query(`CREATE TEMP TABLE IF NOT EXISTS ${stage} (LIKE ${t}); TRUNCATE ${stage}`);
   const stream = ctx.copy.query(copyFrom(`COPY ${empty ? t : stage} (${all}) FROM STDIN (FORMAT binary)`));

@@ -77,6 +77,11 @@ export async function dailyMaintenance(opts: {
   // first tier has passed the raw cut, since this also drops raw chunks by age.
   const firstWm = tiers[0] ? watermarks.get(tiers[0].name) : undefined;
   if (firstWm !== undefined && firstWm >= nowMs - opts.rawRetentionDays * DAY) await store.cleanupOldMetrics(opts.rawRetentionDays);
+  // PostgreSQL: raw chunks the first tier has rolled up are packed (storage/pg-pack.ts).
+  if (firstWm !== undefined && store.packClosedChunks !== undefined) {
+    const packed = await store.packClosedChunks(firstWm);
+    if (packed.length > 0) log.info('packed raw chunks', { chunks: packed.length });
+  }
   const capped = (await applySizeCap(store, targets, opts.maxBytes, nowMs)).dropped;
   if (capped.length > 0 && store.dialect === 'sqlite') await store.optimize(); // VACUUM gives the pages back to the disk
   if (dropped.length + capped.length > 0) log.info('retention dropped chunks', { byAge: dropped.length, bySizeCap: capped.length });

@@ -165,7 +165,7 @@ t.test('migrate into PostgreSQL', async (t) => {
     t.equal(again.code, 0, again.stderr);
     t.match(again.stdout, /chunks \(0 copied and verified, \d+ already there\), .* 0 rows written/);
     t.same(await schemaDigest(pg, a), before, 'same content');
-    for (const table of ['samples', 'rollup_5m', 'series', 'series_latest', 'alert_history', 'metrics_hourly', 'daily_summaries', 'metrics_raw']) {
+    for (const table of ['samples_rows', 'rollup_5m', 'series', 'series_latest', 'alert_history', 'metrics_hourly', 'daily_summaries', 'metrics_raw']) {
       const n = await pg.one<{ n: number }>(`SELECT COUNT(*)::int AS n FROM ${a}.${table} WHERE xmin::text::bigint > $1`, [xid % 2 ** 32]);
       t.equal(n.n, 0, `no row of ${table} rewritten`);
     }
@@ -178,8 +178,8 @@ t.test('migrate into PostgreSQL', async (t) => {
     src.close();
     const range = 'ts >= to_timestamp($1::float8 / 1000) AND ts < to_timestamp($2::float8 / 1000)';
     await pg.none(`DELETE FROM ${a}.larder_migrate_progress WHERE item = $1`, [`chunk:samples:${String(c['name'])}`]);
-    const gone = await pg.result(`DELETE FROM ${a}.samples WHERE ${range} AND series_id % 2 = 0`, [c['start_ts'], c['end_ts']]);
-    const changed = await pg.result(`UPDATE ${a}.samples SET value = 12345 WHERE ${range} AND series_id = 1 AND value <> 'NaN'`, [c['start_ts'], c['end_ts']]);
+    const gone = await pg.result(`DELETE FROM ${a}.samples_rows WHERE ${range} AND series_id % 2 = 0`, [c['start_ts'], c['end_ts']]);
+    const changed = await pg.result(`UPDATE ${a}.samples_rows SET value = 12345 WHERE ${range} AND series_id = 1 AND value <> 'NaN'`, [c['start_ts'], c['end_ts']]);
     t.ok(gone.rowCount > 0 && changed.rowCount > 0, `${gone.rowCount} rows deleted, ${changed.rowCount} changed`);
     const r = await larder(['migrate', '--to', PG_URL, '--to-schema', a], env);
     t.equal(r.code, 0, r.stderr);

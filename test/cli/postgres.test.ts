@@ -64,7 +64,7 @@ t.test('commands on PostgreSQL', async (t) => {
   const sql = await larder(['query', '--sql', 'SELECT count(*)::int AS n FROM samples', '--output', 'csv'], env);
   t.equal(sql.code, 0, sql.stderr);
   t.equal(sql.stdout, 'n\r\n30\r\n');
-  for (const q of ['WITH gone AS (DELETE FROM samples RETURNING 1) SELECT count(*) FROM gone', "SELECT nextval('series_id_seq')", 'SELECT 1; COMMIT; DELETE FROM samples']) {
+  for (const q of ['WITH gone AS (DELETE FROM samples_rows RETURNING 1) SELECT count(*) FROM gone', "SELECT nextval('series_id_seq')", 'SELECT 1; COMMIT; DELETE FROM samples_rows']) {
     const r = await larder(['query', '--sql', q], env);
     t.equal(r.code, 2, `refused: ${q}`);
     t.match(r.stderr, /read-only|one statement/);

@@ -101,7 +101,7 @@ for (const dialect of DIALECTS) {
     await store.aggregateHourlyMetrics();
     const indexOf = new Map(ids.map((id, i) => [id, i]));
     const tier = await tableRows(store, 'rollup_1h', ['increase'], indexOf);
-    const seedHourly = (await store.query(`SELECT series_id, ${tsMs(store.dialect, 'ts')} AS t, increase, rate FROM metrics_hourly`)).map((r) => ({
+    const seedHourly = (await store.query(`SELECT series_id, ${tsMs(store.dialect, 'ts')} AS t, increase, rate FROM metrics_hourly ORDER BY series_id, ts`)).map((r) => ({
       series: indexOf.get(Number(r['series_id'])) ?? -1, ts: Number(r['t']), increase: r['increase'] === null ? null : Number(r['increase']), rate: r['rate'] === null ? null : Number(r['rate']),
     }));
     t.equal(seedHourly.length, tier.length, 'one metrics_hourly row per series and hour, as the hourly tier');

@@ -16,8 +16,8 @@ t.test('migrations: from empty, re-run is a no-op, a newer schema is refused unt
   const s1 = await openPgStore({ ...PG, schema, now: () => T0 });
   t.equal(s1.schemaVersion, PG_MIGRATIONS.at(-1)!.version);
   t.same(await s1.query('SELECT version, name FROM schema_migrations'), PG_MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
-  // partitions ahead of time: today and tomorrow, as real partitions of samples
-  t.equal(psql(schema, `SELECT count(*) FROM pg_inherits WHERE inhparent = '${schema}.samples'::regclass`), '2');
+  // partitions ahead of time: today and tomorrow, as real partitions of samples_rows (the row table behind the samples view)
+  t.equal(psql(schema, `SELECT count(*) FROM pg_inherits WHERE inhparent = '${schema}.samples_rows'::regclass`), '2');
   await s1.close();
   const s2 = await openPgStore({ ...PG, schema, now: () => T0 });
   t.equal(Number((await s2.query<{ n: string }>('SELECT COUNT(*) AS n FROM schema_migrations'))[0]!.n), PG_MIGRATIONS.length, 're-run applied nothing');

@@ -17,6 +17,7 @@ import type { Dialect, Sample, Store } from '../../storage/store.js';
 import { PG, need } from '../helpers/peers.js';
 import { ROLLUP_COLS, tableRows } from '../rollup/tables.js';
 import { DIALECTS, dropSchema, schemaName, tempDir } from './fixtures/stores.js';
+import { undoVersion8 } from './fixtures/before-v8.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const S = 15_000;
@@ -138,6 +139,7 @@ for (const dialect of DIALECTS) {
     await s1.writeSamples([{ seriesId: a!, timeMs: T0, value: 1 }, { seriesId: a!, timeMs: T0 + S, value: 2 }]);
     // Back to version 3: the raw view without the filter.
     const [chunk] = await s1.listChunks('samples');
+    await undoVersion8(s1);
     if (dialect === 'sqlite') await s1.execute(`DROP VIEW samples_all; CREATE VIEW samples_all AS SELECT "series_id", "ts", "value" FROM "${chunk!.name}"`);
     else await s1.execute('CREATE OR REPLACE VIEW samples_all AS SELECT * FROM samples');
     // (and the later migrations: their versions are deleted too, their tables dropped)
