@@ -283,7 +283,7 @@ t.test('PromQL over Larder’s own metrics answers as Prometheus scraping the sa
   const window = { start: String(startS), end: String(endS) };
   const seriesOf = async (base: string): Promise<string[]> => sorted((await api<Labels[]>(base, '/api/v1/series', { 'match[]': match, ...window })).map(key));
   const [ls, ps] = await Promise.all([seriesOf(L), seriesOf(P)]);
-  t.ok(ps.length > 500, `Prometheus has ${ps.length} series`);
+  t.ok(ps.length > 300, `Prometheus has ${ps.length} series (about 500 with the host collectors)`);
   t.same(setDifference(ls, ps), { onlyLarder: [], onlyPrometheus: [] }, `/api/v1/series?match[]=${match}: the same ${ps.length} series`);
   const labelsOf = async (base: string): Promise<string[]> => sorted(await api<string[]>(base, '/api/v1/labels', { 'match[]': match, ...window }));
   const [ll, pl] = await Promise.all([labelsOf(L), labelsOf(P)]);
