@@ -97,7 +97,10 @@ const CHECKS: Check[] = [
   { query: 'min_over_time(larder_collector_success[20s])', tol: EXACT },
   { query: 'larder_recorder_batches_total', tol: { abs: 1 } },
   // histograms
-  { query: 'histogram_quantile(0.9, sum by (le) (larder_recorder_write_duration_seconds_bucket))', tol: { rel: 0.1 } },
+  // The histogram reset at the restart: it holds 25 to 60 writes here, so one write more or
+  // less on a side moves the quantile's rank by up to 1/25 of the count, inside a bucket
+  // 0.025 to 0.1 s wide holding a few (seen: up to 16 %, at load 13 to 30).
+  { query: 'histogram_quantile(0.9, sum by (le) (larder_recorder_write_duration_seconds_bucket))', tol: { rel: 0.25 } },
   { query: 'histogram_quantile(0.5, rate(larder_recorder_write_duration_seconds_bucket[20s]))', tol: { rel: 0.25 } },
   // aggregations
   // The top 3 (25, 25 and 16 series) are well apart from the rest: no tie at the cut.
