@@ -10,7 +10,7 @@ import type { TierPlan, TierSource } from './tiers.js';
 import { evaluate } from './eval.js';
 import type { EvalContext } from './eval.js';
 import { parseQuery, typeOf } from './parse.js';
-import { SampleSource, matcherTest } from './select.js';
+import { SampleSource, matcherTest, seriesMetric } from './select.js';
 import { QueryError } from './types.js';
 import type { InstantSample, Point, QueryEngine, QueryOptions, QueryResult, RangeSeries, SeriesQuery } from './types.js';
 import { dropName, labelsKey } from './values.js';
@@ -255,7 +255,7 @@ async function seriesMatching(store: Store, sq: SeriesQuery): Promise<Labels[]> 
   });
   const all = await store.listSeries();
   const matched = all
-    .map((s) => ({ id: s.id, metric: { ...s.labels, __name__: s.name } as Labels }))
+    .map((s) => ({ id: s.id, metric: seriesMetric(s.name, s.labels) }))
     .filter((s) => selectors.length === 0 || selectors.some((tests) => tests.every((t) => t(s.metric))));
   if (matched.length === 0) return [];
   // Only series with a sample in the range: one read of at most one sample per series (an

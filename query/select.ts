@@ -145,9 +145,23 @@ function metricNameOf(sel: VectorSelector): string | undefined {
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 
-/** Series with their labels as a selector sees them (the name as `__name__`), by id. */
+/**
+ * A stored series' labels as PromQL sees them: the name as `__name__`, and no label whose
+ * value is empty. In Prometheus an empty label is the same as no label (its scrape drops
+ * them, `label_replace` to "" removes one), so a query never answers one; the recorder
+ * stores them as exposed (e.g. `system_vendor=""`), and they are dropped here, on read.
+ * Matchers are unaffected: a missing label matches as "".
+ */
+export function seriesMetric(name: string, labels: Labels): Labels {
+  const out: Record<string, string> = {};
+  for (const k in labels) if (labels[k] !== '') out[k] = labels[k]!;
+  out['__name__'] = name;
+  return out;
+}
+
+/** Series with their labels as a selector sees them (seriesMetric), by id. */
 function withNames(series: readonly SeriesInfo[]): { info: SeriesInfo; metric: Labels }[] {
-  return [...series].sort((a, b) => a.id - b.id).map((s) => ({ info: s, metric: { ...s.labels, __name__: s.name } as Labels }));
+  return [...series].sort((a, b) => a.id - b.id).map((s) => ({ info: s, metric: seriesMetric(s.name, s.labels) }));
 }
 
 /** The samples of every selector of a query, loaded up front. */

@@ -139,3 +139,26 @@ t.test('series, label names and values', async (t) => {
   t.same(await engine.series({ match: ['temperature'], startMs: -1e12, endMs: 1e15 }), [{ __name__: 'temperature', room: 'x' }], 'times beyond the store\'s span are clamped, not refused');
   t.same((await engine.instant('temperature', -1e12)).value, { type: 'vector', samples: [] }, 'an instant before 1970 reads nothing');
 });
+
+t.test('a label with an empty value is no label, as in Prometheus', async (t) => {
+  const d = mkdtempSync(join(tmpdir(), 'larder-query-empty-'));
+  const s = await openSqliteStore({ path: join(d, 'e.db'), now: () => T0 });
+  t.teardown(async () => {
+    await s.close();
+    rmSync(d, { recursive: true, force: true });
+  });
+  // As the recorder stores an exposed `larder_host_info{system_vendor="",...}`.
+  const [id] = await s.resolveSeries([{ name: 'host_info', labels: { arch: 'x64', system_vendor: '' }, type: 'gauge' }]);
+  await s.writeSamples([{ seriesId: id!, timeMs: T0, value: 1 }]);
+  const e = createQueryEngine(s);
+  const want = [{ metric: { __name__: 'host_info', arch: 'x64' }, value: 1 }];
+  t.same(vector((await e.instant('host_info', T0 + MIN)).value), want, 'a selector answers without it');
+  t.same(vector((await e.instant('host_info{system_vendor=""}', T0 + MIN)).value), want, '="" still matches');
+  t.same(vector((await e.instant('host_info{system_vendor!=""}', T0 + MIN)).value), [], '!="" does not');
+  t.same(vector((await e.instant('{__name__="host_info", arch="x64"}', T0 + MIN)).value), want, 'read without a name lookup too');
+  const range = (await e.range('host_info', T0, T0 + MIN, MIN)).value;
+  t.same(range.type === 'matrix' ? range.series.map((x) => x.metric) : range, [{ __name__: 'host_info', arch: 'x64' }], 'a range query too');
+  const q = { match: ['host_info'], startMs: T0, endMs: T0 + MIN };
+  t.same(await e.series(q), [{ __name__: 'host_info', arch: 'x64' }], '/series');
+  t.same(await e.labelNames(q), ['__name__', 'arch'], '/labels');
+});
