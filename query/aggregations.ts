@@ -1,5 +1,6 @@
 /** Aggregation operators (`sum`, `topk`, `quantile`, `count_values`, …) with `by`/`without`. */
 import type { Aggregate } from './ast.js';
+import { aggregateRateInPlace } from './aggregate-rate.js';
 import { evaluate } from './eval.js';
 import type { EvalContext } from './eval.js';
 import { QueryError } from './types.js';
@@ -65,7 +66,8 @@ interface Group {
   drop: boolean;
 }
 
-function groupLabels(l: Labels, e: Aggregate): Labels {
+/** The labels of the group `l` falls in under `e`'s `by`/`without`. */
+export function groupLabels(l: Labels, e: Aggregate): Labels {
   const out: Record<string, string> = {};
   if (e.without) {
     for (const k of Object.keys(l)) if (k !== '__name__' && !e.grouping.includes(k)) out[k] = l[k]!;
@@ -80,6 +82,8 @@ function groupLabels(l: Labels, e: Aggregate): Labels {
 
 /** The value of an aggregation at time `t`. */
 export function evalAggregate(e: Aggregate, t: number, ctx: EvalContext): Value {
+  const fused = aggregateRateInPlace(e, t, ctx);
+  if (fused !== undefined) return fused;
   const inner = evaluate(e.expr, t, ctx);
   if (inner.type !== 'vector') throw new QueryError('execution', `aggregation over ${inner.type}`);
   let param: Value | undefined;

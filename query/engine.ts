@@ -5,7 +5,7 @@
  */
 import type { Labels, Store } from '../storage/store.js';
 import type { Call, Expr, MatrixSelector } from './ast.js';
-import { planTiers } from './tiers.js';
+import { planTiers, withWatermarkMemo } from './tiers.js';
 import type { TierPlan, TierSource } from './tiers.js';
 import { evaluate } from './eval.js';
 import type { EvalContext } from './eval.js';
@@ -72,6 +72,9 @@ const YIELD_AFTER_MS = 10;
 const MAX_CACHED_QUERIES = 512;
 const MAX_CACHED_QUERY_CHARS = 4096;
 
+/** How long a tier's watermark is reused (query/tiers.ts withWatermarkMemo). */
+const WATERMARK_TTL_MS = 1000;
+
 /** Most points per series of a range query (Prometheus' limit). */
 export const MAX_POINTS_PER_SERIES = 11_000;
 
@@ -83,6 +86,7 @@ function checkTime(what: string, v: number): void {
 
 /** A QueryEngine over `store`. */
 export function createQueryEngine(store: Store, opts: EngineOptions = {}): QueryEngine {
+  const tierSource = opts.tiers === undefined ? undefined : withWatermarkMemo(opts.tiers, WATERMARK_TTL_MS);
   const defaults = {
     timeoutMs: opts.timeoutMs ?? 120_000,
     lookbackMs: opts.lookbackMs ?? 300_000,
@@ -100,7 +104,7 @@ export function createQueryEngine(store: Store, opts: EngineOptions = {}): Query
     const checkDeadline = (): void => {
       if ((++ticks & 63) === 0 && Date.now() > deadline) throw new QueryError('timeout', 'query timed out in expression evaluation');
     };
-    const tierPlans = opts.tiers !== undefined && q?.rawOnly !== true ? await planTiers(expr, { startMs, endMs, stepMs }, opts.tiers) : new Map<Call, TierPlan>();
+    const tierPlans = tierSource !== undefined && q?.rawOnly !== true ? await planTiers(expr, { startMs, endMs, stepMs }, tierSource) : new Map<Call, TierPlan>();
     const tiered = new Map([...tierPlans].map(([call, plan]) => [(call.args[0] as MatrixSelector).vector, plan]));
     const source = await SampleSource.load(store, expr, { startMs, endMs, lookbackMs, subqueryStepMs: defaults.subqueryStepMs, maxSamples: defaults.maxSamples, tiered }, () => {
       if (Date.now() > deadline) throw new QueryError('timeout', 'query timed out in query execution');

@@ -17,7 +17,9 @@ export function evalTiered(e: Call, plan: TierPlan, t: number, ctx: EvalContext)
   const out: VSample[] = [];
   let fromTier = false;
   for (const s of ctx.source.tiered(m.vector)) {
-    const buckets = s.buckets.slice(firstAtOrAfter(s.buckets, (b) => b.ts, start), firstAtOrAfter(s.buckets, (b) => b.ts, split));
+    const b = s.buckets;
+    const lo = b === undefined ? 0 : firstAtOrAfter(b.ts, (x) => x, start);
+    const hi = b === undefined ? 0 : firstAtOrAfter(b.ts, (x) => x, split);
     const ts: number[] = [];
     const vs: number[] = [];
     if (s.raw !== undefined) {
@@ -31,8 +33,8 @@ export function evalTiered(e: Call, plan: TierPlan, t: number, ctx: EvalContext)
       }
     }
     // No bucket in the window: raw holds all of it, with Prometheus' own arithmetic.
-    const v = buckets.length === 0 ? (ts.length > 0 ? rangeFunction(e.func, ts, vs, end, m.rangeMs) : undefined) : combine(e.func, buckets, vs, m.rangeMs);
-    if (buckets.length > 0) fromTier = true;
+    const v = b === undefined || hi <= lo ? (ts.length > 0 ? rangeFunction(e.func, ts, vs, end, m.rangeMs) : undefined) : combine(e.func, b, lo, hi, vs, m.rangeMs);
+    if (b !== undefined && hi > lo) fromTier = true;
     if (v !== undefined) out.push({ metric: s.metric, value: v, ts: t, drop: true });
   }
   if (fromTier) {

@@ -4,10 +4,9 @@
  */
 import { packSamples } from '../storage/store-common.js';
 import type { Labels, LabelMatcher, PackedReadResult, ReadQuery, SeriesInfo, Store } from '../storage/store.js';
-import type { RangePoint } from '../rollup/read.js';
 import type { AtModifier, Expr, VectorSelector } from './ast.js';
 import { loadTierRows } from './tiers.js';
-import type { TierPlan } from './tiers.js';
+import type { BucketColumns, TierPlan } from './tiers.js';
 import { compileAnchored } from './regex.js';
 import { QueryError } from './types.js';
 import { isStaleNaN } from './values.js';
@@ -36,7 +35,8 @@ export interface LoadPlan {
 /** One series of a tiered selector: its buckets and its raw samples from the watermark on. */
 export interface TieredSeries {
   readonly metric: Labels;
-  readonly buckets: readonly RangePoint[];
+  /** Undefined when the tier holds no bucket of it in the range. */
+  readonly buckets: BucketColumns | undefined;
   readonly raw: LoadedSeries | undefined;
 }
 
@@ -194,26 +194,35 @@ export class SampleSource {
         checkDeadline();
         continue;
       }
-      let candidates: { info: SeriesInfo; metric: Labels }[];
-      if (name !== undefined) candidates = withNames((await store.readSamples({ name, fromMs: 0, toMs: 1, limit: 0 })).series);
-      else candidates = all ??= withNames(await store.listSeries());
-      checkDeadline();
-      const matched = candidates.filter((s) => tests.every((t) => t(s.metric)));
       const tierPlan = plan.tiered?.get(need.sel);
+      let matched: { info: SeriesInfo; metric: Labels }[];
+      let raw: LoadedSeries[] | undefined;
+      if (tierPlan !== undefined && name !== undefined) {
+        // The series and their raw samples from the watermark on, in one round trip.
+        const r = await src.readNamed(store, name, need.sel, tests, Math.max(need.fromMs, tierPlan.watermarkMs - 1), need.toMs);
+        matched = r.matched;
+        raw = r.loaded;
+      } else {
+        let candidates: { info: SeriesInfo; metric: Labels }[];
+        if (name !== undefined) candidates = withNames((await store.readSamples({ name, fromMs: 0, toMs: 1, limit: 0 })).series);
+        else candidates = all ??= withNames(await store.listSeries());
+        matched = candidates.filter((s) => tests.every((t) => t(s.metric)));
+      }
+      checkDeadline();
       if (tierPlan === undefined) src.data.set(need.sel, await src.read(store, matched, need.fromMs, need.toMs));
       else {
         // Buckets [from, watermark) from the tier, samples from the watermark on from raw.
         const wm = tierPlan.watermarkMs;
-        const rows = matched.length === 0 ? new Map<number, RangePoint[]>() : await loadTierRows(store, tierPlan.tier.name, matched.map((s) => s.info.id), need.fromMs, Math.min(wm, need.toMs));
-        const raw = await src.read(store, matched, Math.max(need.fromMs, wm - 1), need.toMs);
+        const rows = await loadTierRows(store, tierPlan.tier.name, matched.map((s) => s.info.id), need.fromMs, Math.min(wm, need.toMs), tierPlan.func);
+        raw ??= await src.read(store, matched, Math.max(need.fromMs, wm - 1), need.toMs);
         const rawById = new Map(raw.map((r) => [r.id, r]));
         src.tierData.set(
           need.sel,
           matched
-            .map((s) => ({ metric: s.metric, buckets: rows.get(s.info.id) ?? [], raw: rawById.get(s.info.id) }))
-            .filter((s) => s.buckets.length > 0 || s.raw !== undefined),
+            .map((s) => ({ metric: s.metric, buckets: rows.get(s.info.id), raw: rawById.get(s.info.id) }))
+            .filter((s) => s.buckets !== undefined || s.raw !== undefined),
         );
-        for (const r of rows.values()) src.loaded += r.length;
+        for (const r of rows.values()) src.loaded += r.ts.length;
       }
       checkDeadline();
     }
@@ -230,6 +239,22 @@ export class SampleSource {
     const r = await readPacked(store, { name, matchers, fromMs: from, toMs: to, limit: left + 1 });
     const matched = withNames(r.series).filter((s) => tests.every((t) => t(s.metric)));
     return this.loadedFrom(r.packed, matched);
+  }
+
+  /**
+   * The series named `name` that `sel` matches and their samples in `(fromMs, toMs]`, in
+   * one store call (the store gets the matchers it applies alike, the rest are tested here).
+   */
+  private async readNamed(store: Store, name: string, sel: VectorSelector, tests: ((l: Labels) => boolean)[], fromMs: number, toMs: number): Promise<{ matched: { info: SeriesInfo; metric: Labels }[]; loaded: LoadedSeries[] }> {
+    let from = Math.max(0, fromMs + 1);
+    let to = Math.min(toMs + 1, STORE_MAX_MS);
+    const empty = to <= from;
+    if (empty) [from, to] = [0, 1];
+    const left = this.plan.maxSamples - this.loaded;
+    const matchers = storeMatchesAlike(sel) ? sel.matchers.filter((m) => m.label !== '__name__') : [];
+    const r = await readPacked(store, { name, matchers, fromMs: from, toMs: to, limit: empty ? 0 : left + 1 });
+    const matched = withNames(r.series).filter((s) => tests.every((t) => t(s.metric)));
+    return { matched, loaded: this.loadedFrom(r.packed, matched) };
   }
 
   private async read(store: Store, matched: { info: SeriesInfo; metric: Labels }[], fromMs: number, toMs: number): Promise<LoadedSeries[]> {

@@ -10,8 +10,8 @@
  * the tier; the samples from the watermark to `t` (not yet rolled up) from raw. Docs:
  * docs/promql.md.
  */
-import { readTier } from '../rollup/read.js';
-import type { RangePoint } from '../rollup/read.js';
+import { readTierRowsBySql } from '../storage/tier-rows.js';
+import type { Store, TierColumn } from '../storage/store.js';
 import type { Tier } from '../rollup/tiers.js';
 import type { Call, Expr } from './ast.js';
 
@@ -25,6 +25,31 @@ export interface TierSource {
   readonly now?: () => number;
 }
 
+/**
+ * `source` with each tier's watermark kept for `ttlMs` after it was read. A query over a
+ * tier otherwise starts with its own store round trip (on SQLite a lock cycle, the most
+ * of a one-series 30-day query's time). A watermark up to `ttlMs` old is still right:
+ * the raw samples after it are kept far longer than that, so the query reads a little
+ * more raw instead of the tier's newest buckets. (When a new host joins a shared store
+ * its lower watermark is seen up to `ttlMs` late.)
+ */
+export function withWatermarkMemo(source: TierSource, ttlMs: number): TierSource {
+  const now = (): number => performance.now();
+  const memo = new Map<string, { at: number; value: Promise<number | undefined> }>();
+  return {
+    ...source,
+    watermark: (tier: string) => {
+      const hit = memo.get(tier);
+      if (hit !== undefined && now() - hit.at < ttlMs) return hit.value;
+      const value = source.watermark(tier);
+      memo.set(tier, { at: now(), value });
+      // A failed read is not kept.
+      value.catch(() => memo.delete(tier));
+      return value;
+    },
+  };
+}
+
 /** The functions a tier can answer. */
 export const TIERED_FUNCTIONS: ReadonlySet<string> = new Set(['min_over_time', 'max_over_time', 'sum_over_time', 'count_over_time', 'avg_over_time', 'rate', 'increase']);
 
@@ -33,6 +58,8 @@ export interface TierPlan {
   readonly tier: Tier;
   /** Buckets before this are read from the tier, samples from here on from raw. */
   readonly watermarkMs: number;
+  /** The function answered (which tier columns to read). */
+  readonly func: string;
 }
 
 /** The calls of `root` (outside subqueries) that a tier answers, and which tier. */
@@ -77,21 +104,69 @@ export async function planTiers(root: Expr, q: { startMs: number; endMs: number;
       if (!watermarks.has(tier.name)) watermarks.set(tier.name, await source.watermark(tier.name));
       const wm = watermarks.get(tier.name);
       if (wm === undefined || wm <= first - m.rangeMs) continue;
-      plans.set(call, { tier, watermarkMs: wm });
+      plans.set(call, { tier, watermarkMs: wm, func: call.func });
       break;
     }
   }
   return plans;
 }
 
-/** Tier buckets of some series, by series id, ordered by bucket start. */
-export async function loadTierRows(store: Parameters<typeof readTier>[0], tier: string, ids: readonly number[], fromMs: number, toMs: number): Promise<Map<number, RangePoint[]>> {
-  const out = new Map<number, RangePoint[]>();
-  if (toMs <= fromMs) return out;
-  for (const p of await readTier(store, tier, ids, fromMs, toMs)) {
-    let a = out.get(p.seriesId);
-    if (a === undefined) out.set(p.seriesId, (a = []));
-    a.push(p);
+/**
+ * One series' buckets of a tier, as columns (views into the store's TierRows, no object
+ * per bucket): `ts` the bucket starts in order; a column is undefined when the function
+ * does not read it (`columnsFor`), and NULL where `nulls` has its bit (`bits`).
+ */
+export interface BucketColumns {
+  readonly ts: Float64Array;
+  readonly nulls: Uint8Array;
+  readonly count: Float64Array | undefined;
+  readonly sum: Float64Array | undefined;
+  readonly min: Float64Array | undefined;
+  readonly max: Float64Array | undefined;
+  readonly last: Float64Array | undefined;
+  readonly increase: Float64Array | undefined;
+  readonly bits: Readonly<Record<TierColumn, number>>;
+}
+
+/** The tier columns `func` reads (combine): fewer columns, less to read and transfer. */
+export function columnsFor(func: string): TierColumn[] {
+  switch (func) {
+    case 'min_over_time':
+      return ['count', 'min'];
+    case 'max_over_time':
+      return ['count', 'max'];
+    case 'sum_over_time':
+    case 'avg_over_time':
+      return ['count', 'sum'];
+    case 'count_over_time':
+      return ['count'];
+    default:
+      return ['count', 'last', 'increase'];
+  }
+}
+
+/** Tier buckets of some series in `[fromMs, toMs)`, by series id, with the columns `func` needs. */
+export async function loadTierRows(store: Store, tier: string, ids: readonly number[], fromMs: number, toMs: number, func: string): Promise<Map<number, BucketColumns>> {
+  const out = new Map<number, BucketColumns>();
+  if (toMs <= fromMs || ids.length === 0) return out;
+  const q = { tier, seriesIds: ids, fromMs, toMs, columns: columnsFor(func) };
+  const r = store.readTierRows !== undefined ? await store.readTierRows(q) : await readTierRowsBySql(store, q);
+  const bits = {} as Record<TierColumn, number>;
+  const col = (c: TierColumn): Float64Array | undefined => {
+    const i = r.columns.indexOf(c);
+    bits[c] = i < 0 ? 0 : 1 << i;
+    return i < 0 ? undefined : r.values[i];
+  };
+  const [count, sum, min, max, last, increase] = [col('count'), col('sum'), col('min'), col('max'), col('last'), col('increase')];
+  for (const c of r.columns) bits[c] ??= 0;
+  const n = r.seriesIds.length;
+  for (let i = 0; i < n; ) {
+    const id = r.seriesIds[i]!;
+    let j = i;
+    while (j < n && r.seriesIds[j] === id) j++;
+    const view = (a: Float64Array | undefined): Float64Array | undefined => a?.subarray(i, j);
+    out.set(id, { ts: r.ts.subarray(i, j), nulls: r.nulls.subarray(i, j), count: view(count), sum: view(sum), min: view(min), max: view(max), last: view(last), increase: view(increase), bits });
+    i = j;
   }
   return out;
 }
@@ -108,25 +183,35 @@ function increaseFrom(prev: number | undefined, vs: readonly number[]): number {
 }
 
 /**
- * `func` over one window from whole buckets plus the raw samples after them; undefined
- * when the window holds no data.
+ * `func` over one window from whole buckets `lo..hi-1` of `b` plus the raw samples after
+ * them; undefined when the window holds no data.
  */
-export function combine(func: string, buckets: readonly RangePoint[], rawVs: readonly number[], rangeMs: number): number | undefined {
+export function combine(func: string, b: BucketColumns, lo: number, hi: number, rawVs: readonly number[], rangeMs: number): number | undefined {
   let count = 0;
   let sum = 0;
   let min = Number.NaN;
   let max = Number.NaN;
   let inc = 0;
   let prevLast: number | undefined;
-  for (const b of buckets) {
-    if (b.count === 0) continue;
-    count += b.count;
-    if (b.avg !== null) sum += b.avg * b.count;
-    if (b.min !== null && (Number.isNaN(min) || b.min < min)) min = b.min;
-    if (b.max !== null && (Number.isNaN(max) || b.max > max)) max = b.max;
-    if (b.increase !== null) inc += b.increase;
-    else if (b.last !== null) inc += increaseFrom(prevLast, [b.last]);
-    if (b.last !== null) prevLast = b.last;
+  const { nulls, bits } = b;
+  // As readTier's RangePoints read them, to the last bit: a NULL is null, count ?? 0, avg = sum / count.
+  const get = (c: Float64Array | undefined, bit: number, i: number): number | null => (c === undefined || (nulls[i]! & bit) !== 0 ? null : c[i]!);
+  for (let i = lo; i < hi; i++) {
+    const n = get(b.count, bits.count, i) ?? 0;
+    if (n === 0) continue;
+    count += n;
+    const s = get(b.sum, bits.sum, i);
+    const avg = s !== null && n > 0 ? s / n : null;
+    if (avg !== null) sum += avg * n;
+    const mn = get(b.min, bits.min, i);
+    if (mn !== null && (Number.isNaN(min) || mn < min)) min = mn;
+    const mx = get(b.max, bits.max, i);
+    if (mx !== null && (Number.isNaN(max) || mx > max)) max = mx;
+    const last = get(b.last, bits.last, i);
+    const bi = get(b.increase, bits.increase, i);
+    if (bi !== null) inc += bi;
+    else if (last !== null) inc += increaseFrom(prevLast, [last]);
+    if (last !== null) prevLast = last;
   }
   for (const v of rawVs) {
     count++;

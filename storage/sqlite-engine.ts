@@ -14,6 +14,8 @@ import { checkTimeMs, parseLabels } from './series-key.js';
 import { insertNumbers, scanNumbers } from './sqlite-fast.js';
 import { rollbackJournal, type JournalRollback } from './sqlite-journal.js';
 import { readSamplesFrom, readSeries, type ReadDb } from './sqlite-read.js';
+import { readPackedFrom } from './sqlite-read-packed.js';
+import { RawChunkCache } from './sqlite-read-cache.js';
 import { acquireOwnership, createWithMode, sleepSync, unwritable, withDotfileLock } from './sqlite-lock.js';
 import { SQLITE_STALE_BLOB, isStaleNaN, sqliteLive } from './stale.js';
 import { SQLITE_MIGRATIONS, allViewDdl, chunkTableDdl, ident, type Migration } from './sqlite-sql.js';
@@ -29,6 +31,7 @@ import type {
   DatabaseStats,
   LatestMetric,
   MetricStats,
+  PackedReadResult,
   ReadQuery,
   ReadResult,
   Row,
@@ -264,6 +267,8 @@ export class SqliteEngine {
     this.pragmas();
     if (this.damage !== undefined) this.db.exec('PRAGMA query_only = ON');
     this.loadCatalog();
+    this.readCache?.clear();
+    this.readCacheVersion = Number.NaN;
     this.needsReconnect = false;
   }
 
@@ -703,8 +708,59 @@ export class SqliteEngine {
 
   /** readSamples with the samples packed as triples (transferred to the main thread, not cloned). */
   readPacked(q: ReadQuery): { series: SeriesInfo[]; packed: Float64Array } {
-    const r = this.readSamples(q);
-    return { series: [...r.series], packed: packSamples(r.samples) };
+    checkReadQuery(q);
+    const r = this.readTransaction(() => this.readPackedIn(q));
+    return { series: [...r.series], packed: r.packed };
+  }
+
+  /** One read's samples packed, read in one statement per chunk (sqlite-read-packed.ts). */
+  private readPackedIn(q: ReadQuery): PackedReadResult {
+    return readPackedFrom(this.db, this.reads, q, this.overlapping('samples', q.fromMs, q.toMs), this.freshReadCache());
+  }
+
+  /** Decoded raw chunks kept between reads (sqlite-read-cache.ts); none until enableReadCache. */
+  private readCache: RawChunkCache | undefined;
+  private readCacheVersion = Number.NaN;
+
+  /**
+   * Keeps up to `maxBytes` of decoded raw chunks between reads. Only for an owner that
+   * tells the engine of every operation first (noteOperation), as sqlite-worker.ts does.
+   */
+  enableReadCache(maxBytes: number): void {
+    this.readCache = maxBytes > 0 ? new RawChunkCache(maxBytes) : undefined;
+  }
+
+  /**
+   * Before operation `op`: drops the cached chunks it may change (writePacked's chunks
+   * only; everything for any other write). `writes` is false for operations that only read.
+   */
+  noteOperation(op: string, writes: boolean, packed?: Float64Array): void {
+    const cache = this.readCache;
+    if (cache === undefined || !writes) return;
+    if (op === 'writePacked' && packed instanceof Float64Array) {
+      const samplesTable = this.catalog.get('samples');
+      let last: ChunkInfo | undefined;
+      for (let i = 1; i < packed.length; i += 3) {
+        const t = packed[i]!;
+        if (last !== undefined && t >= last.startMs && t < last.endMs) continue;
+        last = samplesTable === undefined ? undefined : this.findChunk(samplesTable, t);
+        if (last !== undefined) cache.dropChunk(last.name);
+      }
+      return;
+    }
+    cache.clear();
+  }
+
+  /** The read cache, emptied first if another connection committed since the last read. */
+  private freshReadCache(): RawChunkCache | undefined {
+    const cache = this.readCache;
+    if (cache === undefined) return undefined;
+    const v = Number(this.db.get('PRAGMA data_version')?.['data_version']);
+    if (v !== this.readCacheVersion) {
+      cache.clear();
+      this.readCacheVersion = v;
+    }
+    return cache;
   }
 
   /**
@@ -714,8 +770,14 @@ export class SqliteEngine {
   readPackedMany(qs: readonly ReadQuery[]): { series: SeriesInfo[][]; counts: number[]; packed: Float64Array } {
     if (!Array.isArray(qs)) throw new TypeError('readSamplesMany: expected an array of reads');
     for (const q of qs) checkReadQuery(q);
-    const results = this.readTransaction(() => qs.map((q) => this.readSamplesIn(q)));
-    return { series: results.map((r) => [...r.series]), counts: results.map((r) => r.samples.length), packed: packSamples(results.flatMap((r) => r.samples)) };
+    const results = this.readTransaction(() => qs.map((q) => this.readPackedIn(q)));
+    const packed = new Float64Array(results.reduce((n, r) => n + r.packed.length, 0));
+    let at = 0;
+    for (const r of results) {
+      packed.set(r.packed, at);
+      at += r.packed.length;
+    }
+    return { series: results.map((r) => [...r.series]), counts: results.map((r) => r.packed.length / 3), packed };
   }
 
   /**

@@ -27,11 +27,15 @@ export function readSeries(db: ReadDb, ids?: readonly number[]): SeriesInfo[] {
   return out;
 }
 
+/** The series a read picks (its ids, or its name and matchers), by id. */
+export function selectSeries(db: ReadDb, q: ReadQuery): SeriesInfo[] {
+  if (q.seriesIds !== undefined) return readSeries(db, q.seriesIds).sort((a, b) => a.id - b.id);
+  return matchSeries(db.all(`${SERIES_SQL} WHERE name = ? ORDER BY id`, [q.name!]).map((r) => seriesFromRow(r as unknown as SeriesRow)), q.matchers ?? []);
+}
+
 /** Raw samples of the series `q` picks in `[fromMs, toMs)`, from `chunks` (those of `samples` that overlap it, oldest first). */
 export function readSamplesFrom(db: ReadDb, q: ReadQuery, chunks: readonly ChunkInfo[]): ReadResult {
-  let series: SeriesInfo[];
-  if (q.seriesIds !== undefined) series = readSeries(db, q.seriesIds).sort((a, b) => a.id - b.id);
-  else series = matchSeries(db.all(`${SERIES_SQL} WHERE name = ? ORDER BY id`, [q.name!]).map((r) => seriesFromRow(r as unknown as SeriesRow)), q.matchers ?? []);
+  const series = selectSeries(db, q);
   const limit = q.limit ?? Number.POSITIVE_INFINITY;
   const samples: Sample[] = [];
   outer: for (const s of series) {

@@ -85,6 +85,28 @@ const READ_OPS: ReadonlySet<WorkerOp> = new Set<WorkerOp>([
   'readSamples', 'readPacked', 'readPackedMany', 'readTierRows', 'listChunks', 'chunkBytes', 'sizeBytes', 'backup', 'close',
 ]);
 
+/**
+ * Operations that never change a raw sample chunk, so the engine's cache of decoded chunks
+ * (sqlite-read-cache.ts) survives them. `query` and `execute` count as such unless their
+ * SQL names a samples table; every other operation empties the cache (writePacked only
+ * the chunks it writes to).
+ */
+const KEEPS_RAW_CHUNKS: ReadonlySet<WorkerOp> = new Set<WorkerOp>([
+  'readSamples', 'readPacked', 'readPackedMany', 'readTierRows', 'listSeries', 'listChunks', 'chunkBytes', 'sizeBytes',
+  'getLatestMetrics', 'getMetricStats', 'getActiveAlerts', 'getDatabaseStats', 'backup', 'begin', 'commit',
+  'resolveSeries', 'ensureChunk', 'ensureRollupTier', 'saveRawMetrics', 'saveAlert', 'saveDailySummary',
+]);
+
+/** Whether `r` may change a raw sample chunk. */
+function mayWriteRawChunks(r: WorkerRequest): boolean {
+  if (r.op === 'query' || r.op === 'execute') return typeof r.args[0] !== 'string' || /samples/i.test(r.args[0]);
+  return !KEEPS_RAW_CHUNKS.has(r.op);
+}
+
+/** Bytes of decoded raw chunks kept between queries (a 1,000-series day at 60 s is 23 MB). */
+const READ_CACHE_BYTES = 48 * 1024 * 1024;
+engine?.enableReadCache(READ_CACHE_BYTES);
+
 /** A packed result's buffers, transferred to the main thread rather than copied. */
 function transferList(op: WorkerOp, result: unknown): ArrayBuffer[] {
   if (op === 'readTierRows') return tierRowsBuffers(result as TierRows);
@@ -101,6 +123,7 @@ port.on('message', (r: WorkerRequest) => {
       if (engine === undefined) throw new Error('the SQLite store failed to open');
       if (!READ_OPS.has(r.op)) engine.assertWritable();
       if (r.op !== 'close') engine.reconnectIfNeeded();
+      engine.noteOperation(r.op, mayWriteRawChunks(r), r.op === 'writePacked' ? (r.args[0] as Float64Array) : undefined);
       reply = { id: r.id, ok: true, result: await handle(engine, r) };
     } catch (e) {
       reply = { id: r.id, ok: false, error: errorOf(engine?.explainError(e) ?? e) };
