@@ -20,6 +20,7 @@ import { postgresTargets, redisTarget } from './server-targets.js';
 import { rulesStep, type RulesStepOptions } from './alerting/step.js';
 import { createAlertSinks } from './alerting/notify/index.js';
 import type { AlertSink } from './alerting/types.js';
+import { bundledScope } from './alerting/scope.js';
 import { bundledRuleFiles } from '../rules/bundled.js';
 import express from 'express';
 
@@ -83,9 +84,10 @@ export async function startLarder(config: Config, log: Logger = new Logger(confi
     : undefined;
   if (!records && config.rules.files.length > 0) throw new ConfigError('--rules.file needs a store to evaluate rules over (--storage.engine=none has none)');
   const registry = new Registry();
-  // the bundled rules watch this Larder's own series only: on a PostgreSQL shared by
-  // several Larders each alert fires once, from the Larder whose host it is (docs/alerting.md)
-  const own = { ...config.identity.externalLabels, instance: config.identity.instance };
+  // the bundled rules watch the series this Larder writes only (its own and its scrape
+  // targets'): on a PostgreSQL shared by several Larders each alert fires once, from the
+  // Larder that records the host (docs/alerting.md)
+  const own = bundledScope([config.identity.instance, ...config.recorder.targets.map((x) => x.instance)], config.identity.externalLabels);
   const bundled = records && config.bundledRules.enabled ? bundledRuleFiles(config.bundledRules).map((b) => ({ file: b.source, rules: b.file, scope: own })) : [];
   // the notifiers write failures through the store, which opens at start: reached lazily
   const sinks: readonly AlertSink[] = alerting.sinks ?? (records

@@ -25,8 +25,8 @@ const LOOKBACK_MS = 300_000;
 
 /**
  * How far back and forward of the evaluation time the group reads a metric (ms), and
- * the `=` matchers every selector of it has (the bundled rules' scope: on a shared
- * PostgreSQL the snapshot then holds this host's series, not every host's).
+ * the matchers every selector of it has, alike (the bundled rules' scope: on a shared
+ * PostgreSQL the snapshot then holds the series this Larder writes, not every host's).
  */
 interface Reach {
   back: number;
@@ -50,6 +50,10 @@ function nameOf(matchers: readonly LabelMatcher[]): string | undefined {
   return matchers.find((m) => m.label === '__name__' && m.op === '=')?.value;
 }
 
+function sameMatcher(a: LabelMatcher, b: LabelMatcher): boolean {
+  return a.label === b.label && a.op === b.op && a.value === b.value;
+}
+
 /** Adds the reach of every plain selector of `e` (none under `@` or a subquery) to `out`. */
 function reaches(e: Expr, out: Map<string, Reach>, rangeMs?: number): void {
   switch (e.kind) {
@@ -57,13 +61,13 @@ function reaches(e: Expr, out: Map<string, Reach>, rangeMs?: number): void {
       const name = nameOf(e.matchers);
       if (name === undefined || e.at !== undefined) return;
       const back = e.offsetMs + (rangeMs ?? LOOKBACK_MS);
-      const eq = e.matchers.filter((m) => m.op === '=' && m.label !== '__name__');
+      const eq = e.matchers.filter((m) => m.label !== '__name__');
       const r = out.get(name);
       if (r === undefined) out.set(name, { back, fwd: -e.offsetMs, eq });
       else {
         r.back = Math.max(r.back, back);
         r.fwd = Math.max(r.fwd, -e.offsetMs);
-        r.eq = r.eq.filter((m) => eq.some((x) => x.label === m.label && x.value === m.value));
+        r.eq = r.eq.filter((m) => eq.some((x) => sameMatcher(x, m)));
       }
       return;
     }
@@ -186,7 +190,7 @@ export class GroupReads {
       const snap = q.name === undefined ? undefined : this.snapshot.get(q.name);
       if (snap === undefined || !covers(snap)) return undefined;
       // the snapshot holds only the series with its matchers: a read must ask for them all
-      if (!snap.matchers.every((m) => q.matchers?.some((x) => x.op === '=' && x.label === m.label && x.value === m.value) === true)) return undefined;
+      if (!snap.matchers.every((m) => q.matchers?.some((x) => sameMatcher(x, m)) === true)) return undefined;
       series = matchSeries(snap.series, q.matchers ?? []);
     }
     const limit = q.limit ?? Number.POSITIVE_INFINITY;

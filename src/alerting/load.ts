@@ -8,7 +8,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Document, type Node as YamlNode } from 'yaml';
 import type { RuleFile } from '../../rules/rule-format.js';
-import type { Labels } from '../../storage/store.js';
+import type { LabelMatcher, Labels } from '../../storage/store.js';
 import { parseQuery, typeOf } from '../../query/parse.js';
 import { parseDuration } from '../duration.js';
 import { Template } from './template.js';
@@ -55,8 +55,8 @@ export interface GroupDef {
   readonly intervalMs: number | undefined;
   readonly limit: number;
   readonly rules: readonly RuleDef[];
-  /** The labels every selector of its rules was scoped to (RuleFileSource.scope), if any. */
-  readonly scope?: Labels;
+  /** The matchers every selector of its rules was scoped to (RuleFileSource.scope), if any. */
+  readonly scope?: readonly LabelMatcher[];
 }
 
 /** One problem in a rule file. */
@@ -308,10 +308,11 @@ export interface RuleFileSource {
   readonly file: string;
   readonly rules: RuleFile;
   /**
-   * Labels added as `=` matchers to every selector of every rule (scope.ts): the bundled
-   * rules watch the Larder's own series only. Its alert_history rows are the ones with these labels.
+   * Matchers added to every selector of every rule (scope.ts): the bundled rules watch
+   * the series this Larder writes only. Its alert_history rows are the ones whose labels
+   * satisfy them.
    */
-  readonly scope?: Labels;
+  readonly scope?: readonly LabelMatcher[];
 }
 
 /**
@@ -333,7 +334,7 @@ export function loadRules(patterns: readonly string[], extra: readonly RuleFileS
   const sources: (() => GroupDef[])[] = [...new Set(files)].map((f) => () => loadRuleFile(f));
   for (const x of extra) {
     const scope = x.scope;
-    if (scope === undefined || Object.keys(scope).length === 0) sources.push(() => checkRuleFile(x.rules, x.file));
+    if (scope === undefined || scope.length === 0) sources.push(() => checkRuleFile(x.rules, x.file));
     else sources.push(() => checkRuleFile(scopeRuleFile(x.rules, scope), x.file).map((g) => ({ ...g, scope })));
   }
   for (const load of sources) {

@@ -20,6 +20,7 @@ import { loadRules, RuleLoadError, type GroupDef, type RuleFileSource } from './
 import { SampleWriter } from './sample-writer.js';
 import { inScope } from './scope.js';
 import { GroupReads } from './group-reads.js';
+import { SliceClock, timedStore } from './slice-clock.js';
 
 /** Options of the rule manager (the `rules.*` options, and what it plugs into). */
 export interface RuleManagerOptions {
@@ -77,20 +78,24 @@ export function evalTimestamp(key: string, intervalMs: number, nowMs: number): n
 
 interface Running {
   group: Group;
-  /** The group's reads through one prefetch per evaluation, and the engine over them. */
-  reads: { view: GroupReads; engine: QueryEngine } | undefined;
+  /** The group's reads through one prefetch per evaluation, the engine over them, and its writer, all timed by `clock`. */
+  reads: { view: GroupReads; engine: QueryEngine; writer: SampleWriter; store: Store } | undefined;
+  /** Times the slices of this group's evaluations (slice-clock.ts). */
+  readonly clock: SliceClock;
   timer: NodeJS.Timeout | undefined;
   running: Promise<void> | undefined;
   lastScheduledMs: number | undefined;
   evaluations: number;
 }
 
-/** The store the rules use, the factory of engines over it (or a view of it) and the writer of results. */
+/** The store the rules use, and the factory of engines over it (or a view of it). */
 interface EngineContext {
   readonly store: Store;
   readonly create: (store: Store) => QueryEngine;
-  readonly writer: SampleWriter;
 }
+
+/** A slice longer than this is logged (debug) with what the evaluation was doing, ms. */
+const SLICE_LOG_MS = 5;
 
 /** Severity of an alert for alert_history: its `severity` label when it is one the seed knows. */
 function severityOf(labels: Labels): 'info' | 'warning' | 'critical' {
@@ -117,6 +122,7 @@ export class RuleManager {
     missed: Counter<'rule_group'>;
     iterations: Counter<'rule_group'>;
     lastDuration: Gauge<'rule_group'>;
+    longestSlice: Gauge<'rule_group'>;
     lastEval: Gauge<'rule_group'>;
     interval: Gauge<'rule_group'>;
     rules: Gauge<'rule_group'>;
@@ -148,6 +154,12 @@ export class RuleManager {
       missed: new Counter({ name: 'larder_rule_group_iterations_missed_total', help: 'Group evaluations skipped because the previous one was still running or late.', labelNames, registers }),
       iterations: new Counter({ name: 'larder_rule_group_iterations_total', help: 'Group evaluations scheduled (run or missed).', labelNames, registers }),
       lastDuration: new Gauge({ name: 'larder_rule_group_last_duration_seconds', help: 'Duration of the last evaluation of the rule group.', labelNames, registers }),
+      longestSlice: new Gauge({
+        name: 'larder_rule_evaluation_longest_slice_seconds',
+        help: "Longest stretch the last evaluation of the rule group held the event loop (time on a CPU of its longest synchronous slice; on Linux, time the thread waited for a CPU held by other processes is not counted).",
+        labelNames,
+        registers,
+      }),
       lastEval: new Gauge({ name: 'larder_rule_group_last_evaluation_timestamp_seconds', help: 'Time of the last evaluation of the rule group (its evaluation timestamp).', labelNames, registers }),
       interval: new Gauge({ name: 'larder_rule_group_interval_seconds', help: 'Evaluation interval of the rule group.', labelNames, registers }),
       rules: new Gauge({ name: 'larder_rule_group_rules', help: 'Rules in the rule group.', labelNames, registers }),
@@ -226,7 +238,7 @@ export class RuleManager {
       const group = new Group(d, d.intervalMs ?? this.opts.evaluationIntervalMs, this.opts, first);
       const old = this.running.get(group.key);
       if (old) group.copyStateFrom(old.group);
-      next.set(group.key, { group, reads: undefined, timer: undefined, running: undefined, lastScheduledMs: old?.lastScheduledMs, evaluations: old?.evaluations ?? 0 });
+      next.set(group.key, { group, reads: undefined, clock: new SliceClock(), timer: undefined, running: undefined, lastScheduledMs: old?.lastScheduledMs, evaluations: old?.evaluations ?? 0 });
     }
     for (const [key, r] of this.running) {
       clearTimeout(r.timer);
@@ -238,7 +250,10 @@ export class RuleManager {
         });
         n.running = carried;
       }
-      if (!n) this.m.rules.remove({ rule_group: key });
+      if (!n) {
+        this.m.rules.remove({ rule_group: key });
+        this.m.longestSlice.remove({ rule_group: key });
+      }
     }
     this.running = next;
     for (const [key, r] of next) {
@@ -293,14 +308,18 @@ export class RuleManager {
     const store = this.opts.store();
     if (!store) return undefined;
     const create = this.opts.createEngine ?? (await (this.loadedEngine ??= import('../../query/engine.js').then((m) => (s: Store) => m.createQueryEngine(s, { timeoutMs: this.opts.queryTimeoutMs }))));
-    this.engineOf = { store, create, writer: new SampleWriter(store) };
+    this.engineOf = { store, create };
     return this.engineOf;
   }
 
   /** One evaluation of one group at `ts`, with everything that follows it. Never rejects. */
   private async runOnce(r: Running, ts: number): Promise<void> {
+    const clock = r.clock;
+    clock.reset();
+    clock.at = 'start';
+    clock.begin();
     const work = (async () => {
-      const ctx = await this.prepareEngine();
+      const ctx = this.engine() ?? (await clock.wait(this.prepareEngine()));
       const key = r.group.key;
       this.m.iterations.inc({ rule_group: key });
       if (!ctx) {
@@ -310,11 +329,14 @@ export class RuleManager {
       }
       this.opts.log.clearOnce('rules-no-store');
       // the group's reads in one store call (group-reads.ts), its engine reading through them
-      if (r.reads?.view.base !== ctx.store) {
-        const view = new GroupReads(ctx.store);
-        r.reads = { view, engine: ctx.create(view.store) };
+      if (r.reads?.store !== ctx.store) {
+        // every store call of the evaluation goes through the clock: where it waits, the slice ends
+        const timed = timedStore(ctx.store, clock);
+        const view = new GroupReads(timed);
+        r.reads = { view, engine: ctx.create(timedStore(view.store, clock)), writer: new SampleWriter(timed), store: ctx.store };
       }
       const reads = r.reads;
+      clock.at = 'prefetch';
       try {
         await reads.view.prefetch(r.group.def, ts);
       } catch (e) {
@@ -323,7 +345,8 @@ export class RuleManager {
       }
       const env: GroupEnv = {
         engine: reads.engine,
-        writer: ctx.writer,
+        writer: reads.writer,
+        clock,
         externalLabels: this.opts.externalLabels,
         externalURL: this.opts.externalURL,
         resendDelayMs: this.opts.resendDelayMs,
@@ -340,23 +363,33 @@ export class RuleManager {
       this.m.evaluations.inc({ rule_group: key }, res.rulesEvaluated);
       if (res.failures > 0) this.m.failures.inc({ rule_group: key }, res.failures);
       this.m.lastDuration.set({ rule_group: key }, r.group.lastDurationMs / 1000);
+      await clock.yield(); // the hand-off below in a turn of its own
+      clock.at = 'history, notifications, ALERTS';
       this.m.lastEval.set({ rule_group: key }, ts / 1000);
       this.recordTransitions(res.transitions);
       this.send(res.toSend);
       // as Prometheus: restore `for` state after the second evaluation since start, once
       // recording rules have had a chance to fill in what alerts depend on
       if (r.group.shouldRestore && r.evaluations >= 2) {
+        clock.at = 'restore';
         try {
-          await r.group.restoreForState(ts, ctx.store, this.opts.outageToleranceMs, this.opts.gracePeriodMs);
+          await r.group.restoreForState(ts, reads.view.base, this.opts.outageToleranceMs, this.opts.gracePeriodMs);
         } catch (e) {
           r.group.shouldRestore = false;
           for (const rule of r.group.rules) if (rule.alerts) rule.alerts.restored = true;
           this.opts.log.warn('restoring alert for-state failed', { group: key, err: (e as Error).message });
         }
-        await this.resolveStaleHistory(r.group, ctx.store);
+        await this.resolveStaleHistory(r.group, reads.view.base, clock);
       }
       this.publishAlerts();
-    })().catch((e: unknown) => this.opts.log.error('rule group evaluation failed', { group: r.group.key, err: e as Error }));
+    })()
+      .catch((e: unknown) => this.opts.log.error('rule group evaluation failed', { group: r.group.key, err: e as Error }))
+      .finally(() => {
+        clock.end();
+        if (clock.slices === 0 || this.running.get(r.group.key) !== r) return;
+        this.m.longestSlice.set({ rule_group: r.group.key }, clock.longestMs / 1000);
+        if (clock.longestMs > SLICE_LOG_MS) this.opts.log.debug('rule evaluation held the event loop', { group: r.group.key, ms: Math.round(clock.longestMs * 100) / 100, at: clock.longestAt, slices: clock.slices });
+      });
     r.running = work;
     try {
       await work;
@@ -390,8 +423,8 @@ export class RuleManager {
    * After a restart: alert_history rows still open for this group's alerting rules whose
    * alert does not fire now are closed, so active_alerts shows only what fires.
    */
-  private async resolveStaleHistory(group: Group, store: Store): Promise<void> {
-    await this.history.flush();
+  private async resolveStaleHistory(group: Group, store: Store, clock: SliceClock): Promise<void> {
+    await clock.wait(this.history.flush());
     let open: AlertRecord[];
     try {
       open = await store.getActiveAlerts();

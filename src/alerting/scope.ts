@@ -1,9 +1,11 @@
 /**
- * Scoping the bundled rules to the Larder's own series: every selector of every
- * expression gets `instance="<--instance>"` and an equality matcher per external label,
- * the way prom-label-proxy enforces a label on a query and the monitoring mixins put
- * their `selector` into every rule. The rule's text is the scoped query, so
- * /api/v1/rules, the generatorURL and a copy into Prometheus show what really runs.
+ * Scoping the bundled rules to the series this Larder writes: every selector of every
+ * expression gets an `instance` matcher for the instances it records (its own
+ * `--instance`, and each scrape target's `instance`: `instance="a"` for one,
+ * `instance=~"a|b"` for several) and an equality matcher per external label, the way
+ * prom-label-proxy enforces a label on a query and the monitoring mixins put their
+ * `selector` into every rule. The rule's text is the scoped query, so /api/v1/rules,
+ * the generatorURL and a copy into Prometheus show what really runs.
  *
  * Why: several Larders sharing one PostgreSQL each see every host's series; unscoped,
  * each would evaluate the bundled rules over all of them and every alert would fire
@@ -13,6 +15,7 @@
  * bundled packs have none.)
  */
 import type { LabelMatcher, Labels } from '../../storage/store.js';
+import { matchSeries } from '../../storage/store-common.js';
 import type { Expr, VectorSelector } from '../../query/ast.js';
 import { exprString } from '../../query/format.js';
 import { parseQuery } from '../../query/parse.js';
@@ -42,13 +45,29 @@ function scoped(e: Expr, add: readonly LabelMatcher[]): Expr {
   }
 }
 
+/** `value` as a regular expression that matches exactly it (RE2 and JavaScript alike). */
+export function regexQuote(value: string): string {
+  return value.replace(/[\\.^$|?*+()[\]{}]/g, '\\$&');
+}
+
 /**
- * `expr` with an equality matcher for each of `labels` on every selector, as Prometheus'
- * canonical text. An expression that does not parse is returned as it is, for the rule
- * loader to refuse with its file and line.
+ * The bundled rules' scope for a Larder: `instance` one of `instances` (its own and
+ * its scrape targets', deduplicated; `=` when there is one) and each external label by
+ * equality. External labels are added to a scraped series only where it lacks them, so
+ * a target exposing one of those labels itself is out of scope.
  */
-export function scopeExpr(expr: string, labels: Labels): string {
-  const add = Object.entries(labels).map(([label, value]): LabelMatcher => ({ label, op: '=', value }));
+export function bundledScope(instances: readonly string[], externalLabels: Labels): LabelMatcher[] {
+  const own = [...new Set(instances)];
+  const instance: LabelMatcher = own.length === 1 ? { label: 'instance', op: '=', value: own[0]! } : { label: 'instance', op: '=~', value: own.sort().map(regexQuote).join('|') };
+  return [...Object.entries(externalLabels).map(([label, value]): LabelMatcher => ({ label, op: '=', value })), instance];
+}
+
+/**
+ * `expr` with `add` on every selector (a selector's own matcher on the same label is
+ * replaced), as Prometheus' canonical text. An expression that does not parse is
+ * returned as it is, for the rule loader to refuse with its file and line.
+ */
+export function scopeExpr(expr: string, add: readonly LabelMatcher[]): string {
   if (add.length === 0) return expr;
   let parsed: Expr;
   try {
@@ -59,12 +78,12 @@ export function scopeExpr(expr: string, labels: Labels): string {
   return exprString(scoped(parsed, add));
 }
 
-/** True when `labels` carry every one of `scope` (an alert of a rule scoped to it). */
-export function inScope(labels: Labels, scope: Labels | undefined): boolean {
-  return scope === undefined || Object.entries(scope).every(([k, v]) => labels[k] === v);
+/** True when `labels` satisfy every matcher of `scope` (an alert of a rule scoped to it). */
+export function inScope(labels: Labels, scope: readonly LabelMatcher[] | undefined): boolean {
+  return scope === undefined || matchSeries([{ id: 0, name: '', labels, type: 'untyped', help: '', fingerprint: '', createdMs: 0 }], scope).length === 1;
 }
 
-/** A copy of `file` whose every rule's expression is scoped to `labels` (scopeExpr). */
-export function scopeRuleFile(file: RuleFile, labels: Labels): RuleFile {
-  return { groups: file.groups.map((g) => ({ ...g, rules: g.rules.map((r) => ({ ...r, expr: scopeExpr(r.expr, labels) })) })) };
+/** A copy of `file` whose every rule's expression is scoped to `matchers` (scopeExpr). */
+export function scopeRuleFile(file: RuleFile, matchers: readonly LabelMatcher[]): RuleFile {
+  return { groups: file.groups.map((g) => ({ ...g, rules: g.rules.map((r) => ({ ...r, expr: scopeExpr(r.expr, matchers) })) })) };
 }

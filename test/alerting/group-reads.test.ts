@@ -10,6 +10,7 @@ import { createQueryEngine } from '../../query/engine.js';
 import type { ReadQuery, Store } from '../../storage/store.js';
 import { GroupReads } from '../../src/alerting/group-reads.js';
 import { loadRules } from '../../src/alerting/load.js';
+import { bundledScope } from '../../src/alerting/scope.js';
 import { clock, DIALECTS, openTestStore } from '../storage/fixtures/stores.js';
 import { MIN, T0, writeSeries } from './helpers.js';
 
@@ -39,7 +40,7 @@ for (const dialect of DIALECTS) {
     await writeSeries(store, 'm', { instance: 'a', job: 'api' }, T0, 30_000, values);
     await writeSeries(store, 'm', { instance: 'b', job: 'api' }, T0, 30_000, values);
     await writeSeries(store, 'n', { instance: 'a' }, T0, 30_000, values);
-    const [def] = loadRules([], [{ file: 'test', rules: RULES, scope: { instance: 'a' } }]);
+    const [def] = loadRules([], [{ file: 'test', rules: RULES, scope: [{ label: 'instance', op: '=', value: 'a' }] }]);
     const view = new GroupReads(store);
     await view.prefetch(def!, TS);
 
@@ -116,3 +117,25 @@ t.test('SQLite readSamplesMany answers each read as readSamples does, and refuse
   t.same(await store.readSamplesMany!([]), []);
   await t.rejects(store.readSamplesMany!([{ name: 'm', fromMs: 0, toMs: 1 }, { name: 'bad name', fromMs: 0, toMs: 1 }]), /metric name/);
 });
+
+for (const dialect of DIALECTS) {
+  t.test(`${dialect}: a scope with several instances (a regex) is prefetched and answered from the snapshot`, async (t) => {
+    const c = clock(TS);
+    const store = await openTestStore(t, dialect, { now: c.now });
+    if (!store) return;
+    const values = Array.from({ length: 30 }, (_, i) => i * 2);
+    for (const instance of ['a', 'b.1:9100', 'bx1:9100']) await writeSeries(store, 'm', { instance, job: 'api' }, T0, 30_000, values);
+    const [def] = loadRules([], [{ file: 'test', rules: RULES, scope: bundledScope(['a', 'b.1:9100'], {}) }]);
+    const view = new GroupReads(store);
+    await view.prefetch(def!, TS);
+    const viaView = createQueryEngine(view.store);
+    const plain = createQueryEngine(store);
+    const hits0 = view.hits;
+    for (const r of def!.rules) t.same((await viaView.instant(r.expr, TS, { rawOnly: true })).value, (await plain.instant(r.expr, TS, { rawOnly: true })).value, `${r.name}: ${r.expr}`);
+    t.ok(view.hits > hits0, `reads answered from the snapshot (${view.hits - hits0})`);
+    const sum = await viaView.instant(def!.rules[0]!.expr, TS, { rawOnly: true });
+    const one = await plain.instant('m{instance="a"}', TS, { rawOnly: true });
+    const v = (r: typeof sum): number | undefined => (r.value.type === 'vector' ? r.value.samples[0]?.value : undefined);
+    t.equal(v(sum), 2 * v(one)!, 'the scope holds a and b.1:9100, not bx1:9100');
+  });
+}
