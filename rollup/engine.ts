@@ -207,6 +207,19 @@ export class RollupEngine {
   }
 
   /**
+   * The series the quantiles are computed from: on PostgreSQL this host's histogram
+   * series only. Listing every series, as SQLite does, would make each of N hosts read
+   * all N hosts' series at every closed bucket: N² rows (the hosts bench).
+   */
+  private async quantileSeries(): Promise<Map<number, SeriesInfo>> {
+    if (this.host === undefined) return new Map((await this.store.listSeries()).map((s) => [s.id, s]));
+    const p = new Params(this.store.dialect);
+    const rows = await this.store.query<{ id: unknown }>(`SELECT id FROM series WHERE host = ${p.add(this.host)} AND type = 'histogram'`, p.values);
+    const ids = rows.map((r) => Number(r.id));
+    return new Map((ids.length > 0 ? await this.store.listSeries(ids) : []).map((s) => [s.id, s]));
+  }
+
+  /**
    * Rolls up every tier whose resolution is at most `maxResolutionMs` (all by
    * default), finest first, each as far as the tier below allows.
    */
@@ -233,7 +246,7 @@ export class RollupEngine {
       let qrows = 0;
       let buckets = 0;
       if (range) {
-        series ??= new Map((await this.store.listSeries()).map((s) => [s.id, s]));
+        series ??= await this.quantileSeries();
         const sources = await this.store.listChunks(below.table);
         const tierSeries = series;
         const results =
