@@ -10,7 +10,7 @@ import type { Aggregate, Call, Expr } from './ast.js';
 import type { EvalContext } from './eval.js';
 import { KahanSum, groupLabels } from './aggregations.js';
 import { extrapolatedRate, notCounterInfo } from './rate.js';
-import { atTime } from './select.js';
+import { atTime, lastAtOrBefore } from './select.js';
 import type { LoadedSeries } from './select.js';
 import { keyOn, keyWithout } from './values.js';
 import type { VSample, Value } from './values.js';
@@ -63,17 +63,7 @@ function seek(a: Float64Array, t: number, hint: number): number {
       i++;
     }
   }
-  let lo = 0;
-  let hi = n - 1;
-  let ans = -1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if (a[mid]! <= t) {
-      ans = mid;
-      lo = mid + 1;
-    } else hi = mid - 1;
-  }
-  return ans;
+  return lastAtOrBefore(a, t);
 }
 
 function unparen(e: Expr): Expr {

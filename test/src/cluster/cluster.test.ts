@@ -4,7 +4,6 @@
  */
 import t from 'tap';
 import { fork, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createLarder } from '../../../src/larder.js';
 import { mergeInstances } from '../../../src/cluster/aggregate.js';
@@ -13,27 +12,10 @@ import { Contributions } from '../../../src/cluster/contributions.js';
 import { ClusterView, PEER_PATH, REMEMBERED_PATH, validateClusterOptions } from '../../../src/cluster/cluster-view.js';
 import { need, promtoolCheckMetrics } from '../../helpers/peers.js';
 import { freePort } from '../../helpers/prometheus.js';
+import { freeRange } from '../../helpers/ports.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/instance.ts', import.meta.url));
 
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-}
-
-/** A base port with `n` free ports after it. */
-async function freeRange(n: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 40_000);
-    let ok = true;
-    for (let i = 0; i < n && ok; i++) ok = await portFree(base + i);
-    if (ok) return base;
-  }
-  throw new Error('no free port range');
-}
 
 function start(env: Record<string, string>): Promise<ChildProcess> {
   const child = fork(FIXTURE, [], { env: { ...process.env, ...env }, execArgv: ['--import', '@tapjs/typescript/import'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });

@@ -11,32 +11,15 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import pgPromise from 'pg-promise';
 import { openStore } from '../../../storage/open-store.js';
 import type { StoreOptions } from '../../../storage/store.js';
 import { PG, need } from '../../helpers/peers.js';
+import { freeRange } from '../../helpers/ports.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/recording-instance.ts', import.meta.url));
 
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-}
-
-async function freeRange(n: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 40_000);
-    let ok = true;
-    for (let i = 0; i < n && ok; i++) ok = await portFree(base + i);
-    if (ok) return base;
-  }
-  throw new Error('no free port range');
-}
 
 /** Established TCP connections of process `pid` to port PG.port (from /proc: its socket fds against /proc/net/tcp{,6}). */
 function pgSockets(pid: number): number {
