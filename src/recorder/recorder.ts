@@ -87,8 +87,6 @@ export class Recorder {
   private readonly collect: () => Promise<Snapshot>;
   private readonly cache: SeriesCache;
   private readonly staleness = new StalenessTracker();
-  /** When the registry was last recorded (epoch ms); the stop's stale markers come after it. */
-  private lastRegistryMs = -Infinity;
   private readonly ownLabels: Labels | undefined;
   private readonly externalLabels: Labels | undefined;
   private readonly exclude: ReadonlySet<string>;
@@ -175,7 +173,6 @@ export class Recorder {
 
   private async recordRegistry(): Promise<void> {
     const timeMs = Math.round(this.now());
-    this.lastRegistryMs = timeMs;
     try {
       const snapshot = await this.collect();
       for (const e of snapshot.errors) this.log.once(`collect:${e.metric}`, 'warn', 'metric left out of the recording: its collect failed', { metric: e.metric, error: e.error });
@@ -316,26 +313,13 @@ export class Recorder {
     return this.pendingSamples;
   }
 
-  /**
-   * Stops the timer, waits for the tick in flight, marks the registry's series stale and
-   * tries once more to write what is buffered (SIGTERM path).
-   */
+  /** Stops the timer, waits for the tick in flight and tries once more to write what is buffered (SIGTERM path). */
   async stop(): Promise<void> {
     // clearInterval also clears a pending first-record timeout (one timer type in Node).
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.ticking;
     await this.flush();
-    // The registry's series end with the process, as a scraped target's end when it goes
-    // away: a stale marker for each, so queries stop drawing their last values for the
-    // 5-minute lookback (without them, after a restart the old process's vanished series
-    // were still answered beside the new one's). Scrape targets live on: not theirs. Only
-    // once everything is written: queued behind unwritten samples, the markers could push
-    // the oldest out of the bounded retry buffer.
-    if (this.pendingSamples === 0) {
-      const endMs = Math.max(Math.round(this.now()), this.lastRegistryMs + 1);
-      if (await this.queue([], endMs, this.ownLabels, REGISTRY_SOURCE).catch(() => false)) await this.flush();
-    }
     if (this.pendingSamples > 0) this.log.warn('recorder stopped with unwritten samples', { samples: this.pendingSamples });
   }
 }

@@ -10,7 +10,6 @@ import { Counter, Gauge, Histogram, Registry, Summary } from 'prom-client';
 import { Recorder } from '../../../src/recorder/recorder.js';
 import { flattenFamilies, seriesKey } from '../../../src/recorder/series-cache.js';
 import { Logger } from '../../../src/log.js';
-import { isStaleNaN } from '../../../storage/stale.js';
 import { openSqliteStore } from '../../../storage/sqlite-store.js';
 import type { Store } from '../../../storage/store.js';
 
@@ -176,8 +175,8 @@ t.test('the retry buffer is bounded: oldest batches dropped and counted', async 
   state.failing = false;
   await rec.stop();
   const id = (await base.store.listSeries()).find((s) => s.name === 'x3')!.id;
-  const read = await base.store.readSamples({ seriesIds: [id], fromMs: 0, toMs: now + 2 });
-  t.same(read.samples.map((s) => [s.timeMs, isStaleNaN(s.value)]), [[1_001_000, false], [1_001_001, true]], "stop() flushed the kept batch, then the series' stale marker");
+  const read = await base.store.readSamples({ seriesIds: [id], fromMs: 0, toMs: now + 1 });
+  t.same(read.samples.map((s) => s.timeMs), [1_001_000], 'stop() flushed the kept batch');
 });
 
 t.test('ticks never overlap; a collect failure is isolated', async (t) => {
@@ -223,9 +222,9 @@ t.test('start() records on the interval with an unref()ed timer; stop() ends it'
   await new Promise((r) => setTimeout(r, 2300));
   await rec.stop();
   const batches = (await registry.getSingleMetric('larder_recorder_batches_total')!.get()).values[0]!.value;
-  t.equal(batches, 3, "two ticks in 2.3 s at 1 s, and the stop's stale markers");
+  t.equal(batches, 2, 'two ticks in 2.3 s at 1 s');
   await new Promise((r) => setTimeout(r, 1200));
-  t.equal((await registry.getSingleMetric('larder_recorder_batches_total')!.get()).values[0]!.value, 3, 'none after stop()');
+  t.equal((await registry.getSingleMetric('larder_recorder_batches_total')!.get()).values[0]!.value, 2, 'none after stop()');
 });
 
 t.test('the first record comes about a second after start(), not one full interval later', async (t) => {
@@ -236,11 +235,11 @@ t.test('the first record comes about a second after start(), not one full interv
   rec.start();
   await new Promise((r) => setTimeout(r, 2500));
   await rec.stop();
-  t.equal((await registry.getSingleMetric('larder_recorder_batches_total')!.get()).values[0]!.value, 2, "one record within 2.5 s at a 60 s interval, and the stop's stale markers");
+  t.equal((await registry.getSingleMetric('larder_recorder_batches_total')!.get()).values[0]!.value, 1, 'one record within 2.5 s at a 60 s interval');
   const id = (await store.listSeries()).find((s) => s.name === 'x6_first')?.id;
   t.ok(id !== undefined, 'the series exists');
   const got = await store.readSamples({ seriesIds: [id!], fromMs: 0, toMs: Date.now() + 1000 });
-  t.same(got.samples.filter((s) => !isStaleNaN(s.value)).map((s) => s.value), [42], 'its value stored once');
+  t.same(got.samples.map((s) => s.value), [42], 'its value stored once');
   const at = got.samples[0]!.timeMs - started;
   t.ok(at >= 900 && at < 2500, `recorded ${at} ms after start() (due at 1000)`);
 });
