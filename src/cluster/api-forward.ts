@@ -13,7 +13,6 @@ import type { Authenticator } from '../web-auth.js';
 import type { Logger } from '../log.js';
 import { API_PREFIX } from './cluster-view.js';
 
-
 /** Headers that belong to one connection, not to the request or answer (RFC 9110 §7.6.1). */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host']);
 
