@@ -58,6 +58,7 @@ import { openPgStore, type PgStore } from '../storage/pg-store.js';
 import type { SeriesDef, Store } from '../storage/store.js';
 import { dropPgSchema, PG_CONN } from './lib/pg.js';
 import { fmt, median, printTable, quantile } from './lib/stats.js';
+import { tableStats } from './lib/table-stats.js';
 
 const QUICK = process.env['QUICK'] === '1';
 /** The N to try, in order, until one fails; `none` runs only the history part. */
@@ -140,18 +141,6 @@ async function jobErrors(registry: Registry): Promise<number> {
   const m = registry.getSingleMetric('larder_job_runs_total');
   if (!m) return 0;
   return (await m.get()).values.filter((v) => v.labels['result'] === 'error').reduce((a, v) => a + v.value, 0);
-}
-
-/** Rows and bytes (pg_total_relation_size: heap, TOAST and indexes) of a logical table's partitions. */
-async function tableStats(store: Store, table: string): Promise<{ rows: number; bytes: number; chunks: number }> {
-  let rows = 0;
-  let bytes = 0;
-  const chunks = await store.listChunks(table);
-  for (const c of chunks) {
-    rows += Number((await store.query(`SELECT count(*) AS n FROM ${ident(c.name)}`))[0]!['n']);
-    bytes += await store.chunkBytes(table, c.name);
-  }
-  return { rows, bytes, chunks: chunks.length };
 }
 
 /**

@@ -32,6 +32,7 @@ import type { SeriesDef, Store } from '../storage/store.js';
 import { dropPgSchema, PG_CONN } from './lib/pg.js';
 import { fmt, median, printTable, quantile } from './lib/stats.js';
 import { scrapeLoop } from './lib/scrape-loop.js';
+import { tableStats } from './lib/table-stats.js';
 
 const FULL = process.argv.includes('--full') || process.env['FULL'] === '1';
 const DAYS = Number(process.env['DAYS'] ?? (FULL ? 30 : 3));
@@ -102,17 +103,6 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }>
   const t = performance.now();
   const value = await fn();
   return { ms: performance.now() - t, value };
-}
-
-async function tableStats(store: Store, table: string): Promise<{ rows: number; bytes: number; chunks: number }> {
-  let rows = 0;
-  let bytes = 0;
-  const chunks = await store.listChunks(table);
-  for (const c of chunks) {
-    rows += Number((await store.query(`SELECT count(*) AS n FROM ${ident(c.name)}`))[0]!['n']);
-    bytes += await store.chunkBytes(table, c.name);
-  }
-  return { rows, bytes, chunks: chunks.length };
 }
 
 async function benchDialect(dialect: 'sqlite' | 'postgresql'): Promise<void> {
