@@ -114,7 +114,7 @@ export function createQueryEngine(store: Store, opts: EngineOptions = {}): Query
       points += n;
       if (points > defaults.maxSamples) throw new QueryError('execution', `query processing would load too many samples into memory in query execution (more than ${defaults.maxSamples})`);
     };
-    return { source, startMs, endMs, lookbackMs, subqueryStepMs: defaults.subqueryStepMs, checkDeadline, countPoints, warnings: [], tierPlans };
+    return { source, startMs, endMs, stepMs, lookbackMs, subqueryStepMs: defaults.subqueryStepMs, checkDeadline, countPoints, warnings: [], tierPlans };
   }
 
   const finish = (ctx: EvalContext): string[] => [...new Set(ctx.warnings)];

@@ -7,6 +7,9 @@ import type { TierPlan } from './tiers.js';
 import { isStaleNaN } from './values.js';
 import type { VSample, Value } from './values.js';
 
+/** The calls whose tier each query (by its warning list) was told of: the text is built once per call, not per step. */
+const warned = new WeakMap<string[], Set<Call>>();
+
 /** `f(sel[range])` at `t` from the tier's buckets before the watermark and raw samples after it. */
 export function evalTiered(e: Call, plan: TierPlan, t: number, ctx: EvalContext): Value {
   const m = e.args[0] as MatrixSelector;
@@ -37,9 +40,11 @@ export function evalTiered(e: Call, plan: TierPlan, t: number, ctx: EvalContext)
     if (b !== undefined && hi > lo) fromTier = true;
     if (v !== undefined) out.push({ metric: s.metric, value: v, ts: t, drop: true });
   }
-  if (fromTier) {
-    const w = `Larder: ${e.func}() read the ${plan.tier.name} rollup tier before ${new Date(plan.watermarkMs).toISOString()} (raw samples after)`;
-    if (!ctx.warnings.includes(w)) ctx.warnings.push(w);
+  let told = warned.get(ctx.warnings);
+  if (told === undefined) warned.set(ctx.warnings, (told = new Set()));
+  if (fromTier && !told.has(e)) {
+    told.add(e);
+    ctx.warnings.push(`Larder: ${e.func}() read the ${plan.tier.name} rollup tier before ${new Date(plan.watermarkMs).toISOString()} (raw samples after)`);
   }
   return { type: 'vector', samples: out };
 }

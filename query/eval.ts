@@ -18,6 +18,8 @@ export interface EvalContext {
   readonly source: SampleSource;
   readonly startMs: number;
   readonly endMs: number;
+  /** The range query's step (0 for an instant query): its steps are startMs + k × stepMs. */
+  readonly stepMs?: number;
   readonly lookbackMs: number;
   /** Step of subqueries written without one (`x[5m:]`). */
   readonly subqueryStepMs: number;

@@ -89,10 +89,17 @@ function computeKeyWithout(l: Labels, names: readonly string[]): string {
   return s;
 }
 
-/** `l` without `__name__`. */
+/** dropName's answers by label set (as labelsKey's): the same object at every step, so its key is computed once. */
+const droppedCache = new WeakMap<Labels, Labels>();
+
+/** `l` without `__name__`. Label sets must not be mutated once passed. */
 export function dropName(l: Labels): Labels {
   if (!('__name__' in l)) return l;
-  const { __name__: _dropped, ...rest } = l;
+  let rest = droppedCache.get(l);
+  if (rest === undefined) {
+    const { __name__: _dropped, ...r } = l;
+    droppedCache.set(l, (rest = r));
+  }
   return rest;
 }
 

@@ -706,11 +706,11 @@ export class SqliteEngine {
     return n;
   }
 
-  /** readSamples with the samples packed as triples (transferred to the main thread, not cloned). */
-  readPacked(q: ReadQuery): { series: SeriesInfo[]; packed: Float64Array } {
+  /** readSamples with the samples as columns (transferred to the main thread, not cloned). */
+  readPacked(q: ReadQuery): PackedReadResult {
     checkReadQuery(q);
     const r = this.readTransaction(() => this.readPackedIn(q));
-    return { series: [...r.series], packed: r.packed };
+    return { ...r, series: [...r.series] };
   }
 
   /** One read's samples packed, read in one statement per chunk (sqlite-read-packed.ts). */
@@ -771,13 +771,20 @@ export class SqliteEngine {
     if (!Array.isArray(qs)) throw new TypeError('readSamplesMany: expected an array of reads');
     for (const q of qs) checkReadQuery(q);
     const results = this.readTransaction(() => qs.map((q) => this.readPackedIn(q)));
-    const packed = new Float64Array(results.reduce((n, r) => n + r.packed.length, 0));
-    let at = 0;
+    // As triples: the rules' prefetch (small reads) turns them into samples on the main thread.
+    const packed = new Float64Array(3 * results.reduce((n, r) => n + r.ts.length, 0));
+    let o = 0;
     for (const r of results) {
-      packed.set(r.packed, at);
-      at += r.packed.length;
+      let at = 0;
+      for (let k = 0; k < r.runs.length; k += 2) {
+        for (const end = at + r.runs[k + 1]!; at < end; at++, o += 3) {
+          packed[o] = r.runs[k]!;
+          packed[o + 1] = r.ts[at]!;
+          packed[o + 2] = r.vs[at]!;
+        }
+      }
     }
-    return { series: results.map((r) => [...r.series]), counts: results.map((r) => r.packed.length / 3), packed };
+    return { series: results.map((r) => [...r.series]), counts: results.map((r) => r.ts.length), packed };
   }
 
   /**

@@ -6,7 +6,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Worker } from 'node:worker_threads';
-import { checkSamples, packSamples } from './store-common.js';
+import { checkSamples, packSamples, unpackColumns } from './store-common.js';
 import type { OpenResult, WorkerOp, WorkerReply, WorkerRequest } from './sqlite-protocol.js';
 import type { SqliteEngineOptions } from './sqlite-engine.js';
 import type {
@@ -281,11 +281,11 @@ export class SqliteStore implements Store {
   }
   /** The worker's packed read as it arrives (transferred, not cloned): no object per sample on this thread. */
   readSamplesPacked(q: ReadQuery): Promise<PackedReadResult> {
-    return this.call<{ series: SeriesInfo[]; packed: Float64Array }>('readPacked', q);
+    return this.call<PackedReadResult>('readPacked', q);
   }
   async readSamples(q: ReadQuery): Promise<ReadResult> {
     const r = await this.readSamplesPacked(q);
-    return { series: r.series, samples: unpack(r.packed, 0, r.packed.length / 3) };
+    return { series: r.series, samples: unpackColumns(r) };
   }
   /** One worker round trip and one read transaction for all of `qs`. */
   async readSamplesMany(qs: readonly ReadQuery[]): Promise<ReadResult[]> {

@@ -7,7 +7,7 @@ import { setFlagsFromString } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { SqliteEngine, SqliteEngineOptions } from './sqlite-engine.js';
 import type { OpenResult, WorkerOp, WorkerReply, WorkerRequest } from './sqlite-protocol.js';
-import type { TierRows } from './store.js';
+import type { PackedReadResult, TierRows } from './store.js';
 import { tierRowsBuffers } from './tier-rows.js';
 
 const port = parentPort;
@@ -110,6 +110,10 @@ engine?.enableReadCache(READ_CACHE_BYTES);
 /** A packed result's buffers, transferred to the main thread rather than copied. */
 function transferList(op: WorkerOp, result: unknown): ArrayBuffer[] {
   if (op === 'readTierRows') return tierRowsBuffers(result as TierRows);
+  if (op === 'readPacked') {
+    const r = result as PackedReadResult;
+    return [r.runs.buffer as ArrayBuffer, r.ts.buffer as ArrayBuffer, r.vs.buffer as ArrayBuffer];
+  }
   const packed = (result as { packed?: unknown } | null)?.packed;
   return packed instanceof Float64Array ? [packed.buffer as ArrayBuffer] : [];
 }

@@ -176,6 +176,33 @@ export function packSamples(samples: readonly Sample[]): Float64Array {
   return p;
 }
 
+/** Samples ordered by series, then time, as PackedReadResult's columns. */
+export function packColumns(samples: readonly Sample[]): { runs: Float64Array; ts: Float64Array; vs: Float64Array } {
+  const ts = new Float64Array(samples.length);
+  const vs = new Float64Array(samples.length);
+  const runs: number[] = [];
+  for (let i = 0; i < samples.length; i++) {
+    const s = samples[i]!;
+    ts[i] = s.timeMs;
+    vs[i] = s.value;
+    if (runs.length > 0 && runs[runs.length - 2] === s.seriesId) runs[runs.length - 1]!++;
+    else runs.push(s.seriesId, 1);
+  }
+  return { runs: Float64Array.from(runs), ts, vs };
+}
+
+/** PackedReadResult's columns as sample objects (by series, then time). */
+export function unpackColumns(r: { runs: Float64Array; ts: Float64Array; vs: Float64Array }): Sample[] {
+  const out = new Array<Sample>(r.ts.length);
+  let at = 0;
+  for (let k = 0; k < r.runs.length; k += 2) {
+    const seriesId = r.runs[k]!;
+    const end = at + r.runs[k + 1]!;
+    for (; at < end; at++) out[at] = { seriesId, timeMs: r.ts[at]!, value: r.vs[at]! };
+  }
+  return out;
+}
+
 /** A validated series definition with its canonical labels and fingerprint. */
 export interface SeriesKey {
   readonly def: SeriesDef;

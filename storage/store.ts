@@ -77,10 +77,17 @@ export interface ReadResult {
   readonly samples: readonly Sample[];
 }
 
-/** readSamplesPacked's answer: the matched series, and the samples as `[seriesId, timeMs, value]` triples. */
+/**
+ * readSamplesPacked's answer: the matched series, and their samples as columns. `runs`
+ * holds `[seriesId, count]` pairs, one per series with samples, in ascending id order;
+ * each run's samples are the next `count` entries of `ts` and `vs`, in time order. A
+ * caller may keep views (`subarray`) of the columns: nothing else holds them.
+ */
 export interface PackedReadResult {
   readonly series: readonly SeriesInfo[];
-  readonly packed: Float64Array;
+  readonly runs: Float64Array;
+  readonly ts: Float64Array;
+  readonly vs: Float64Array;
 }
 
 /** A latest value, as the seed's `getLatestMetrics()` and the `latest_metrics` view show it. */

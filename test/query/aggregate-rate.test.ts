@@ -58,6 +58,9 @@ t.test('the same answers as the generic path', async (t) => {
     ['sum by (g) (rate(req_total[5m] @ 3000))', 'sum by (g) (rate(req_total[5m] @ 3000) * 1)'],
     ['sum by (g) ((rate(req_total{g!="g1"}[5m])))', 'sum by (g) (rate(req_total{g!="g1"}[5m]) * 1)'],
     ['sum by (g) (rate(gauge_with_stale[5m]))', 'sum by (g) (rate(gauge_with_stale[5m]) * 1)'],
+    // a subquery evaluates the aggregation at its own times, on and off the range's grid
+    ['max_over_time(sum by (g) (rate(req_total[5m]))[30m:2m])', 'max_over_time(sum by (g) (rate(req_total[5m]) * 1)[30m:2m])'],
+    ['sum by (g) (rate(req_total[5m])) - sum by (g) (rate(req_total[5m] offset 1m))', 'sum by (g) (rate(req_total[5m]) * 1) - sum by (g) (rate(req_total[5m] offset 1m) * 1)'],
   ];
   for (const [fused, generic] of cases) {
     for (const step of [MIN, 7 * MIN]) {

@@ -47,13 +47,21 @@ function expected(want: readonly number[], from: number, to: number): Sample[] {
   return written.filter((s) => want.includes(s.seriesId) && s.timeMs >= from && s.timeMs < to).sort((a, b) => a.seriesId - b.seriesId || a.timeMs - b.timeMs);
 }
 
+/** The series id of each sample of a packed read, from its runs. */
+function idsOf(r: PackedReadResult): number[] {
+  const ids: number[] = [];
+  for (let k = 0; k < r.runs.length; k += 2) for (let n = 0; n < r.runs[k + 1]!; n++) ids.push(r.runs[k]!);
+  return ids;
+}
+
 /** Compares a packed read with samples, value bits included (a stale marker is not any NaN). */
 function same(r: PackedReadResult, want: readonly Sample[]): string | undefined {
-  if (r.packed.length !== want.length * 3) return `${r.packed.length / 3} samples, want ${want.length}`;
+  const ids = idsOf(r);
+  if (r.ts.length !== want.length || r.vs.length !== want.length || ids.length !== want.length) return `${r.ts.length} samples (${ids.length} in runs), want ${want.length}`;
   for (let i = 0; i < want.length; i++) {
     const w = want[i]!;
-    const v = r.packed[i * 3 + 2]!;
-    if (r.packed[i * 3] !== w.seriesId || r.packed[i * 3 + 1] !== w.timeMs) return `sample ${i}: ${r.packed[i * 3]}@${r.packed[i * 3 + 1]}, want ${w.seriesId}@${w.timeMs}`;
+    const v = r.vs[i]!;
+    if (ids[i] !== w.seriesId || r.ts[i] !== w.timeMs) return `sample ${i}: ${ids[i]}@${r.ts[i]}, want ${w.seriesId}@${w.timeMs}`;
     const ok = isStaleNaN(w.value) ? isStaleNaN(v) : Number.isNaN(w.value) ? Number.isNaN(v) && !isStaleNaN(v) : v === w.value;
     if (!ok) return `sample ${i} (${w.seriesId}@${w.timeMs}): ${v}, want ${w.value}`;
   }

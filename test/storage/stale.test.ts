@@ -70,7 +70,8 @@ for (const dialect of DIALECTS) {
     if (s.readSamplesPacked !== undefined) {
       // the query engine's read: the same triples, the marker's bits kept across the worker
       const p = await s.readSamplesPacked({ seriesIds: [a!, b!], fromMs: T0, toMs: T0 + 60_000 });
-      const triples = Array.from({ length: p.packed.length / 3 }, (_, i) => [p.packed[i * 3] === a ? 'a' : 'b', p.packed[i * 3 + 1]! - T0, kind(p.packed[i * 3 + 2]!)]);
+      const ids = [...p.runs].flatMap((x, k) => (k % 2 === 0 ? Array<number>(p.runs[k + 1]!).fill(x) : []));
+      const triples = ids.map((id, i) => [id === a ? 'a' : 'b', p.ts[i]! - T0, kind(p.vs[i]!)]);
       t.same(triples, r.samples.map((x) => [x.seriesId === a ? 'a' : 'b', x.timeMs - T0, kind(x.value)]), 'readSamplesPacked reads what readSamples reads');
       t.same(p.series.map((x) => x.id), [a, b]);
     } else t.equal(dialect, 'postgresql', 'the SQLite store has the packed read');
