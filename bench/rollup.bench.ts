@@ -8,7 +8,8 @@
  *   DAYS=7 DIALECTS=sqlite ./scripts/run-bench.sh rollup
  *
  * Printed: time to generate, time per tier, rows and bytes per tier and per row (on
- * PostgreSQL also after packing the raw chunks, with the time packing took), one
+ * PostgreSQL also after packing the raw chunks and the tiers' closed chunks, with the
+ * time packing took), one
  * series' whole span read from raw vs the hourly tier (median of 20), and /metrics
  * latency (p50/p99/max) of a real HTTP server on this thread scraped in a loop while
  * the rollups run, against the same loop for 5 s with nothing running. Baseline, measured in the same run: a plain GROUP BY of the raw
@@ -149,20 +150,29 @@ async function benchDialect(dialect: 'sqlite' | 'postgresql'): Promise<void> {
     const total = tierTimes.reduce((a, x) => a + x.ms, 0);
 
     const rows: string[][] = [['table', 'rows', 'chunks', 'MB', 'bytes/row', 'rollup s', 'vs GROUP BY baseline']];
-    rows.push(['samples (raw)', raw.rows.toLocaleString(), String(raw.chunks), fmt(raw.bytes / 1e6), fmt(raw.bytes / Math.max(1, raw.rows), 1), '', '']);
-    // PostgreSQL packs the raw chunks the rollups have read (storage/pg-pack.ts), as the daily job does.
+    const line = (name: string, s: { rows: number; bytes: number; chunks: number }, ...rest: string[]): string[] =>
+      [name, s.rows.toLocaleString(), String(s.chunks), fmt(s.bytes / 1e6), fmt(s.bytes / Math.max(1, s.rows), 1), ...rest];
+    rows.push(line('samples (raw)', raw, '', ''));
+    const tierStats = new Map<string, { rows: number; bytes: number; chunks: number }>();
+    for (const t of DEFAULT_TIERS) tierStats.set(t.name, await tableStats(store, `rollup_${t.name}`));
+    // PostgreSQL packs the raw chunks the rollups have read and the tiers' closed chunks
+    // (storage/pg-pack.ts), as the daily job does.
+    const packedTiers = new Map<string, { rows: number; bytes: number; chunks: number; packed: number }>();
     if ('packClosedChunks' in store) {
       const pack = await timed(() => store.packClosedChunks(END));
       const packed = await tableStats(store, 'samples');
-      rows.push([`samples (packed, ${fmt(pack.ms / 1000)} s)`, packed.rows.toLocaleString(), String(packed.chunks), fmt(packed.bytes / 1e6), fmt(packed.bytes / Math.max(1, packed.rows), 1), '', '']);
+      const n = (table: string): number => pack.value.filter((c) => c.table === table).length;
+      rows.push(line(`samples (packed, ${n('samples')} chunks in ${fmt(pack.ms / 1000)} s with the tiers')`, packed, '', ''));
+      for (const t of DEFAULT_TIERS) packedTiers.set(t.name, { ...(await tableStats(store, `rollup_${t.name}`)), packed: n(`rollup_${t.name}`) });
     }
     rows.push(['baseline 5m GROUP BY', base.value.toLocaleString(), '', '', '', fmt(base.ms / 1000), '1.00×']);
     for (const t of DEFAULT_TIERS) {
-      const s = await tableStats(store, `rollup_${t.name}`);
       const q = await tableStats(store, `rollup_${t.name}_quantiles`);
       const ms = tierTimes.find((x) => x.tier === t.name)!.ms;
-      rows.push([`rollup_${t.name}`, s.rows.toLocaleString(), String(s.chunks), fmt(s.bytes / 1e6), fmt(s.bytes / Math.max(1, s.rows), 1), fmt(ms / 1000), `${fmt(ms / base.ms)}×`]);
-      rows.push([`rollup_${t.name}_quantiles`, q.rows.toLocaleString(), String(q.chunks), fmt(q.bytes / 1e6), fmt(q.bytes / Math.max(1, q.rows), 1), '', '']);
+      rows.push(line(`rollup_${t.name}`, tierStats.get(t.name)!, fmt(ms / 1000), `${fmt(ms / base.ms)}×`));
+      const p = packedTiers.get(t.name);
+      if (p !== undefined) rows.push(line(`rollup_${t.name} (${p.packed} of ${p.chunks} chunks packed)`, p, '', ''));
+      rows.push(line(`rollup_${t.name}_quantiles`, q, '', ''));
     }
     printTable(rows);
     console.log(`all tiers: ${fmt(total / 1000)} s (target: 30 days in under 60 s)`);
