@@ -4,16 +4,19 @@
  * host that was behind (its samples spooled) still gets its samples into packed raw days
  * and its rollup rows into packed tier chunks, exactly once, even rolled up twice; a
  * SIGKILL while packing a tier chunk, while merging a slice into one, or while merging a
- * late raw sample into a packed day leaves everything as it was.
+ * late raw sample into a packed day leaves everything as it was; a store of schema
+ * version 8 migrates with its tier views' columns and rows unchanged.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
+import pgPromise from 'pg-promise';
 import { PG, need } from '../helpers/peers.js';
 import { dropSchema } from './fixtures/stores.js';
 import { openPgStore, type PgStore } from '../../storage/pg-store.js';
 import { RollupEngine } from '../../rollup/engine.js';
 import { DEFAULT_TIERS } from '../../rollup/tiers.js';
+import { PG_MIGRATIONS } from '../../storage/pg-sql.js';
 import type { Sample, SeriesDef } from '../../storage/store.js';
 
 const DAY = 86_400_000;
@@ -21,6 +24,7 @@ const MIN = 60_000;
 const D0 = Date.UTC(2026, 0, 10);
 const NOW = Date.UTC(2026, 0, 20);
 const CHILD = fileURLToPath(new URL('./pg-tier-pack-child.ts', import.meta.url));
+const pgp = pgPromise({ noWarnings: true });
 
 function schemaName(): string {
   return `pgtierpack_t_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
@@ -263,4 +267,58 @@ t.test('SIGKILL while merging a late raw sample into a packed day: the day is as
   const after = await read();
   t.equal(after.length, before.length + 1, 'one sample more');
   t.equal(after.filter((x) => x === `${late.ms}=${late.v}`).length, 1, 'the late sample, once');
+});
+
+t.test('a store of schema version 8 migrates: tier tables become views with the same columns and rows, then pack', async (t) => {
+  if (!(await need(t, 'postgres'))) return;
+  const schema = schemaName();
+  t.teardown(() => dropSchema(schema));
+  const db = pgp({ connectionString: `postgres://${PG.user}@${PG.host}:${PG.port}/${PG.database}?options=-c%20search_path%3D${schema}`, max: 1 });
+  t.teardown(() => db.$pool.end());
+  await db.none(`CREATE SCHEMA ${schema}`);
+  await db.tx(async (tx) => {
+    await tx.none('CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
+    for (const m of PG_MIGRATIONS.filter((x) => x.version <= 8)) {
+      await tx.none(m.sql);
+      await tx.none('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+    }
+  });
+  // Rows as version 8 wrote them: a 5m chunk (the named views' tier) and a tier only the engine registered (2m).
+  await db.none("INSERT INTO series (id, name, labels, fingerprint, type, created_at) VALUES (1, 'old_c_total', '{\"job\":\"j\"}', 'fp1', 'counter', now())");
+  await db.none(`CREATE TABLE rollup_2m (series_id integer NOT NULL, ts timestamptz NOT NULL, "count" integer, "sum" double precision, "min" double precision, "max" double precision, "first" double precision, "last" double precision, "increase" double precision, PRIMARY KEY (series_id, ts)) PARTITION BY RANGE (ts);
+    CREATE OR REPLACE VIEW rollup_2m_all AS SELECT * FROM rollup_2m;
+    INSERT INTO chunk_tables (logical, kind, chunk_ms) VALUES ('rollup_5m', 'rollup', 86400000), ('rollup_2m', 'rollup', 86400000)`);
+  for (const tier of ['5m', '2m']) {
+    const name = `rollup_${tier}_20260110t000000`;
+    await db.none(`CREATE TABLE ${name} PARTITION OF rollup_${tier} FOR VALUES FROM ('2026-01-10T00:00:00Z') TO ('2026-01-11T00:00:00Z')`);
+    await db.none(`INSERT INTO chunks (name, logical, start_ts, end_ts, created_at) VALUES ($1, $2, '2026-01-10T00:00:00Z', '2026-01-11T00:00:00Z', now())`, [name, `rollup_${tier}`]);
+    await db.none(`INSERT INTO rollup_${tier} SELECT 1, '2026-01-10T00:00:00Z'::timestamptz + i * interval '5 minutes', 5, i * 10, i, i + 4, i, i + 4, CASE WHEN i = 3 THEN NULL ELSE 4 END FROM generate_series(0, 287) i`);
+  }
+  await db.none("INSERT INTO rollup_watermarks (tier, host, watermark_ms, updated_ms) VALUES ('5m', '', $1, $2), ('2m', '', $1, $2)", [D0 + DAY, NOW]);
+  const VIEWS = ['rollup_5m', 'rollup_5m_all', 'metrics_5m', 'histogram_buckets_5m', 'metrics_1h', 'rollup_2m', 'rollup_2m_all'];
+  const columns = (): Promise<unknown[]> =>
+    db.any(`SELECT table_name, column_name, data_type, ordinal_position FROM information_schema.columns WHERE table_schema = $1 AND table_name = ANY($2) ORDER BY table_name, ordinal_position`, [schema, VIEWS]);
+  const data = async (): Promise<unknown[]> => [
+    await db.any('SELECT count(*)::int AS n, sum(sum) AS s, sum(increase) AS i FROM rollup_5m_all'),
+    await db.any("SELECT ts::text, avg, rate FROM metrics_5m WHERE metric_name = 'old_c_total' ORDER BY ts LIMIT 6"),
+    await db.any('SELECT count(*)::int AS n, sum(max) AS m FROM rollup_2m_all'),
+    await db.any('SELECT series_id, ts::text, increase FROM rollup_2m ORDER BY ts LIMIT 5'),
+  ];
+  const cols8 = await columns();
+  const data8 = await data();
+  const s = await openPgStore({ ...PG, schema, now: () => NOW });
+  t.teardown(() => s.close());
+  t.equal(s.schemaVersion, PG_MIGRATIONS.at(-1)!.version);
+  t.same(await columns(), cols8, 'every view keeps its columns and types');
+  t.same(await data(), data8, 'and its rows');
+  t.same(await s.query("SELECT relname, relkind::text FROM pg_class WHERE relnamespace = $1::regnamespace AND relname IN ('rollup_5m', 'rollup_2m', 'rollup_2m_rows') ORDER BY 1", [schema]), [
+    { relname: 'rollup_2m', relkind: 'v' },
+    { relname: 'rollup_2m_rows', relkind: 'p' },
+    { relname: 'rollup_5m', relkind: 'v' },
+  ]);
+  const packed = (await s.packClosedChunks(NOW)).map((c) => c.name).sort();
+  t.same(packed, ['rollup_2m_20260110t000000', 'rollup_5m_20260110t000000']);
+  t.same(await data(), data8, 'the same rows once packed');
+  const r = await s.readTierRows({ tier: '2m', seriesIds: [1], fromMs: D0, toMs: D0 + DAY });
+  t.equal(r.seriesIds.length, 288, 'readTierRows reads the packed rows');
 });
