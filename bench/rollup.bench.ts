@@ -8,16 +8,19 @@
  *   DAYS=7 DIALECTS=sqlite ./scripts/run-bench.sh rollup
  *
  * Printed: time to generate, time per tier, rows and bytes per tier and per row (on
- * PostgreSQL also after packing the raw chunks, with the time packing took), one
+ * PostgreSQL also after packing the raw chunks and the tiers' closed chunks, with the
+ * time packing took), one
  * series' whole span read from raw vs the hourly tier (median of 20), and /metrics
  * latency (p50/p99/max) of a real HTTP server on this thread scraped in a loop while
- * the rollups run, against the same loop for 5 s with nothing running. Baseline, measured in the same run: a plain GROUP BY of the raw
+ * the rollups run, against the same loop for 5 s with nothing running. On PostgreSQL per
+ * tier also the CPU seconds its backends spent (bench/lib/cpu.ts), which on a shared
+ * machine tell more than the wall time. Baseline, measured in the same run: a plain GROUP BY of the raw
  * data into 5-minute buckets (count/sum/min/max only), the issue's reference query.
  */
 import { createServer } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { RollupEngine } from '../rollup/engine.js';
@@ -33,6 +36,7 @@ import { dropPgSchema, PG_CONN } from './lib/pg.js';
 import { fmt, median, printTable, quantile } from './lib/stats.js';
 import { scrapeLoop } from './lib/scrape-loop.js';
 import { tableStats } from './lib/table-stats.js';
+import { cpuNow, cpuSpent } from './lib/cpu.js';
 
 const FULL = process.argv.includes('--full') || process.env['FULL'] === '1';
 const DAYS = Number(process.env['DAYS'] ?? (FULL ? 30 : 3));
@@ -108,7 +112,7 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }>
 async function benchDialect(dialect: 'sqlite' | 'postgresql'): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'larder-bench-rollup-'));
   const schema = `larder_bench_rollup_${process.pid}`;
-  const store = dialect === 'sqlite' ? await openSqliteStore({ path: join(dir, 'bench.db'), now: () => NOW }) : await openPgStore({ ...PG_CONN, schema, now: () => NOW, poolSize: 4 });
+  const store = dialect === 'sqlite' ? await openSqliteStore({ path: join(dir, 'bench.db'), now: () => NOW }) : await openPgStore({ ...PG_CONN, schema, now: () => NOW, poolSize: 4, applicationName: schema });
   try {
     const ids = await store.resolveSeries(seriesDefs());
     const gen = await timed(async () => {
@@ -140,32 +144,45 @@ async function benchDialect(dialect: 'sqlite' | 'postgresql'): Promise<void> {
     await new Promise((r) => setTimeout(r, 5000));
     const idleLat = await idle.stop();
     const scraper = await serveAndScrape();
-    const tierTimes: { tier: string; ms: number }[] = [];
+    const tierTimes: { tier: string; ms: number; cpuMs: number }[] = [];
+    // PostgreSQL: its backends' CPU (this process's also serves the scrape loop below).
     for (const t of DEFAULT_TIERS) {
+      const c0 = await cpuNow(store, schema);
       const r = await timed(() => engine.run(t.resolutionMs));
-      tierTimes.push({ tier: t.name, ms: r.ms });
+      tierTimes.push({ tier: t.name, ms: r.ms, cpuMs: cpuSpent(c0, await cpuNow(store, schema)).backends });
     }
     const lat = await scraper.stop();
     const total = tierTimes.reduce((a, x) => a + x.ms, 0);
+    const totalCpu = tierTimes.reduce((a, x) => a + x.cpuMs, 0);
 
-    const rows: string[][] = [['table', 'rows', 'chunks', 'MB', 'bytes/row', 'rollup s', 'vs GROUP BY baseline']];
-    rows.push(['samples (raw)', raw.rows.toLocaleString(), String(raw.chunks), fmt(raw.bytes / 1e6), fmt(raw.bytes / Math.max(1, raw.rows), 1), '', '']);
-    // PostgreSQL packs the raw chunks the rollups have read (storage/pg-pack.ts), as the daily job does.
+    const rows: string[][] = [['table', 'rows', 'chunks', 'MB', 'bytes/row', 'rollup s', 'vs GROUP BY baseline', 'PostgreSQL CPU s']];
+    const line = (name: string, s: { rows: number; bytes: number; chunks: number }, ...rest: string[]): string[] =>
+      [name, s.rows.toLocaleString(), String(s.chunks), fmt(s.bytes / 1e6), fmt(s.bytes / Math.max(1, s.rows), 1), ...rest];
+    rows.push(line('samples (raw)', raw, '', '', ''));
+    const tierStats = new Map<string, { rows: number; bytes: number; chunks: number }>();
+    for (const t of DEFAULT_TIERS) tierStats.set(t.name, await tableStats(store, `rollup_${t.name}`));
+    // PostgreSQL packs the raw chunks the rollups have read and the tiers' closed chunks
+    // (storage/pg-pack.ts), as the daily job does.
+    const packedTiers = new Map<string, { rows: number; bytes: number; chunks: number; packed: number }>();
     if ('packClosedChunks' in store) {
       const pack = await timed(() => store.packClosedChunks(END));
       const packed = await tableStats(store, 'samples');
-      rows.push([`samples (packed, ${fmt(pack.ms / 1000)} s)`, packed.rows.toLocaleString(), String(packed.chunks), fmt(packed.bytes / 1e6), fmt(packed.bytes / Math.max(1, packed.rows), 1), '', '']);
+      const n = (table: string): number => pack.value.filter((c) => c.table === table).length;
+      rows.push(line(`samples (packed, ${n('samples')} chunks in ${fmt(pack.ms / 1000)} s with the tiers')`, packed, '', '', ''));
+      for (const t of DEFAULT_TIERS) packedTiers.set(t.name, { ...(await tableStats(store, `rollup_${t.name}`)), packed: n(`rollup_${t.name}`) });
     }
-    rows.push(['baseline 5m GROUP BY', base.value.toLocaleString(), '', '', '', fmt(base.ms / 1000), '1.00×']);
+    rows.push(['baseline 5m GROUP BY', base.value.toLocaleString(), '', '', '', fmt(base.ms / 1000), '1.00×', '']);
     for (const t of DEFAULT_TIERS) {
-      const s = await tableStats(store, `rollup_${t.name}`);
       const q = await tableStats(store, `rollup_${t.name}_quantiles`);
       const ms = tierTimes.find((x) => x.tier === t.name)!.ms;
-      rows.push([`rollup_${t.name}`, s.rows.toLocaleString(), String(s.chunks), fmt(s.bytes / 1e6), fmt(s.bytes / Math.max(1, s.rows), 1), fmt(ms / 1000), `${fmt(ms / base.ms)}×`]);
-      rows.push([`rollup_${t.name}_quantiles`, q.rows.toLocaleString(), String(q.chunks), fmt(q.bytes / 1e6), fmt(q.bytes / Math.max(1, q.rows), 1), '', '']);
+      const cpu = tierTimes.find((x) => x.tier === t.name)!.cpuMs;
+      rows.push(line(`rollup_${t.name}`, tierStats.get(t.name)!, fmt(ms / 1000), `${fmt(ms / base.ms)}×`, dialect === 'postgresql' ? fmt(cpu / 1000) : ''));
+      const p = packedTiers.get(t.name);
+      if (p !== undefined) rows.push(line(`rollup_${t.name} (${p.packed} of ${p.chunks} chunks packed)`, p, '', '', ''));
+      rows.push(line(`rollup_${t.name}_quantiles`, q, '', '', ''));
     }
     printTable(rows);
-    console.log(`all tiers: ${fmt(total / 1000)} s (target: 30 days in under 60 s)`);
+    console.log(`all tiers: ${fmt(total / 1000)} s (target: 30 days in under 60 s)${dialect === 'postgresql' ? `, PostgreSQL backends' CPU ${fmt(totalCpu / 1000)} s` : ''}; load average ${loadavg().map((x) => fmt(x)).join(' ')}`);
     console.log(`/metrics idle (5 s before): ${idleLat.length} scrapes, p50 ${fmt(quantile(idleLat, 0.5))} ms, p99 ${fmt(quantile(idleLat, 0.99))} ms, max ${fmt(Math.max(...idleLat))} ms`);
     console.log(`/metrics while rolling up: ${lat.length} scrapes, p50 ${fmt(quantile(lat, 0.5))} ms, p99 ${fmt(quantile(lat, 0.99))} ms, max ${fmt(Math.max(...lat))} ms (p99 ${fmt(quantile(lat, 0.99) / quantile(idleLat, 0.99))}× idle; target p99 < 20 ms)`);
 

@@ -10,7 +10,8 @@
  * the slice in the worker that owns the file (sqlite-fold-task.ts).
  */
 import { taskModuleUrl } from '../storage/sqlite-task.js';
-import { PG_DDL_LOCK } from '../storage/pg-sql.js';
+import { PG_DDL_LOCK, packedTable, pgRowsTable } from '../storage/pg-sql.js';
+import { mergeTierSliceSql } from '../storage/pg-pack.js';
 import type { ChunkInfo, SeriesInfo, SqlExecutor, Store } from '../storage/store.js';
 import { closedRange } from './buckets.js';
 import { quantileRows, type IncreaseRow } from './quantile-rows.js';
@@ -30,6 +31,13 @@ function unpackIncreases(p: Float64Array): IncreaseRow[] {
   }
   return out;
 }
+
+/**
+ * PostgreSQL: the temporary table a slice is computed into when its target chunk is
+ * packed (storage/pg-pack.ts), then merged into the packed rows. One per connection,
+ * dropped at commit.
+ */
+const PACKED_SLICE_TABLE = 'larder_packed_slice';
 
 /** Larder's carry table (last value per series before the first tier's watermark). */
 export const CARRY_TABLE = 'rollup_carry';
@@ -365,7 +373,18 @@ export class RollupEngine {
         const done = await this.ownWatermark(tier.name, tx);
         if (done !== undefined && done >= to) return { rows: 0, qrows: 0, scanned: 0 };
       }
-      for (const c of [chunk.name, qchunk.name]) {
+      // PostgreSQL: whether the target chunk is packed, its catalog row share-locked so
+      // that no packing starts before this commits (packing locks it FOR UPDATE). A packed
+      // one gets the slice computed into a temporary table, merged into it below.
+      let target = chunk.name;
+      if (d === 'postgresql') {
+        const row = await tx.query<{ packed: unknown }>('SELECT packed FROM chunks WHERE name = $1 FOR SHARE', [chunk.name]);
+        if (row[0]?.packed === true) {
+          target = PACKED_SLICE_TABLE;
+          await tx.execute(`CREATE TEMP TABLE ${ident(target)} (LIKE ${ident(pgRowsTable(chunk.table))}) ON COMMIT DROP`);
+        }
+      }
+      for (const c of [target, qchunk.name]) {
         const del = deleteRangeSql(d, c, from, to, host);
         await tx.execute(del.sql, del.params);
       }
@@ -374,7 +393,7 @@ export class RollupEngine {
       let increases: IncreaseRow[] | undefined;
       if (tx.runTask !== undefined) {
         // SQLite: one ordered pass in the worker (sqlite-fold-task.ts).
-        const input: FoldSliceInput = { kind: index === 0 ? 'raw' : 'tier', target: chunk.name, sources, resolutionMs: tier.resolutionMs, from, to, carryTable: CARRY_TABLE, tier: tier.name };
+        const input: FoldSliceInput = { kind: index === 0 ? 'raw' : 'tier', target, sources, resolutionMs: tier.resolutionMs, from, to, carryTable: CARRY_TABLE, tier: tier.name };
         await after; // one slice at a time on SQLite (concurrency 1): already settled
         const r = await tx.runTask<FoldSliceResult>(FOLD_TASK, input);
         rows = r.rows;
@@ -383,18 +402,24 @@ export class RollupEngine {
       } else if (index === 0) {
         // PostgreSQL: the SQL of sql.ts. The INSERT needs nothing of the previous slice;
         // the boundary reads the carry that slice writes, so it waits for its commit.
-        const ins = rawRollupSql({ target: chunk.name, sources, carryTable: CARRY_TABLE, tier: tier.name, resolutionMs: tier.resolutionMs, from, to, ...(host !== undefined ? { host } : {}) });
+        const ins = rawRollupSql({ target, sources, carryTable: CARRY_TABLE, tier: tier.name, resolutionMs: tier.resolutionMs, from, to, ...(host !== undefined ? { host } : {}) });
         if (sources.length > 0) rows = (await tx.execute(ins.sql, ins.params)).changes;
         await after;
         if (sources.length > 0) await tx.execute(ins.boundary.sql, ins.boundary.params);
-        const carry = carryUpdateSql({ carryTable: CARRY_TABLE, target: chunk.name, tier: tier.name, from, to, ...(host !== undefined ? { host } : {}) });
+        const carry = carryUpdateSql({ carryTable: CARRY_TABLE, target, tier: tier.name, from, to, ...(host !== undefined ? { host } : {}) });
         await tx.execute(carry.sql, carry.params);
       } else {
-        const ins = tierRollupSql({ target: chunk.name, sources, resolutionMs: tier.resolutionMs, from, to, ...(host !== undefined ? { host } : {}) });
+        const ins = tierRollupSql({ target, sources, resolutionMs: tier.resolutionMs, from, to, ...(host !== undefined ? { host } : {}) });
         if (ins) rows = (await tx.execute(ins.sql, ins.params)).changes;
         await after; // watermarks advance in order
       }
-      const qrows = await this.writeQuantiles(tx, qchunk.name, increases ?? (await this.readIncreases(tx, chunk.name, from, to)), series);
+      const qrows = await this.writeQuantiles(tx, qchunk.name, increases ?? (await this.readIncreases(tx, target, from, to)), series);
+      if (target !== chunk.name) {
+        // Merges into one packed chunk are serialised: each rewrites whole rows it read.
+        await tx.execute(`LOCK TABLE ${ident(packedTable(chunk.name))} IN SHARE ROW EXCLUSIVE MODE`);
+        for (const sql of mergeTierSliceSql(chunk, target)) await tx.execute(sql, [from, to, host ?? null]);
+        await tx.execute(`DROP TABLE ${ident(target)}`);
+      }
       await this.setWatermark(tx, tier.name, to);
       await this.onSlice?.(tier.name, from, to);
       return { rows, qrows, scanned };

@@ -41,12 +41,66 @@ export function logicalTableDdl(logical: string, kind: TableKind): string {
 CREATE OR REPLACE VIEW ${pgIdent(`${logical}_all`)} AS SELECT * FROM ${pgIdent(logical)};`;
 }
 
+/** A rollup tier's table of rows (`rollup_<tier>`, not its quantiles): packed since schema 9. */
+const ROLLUP_LOGICAL = /^rollup_[0-9a-z]{1,10}$/;
+
+/** Whether a logical table's closed chunks are packed (storage/pg-pack.ts): raw samples and the tiers' rows. */
+export function isPackedKind(logical: string): boolean {
+  return logical === 'samples' || ROLLUP_LOGICAL.test(logical);
+}
+
 /**
  * The partitioned table holding a logical table's rows. Since schema version 8 the raw
- * samples' row table is `samples_rows`, and `samples` is a view adding the packed chunks.
+ * samples' row table is `samples_rows`, and `samples` is a view adding the packed chunks;
+ * since version 9 likewise `rollup_<tier>_rows` under the view `rollup_<tier>`.
  */
 export function pgRowsTable(logical: string): string {
-  return logical === 'samples' ? 'samples_rows' : logical;
+  return isPackedKind(logical) ? `${logical}_rows` : logical;
+}
+
+/** The partitioned table of a packable logical table's packed chunks (`samples_packed`, `rollup_<tier>_packed`). */
+export function pgPackedParent(logical: string): string {
+  return `${logical}_packed`;
+}
+
+/** The value columns of a packable logical table (`value`, or a rollup row's). */
+export function packedColumns(logical: string): readonly { name: string; integer: boolean }[] {
+  return KIND_COLUMNS[logical === 'samples' ? 'samples' : 'rollup'];
+}
+
+/**
+ * A packable table's packed rows as rows: `p` is a packed row, `u(ts, <columns>)` one
+ * element of its arrays. For raw samples this is PACKED_ROWS.
+ */
+export function packedRowsSql(logical: string): string {
+  const cols = packedColumns(logical).map((c) => pgIdent(c.name));
+  return `CROSS JOIN LATERAL unnest(p.ts, ${cols.map((c) => `p.${c}`).join(', ')}) AS u(ts, ${cols.join(', ')})`;
+}
+
+/** `p.series_id, u.ts, u.<col>…`: the columns selected from packedRowsSql. */
+export function packedSelectSql(logical: string): string {
+  return `p.series_id, u.ts, ${packedColumns(logical).map((c) => `u.${pgIdent(c.name)}`).join(', ')}`;
+}
+
+/**
+ * DDL of a tier's logical tables as of schema version 9, idempotent (ensureRollupTier):
+ * quantiles as before; a `rollup_<tier>` is a view of its row partitions
+ * (`rollup_<tier>_rows`) and its packed chunks (`rollup_<tier>_packed`), with the same
+ * columns as the table it was.
+ */
+export function pgTierTableDdl(logical: string, kind: 'rollup' | 'quantiles'): string {
+  if (kind === 'quantiles' || !isPackedKind(logical)) return logicalTableDdl(logical, kind);
+  const rows = pgIdent(pgRowsTable(logical));
+  const packed = pgIdent(pgPackedParent(logical));
+  const names = KIND_COLUMNS.rollup.map((c) => pgIdent(c.name));
+  const arrays = KIND_COLUMNS.rollup.map((c) => `${pgIdent(c.name)} ${c.integer ? 'integer' : 'double precision'}[] NOT NULL`).join(', ');
+  return `CREATE TABLE IF NOT EXISTS ${rows} (series_id integer NOT NULL, ts timestamptz NOT NULL, ${columnsDdl('rollup')}, PRIMARY KEY (series_id, ts)) PARTITION BY RANGE (ts);
+CREATE TABLE IF NOT EXISTS ${packed} (series_id integer NOT NULL, start_ts timestamptz NOT NULL, ts timestamptz[] NOT NULL, ${arrays}, PRIMARY KEY (series_id, start_ts)) PARTITION BY RANGE (start_ts);
+CREATE OR REPLACE VIEW ${pgIdent(logical)} AS
+  SELECT series_id, ts, ${names.join(', ')} FROM ${rows}
+  UNION ALL
+  SELECT ${packedSelectSql(logical)} FROM ${packed} p ${packedRowsSql(logical)};
+CREATE OR REPLACE VIEW ${pgIdent(`${logical}_all`)} AS SELECT * FROM ${pgIdent(logical)};`;
 }
 
 /** A packed raw chunk's table of arrays: one row per series (storage/pg-pack.ts). */
@@ -243,6 +297,50 @@ CREATE OR REPLACE VIEW samples_named AS
   SELECT s.ts AS ts, se.name AS metric_name, se.labels->>'job' AS job, se.labels->>'instance' AS instance, se.labels AS labels, s.value AS value, se.type AS type, se.id AS series_id
   FROM samples s JOIN series se ON se.id = s.series_id WHERE s.value IS NOT NULL;
 ALTER TABLE chunks ADD COLUMN packed boolean NOT NULL DEFAULT false;
+`,
+  },
+  {
+    // Closed chunks of the tiers' rows are packed too (storage/pg-pack.ts): each
+    // partitioned rollup_<tier> table becomes rollup_<tier>_rows, beside a
+    // rollup_<tier>_packed of arrays, and rollup_<tier> a view of both with the same
+    // columns. Views over it (rollup_<tier>_all, the named views) followed the rename
+    // and are re-pointed at the view. Every tier is converted, including those only
+    // the rollup engine registered. Quantile tables are left as they are (few rows).
+    version: 9,
+    name: 'packed tier chunks: rollup_<tier>_rows, rollup_<tier>_packed, rollup_<tier> as a view of both',
+    sql: `
+DO $larder$
+DECLARE t text;
+BEGIN
+  FOR t IN SELECT c.relname FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'p' AND c.relname ~ '^rollup_[0-9a-z]{1,10}$' ORDER BY 1 LOOP
+    EXECUTE format('ALTER TABLE %I RENAME TO %I', t, t || '_rows');
+    EXECUTE format('CREATE TABLE %I (series_id integer NOT NULL, start_ts timestamptz NOT NULL, ts timestamptz[] NOT NULL, '
+      'count integer[] NOT NULL, sum double precision[] NOT NULL, min double precision[] NOT NULL, max double precision[] NOT NULL, '
+      'first double precision[] NOT NULL, last double precision[] NOT NULL, increase double precision[] NOT NULL, '
+      'PRIMARY KEY (series_id, start_ts)) PARTITION BY RANGE (start_ts)', t || '_packed');
+    EXECUTE format('CREATE VIEW %I AS SELECT series_id, ts, count, sum, min, max, first, last, increase FROM %I '
+      'UNION ALL SELECT p.series_id, u.ts, u.count, u.sum, u.min, u.max, u.first, u.last, u.increase FROM %I p '
+      'CROSS JOIN LATERAL unnest(p.ts, p.count, p.sum, p.min, p.max, p.first, p.last, p.increase) AS u(ts, count, sum, min, max, first, last, increase)',
+      t, t || '_rows', t || '_packed');
+    EXECUTE format('CREATE OR REPLACE VIEW %I AS SELECT * FROM %I', t || '_all', t);
+  END LOOP;
+END
+$larder$;
+${[['1m', 60], ['5m', 300], ['1h', 3600], ['1d', 86400]]
+  .map(
+    ([name, seconds]) => `CREATE OR REPLACE VIEW metrics_${name} AS
+  SELECT r.ts AS ts, se.name AS metric_name, se.labels->>'job' AS job, se.labels->>'instance' AS instance, se.labels AS labels, se.type AS type,
+         r.count AS count, r.sum AS sum, r.sum / NULLIF(r.count, 0) AS avg, r.min AS min, r.max AS max,
+         r.first AS first, r.last AS last, r.increase AS increase, r.increase / ${seconds} AS rate, se.id AS series_id
+  FROM "rollup_${name}" r JOIN series se ON se.id = r.series_id;
+CREATE OR REPLACE VIEW histogram_buckets_${name} AS
+  SELECT r.ts AS ts, left(se.name, -7) AS metric_name, se.labels->>'job' AS job, se.labels->>'instance' AS instance, se.labels - 'le' AS labels,
+         CASE WHEN se.labels->>'le' IN ('+Inf', 'Inf', '+inf', 'inf') THEN 'Infinity'::float8 ELSE (se.labels->>'le')::float8 END AS le,
+         r.increase AS increase, se.id AS series_id
+  FROM "rollup_${name}" r JOIN series se ON se.id = r.series_id
+  WHERE se.type = 'histogram' AND se.name LIKE '%\\_bucket' AND jsonb_typeof(se.labels->'le') = 'string';`,
+  )
+  .join('\n')}
 `,
   },
 ];

@@ -7,12 +7,12 @@
 import pgPromise from 'pg-promise';
 import { checkChunkMs, checkLogicalTable, chunkName, chunkRange, compareChunks } from './chunking.js';
 import { isStaleNaN, pgLive, staleNaN } from './stale.js';
-import { PACKED_ROWS, PG_DDL_LOCK, PG_MIGRATIONS, logicalTableDdl, msOf, packedTable, partitionDdl, pgIdent, tombstoneTable, tsOf } from './pg-sql.js';
+import { PACKED_ROWS, PG_DDL_LOCK, PG_MIGRATIONS, isPackedKind, msOf, packedRowsSql, packedTable, partitionDdl, pgIdent, pgPackedParent, pgRowsTable, pgTierTableDdl, tombstoneTable, tsOf } from './pg-sql.js';
 import { dropPackedSql, mergePackedSql, packChunkSql } from './pg-pack.js';
 import { checkTimeMs } from './series-key.js';
 import { HOURLY_LOOKBACK_MS, NewerSchemaError, checkAlert, checkDate, checkReadQuery, checkSamples, checkStatsArgs, counterLikeSql, keySeriesDefs, matchSeries, rawJson, resetDeltaSql, type SeriesRow } from './store-common.js';
 import { checkTier, tierTables, type TableKind } from './table-kinds.js';
-import { readTierRowsBySql } from './tier-rows.js';
+import { TierRowsBuilder, checkTierRowsQuery } from './tier-rows.js';
 import type {
   AlertInput,
   AlertRecord,
@@ -181,7 +181,7 @@ const SERIES_COLS = `id, name, labels::text AS labels, type, help, fingerprint, 
 export class PgStore implements Store {
   readonly dialect = 'postgresql' as const;
   private readonly catalog = new Map<string, CatalogTable>();
-  /** Names of the raw chunks that are packed (storage/pg-pack.ts). */
+  /** Names of the chunks (raw, tiers' rows) that are packed (storage/pg-pack.ts). */
   private readonly packed = new Set<string>();
   private readonly seriesIds = new Map<string, number>();
   private closed = false;
@@ -309,7 +309,7 @@ export class PgStore implements Store {
     await this.db.tx(async (t) => {
       await t.any('SELECT pg_advisory_xact_lock($1)', [DDL_LOCK]);
       for (const [logical, kind] of [[rollup, 'rollup'], [quantiles, 'quantiles']] as const) {
-        await t.none(logicalTableDdl(logical, kind));
+        await t.none(pgTierTableDdl(logical, kind));
         await t.none('INSERT INTO chunk_tables (logical, kind, chunk_ms) VALUES ($1, $2, $3) ON CONFLICT (logical) DO UPDATE SET chunk_ms = EXCLUDED.chunk_ms', [logical, kind, def.chunkMs]);
       }
     });
@@ -400,26 +400,41 @@ export class PgStore implements Store {
     ).b;
   }
 
-  /** Whether a raw chunk is packed (as of this store's last catalog read). */
+  /** Whether a chunk (raw or a tier's rows) is packed (as of this store's last catalog read). */
   isPacked(name: string): boolean {
     return this.packed.has(name);
   }
 
   /**
    * Packs the closed raw chunks that end at or before `beforeMs` (storage/pg-pack.ts):
-   * call it once the rollups have read them. Resolves with the chunks packed now.
+   * call it once the rollups have read them. Also packs the chunks of each tier's rows
+   * that end at or before both `beforeMs` and the tier's watermark, the lowest of the
+   * hosts whose rollups ran within `hostStaleMs` (a host further behind merges into
+   * packed chunks when it catches up). Resolves with the chunks packed now.
    */
-  async packClosedChunks(beforeMs: number): Promise<ChunkInfo[]> {
+  async packClosedChunks(beforeMs: number, hostStaleMs = 86_400_000): Promise<ChunkInfo[]> {
     if (typeof beforeMs !== 'number' || !Number.isFinite(beforeMs)) throw new RangeError(`packClosedChunks: invalid time ${String(beforeMs)}`);
     await this.loadCatalog();
     const todo = (this.catalog.get('samples')?.chunks ?? []).filter((c) => c.endMs <= beforeMs && !this.packed.has(c.name));
+    const hasWatermarks = (await this.db.one<{ r: string | null }>("SELECT to_regclass('rollup_watermarks')::text AS r")).r !== null;
+    for (const [logical, t] of this.catalog) {
+      if (logical === 'samples' || t.kind !== 'rollup' || !isPackedKind(logical) || !hasWatermarks) continue;
+      const tier = logical.slice('rollup_'.length);
+      const w = await this.db.one<{ w: string | null }>(
+        'SELECT min(watermark_ms)::text AS w FROM rollup_watermarks WHERE tier = $1 AND (updated_ms IS NULL OR updated_ms >= $2)',
+        [tier, this.now() - hostStaleMs],
+      );
+      if (w.w === null) continue;
+      const until = Math.min(beforeMs, Number(w.w));
+      todo.push(...t.chunks.filter((c) => c.endMs <= until && !this.packed.has(c.name)));
+    }
     const done: ChunkInfo[] = [];
     for (const c of todo) if (await this.packChunk(c)) done.push(c);
     return done;
   }
 
   /**
-   * Packs one raw chunk in one transaction; false when it was packed already (by another
+   * Packs one chunk (raw, or of a tier's rows) in one transaction; false when it was packed already (by another
    * host, say). `afterFill` (tests) runs once the packed rows are written, before the swap.
    */
   async packChunk(c: ChunkInfo, afterFill?: () => Promise<void>): Promise<boolean> {
@@ -428,7 +443,8 @@ export class PgStore implements Store {
       // The chunk's catalog row, locked: a second packer (another host) waits here and then
       // finds it packed; retention's drop waits too. Not the DDL lock, which partition
       // creation (and so the writers) would wait on for as long as the packing takes.
-      const row = await tx.oneOrNone<{ packed: boolean }>("SELECT packed FROM chunks WHERE name = $1 AND logical = 'samples' FOR UPDATE", [c.name]);
+      if (!isPackedKind(c.table)) throw new Error(`packChunk: chunks of ${c.table} are not packed`);
+      const row = await tx.oneOrNone<{ packed: boolean }>('SELECT packed FROM chunks WHERE name = $1 AND logical = $2 FOR UPDATE', [c.name, c.table]);
       if (row === null || row.packed) return false;
       for (const s of sql.lockAndFill) await tx.none(s);
       if (afterFill !== undefined) await afterFill();
@@ -615,9 +631,30 @@ export class PgStore implements Store {
     return { series, samples: rows.map((r) => ({ seriesId: r.s, timeMs: r.t, value: r.v === null ? staleNaN() : r.v })) };
   }
 
-  /** One statement on the tier's partitioned table (see readTierRowsBySql). */
-  readTierRows(q: TierRowsQuery): Promise<TierRows> {
-    return readTierRowsBySql(this, q);
+  /**
+   * One statement over the tier's row partitions and its packed chunks. As readSamples
+   * does, packed rows are selected by chunk start (one chunk back at most), so only the
+   * chunks in range are unnested.
+   */
+  async readTierRows(query: TierRowsQuery): Promise<TierRows> {
+    const q = checkTierRowsQuery(query);
+    const b = new TierRowsBuilder(q.columns);
+    if (q.seriesIds.length === 0) return b.finish();
+    const logical = tierTables(q.tier).rollup;
+    const t = await this.table(logical, `readTierRows ${q.tier}`);
+    const span = Math.max(t.chunkMs, ...t.chunks.map((c) => c.endMs - c.startMs));
+    const cols = q.columns.map(pgIdent);
+    const rows = await this.db.any<Row>(
+      `SELECT series_id AS s, ${msOf('ts')} AS t, ${cols.join(', ')} FROM (
+         SELECT series_id, ts, ${cols.join(', ')} FROM ${pgIdent(pgRowsTable(logical))} WHERE series_id = ANY($1::int[]) AND ts >= ${tsOf('$2')} AND ts < ${tsOf('$3')}
+         UNION ALL
+         SELECT p.series_id, u.ts, ${cols.map((c) => `u.${c}`).join(', ')} FROM ${pgIdent(pgPackedParent(logical))} p ${packedRowsSql(logical)}
+         WHERE p.series_id = ANY($1::int[]) AND p.start_ts > ${tsOf('$4')} AND p.start_ts < ${tsOf('$3')} AND u.ts >= ${tsOf('$2')} AND u.ts < ${tsOf('$3')}) x
+       ORDER BY series_id, ts`,
+      [`{${q.seriesIds.join(',')}}`, q.fromMs, q.toMs, q.fromMs - span],
+    );
+    for (const r of rows) b.pushRow(r);
+    return b.finish();
   }
 
   // ---- the seed's operations ----------------------------------------------------------
@@ -764,15 +801,17 @@ export class PgStore implements Store {
     const stats = new Map<string, { rows: number; bytes: number; chunks: number }>();
     for (const logical of this.catalog.keys()) stats.set(logical, { rows: 0, bytes: 0, chunks: 0 });
     for (const r of rels) {
-      // Raw samples: row partitions and packed chunks (whose rows count their elements) are one table.
-      const key = r.parent === 'samples_rows' || r.parent === 'samples_packed' ? 'samples' : (r.parent ?? r.name);
-      const count = r.parent === 'samples_packed' ? 'SUM(cardinality(ts))' : 'COUNT(*)';
+      // Raw samples and tiers' rows: row partitions and packed chunks (whose rows count
+      // their elements) are one logical table.
+      const logical = r.parent === null ? undefined : packableOf(r.parent);
+      const packedPart = logical !== undefined && r.parent === pgPackedParent(logical);
+      const key = logical ?? r.parent ?? r.name;
+      const count = packedPart ? 'SUM(cardinality(ts))' : 'COUNT(*)';
       const rows = (await this.db.one<{ n: number | null }>(`SELECT ${count}::float8 AS n FROM ${pgIdent(r.name)}`)).n ?? 0;
-      if (r.name === 'samples_rows' || r.name === 'samples_packed') continue;
       const s = stats.get(key) ?? { rows: 0, bytes: 0, chunks: 0 };
       s.rows += rows;
       s.bytes += r.bytes;
-      if (r.parent !== null && r.parent !== 'samples_packed') s.chunks++; // a packed chunk is its emptied partition and its packed rows: one chunk
+      if (r.parent !== null && !packedPart) s.chunks++; // a packed chunk is its emptied partition and its packed rows: one chunk
       stats.set(key, s);
     }
     const tables: TableStats[] = [...stats.entries()].sort(([a], [b]) => cmp(a, b)).map(([table, s]) => ({ table, ...s }));
@@ -813,6 +852,12 @@ export class PgStore implements Store {
     this.closed = true;
     await this.db.$pool.end();
   }
+}
+
+/** The packable logical table whose row or packed parent `parent` is (`samples_rows` → `samples`), if any. */
+function packableOf(parent: string): string | undefined {
+  const m = /^(.*)_(rows|packed)$/.exec(parent);
+  return m !== null && isPackedKind(m[1]!) ? m[1] : undefined;
 }
 
 function cmp(a: string, b: string): number {

@@ -58,7 +58,7 @@ async function fill(store: Store, ids: readonly number[]): Promise<number> {
       const v = (): number | null => SPECIAL[k++ % SPECIAL.length]!;
       const p = new Params(store.dialect);
       const cols = [p.add(id), p.time(ts), p.add(h % 5 === 0 ? null : (h % 7) - 1), p.add(v()), p.add(v()), p.add(v()), p.add(v()), p.add(v()), p.add(v())];
-      const table = store.dialect === 'postgresql' ? 'rollup_1h' : (await store.listChunks('rollup_1h')).find((c) => c.startMs <= ts && ts < c.endMs)!.name;
+      const table = store.dialect === 'postgresql' ? 'rollup_1h_rows' : (await store.listChunks('rollup_1h')).find((c) => c.startMs <= ts && ts < c.endMs)!.name;
       await store.execute(`INSERT INTO ${ident(table)} (series_id, ts, count, sum, min, max, first, last, increase) VALUES (${cols.join(', ')})`, p.values);
       rows++;
     }
