@@ -9,7 +9,7 @@ import { planTiers, withWatermarkMemo } from './tiers.js';
 import type { TierPlan, TierSource } from './tiers.js';
 import { evaluate } from './eval.js';
 import type { EvalContext } from './eval.js';
-import { parseQuery, typeOf } from './parse.js';
+import { parseQuery, parseQueryCached, typeOf } from './parse.js';
 import { SampleSource, matcherTest, seriesMetric } from './select.js';
 import { QueryError } from './types.js';
 import type { InstantSample, Point, QueryEngine, QueryOptions, QueryResult, RangeSeries, SeriesQuery } from './types.js';
@@ -73,10 +73,6 @@ export interface EngineOptions {
 const YIELD_EVERY_STEPS = 256;
 const YIELD_AFTER_MS = 2;
 
-/** Parsed queries an engine keeps (oldest dropped first), and the longest text it keeps. */
-const MAX_CACHED_QUERIES = 512;
-const MAX_CACHED_QUERY_CHARS = 4096;
-
 /** How long a tier's watermark is reused (query/tiers.ts withWatermarkMemo). */
 const WATERMARK_TTL_MS = 1000;
 
@@ -124,22 +120,9 @@ export function createQueryEngine(store: Store, opts: EngineOptions = {}): Query
 
   const finish = (ctx: EvalContext): string[] => [...new Set(ctx.warnings)];
 
-  // Parsed queries by text: the rule evaluator asks the same few dozen every interval,
-  // and parsing was a fifth of its main-thread time. The AST is never changed after
-  // parsing (each query's loaded data is keyed per evaluation), so sharing one is safe.
-  // Errors are not kept: a bad query is parsed (and refused) again each time.
-  const parsed = new Map<string, Expr>();
-  const parse = (query: string): Expr => {
-    let expr = parsed.get(query);
-    if (expr === undefined) {
-      expr = parseQuery(query);
-      if (query.length <= MAX_CACHED_QUERY_CHARS) {
-        if (parsed.size >= MAX_CACHED_QUERIES) parsed.delete(parsed.keys().next().value!);
-        parsed.set(query, expr);
-      }
-    }
-    return expr;
-  };
+  // Parsed queries by text (query/parse.ts): the rule evaluator asks the same few dozen
+  // every interval, and parsing was a fifth of its main-thread time.
+  const parse = parseQueryCached;
 
   const engine: QueryEngine = {
     async instant(query: string, timeMs: number, q?: QueryOptions): Promise<QueryResult> {

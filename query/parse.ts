@@ -45,6 +45,36 @@ export function parseQuery(text: string): Expr {
   }
 }
 
+/** Parsed queries kept by parseQueryCached (the least recently used dropped first), and the longest text kept. */
+const MAX_CACHED_QUERIES = 512;
+const MAX_CACHED_QUERY_CHARS = 4096;
+const parsed = new Map<string, Expr>();
+
+/**
+ * parseQuery, kept by text: the rule loader parses every rule's expression when it
+ * loads the files, and the rule evaluator and the engine ask the same ones every
+ * interval. Kept in one cache for the process, so an expression is parsed once, at
+ * load, and a rule's first evaluation (a minute later, V8 having dropped the parser's
+ * compiled code meanwhile) does not parse it again. The AST is never changed after
+ * parsing, so sharing one is safe. Errors are not kept: a bad query is parsed (and
+ * refused) again each time.
+ */
+export function parseQueryCached(text: string): Expr {
+  let expr = parsed.get(text);
+  if (expr !== undefined) {
+    // most recently used last, so the rules' expressions outlive one-off queries
+    parsed.delete(text);
+    parsed.set(text, expr);
+    return expr;
+  }
+  expr = parseQuery(text);
+  if (text.length <= MAX_CACHED_QUERY_CHARS) {
+    if (parsed.size >= MAX_CACHED_QUERIES) parsed.delete(parsed.keys().next().value!);
+    parsed.set(text, expr);
+  }
+  return expr;
+}
+
 /** The type of an expression's value. */
 export function typeOf(e: Expr): ValueType {
   switch (e.kind) {

@@ -17,7 +17,7 @@
 import type { LabelMatcher, ReadQuery, ReadResult, Sample, SeriesInfo, Store } from '../../storage/store.js';
 import { matchSeries } from '../../storage/store-common.js';
 import type { Expr } from '../../query/ast.js';
-import { parseQuery } from '../../query/parse.js';
+import { parseQueryCached } from '../../query/parse.js';
 import type { GroupDef } from './load.js';
 
 /** The engine's default lookback for instant selectors (query/engine.ts), ms. */
@@ -101,7 +101,7 @@ function planOf(def: GroupDef): ReadonlyMap<string, Reach> {
     const out = new Map<string, Reach>();
     for (const r of def.rules) {
       try {
-        reaches(parseQuery(r.expr), out);
+        reaches(parseQueryCached(r.expr), out); // parsed when the rules were loaded
       } catch {
         // a query that does not parse fails in the engine, with its message
       }

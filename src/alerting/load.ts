@@ -9,7 +9,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Document, type Node as YamlNode } from 'yaml';
 import type { RuleFile } from '../../rules/rule-format.js';
 import type { LabelMatcher, Labels } from '../../storage/store.js';
-import { parseQuery, typeOf } from '../../query/parse.js';
+import { parseQueryCached, typeOf } from '../../query/parse.js';
 import { parseDuration } from '../duration.js';
 import { Template } from './template.js';
 import { TEMPLATE_FUNCTIONS } from './template-funcs.js';
@@ -195,7 +195,8 @@ function validateRule(
   else if (typeof expr !== 'string' && typeof expr !== 'number') fail([...rp, 'expr'], "field 'expr' must be a string");
   else {
     try {
-      const t = typeOf(parseQuery(String(expr)));
+      // kept parsed: the evaluator's reads and the engine take the same tree (parseQueryCached)
+      const t = typeOf(parseQueryCached(String(expr)));
       if (t !== 'vector' && t !== 'scalar') fail([...rp, 'expr'], `could not parse expression: expression must be of type instant vector or scalar, got ${t === 'matrix' ? 'range vector' : t}`);
     } catch (e) {
       fail([...rp, 'expr'], `could not parse expression: ${(e as Error).message}`);

@@ -97,6 +97,8 @@ export class Recorder {
   private flushing: Promise<void> | undefined;
   private ticking: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** Timestamp of the last registry snapshot, so the stop's markers come after it. */
+  private lastTickMs = 0;
 
   private readonly written: Counter;
   private readonly batches: Counter;
@@ -173,6 +175,7 @@ export class Recorder {
 
   private async recordRegistry(): Promise<void> {
     const timeMs = Math.round(this.now());
+    this.lastTickMs = timeMs;
     try {
       const snapshot = await this.collect();
       for (const e of snapshot.errors) this.log.once(`collect:${e.metric}`, 'warn', 'metric left out of the recording: its collect failed', { metric: e.metric, error: e.error });
@@ -313,13 +316,27 @@ export class Recorder {
     return this.pendingSamples;
   }
 
-  /** Stops the timer, waits for the tick in flight and tries once more to write what is buffered (SIGTERM path). */
+  /**
+   * Stops the timer, waits for the tick in flight, ends every series the last reports
+   * had with a stale marker (so queries after the stop do not draw their last values
+   * for the 5-minute lookback, and a restarted Larder's series that are gone do not
+   * linger), and tries once more to write what is buffered (SIGTERM path).
+   */
   async stop(): Promise<void> {
     // clearInterval also clears a pending first-record timeout (one timer type in Node).
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.ticking;
     await this.flush();
+    const markers = this.staleness.endAll(Math.max(Math.round(this.now()), this.lastTickMs + 1));
+    // only once every sample is written: the markers must not push kept samples out of
+    // the bounded retry buffer, and a store still failing would refuse them too
+    if (markers.length > 0 && this.pending.length === 0) {
+      const batch: Batch = { timeMs: markers[0]!.timeMs!, count: markers.length, flat: markers };
+      await this.resolve(batch).catch(() => undefined); // a failing store: flush() tries once more
+      this.enqueue(batch);
+      await this.flush();
+    }
     if (this.pendingSamples > 0) this.log.warn('recorder stopped with unwritten samples', { samples: this.pendingSamples });
   }
 }

@@ -31,6 +31,18 @@ export class StalenessTracker {
     return out;
   }
 
+  /**
+   * A stale marker at `timeMs` for every series of every source's last report, and
+   * nothing tracked any more: the recorder stops, so none of them will be reported again
+   * (Prometheus ends a target's series the same way when the target goes away).
+   */
+  endAll(timeMs: number): FlatSample[] {
+    const out: FlatSample[] = [];
+    for (const series of this.last.values()) for (const [key, def] of series) out.push({ key, def, value: staleNaN(), timeMs });
+    this.last.clear();
+    return out;
+  }
+
   /** Series tracked for `source` (its last report). */
   tracked(source: string): number {
     return this.last.get(source)?.size ?? 0;

@@ -3,13 +3,15 @@
  * `larder_rule_evaluation_longest_slice_seconds` gauge): the bundled rules over a real
  * SQLite store holding a real Larder's own series (read from its registry on this
  * machine's /proc) with an hour of history at 15 s, and six hours of the filesystem
- * series the fill-up rule reads, stay under 5 ms a slice. And the gauge is truthful: a
- * rule over many series, which holds the loop far longer in one go, is reported as
- * long, and an independent probe (a timer's gaps on the main thread while the group
- * runs) sees no stretch the gauge did not count.
+ * series the fill-up rule reads, stay under 5 ms a slice from the first evaluation after
+ * start on. And the gauge is truthful: a rule over many series, which holds the loop far
+ * longer in one go, is reported as long, and an independent probe (a timer's gaps on the
+ * main thread while the group runs) sees no stretch the gauge did not count.
  */
 import t from 'tap';
 import { PerformanceObserver } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,8 +74,10 @@ async function history(store: Store, series: readonly { name: string; labels: La
  */
 function probe(): { stop(): number; gcMs(): number } {
   const gcs: number[] = [];
+  const since = performance.now();
   const obs = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) gcs.push(e.duration);
+    // only pauses that began while it ran (an observer may be handed earlier ones)
+    for (const e of list.getEntries()) if (e.startTime >= since) gcs.push(e.duration);
   });
   obs.observe({ entryTypes: ['gc'] });
   const clock = new SliceClock();
@@ -98,6 +102,18 @@ function probe(): { stop(): number; gcMs(): number } {
   };
 }
 
+/**
+ * Full garbage collections, as a real Larder goes through in the minute between loading
+ * its rules and their first evaluation: V8 ages the bytecode of functions not run
+ * meanwhile at each one and drops it when old (bytecode flushing), so the first
+ * evaluation compiles again what the loader ran (the PromQL parser above all).
+ */
+function ageCompiledCode(): void {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  for (let i = 0; i < 10; i++) gc();
+}
+
 function gauge(text: string): Map<string, number> {
   const out = new Map<string, number>();
   for (const m of text.matchAll(/^larder_rule_evaluation_longest_slice_seconds\{rule_group="([^"]+)"\} (\S+)$/gm)) out.set(m[1]!, Number(m[2]) * 1000);
@@ -114,8 +130,11 @@ t.test("the bundled rules over a real Larder's series hold the event loop at mos
   samples += await history(f.store, series, end - 60 * MIN, end);
   f.clock.now = end + 1000;
   const bundled = bundledRuleFiles().map((b) => ({ file: b.source, rules: b.file, scope: bundledScope(['vm'], {}) }));
-  const { mgr, registry } = manager(() => f.store, [], f.clock, { manual: true, extra: () => bundled });
+  const held: string[] = []; // the debug log's slices over 5 ms, with the rule or phase
+  const log = new Logger('debug', (l) => void (l.includes('held the event loop') && held.push(l)));
+  const { mgr, registry } = manager(() => f.store, [], f.clock, { manual: true, extra: () => bundled, log });
   await mgr.start();
+  ageCompiledCode();
   const rounds: { slice: number; gc: number }[] = [];
   for (let i = 0; i < 8; i++) {
     f.clock.now = end + 1000 + i * 15_000;
@@ -126,16 +145,16 @@ t.test("the bundled rules over a real Larder's series hold the event loop at mos
     t.equal(g.size, bundled.length, 'every group reports its longest slice');
     const worst = Math.max(...g.values());
     rounds.push({ slice: worst, gc: p.gcMs() });
+    for (const l of held.splice(0)) t.comment(`  ${l}`);
     t.comment(`round ${i}: probe's longest gap ${seen.toFixed(2)} ms, longest GC ${p.gcMs().toFixed(2)} ms; ${[...g].map(([k, v]) => `${k.split(';')[1]} ${v.toFixed(2)} ms`).join(', ')}`);
   }
   await mgr.stop();
   t.comment(`${series.length} series, ${samples} samples; longest slice per round: ${rounds.map((x) => x.slice.toFixed(2)).join(', ')} ms`);
-  // The first round compiles the engine's code paths, the second restores the `for` state
-  // (once after start): both are start-up. From the third on, the steady state. A garbage
-  // collection pause on the main thread that falls inside a slice is counted in it (it
-  // is time the loop is held), so a round may exceed the bound by its longest pause.
+  // From the first round on: the first compiles the engine's code paths (the rules were
+  // parsed when loaded, and are not parsed again), the second restores the `for` state. A
+  // garbage collection pause on the main thread that falls inside a slice is counted in it
+  // (it is time the loop is held), so a round may exceed the bound by its longest pause.
   for (const [i, r] of rounds.entries()) {
-    if (i < 2) continue;
     t.ok(r.slice <= BOUND_MS + r.gc, `round ${i}: longest slice ${r.slice.toFixed(2)} ms ≤ ${BOUND_MS} ms${r.gc > 0 ? ` + the round's longest GC pause ${r.gc.toFixed(2)} ms` : ''}`);
   }
 });

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import pgPromise from 'pg-promise';
 import { openStore } from '../../../storage/open-store.js';
 import type { StoreOptions } from '../../../storage/store.js';
+import { isStaleNaN } from '../../../storage/stale.js';
 import { PG, need } from '../../helpers/peers.js';
 import { freeRange } from '../../helpers/ports.js';
 
@@ -108,14 +109,19 @@ async function recordsOnce(t: Test, env: Record<string, string>, storeOptions: S
   t.same(named('larder_store_size_bytes').map((s) => s.labels), [{ app_instance: '0', ...host }], 'only instance 0 has a store (its gauge, labelled by instance)');
 
   const read = await store.readSamples({ name: 'jobs_total', fromMs: 0, toMs: Date.now() + 1000 });
-  const values = read.samples.map((s) => s.value);
+  // instance 0 stopped cleanly: each series it recorded ends with one stale marker, its last row
+  const ended = (samples: readonly { value: number }[]): boolean => samples.length > 0 && isStaleNaN(samples[samples.length - 1]!.value) && samples.filter((x) => isStaleNaN(x.value)).length === 1;
+  t.ok(ended(read.samples), 'jobs_total ends with one stale marker, written at the stop');
+  const values = read.samples.filter((s) => !isStaleNaN(s.value)).map((s) => s.value);
   t.ok(values.length >= 3, `${values.length} records of jobs_total`);
   t.same([...new Set(values)], [3], 'every record holds 1 + 2 = 3: each instance counted once, in one sum');
   const times = read.samples.map((s) => s.timeMs);
   t.equal(new Set(times).size, times.length, 'one row per record');
   const depth = await store.readSamples({ name: 'queue_depth', fromMs: 0, toMs: Date.now() + 1000 });
   for (const s of depth.series) {
-    const vals = depth.samples.filter((x) => x.seriesId === s.id).map((x) => x.value);
+    const own = depth.samples.filter((x) => x.seriesId === s.id);
+    t.ok(ended(own), `queue_depth{app_instance="${s.labels['app_instance']}"} ends with one stale marker`);
+    const vals = own.filter((x) => !isStaleNaN(x.value)).map((x) => x.value);
     t.same([...new Set(vals)], [10 * Number(s.labels['app_instance'])], `queue_depth{app_instance="${s.labels['app_instance']}"} as that instance set it`);
     t.equal(vals.length, values.length, 'recorded in the same records as the counter');
   }

@@ -12,6 +12,7 @@ import { flattenFamilies, seriesKey } from '../../../src/recorder/series-cache.j
 import { Logger } from '../../../src/log.js';
 import { openSqliteStore } from '../../../storage/sqlite-store.js';
 import type { Store } from '../../../storage/store.js';
+import { isStaleNaN } from '../../../storage/stale.js';
 
 // One store for the whole file (opening one costs seconds); each subtest uses its own
 // metric names, so their series never meet.
@@ -221,10 +222,11 @@ t.test('start() records on the interval with an unref()ed timer; stop() ends it'
   rec.start();
   await new Promise((r) => setTimeout(r, 2300));
   await rec.stop();
+  // each tick is a batch, and stop() writes one more: the stale markers ending every series
   const batches = (await registry.getSingleMetric('larder_recorder_batches_total')!.get()).values[0]!.value;
-  t.equal(batches, 2, 'two ticks in 2.3 s at 1 s');
+  t.equal(batches, 2 + 1, "two ticks in 2.3 s at 1 s, and the stop's markers");
   await new Promise((r) => setTimeout(r, 1200));
-  t.equal((await registry.getSingleMetric('larder_recorder_batches_total')!.get()).values[0]!.value, 2, 'none after stop()');
+  t.equal((await registry.getSingleMetric('larder_recorder_batches_total')!.get()).values[0]!.value, 2 + 1, 'none after stop()');
 });
 
 t.test('the first record comes about a second after start(), not one full interval later', async (t) => {
@@ -235,11 +237,12 @@ t.test('the first record comes about a second after start(), not one full interv
   rec.start();
   await new Promise((r) => setTimeout(r, 2500));
   await rec.stop();
-  t.equal((await registry.getSingleMetric('larder_recorder_batches_total')!.get()).values[0]!.value, 1, 'one record within 2.5 s at a 60 s interval');
+  t.equal((await registry.getSingleMetric('larder_recorder_batches_total')!.get()).values[0]!.value, 1 + 1, "one record within 2.5 s at a 60 s interval, and the stop's markers");
   const id = (await store.listSeries()).find((s) => s.name === 'x6_first')?.id;
   t.ok(id !== undefined, 'the series exists');
   const got = await store.readSamples({ seriesIds: [id!], fromMs: 0, toMs: Date.now() + 1000 });
-  t.same(got.samples.map((s) => s.value), [42], 'its value stored once');
+  t.same(got.samples.filter((s) => !isStaleNaN(s.value)).map((s) => s.value), [42], 'its value stored once');
+  t.equal(got.samples.filter((s) => isStaleNaN(s.value)).length, 1, 'and ended by one stale marker at the stop');
   const at = got.samples[0]!.timeMs - started;
   t.ok(at >= 900 && at < 2500, `recorded ${at} ms after start() (due at 1000)`);
 });

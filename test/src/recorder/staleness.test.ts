@@ -2,7 +2,8 @@
  * Stale markers from the recorder, end to end through a real SQLite store and the
  * PromQL engine: a series gone from the registry snapshot, a series gone from a
  * scrape target's result, and every series of a target that goes down stop answering
- * an instant query at once, instead of 5 minutes later.
+ * an instant query at once, instead of 5 minutes later; so does every series of a
+ * recorder that stops cleanly, and a SIGKILLed Larder leaves none.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -21,6 +22,8 @@ import { flattenFamilies } from '../../../src/recorder/series-cache.js';
 import { ScrapeTarget } from '../../../src/scrape/target.js';
 import { isStaleNaN } from '../../../storage/stale.js';
 import { openSqliteStore } from '../../../storage/sqlite-store.js';
+import { startLarderProcess } from '../../helpers/larder-process.js';
+import { freePort } from '../../helpers/prometheus.js';
 import type { Store } from '../../../storage/store.js';
 
 const T0 = Math.floor(Date.now() / 60_000) * 60_000 - 30 * 60_000;
@@ -121,4 +124,49 @@ t.test('a scrape target: a vanished series, then the target down, go stale; up s
   t.same(await instant(engine, `stale_jobs_total${job}`, now + 1000), ['{__name__="stale_jobs_total", instance="one", job="stale-test"} 7'], 'back up: the series answers again');
   t.ok(now - start < 5 * 60_000, 'all within one lookback window, so only markers explain the empty answers');
   await recorder.stop();
+});
+
+t.test('a recorder that stops ends every series of its last tick', async (t) => {
+  const s = await openSqliteStore({ path: join(dir, 'stop.db') });
+  t.teardown(() => s.close());
+  const registry = new Registry();
+  const g = new Gauge({ name: 'stop_room_temp', help: 'x', labelNames: ['room'], registers: [registry] });
+  let now = T0;
+  const recorder = new Recorder({ registry, store: s, log: quiet(), now: () => now });
+  const engine = createQueryEngine(s, {});
+  g.set({ room: 'a' }, 1);
+  g.set({ room: 'b' }, 2);
+  await recorder.tick();
+  now = T0 + S;
+  g.set({ room: 'a' }, 3);
+  await recorder.tick();
+  now = T0 + S + 5000;
+  await recorder.stop();
+  const rooms = ['{__name__="stop_room_temp", room="a"} 3', '{__name__="stop_room_temp", room="b"} 2'];
+  t.same(await instant(engine, 'stop_room_temp', T0 + S + 4000), rooms, 'just before the stop both rooms answer');
+  t.same(await instant(engine, 'stop_room_temp', T0 + S + 6000), [], 'just after it neither does, rather than for 5 minutes');
+  t.same(await instant(engine, 'count_over_time(stop_room_temp[1m])', T0 + S + 6000), ['{room="a"} 2', '{room="b"} 2'], 'range selectors still count the samples, not the markers');
+  const raw = await s.readSamples({ name: 'stop_room_temp', fromMs: T0, toMs: T0 + 60_000 });
+  t.same(raw.samples.filter((x) => isStaleNaN(x.value)).map((x) => x.timeMs - T0), [S + 5000, S + 5000], 'one marker per series, at the stop');
+  // its own series too (larder_recorder_*): every series of the last snapshot ends
+  const own = await s.readSamples({ name: 'larder_recorder_batches_total', fromMs: T0, toMs: T0 + 60_000 });
+  t.equal(own.samples.filter((x) => isStaleNaN(x.value)).length, 1, "the recorder's own counter ends too");
+  await recorder.stop();
+  const again = await s.readSamples({ name: 'stop_room_temp', fromMs: T0, toMs: T0 + 120_000 });
+  t.equal(again.samples.filter((x) => isStaleNaN(x.value)).length, 2, 'a second stop writes no more markers');
+});
+
+t.test('a SIGKILLed Larder writes no stale marker', async (t) => {
+  const d = mkdtempSync(join(tmpdir(), 'larder-staleness-kill-'));
+  t.teardown(() => rmSync(d, { recursive: true, force: true }));
+  const db = join(d, 'monitoring.db');
+  const larder = await startLarderProcess(await freePort(), [`--storage.sqlite-path=${db}`, '--storage.spool-path=', '--rules.bundled=false', '--record-interval=15s'], { MONITORING_DB: 'sqlite' });
+  const deadline = Date.now() + 30_000;
+  while (!/larder_recorder_batches_total(\{[^}]*\})? [1-9]/.test(await (await fetch(`${larder.url}/metrics`)).text()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  t.equal(await larder.stop('SIGKILL'), null, 'killed');
+  const s = await openSqliteStore({ path: db });
+  t.teardown(() => s.close());
+  const r = await s.readSamples({ name: 'process_cpu_seconds_total', fromMs: 0, toMs: Date.now() + 60_000 });
+  t.ok(r.samples.length > 0, `the first record was written (${r.samples.length} samples)`);
+  t.equal(r.samples.filter((x) => isStaleNaN(x.value)).length, 0, 'and no marker after it');
 });
