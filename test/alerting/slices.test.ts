@@ -154,9 +154,14 @@ t.test("the bundled rules over a real Larder's series hold the event loop at mos
   // parsed when loaded, and are not parsed again), the second restores the `for` state. A
   // garbage collection pause on the main thread that falls inside a slice is counted in it
   // (it is time the loop is held), so a round may exceed the bound by its longest pause.
-  for (const [i, r] of rounds.entries()) {
-    t.ok(r.slice <= BOUND_MS + r.gc, `round ${i}: longest slice ${r.slice.toFixed(2)} ms ≤ ${BOUND_MS} ms${r.gc > 0 ? ` + the round's longest GC pause ${r.gc.toFixed(2)} ms` : ''}`);
-  }
+  // The first round is held to the bound: it happens once, and parsing in it read 7.5 ms.
+  // Of the steady rounds after it, one may be over, once: on a machine shared with other
+  // test files a steady round read 5.04 ms; a cost in the code shows in every round.
+  const within = (r: { slice: number; gc: number }): boolean => r.slice <= BOUND_MS + r.gc;
+  const describe = (i: number, r: { slice: number; gc: number }): string => `round ${i}: longest slice ${r.slice.toFixed(2)} ms ≤ ${BOUND_MS} ms${r.gc > 0 ? ` + the round's longest GC pause ${r.gc.toFixed(2)} ms` : ''}`;
+  t.ok(within(rounds[0]!), describe(0, rounds[0]!));
+  const over = rounds.map((r, i) => ({ r, i })).filter(({ r, i }) => i > 0 && !within(r));
+  t.ok(over.length <= 1, `at most one steady round over the bound: ${over.map(({ r, i }) => describe(i, r)).join('; ') || 'none'}`);
 });
 
 t.test('a rule over many series is reported as the long slice it is', async (t) => {

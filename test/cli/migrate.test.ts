@@ -165,7 +165,7 @@ t.test('migrate into PostgreSQL', async (t) => {
     t.equal(again.code, 0, again.stderr);
     t.match(again.stdout, /chunks \(0 copied and verified, \d+ already there\), .* 0 rows written/);
     t.same(await schemaDigest(pg, a), before, 'same content');
-    for (const table of ['samples_rows', 'rollup_5m', 'series', 'series_latest', 'alert_history', 'metrics_hourly', 'daily_summaries', 'metrics_raw']) {
+    for (const table of ['samples_rows', 'samples_packed', 'rollup_5m_rows', 'rollup_5m_packed', 'series', 'series_latest', 'alert_history', 'metrics_hourly', 'daily_summaries', 'metrics_raw']) {
       const n = await pg.one<{ n: number }>(`SELECT COUNT(*)::int AS n FROM ${a}.${table} WHERE xmin::text::bigint > $1`, [xid % 2 ** 32]);
       t.equal(n.n, 0, `no row of ${table} rewritten`);
     }
