@@ -89,6 +89,12 @@ async function tiers(s: PgStore): Promise<Record<string, string[]>> {
 
 /** Both hosts record 3 days and roll up; nothing packed. */
 async function reference(t: Test): Promise<Record<string, string[]>> {
+  const { schema, a, b } = await bothRolledUp(t);
+  return tiers(a.store);
+}
+
+/** Hosts a and b on a fresh schema, each with 3 days written and rolled up. */
+async function bothRolledUp(t: Test): Promise<{ schema: string; a: Host; b: Host }> {
   const schema = schemaName();
   t.teardown(() => dropSchema(schema));
   const a = await host(t, schema, 'a');
@@ -97,7 +103,7 @@ async function reference(t: Test): Promise<Record<string, string[]>> {
   await b.store.writeSamples(samples(b.ids, 0, 3));
   await a.engine.run();
   await b.engine.run();
-  return tiers(a.store);
+  return { schema, a, b };
 }
 
 /**
@@ -142,14 +148,7 @@ async function gone(s: PgStore, like: string): Promise<void> {
 t.test('packing tier chunks: every view and reader answers the same, in a fraction of the bytes', async (t) => {
   if (!(await need(t, 'postgres'))) return;
   const want = await reference(t);
-  const schema = schemaName();
-  t.teardown(() => dropSchema(schema));
-  const a = await host(t, schema, 'a');
-  const b = await host(t, schema, 'b');
-  await a.store.writeSamples(samples(a.ids, 0, 3));
-  await b.store.writeSamples(samples(b.ids, 0, 3));
-  await a.engine.run();
-  await b.engine.run();
+  const { schema, a, b } = await bothRolledUp(t);
   t.same(await tiers(a.store), want, 'the reference');
   const chunks = await a.store.listChunks('rollup_5m');
   let bytesBefore = 0;
@@ -194,14 +193,7 @@ t.test('a host that was behind: its late samples and its rollups reach packed ch
 t.test('SIGKILL while packing a tier chunk: the chunk is as it was; packing again completes', async (t) => {
   if (!(await need(t, 'postgres'))) return;
   const want = await reference(t);
-  const schema = schemaName();
-  t.teardown(() => dropSchema(schema));
-  const a = await host(t, schema, 'a');
-  const b = await host(t, schema, 'b');
-  await a.store.writeSamples(samples(a.ids, 0, 3));
-  await b.store.writeSamples(samples(b.ids, 0, 3));
-  await a.engine.run();
-  await b.engine.run();
+  const { schema, a, b } = await bothRolledUp(t);
   const name = 'rollup_5m_20260111t000000';
   const c = child(['pack', schema, name], 'filled');
   await c.ready;
