@@ -111,11 +111,15 @@ t.test('three Larders on one schema, one cut off for over a bucket', { timeout: 
   // instance, when a Larder's rules read every host's series in the shared store)
   const evaluated = new Set(['ALERTS', 'ALERTS_FOR_STATE']);
   t.same(series.filter((s) => !evaluated.has(s.name) && s.labels['job'] === 'larder' && s.labels['instance'] !== s.host).map((s) => s.name), [], "a Larder's own series carry its instance");
-  const batches = await db.any<{ i: string; v: number[] }>(
-    `SELECT se.labels->>'instance' AS i, array_agg(s.value ORDER BY s.ts) AS v FROM samples s JOIN series se ON se.id = s.series_id WHERE se.name = 'larder_recorder_batches_total' GROUP BY 1 ORDER BY 1`,
+  // A stale marker is a NULL value on PostgreSQL (docs/storage.md): each host's clean stop ends the series with one.
+  const batches = await db.any<{ i: string; v: number[]; ended: boolean; markers: number }>(
+    `SELECT se.labels->>'instance' AS i, array_agg(s.value ORDER BY s.ts) FILTER (WHERE s.value IS NOT NULL) AS v,
+            (array_agg(s.value IS NULL ORDER BY s.ts DESC))[1] AS ended, count(*) FILTER (WHERE s.value IS NULL)::int AS markers
+       FROM samples s JOIN series se ON se.id = s.series_id WHERE se.name = 'larder_recorder_batches_total' GROUP BY 1 ORDER BY 1`,
   );
   t.same(batches.map((b) => b.i), ['h1', 'h2', 'h3'], 'one larder_recorder_batches_total per host');
   for (const b of batches) t.ok(b.v.every((v, i) => i === 0 || v >= b.v[i - 1]!), `${b.i}: its counter never goes back (no interleaving)`);
+  for (const b of batches) t.ok(b.ended && b.markers === 1, `${b.i}: ends with the one stale marker of its clean stop (${b.markers})`);
   const h2Cut = await db.one<{ n: number }>(
     `SELECT count(*)::int AS n FROM samples s JOIN series se ON se.id = s.series_id WHERE se.name = 'larder_recorder_batches_total' AND se.host = 'h2' AND s.ts >= to_timestamp($1 / 1000.0) AND s.ts < to_timestamp($2 / 1000.0)`,
     [cutFrom + 5000, cutTo - 5000],
