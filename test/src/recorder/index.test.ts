@@ -14,6 +14,7 @@ import { loadConfig } from '../../../src/config.js';
 import { Logger } from '../../../src/log.js';
 import { startRecording } from '../../../src/recorder/index.js';
 import { openSqliteStore } from '../../../storage/sqlite-store.js';
+import { isStaleNaN } from '../../../storage/stale.js';
 
 t.test('registry and scrape targets recorded; stop() flushes', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'larder-recording-'));
@@ -47,13 +48,19 @@ t.test('registry and scrape targets recorded; stop() flushes', async (t) => {
 
   const series = await store.listSeries();
   const find = (name: string, labels: Record<string, string>): number | undefined => series.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.id;
-  const read = async (id: number | undefined): Promise<number[]> => (id === undefined ? [] : (await store.readSamples({ seriesIds: [id], fromMs: 0, toMs: Date.now() + 1000 })).samples.map((s) => s.value));
+  const readAll = async (id: number | undefined): Promise<number[]> => (id === undefined ? [] : (await store.readSamples({ seriesIds: [id], fromMs: 0, toMs: Date.now() + 1000 })).samples.map((s) => s.value));
+  // The values recorded, without the stale marker that stop() ends each series with.
+  const read = async (id: number | undefined): Promise<number[]> => (await readAll(id)).filter((v) => !isStaleNaN(v));
   t.ok((await read(find('host_temp_celsius', {}))).length >= 2, 'the registry recorded every second');
   t.ok((await read(find('backend_jobs_total', { job: 'backend', instance: 'api-1', queue: 'mail' }))).includes(12), 'the target recorded with job and instance');
   const up = await read(find('up', { job: 'backend', instance: 'api-1' }));
   t.ok(up.length >= 1 && up.every((v) => v === 1), `up 1 for the live target (${up.join(',')})`);
   const down = await read(find('up', { job: 'gone', instance: '127.0.0.1:1' }));
   t.ok(down.length >= 1 && down.every((v) => v === 0), 'up 0 for the target that is down');
+  for (const [name, labels] of [['up', { job: 'backend', instance: 'api-1' }], ['host_temp_celsius', {}]] as const) {
+    const all = await readAll(find(name, labels));
+    t.ok(all.length > 0 && isStaleNaN(all[all.length - 1]!) && all.filter((v) => isStaleNaN(v)).length === 1, `${name}: stop() ended it with one stale marker`);
+  }
   t.equal(lines.filter((l) => l.includes('scrape target down')).length, 1, 'its reason logged once');
   const runs = (await registry.getSingleMetric('larder_job_runs_total')!.get()).values.find((v) => v.labels['job'] === 'rollup');
   t.equal(runs?.value, 1, 'the rollup job ran through the scheduler');
