@@ -1,8 +1,8 @@
 /**
  * Child process of crash-journal.test.ts: fills a store with ROWS samples of one series
  * (committed, values 0), prints "base", then rewrites every one of them with value 1 in
- * a single transaction large enough to spill SQLite's page cache into the file before
- * it commits, printing "big" as it starts. The parent SIGKILLs it while the journal grows.
+ * a single transaction large enough to spill SQLite's page cache into the file, prints
+ * "big" and waits, the transaction open, for the parent's SIGKILL.
  * argv: <db path> <rows>
  */
 import { openSqliteStore } from '../../storage/sqlite-store.js';
@@ -20,7 +20,13 @@ if (Number(existing[0]!.n) === 0) {
   for (let i = 0; i < all.length; i += 20_000) await store.writeSamples(all.slice(i, i + 20_000));
 }
 process.stdout.write('base\n');
-process.stdout.write('big\n');
-await store.writeSamples(samples(1));
+// Every row rewritten in one transaction that never commits: far more pages than the
+// page cache holds, so SQLite spills them into the file (after syncing the journal)
+// while the transaction is open. The parent SIGKILLs the child once it sees that.
+const chunks = (await store.listChunks('samples')).map((c) => c.name);
+await store.transaction(async (tx) => {
+  for (const name of chunks) await tx.execute(`UPDATE "${name}" SET value = 1`);
+  process.stdout.write('big\n');
+  await new Promise(() => undefined);
+});
 process.stdout.write('committed\n');
-await store.close();

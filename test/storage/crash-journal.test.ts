@@ -49,22 +49,20 @@ async function killMidTransaction(path: string): Promise<void> {
     env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1' },
   });
   const exited = new Promise((r) => child.once('exit', r));
-  await new Promise<void>((resolve, reject) => {
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      if (line === 'committed') reject(new Error('the big transaction committed before the kill'));
-      if (line !== 'big') return;
-      let polls = 0;
-      const poll = setInterval(() => {
-        if (journalHasHeader(path) && ++polls > 40) {
-          clearInterval(poll);
-          child.kill('SIGKILL');
-          resolve();
-        }
-      }, 2);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      createInterface({ input: child.stdout }).on('line', (line) => {
+        if (line === 'committed') reject(new Error('the big transaction committed before the kill'));
+        if (line === 'big') resolve();
+      });
+      child.once('exit', (code, signal) => reject(new Error(`child exited (${code ?? signal}) before its big transaction`)));
     });
-    child.once('exit', (code, signal) => signal === null && reject(new Error(`child exited (${code})`)));
-  });
-  await exited;
+    // The transaction is open and waits: its pages spilled into the file behind a synced journal.
+    if (!journalHasHeader(path)) throw new Error('the open transaction left no synced journal');
+  } finally {
+    child.kill('SIGKILL');
+    await exited;
+  }
 }
 
 t.test('a writer killed mid-transaction: the journal is rolled back at open, as native SQLite does', async (t) => {
