@@ -3,9 +3,9 @@
  * whole evaluation range, and answers instant and range selections from them.
  */
 import { packColumns } from '../storage/store-common.js';
-import type { Labels, LabelMatcher, PackedReadResult, ReadQuery, SeriesInfo, Store } from '../storage/store.js';
+import type { Labels, LabelMatcher, PackedReadResult, ReadQuery, SeriesInfo, Store, TieredReadQuery } from '../storage/store.js';
 import type { AtModifier, Expr, VectorSelector } from './ast.js';
-import { loadTierRows } from './tiers.js';
+import { bucketsById, columnsFor, loadTierRows } from './tiers.js';
 import type { BucketColumns, TierPlan } from './tiers.js';
 import { compileAnchored } from './regex.js';
 import { QueryError } from './types.js';
@@ -197,11 +197,16 @@ export class SampleSource {
       const tierPlan = plan.tiered?.get(need.sel);
       let matched: { info: SeriesInfo; metric: Labels }[];
       let raw: LoadedSeries[] | undefined;
+      let rows: Map<number, BucketColumns> | undefined;
       if (tierPlan !== undefined && name !== undefined) {
-        // The series and their raw samples from the watermark on, in one round trip.
-        const r = await src.readNamed(store, name, need.sel, tests, Math.max(need.fromMs, tierPlan.watermarkMs - 1), need.toMs);
+        // The series, their raw samples from the watermark on and (where the store reads
+        // both at once) their buckets before it, in one round trip.
+        const wm = tierPlan.watermarkMs;
+        const tier = { tier: tierPlan.tier.name, fromMs: need.fromMs, toMs: Math.min(wm, need.toMs), columns: columnsFor(tierPlan.func) };
+        const r = await src.readNamed(store, name, need.sel, tests, Math.max(need.fromMs, wm - 1), need.toMs, tier);
         matched = r.matched;
         raw = r.loaded;
+        rows = r.rows;
       } else {
         let candidates: { info: SeriesInfo; metric: Labels }[];
         if (name !== undefined) candidates = withNames((await store.readSamples({ name, fromMs: 0, toMs: 1, limit: 0 })).series);
@@ -213,16 +218,16 @@ export class SampleSource {
       else {
         // Buckets [from, watermark) from the tier, samples from the watermark on from raw.
         const wm = tierPlan.watermarkMs;
-        const rows = await loadTierRows(store, tierPlan.tier.name, matched.map((s) => s.info.id), need.fromMs, Math.min(wm, need.toMs), tierPlan.func);
+        const buckets = rows ?? (await loadTierRows(store, tierPlan.tier.name, matched.map((s) => s.info.id), need.fromMs, Math.min(wm, need.toMs), tierPlan.func));
         raw ??= await src.read(store, matched, Math.max(need.fromMs, wm - 1), need.toMs);
         const rawById = new Map(raw.map((r) => [r.id, r]));
         src.tierData.set(
           need.sel,
           matched
-            .map((s) => ({ metric: s.metric, buckets: rows.get(s.info.id), raw: rawById.get(s.info.id) }))
+            .map((s) => ({ metric: s.metric, buckets: buckets.get(s.info.id), raw: rawById.get(s.info.id) }))
             .filter((s) => s.buckets !== undefined || s.raw !== undefined),
         );
-        for (const r of rows.values()) src.loaded += r.ts.length;
+        for (const s of matched) src.loaded += buckets.get(s.info.id)?.ts.length ?? 0;
       }
       checkDeadline();
     }
@@ -245,14 +250,29 @@ export class SampleSource {
    * The series named `name` that `sel` matches and their samples in `(fromMs, toMs]`, in
    * one store call (the store gets the matchers it applies alike, the rest are tested here).
    */
-  private async readNamed(store: Store, name: string, sel: VectorSelector, tests: ((l: Labels) => boolean)[], fromMs: number, toMs: number): Promise<{ matched: { info: SeriesInfo; metric: Labels }[]; loaded: LoadedSeries[] }> {
+  private async readNamed(
+    store: Store,
+    name: string,
+    sel: VectorSelector,
+    tests: ((l: Labels) => boolean)[],
+    fromMs: number,
+    toMs: number,
+    tier?: TieredReadQuery['tier'],
+  ): Promise<{ matched: { info: SeriesInfo; metric: Labels }[]; loaded: LoadedSeries[]; rows?: Map<number, BucketColumns> }> {
     let from = Math.max(0, fromMs + 1);
     let to = Math.min(toMs + 1, STORE_MAX_MS);
     const empty = to <= from;
     if (empty) [from, to] = [0, 1];
     const left = this.plan.maxSamples - this.loaded;
     const matchers = storeMatchesAlike(sel) ? sel.matchers.filter((m) => m.label !== '__name__') : [];
-    const r = await readPacked(store, { name, matchers, fromMs: from, toMs: to, limit: empty ? 0 : left + 1 });
+    const q: ReadQuery = { name, matchers, fromMs: from, toMs: to, limit: empty ? 0 : left + 1 };
+    // Only where the store picks exactly the matched series: it reads buckets for all it picks.
+    if (tier !== undefined && tier.toMs > tier.fromMs && matchers.length === sel.matchers.length - 1 && store.readTiered !== undefined) {
+      const r = await store.readTiered({ raw: q, tier });
+      const matched = withNames(r.raw.series).filter((s) => tests.every((t) => t(s.metric)));
+      return { matched, loaded: this.loadedFrom(r.raw, matched), rows: bucketsById(r.tier) };
+    }
+    const r = await readPacked(store, q);
     const matched = withNames(r.series).filter((s) => tests.every((t) => t(s.metric)));
     return { matched, loaded: this.loadedFrom(r, matched) };
   }

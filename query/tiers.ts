@@ -11,7 +11,7 @@
  * docs/promql.md.
  */
 import { readTierRowsBySql } from '../storage/tier-rows.js';
-import type { Store, TierColumn } from '../storage/store.js';
+import type { Store, TierColumn, TierRows } from '../storage/store.js';
 import type { Tier } from '../rollup/tiers.js';
 import type { Call, Expr } from './ast.js';
 
@@ -150,7 +150,12 @@ export async function loadTierRows(store: Store, tier: string, ids: readonly num
   const out = new Map<number, BucketColumns>();
   if (toMs <= fromMs || ids.length === 0) return out;
   const q = { tier, seriesIds: ids, fromMs, toMs, columns: columnsFor(func) };
-  const r = store.readTierRows !== undefined ? await store.readTierRows(q) : await readTierRowsBySql(store, q);
+  return bucketsById(store.readTierRows !== undefined ? await store.readTierRows(q) : await readTierRowsBySql(store, q));
+}
+
+/** Rows of a tier read, by series id, as views of its columns (no copy). */
+export function bucketsById(r: TierRows): Map<number, BucketColumns> {
+  const out = new Map<number, BucketColumns>();
   const bits = {} as Record<TierColumn, number>;
   const col = (c: TierColumn): Float64Array | undefined => {
     const i = r.columns.indexOf(c);

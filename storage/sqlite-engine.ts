@@ -16,12 +16,15 @@ import { rollbackJournal, type JournalRollback } from './sqlite-journal.js';
 import { readSamplesFrom, readSeries, type ReadDb } from './sqlite-read.js';
 import { readPackedFrom } from './sqlite-read-packed.js';
 import { RawChunkCache } from './sqlite-read-cache.js';
+import { lingerLock } from './sqlite-lock-linger.js';
+import type { LockLinger, LockLingerOptions } from './sqlite-lock-linger.js';
 import { acquireOwnership, createWithMode, sleepSync, unwritable, withDotfileLock } from './sqlite-lock.js';
 import { SQLITE_STALE_BLOB, isStaleNaN, sqliteLive } from './stale.js';
 import { SQLITE_MIGRATIONS, allViewDdl, chunkTableDdl, ident, type Migration } from './sqlite-sql.js';
 import type { SqliteTask, SqliteTaskContext } from './sqlite-task.js';
 import { checkTier, tierTables, type TableKind } from './table-kinds.js';
 import { TierRowsBuilder, checkTierRowsQuery, sqliteTierStatements } from './tier-rows.js';
+import type { CheckedTierRowsQuery } from './tier-rows.js';
 import { NewerSchemaError, checkAlert, checkDate, checkReadQuery, checkSamples, checkStatsArgs, counterLikeSql, keySeriesDefs, packSamples, rawJson, resetDeltaSql } from './store-common.js';
 
 import type {
@@ -40,6 +43,8 @@ import type {
   SeriesInfo,
   SqlValue,
   TableStats,
+  TieredReadQuery,
+  TieredReadResult,
   TierRows,
   TierRowsQuery,
 } from './store.js';
@@ -65,6 +70,12 @@ export interface SqliteEngineOptions {
   readonly nowMs: number;
   /** Run PRAGMA quick_check at this open even after a clean shutdown. @default false (only after a crash) */
   readonly checkAtOpen?: boolean;
+  /**
+   * Keep the dotfile lock this long after each transaction (sqlite-lock-linger.ts). Only
+   * for the one engine of a thread that no other code of the thread shares the file with
+   * (sqlite-worker.ts): it wraps the thread's `fs.mkdirSync`/`fs.rmdirSync`. @default none
+   */
+  readonly lockLinger?: LockLingerOptions;
 }
 
 interface CatalogTable {
@@ -133,6 +144,8 @@ export class SqliteEngine {
   private readonly knownIds = new Set<number>();
   private depth = 0;
   private closed = false;
+  /** The dotfile lock kept between transactions, where the owner asked for it (the worker does). */
+  private linger: LockLinger | undefined;
 
   constructor(opts: SqliteEngineOptions) {
     this.path = opts.path;
@@ -151,6 +164,7 @@ export class SqliteEngine {
       // A killed writer's journal is rolled back before SQLite reads a page (see sqlite-journal.ts).
       this.recovered = withDotfileLock(this.path, this.busyTimeoutMs, () => rollbackJournal(this.path));
       this.db = new sqlite3.Database(this.path);
+      if (opts.lockLinger !== undefined) this.linger = lingerLock(this.path, opts.lockLinger);
     } catch (e) {
       this.release();
       if (e instanceof Error && /^(cannot open|SQLite store)/.test(e.message)) throw e;
@@ -180,6 +194,7 @@ export class SqliteEngine {
       }
     } catch (e) {
       this.db.close();
+      this.linger?.uninstall();
       this.release();
       throw e;
     }
@@ -795,13 +810,30 @@ export class SqliteEngine {
     const q = checkTierRowsQuery(query);
     const logical = tierTables(q.tier).rollup;
     this.table(logical, 'readTierRows');
+    if (q.seriesIds.length === 0) return new TierRowsBuilder(q.columns).finish();
+    return this.readTransaction(() => this.readTierRowsIn(q));
+  }
+
+  private readTierRowsIn(q: CheckedTierRowsQuery): TierRows {
     const b = new TierRowsBuilder(q.columns);
     if (q.seriesIds.length === 0) return b.finish();
+    for (const c of this.overlapping(tierTables(q.tier).rollup, q.fromMs, q.toMs)) {
+      for (const st of sqliteTierStatements(c.name, q)) scanNumbers(this.db, st.sql, st.params, (row) => b.pushScanned(row));
+    }
+    return b.finish();
+  }
+
+  /** A raw read and the tier rows of the series it lists, in one read transaction (Store.readTiered). */
+  readTiered(query: TieredReadQuery): TieredReadResult {
+    if (query === null || typeof query !== 'object') throw new TypeError('readTiered: expected {raw, tier}');
+    checkReadQuery(query.raw);
+    // Checked with no ids first: a bad tier or column is refused before anything is read.
+    checkTierRowsQuery({ ...query.tier, seriesIds: [] });
+    this.table(tierTables(query.tier.tier).rollup, 'readTiered');
     return this.readTransaction(() => {
-      for (const c of this.overlapping(logical, q.fromMs, q.toMs)) {
-        for (const st of sqliteTierStatements(c.name, q)) scanNumbers(this.db, st.sql, st.params, (row) => b.pushScanned(row));
-      }
-      return b.finish();
+      const raw = this.readPackedIn(query.raw);
+      const tier = this.readTierRowsIn(checkTierRowsQuery({ ...query.tier, seriesIds: raw.series.map((s) => s.id) }));
+      return { raw: { ...raw, series: [...raw.series] }, tier };
     });
   }
 
@@ -1119,8 +1151,14 @@ export class SqliteEngine {
       this.statements.clear();
       this.db.close();
     } finally {
+      this.linger?.uninstall();
       this.release();
     }
+  }
+
+  /** Real dotfile lock cycles since open, where the lock lingers (sqlite-lock-linger.ts); undefined otherwise. */
+  lockCycles(): number | undefined {
+    return this.linger?.cycles();
   }
 }
 

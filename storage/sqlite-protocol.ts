@@ -5,7 +5,7 @@ export type WorkerOp =
   | 'query' | 'execute' | 'begin' | 'commit' | 'rollback'
   | 'saveMetric' | 'saveRawMetrics' | 'getLatestMetrics' | 'getMetricStats' | 'aggregateHourlyMetrics' | 'aggregateHourlyStep'
   | 'cleanupOldMetrics' | 'saveAlert' | 'getActiveAlerts' | 'saveDailySummary' | 'getDatabaseStats' | 'optimize'
-  | 'resolveSeries' | 'listSeries' | 'writeSamples' | 'writePacked' | 'readSamples' | 'readPacked' | 'readPackedMany' | 'readTierRows'
+  | 'resolveSeries' | 'listSeries' | 'writeSamples' | 'writePacked' | 'readSamples' | 'readPacked' | 'readPackedMany' | 'readTierRows' | 'readTiered'
   | 'ensureRollupTier' | 'ensureChunk' | 'listChunks' | 'dropChunksBefore' | 'dropChunk' | 'chunkBytes' | 'sizeBytes'
   | 'runTask' | 'backup' | 'close';
 

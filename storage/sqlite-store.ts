@@ -30,6 +30,8 @@ import type {
   Store,
   TierRows,
   TierRowsQuery,
+  TieredReadQuery,
+  TieredReadResult,
 } from './store.js';
 
 /**
@@ -301,6 +303,10 @@ export class SqliteStore implements Store {
   /** Read in the worker with its fast row scan; the columns come back transferred, not cloned. */
   readTierRows(q: TierRowsQuery): Promise<TierRows> {
     return this.call('readTierRows', q);
+  }
+  /** The raw read and the tier read of a tiered selector in one worker round trip and one read transaction. */
+  readTiered(q: TieredReadQuery): Promise<TieredReadResult> {
+    return this.call('readTiered', q);
   }
   ensureRollupTier(def: RollupTierDef): Promise<void> {
     return this.call('ensureRollupTier', def?.tier, def?.chunkMs);

@@ -7,7 +7,7 @@ import { setFlagsFromString } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { SqliteEngine, SqliteEngineOptions } from './sqlite-engine.js';
 import type { OpenResult, WorkerOp, WorkerReply, WorkerRequest } from './sqlite-protocol.js';
-import type { PackedReadResult, TierRows } from './store.js';
+import type { PackedReadResult, TieredReadResult, TierRows } from './store.js';
 import { tierRowsBuffers } from './tier-rows.js';
 
 const port = parentPort;
@@ -26,10 +26,16 @@ function errorOf(e: unknown): { name: string; message: string } {
 // process (undici's parser behind fetch) also stays on Liftoff.
 setFlagsFromString('--liftoff-only');
 
+/**
+ * The dotfile lock outlives a transaction by 5 ms (a query's reads, a burst of rule
+ * evaluations take it once), never more than 100 ms without a gap for other readers.
+ */
+const LOCK_LINGER = { lingerMs: 5, maxHoldMs: 100 } as const;
+
 let engine: SqliteEngine | undefined;
 try {
   const { SqliteEngine } = await import('./sqlite-engine.js');
-  engine = new SqliteEngine(workerData as SqliteEngineOptions);
+  engine = new SqliteEngine({ lockLinger: LOCK_LINGER, ...(workerData as SqliteEngineOptions) });
   const opened: OpenResult = { schemaVersion: engine.schemaVersion, damage: engine.damage, recovered: engine.recovered };
   port.postMessage({ id: 0, ok: true, result: opened } satisfies WorkerReply);
 } catch (e) {
@@ -66,6 +72,7 @@ async function handle(e: SqliteEngine, r: WorkerRequest): Promise<unknown> {
     case 'readPacked': return e.readPacked(a[0] as never);
     case 'readPackedMany': return e.readPackedMany(a[0] as never);
     case 'readTierRows': return e.readTierRows(a[0] as never);
+    case 'readTiered': return e.readTiered(a[0] as never);
     case 'ensureRollupTier': return e.ensureRollupTier(a[0] as string, a[1] as number);
     case 'ensureChunk': return e.ensureChunk(a[0] as string, a[1] as number, a[2] as number);
     case 'listChunks': return e.listChunks(a[0] as string | undefined);
@@ -82,7 +89,7 @@ async function handle(e: SqliteEngine, r: WorkerRequest): Promise<unknown> {
 /** What a store that failed its check at open still answers; every other operation writes. */
 const READ_OPS: ReadonlySet<WorkerOp> = new Set<WorkerOp>([
   'query', 'rollback', 'getLatestMetrics', 'getMetricStats', 'getActiveAlerts', 'getDatabaseStats', 'listSeries',
-  'readSamples', 'readPacked', 'readPackedMany', 'readTierRows', 'listChunks', 'chunkBytes', 'sizeBytes', 'backup', 'close',
+  'readSamples', 'readPacked', 'readPackedMany', 'readTierRows', 'readTiered', 'listChunks', 'chunkBytes', 'sizeBytes', 'backup', 'close',
 ]);
 
 /**
@@ -92,7 +99,7 @@ const READ_OPS: ReadonlySet<WorkerOp> = new Set<WorkerOp>([
  * the chunks it writes to).
  */
 const KEEPS_RAW_CHUNKS: ReadonlySet<WorkerOp> = new Set<WorkerOp>([
-  'readSamples', 'readPacked', 'readPackedMany', 'readTierRows', 'listSeries', 'listChunks', 'chunkBytes', 'sizeBytes',
+  'readSamples', 'readPacked', 'readPackedMany', 'readTierRows', 'readTiered', 'listSeries', 'listChunks', 'chunkBytes', 'sizeBytes',
   'getLatestMetrics', 'getMetricStats', 'getActiveAlerts', 'getDatabaseStats', 'backup', 'begin', 'commit',
   'resolveSeries', 'ensureChunk', 'ensureRollupTier', 'saveRawMetrics', 'saveAlert', 'saveDailySummary',
 ]);
@@ -107,12 +114,18 @@ function mayWriteRawChunks(r: WorkerRequest): boolean {
 const READ_CACHE_BYTES = 48 * 1024 * 1024;
 engine?.enableReadCache(READ_CACHE_BYTES);
 
+/** A packed raw read's columns. */
+function packedBuffers(r: PackedReadResult): ArrayBuffer[] {
+  return [r.runs.buffer as ArrayBuffer, r.ts.buffer as ArrayBuffer, r.vs.buffer as ArrayBuffer];
+}
+
 /** A packed result's buffers, transferred to the main thread rather than copied. */
 function transferList(op: WorkerOp, result: unknown): ArrayBuffer[] {
   if (op === 'readTierRows') return tierRowsBuffers(result as TierRows);
-  if (op === 'readPacked') {
-    const r = result as PackedReadResult;
-    return [r.runs.buffer as ArrayBuffer, r.ts.buffer as ArrayBuffer, r.vs.buffer as ArrayBuffer];
+  if (op === 'readPacked') return packedBuffers(result as PackedReadResult);
+  if (op === 'readTiered') {
+    const r = result as TieredReadResult;
+    return [...packedBuffers(r.raw), ...tierRowsBuffers(r.tier)];
   }
   const packed = (result as { packed?: unknown } | null)?.packed;
   return packed instanceof Float64Array ? [packed.buffer as ArrayBuffer] : [];

@@ -229,6 +229,19 @@ export interface TierRowsQuery {
   readonly columns?: readonly TierColumn[];
 }
 
+/** A raw read and a tier read of the series the raw read finds (Store.readTiered). */
+export interface TieredReadQuery {
+  readonly raw: ReadQuery;
+  /** The tier read; its series are those `raw` lists, found by the store. */
+  readonly tier: Omit<TierRowsQuery, 'seriesIds'>;
+}
+
+/** What Store.readTiered answers: the raw read, and the tier rows of its series. */
+export interface TieredReadResult {
+  readonly raw: PackedReadResult;
+  readonly tier: TierRows;
+}
+
 /**
  * Rows of a tier read as packed columns (typed arrays, which cross threads by transfer,
  * not one cloned object per row), ordered by series id, then bucket start.
@@ -330,6 +343,13 @@ export interface Store extends SqlExecutor {
    * `readTierRowsBySql` (storage/tier-rows.ts) reads the same rows through `query`.
    */
   readTierRows?(q: TierRowsQuery): Promise<TierRows>;
+  /**
+   * `readSamplesPacked(q.raw)` and `readTierRows` of every series that read lists, in one
+   * call: a tiered selector's whole load (its series, their newest raw samples, their
+   * older buckets). Optional: callers fall back to the two reads. On SQLite one round
+   * trip to the worker and one read transaction instead of two.
+   */
+  readTiered?(q: TieredReadQuery): Promise<TieredReadResult>;
 
   // ---- the rollups and retention ---------------------------------------------
 

@@ -8,7 +8,7 @@
 import t from 'tap';
 import { readTier } from '../../rollup/read.js';
 import { ident, Params, tsMs } from '../../rollup/sql.js';
-import type { Row, Store, TierRows } from '../../storage/store.js';
+import type { ReadQuery, Row, Store, TierRows, TierRowsQuery } from '../../storage/store.js';
 import { MAX_TIER_READ_IDS, readTierRowsBySql, tierValue } from '../../storage/tier-rows.js';
 import { DIALECTS, openTestStore } from '../rollup/stores.js';
 
@@ -134,4 +134,32 @@ t.test('sqlite: readTierRows bounds its input', async (t) => {
   ];
   for (const [what, change, message] of bad) await t.rejects(store.readTierRows!({ ...q, ...change } as typeof q), message, what);
   t.equal((await store.readTierRows!({ ...q, seriesIds: Array.from({ length: MAX_TIER_READ_IDS }, (_, i) => i + 1) })).seriesIds.length, 0, 'the most ids: read (in batches under SQLite\'s parameter limit)');
+});
+
+t.test('sqlite: readTiered answers what readSamplesPacked and readTierRows answer apart', async (t) => {
+  const store = await openTestStore(t, 'sqlite', () => T0 + 4 * DAY);
+  if (!store) return;
+  const ids = await store.resolveSeries(['a', 'b', 'c'].map((s) => ({ name: 'tr_gauge', labels: { s }, type: 'gauge' as const })));
+  await fill(store, ids);
+  // Raw samples after the tier's rows, one series without any.
+  await store.writeSamples(ids.slice(0, 2).flatMap((id, k) => [0, 1, 2].map((m) => ({ seriesId: id, timeMs: T0 + 3 * DAY + m * 60_000, value: k * 10 + m }))));
+  const cases: [string, ReadQuery, Omit<TierRowsQuery, 'seriesIds'>][] = [
+    ['every series of the name', { name: 'tr_gauge', fromMs: T0 + 3 * DAY, toMs: T0 + 4 * DAY }, { tier: '1h', fromMs: T0, toMs: T0 + 3 * DAY, columns: ['count', 'sum'] }],
+    ['one series by matcher, all columns', { name: 'tr_gauge', matchers: [{ label: 's', op: '=', value: 'b' }], fromMs: T0 + 3 * DAY, toMs: T0 + 4 * DAY }, { tier: '1h', fromMs: T0 + 20 * HOUR, toMs: T0 + 50 * HOUR }],
+    ['no raw samples in range', { name: 'tr_gauge', matchers: [{ label: 's', op: '!=', value: 'a' }], fromMs: T0, toMs: T0 + 1 }, { tier: '1h', fromMs: T0, toMs: T0 + DAY, columns: ['max'] }],
+    ['a name without series', { name: 'tr_none', fromMs: T0, toMs: T0 + 4 * DAY }, { tier: '1h', fromMs: T0, toMs: T0 + DAY }],
+  ];
+  for (const [what, raw, tier] of cases) {
+    const both = await store.readTiered!({ raw, tier });
+    const apart = await store.readSamplesPacked!(raw);
+    t.same(both.raw.series, apart.series, `${what}: the same series`);
+    t.same([Array.from(both.raw.runs), Array.from(both.raw.ts), Array.from(both.raw.vs)], [Array.from(apart.runs), Array.from(apart.ts), Array.from(apart.vs)], `${what}: the same raw samples`);
+    const rows = await store.readTierRows!({ ...tier, seriesIds: apart.series.map((s) => s.id) });
+    t.equal(key(plain(both.tier)), key(plain(rows)), `${what}: the same tier rows (${rows.seriesIds.length})`);
+    t.same(both.tier.columns, rows.columns, `${what}: the same columns`);
+  }
+  t.ok((await store.readTiered!({ raw: cases[0]![1], tier: cases[0]![2] })).tier.seriesIds.length > 100, 'rows were read');
+  await t.rejects(store.readTiered!({ raw: cases[0]![1], tier: { tier: 'nope', fromMs: T0, toMs: T0 + DAY } }), /nope/, 'an unknown tier is refused');
+  await t.rejects(store.readTiered!({ raw: cases[0]![1], tier: { tier: '1h', fromMs: T0, toMs: T0 + DAY, columns: ['p99' as 'sum'] } }), /unknown column "p99"/, 'an unknown column is refused');
+  await t.rejects(store.readTiered!({ raw: { ...cases[0]![1], fromMs: -1 }, tier: cases[0]![2] }), /invalid time/, 'a bad raw read is refused');
 });
