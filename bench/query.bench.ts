@@ -10,9 +10,11 @@
  *  B. 1,000 counters, 1 day at 60 s: `sum by (group) (rate(bench_requests_total[5m]))`
  *     at a 1 min step over the day. Goal: Larder at most 1.0× Prometheus.
  *
- * Medians of RUNS runs each (default 50). Larder's server runs in this process, so the
- * /metrics latency printed (p50/p99 of a scrape loop while B's queries run) is what a
- * Prometheus scraping Larder would see during such queries.
+ * Medians of RUNS runs each (default 50), Larder's and Prometheus' alternating so that
+ * both see the same machine (measured one after the other, Larder's A ran while the
+ * freshly started Prometheus was still busy loading its blocks). Larder's server runs in
+ * this process, so the /metrics latency printed (p50/p99 of a scrape loop while B's
+ * queries run) is what a Prometheus scraping Larder would see during such queries.
  *
  *   ./scripts/run-bench.sh query        (RUNS=20 ./scripts/run-bench.sh query for a quicker look)
  */
@@ -83,20 +85,35 @@ async function fill(store: Store): Promise<string> {
   return om.join('\n') + '\n';
 }
 
-/** The first (cold) run of the last timeQueries, ms: Larder's caches start empty. */
-let firstRunMs = Number.NaN;
+/** One HTTP range query; its latency in ms. */
+async function timeQuery(base: string, body: string, query: string): Promise<number> {
+  const t0 = performance.now();
+  const res = await fetch(`${base}/api/v1/query_range`, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  const json = (await res.json()) as { status: string; error?: string; data?: { result: unknown[] } };
+  if (json.status !== 'success') throw new Error(`${base}: ${query}: ${json.error}`);
+  return performance.now() - t0;
+}
 
-/** Times `runs` HTTP range queries; returns the latencies in ms (firstRunMs gets the first warm-up's). */
-async function timeQueries(base: string, query: string, startMs: number, endMs: number, stepS: number, runs: number): Promise<number[]> {
+/**
+ * Times `runs` HTTP range queries on Larder and on Prometheus, alternating (which goes
+ * first alternates too), so that both see the same machine: Prometheus settling after
+ * its start, other processes' load. Three warm-up runs each; the first of Larder's is
+ * returned apart (cold caches).
+ */
+async function timeBoth(larder: string, prometheus: string, query: string, startMs: number, endMs: number, stepS: number, runs: number): Promise<{ larder: number[]; prometheus: number[]; firstMs: number }> {
   const body = new URLSearchParams({ query, start: String(startMs / 1000), end: String(endMs / 1000), step: String(stepS) }).toString();
-  const out: number[] = [];
-  for (let i = 0; i < runs + 3; i++) {
-    const t0 = performance.now();
-    const res = await fetch(`${base}/api/v1/query_range`, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
-    const json = (await res.json()) as { status: string; error?: string; data?: { result: unknown[] } };
-    if (json.status !== 'success') throw new Error(`${base}: ${query}: ${json.error}`);
-    if (i === 0) firstRunMs = performance.now() - t0;
-    if (i >= 3) out.push(performance.now() - t0); // three warm-up runs, as for both
+  const firstMs = await timeQuery(larder, body, query);
+  for (let i = 0; i < 2; i++) await timeQuery(larder, body, query);
+  for (let i = 0; i < 3; i++) await timeQuery(prometheus, body, query);
+  const out = { larder: [] as number[], prometheus: [] as number[], firstMs };
+  for (let i = 0; i < runs; i++) {
+    if (i % 2 === 0) {
+      out.larder.push(await timeQuery(larder, body, query));
+      out.prometheus.push(await timeQuery(prometheus, body, query));
+    } else {
+      out.prometheus.push(await timeQuery(prometheus, body, query));
+      out.larder.push(await timeQuery(larder, body, query));
+    }
   }
   return out;
 }
@@ -106,7 +123,7 @@ async function main(): Promise<void> {
   try {
     const store = await openSqliteStore({ path: join(dir, 'store.db'), now: () => NOW });
     let t0 = performance.now();
-    const om = await fill(store);
+    let om: string | undefined = await fill(store);
     console.log(`filled Larder's SQLite store: 43,200 + 1,440,000 samples in ${fmt((performance.now() - t0) / 1000, 1)} s`);
     t0 = performance.now();
     const rollups = new RollupEngine({ store, tiers: DEFAULT_TIERS, graceMs: 2 * MIN, now: () => NOW });
@@ -115,6 +132,7 @@ async function main(): Promise<void> {
     console.log(`rolled up: ${fmt((performance.now() - t0) / 1000, 1)} s`);
 
     writeFileSync(join(dir, 'samples.om'), om);
+    om = undefined; // ~100 MB of text this process need not keep through the measurements
     t0 = performance.now();
     const r = spawnSync('promtool', ['tsdb', 'create-blocks-from', 'openmetrics', '--quiet', join(dir, 'samples.om'), join(dir, 'prom')], { encoding: 'utf8' });
     if (r.error !== undefined) throw new Error(`promtool: ${r.error.message} (Debian's prometheus package: scripts/system-deps.sh)`);
@@ -133,22 +151,18 @@ async function main(): Promise<void> {
     try {
       const rows: string[][] = [['query', 'Larder median ms', 'Prometheus median ms', 'ratio', 'goal']];
       const a = 'avg_over_time(bench_temperature[1h])';
-      const aL = await timeQueries(server.url, a, END - 30 * DAY + HOUR, END, 3600, RUNS);
-      const aFirst = firstRunMs;
-      const aP = await timeQueries(prom.url, a, END - 30 * DAY + HOUR, END, 3600, RUNS);
-      rows.push([`A: ${a}, 30 d at 1 h`, fmt(median(aL)), fmt(median(aP)), `${fmt(median(aL) / median(aP))}×`, '≤ 0.20×']);
+      const aT = await timeBoth(server.url, prom.url, a, END - 30 * DAY + HOUR, END, 3600, RUNS);
+      rows.push([`A: ${a}, 30 d at 1 h`, fmt(median(aT.larder)), fmt(median(aT.prometheus)), `${fmt(median(aT.larder) / median(aT.prometheus))}×`, '≤ 0.20×']);
 
       const b = 'sum by (group) (rate(bench_requests_total[5m]))';
       const scraper = scrapeLoop(`${server.url}/metrics`, 20);
-      const bL = await timeQueries(server.url, b, END - DAY + 10 * MIN, END, 60, RUNS);
-      const bFirst = firstRunMs;
+      const bT = await timeBoth(server.url, prom.url, b, END - DAY + 10 * MIN, END, 60, RUNS);
       const lat = await scraper.stop();
-      const bP = await timeQueries(prom.url, b, END - DAY + 10 * MIN, END, 60, RUNS);
-      rows.push([`B: ${b}, 1,000 series, 1 d at 1 min`, fmt(median(bL)), fmt(median(bP)), `${fmt(median(bL) / median(bP))}×`, '≤ 1.00×']);
-      console.log(`\n${RUNS} runs each after 3 warm-up runs, over HTTP on loopback; ${new Date().toISOString()}, load average ${(await import('node:os')).loadavg().map((x) => fmt(x)).join(' ')}`);
+      rows.push([`B: ${b}, 1,000 series, 1 d at 1 min`, fmt(median(bT.larder)), fmt(median(bT.prometheus)), `${fmt(median(bT.larder) / median(bT.prometheus))}×`, '≤ 1.00×']);
+      console.log(`\n${RUNS} runs each after 3 warm-up runs, Larder's and Prometheus' alternating, over HTTP on loopback; ${new Date().toISOString()}, load average ${(await import('node:os')).loadavg().map((x) => fmt(x)).join(' ')}`);
       printTable(rows);
-      console.log(`\nLarder's first run (cold: parse, watermark and decoded-chunk caches empty): A ${fmt(aFirst)} ms, B ${fmt(bFirst)} ms`);
-      console.log(`\n/metrics while B's queries ran: p50 ${fmt(quantile(lat, 0.5))} ms, p99 ${fmt(quantile(lat, 0.99))} ms, max ${fmt(Math.max(...lat))} ms over ${lat.length} scrapes`);
+      console.log(`\nLarder's first run (cold: parse, watermark and decoded-chunk caches empty): A ${fmt(aT.firstMs)} ms, B ${fmt(bT.firstMs)} ms`);
+      console.log(`\n/metrics while B's queries ran (Larder's and Prometheus'): p50 ${fmt(quantile(lat, 0.5))} ms, p99 ${fmt(quantile(lat, 0.99))} ms, max ${fmt(Math.max(...lat))} ms over ${lat.length} scrapes`);
     } finally {
       await server.close();
       await prom.stop();
