@@ -28,6 +28,8 @@ const STEP_MS = 15_000;
 const LAYOUTS = {
   keyed: 'CREATE TABLE s (series_id INTEGER NOT NULL, ts INTEGER NOT NULL, value REAL, PRIMARY KEY (series_id, ts)) WITHOUT ROWID',
   append: 'CREATE TABLE s (series_id INTEGER NOT NULL, ts INTEGER NOT NULL, value REAL)',
+  // the head Larder appends to (storage/sqlite-head.ts): time-keyed, so a tick writes the right edge
+  head: 'CREATE TABLE s (ts INTEGER NOT NULL, series_id INTEGER NOT NULL, value REAL, PRIMARY KEY (ts, series_id)) WITHOUT ROWID',
 } as const;
 
 /** Bytes written per sample over the measured ticks of one layout and page size. */

@@ -323,6 +323,14 @@ export class SqliteStore implements Store {
   sizeBytes(): Promise<number> {
     return this.call('sizeBytes');
   }
+  /**
+   * Folds the raw-sample head into the chunk tables now (sqlite-head.ts), rather than in
+   * steps after writes as it is due: for tests, benchmarks and tools that read the chunk
+   * tables themselves. Reads answer the same before and after.
+   */
+  foldHead(): Promise<void> {
+    return this.call('foldHead');
+  }
   backup(destPath: string): Promise<void> {
     return this.call('backup', destPath);
   }
