@@ -12,8 +12,12 @@
  * every reader leaves them out (`headVisible`), so a sample is seen exactly once at any
  * commit; the last step empties the folding head.
  */
-import { ident } from './sqlite-sql.js';
 import { sqliteLive } from './stale.js';
+
+/** Quotes one of this module's constant names (sqlite-sql.ts imports this module, so not its `ident`). */
+function ident(name: string): string {
+  return `"${name}"`;
+}
 
 /** The schema version that added the head (storage/sqlite-sql.ts): an older store has none. */
 export const HEAD_SCHEMA_VERSION = 8;

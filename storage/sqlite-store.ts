@@ -4,6 +4,7 @@
  * never blocks on SQLite. An interactive transaction holds a client-side gate: other
  * callers wait until it ends, so nothing interleaves with it in the worker.
  */
+import type { HeadOptions } from './sqlite-head.js';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Worker } from 'node:worker_threads';
 import { checkSamples, packSamples, unpackColumns } from './store-common.js';
@@ -54,6 +55,8 @@ export interface SqliteStoreOptions {
   readonly checkAtOpen?: boolean;
   /** Clock, epoch ms. @default Date.now */
   readonly now?: () => number;
+  /** When the raw-sample head is folded into the chunk tables (sqlite-head.ts). @default its defaults */
+  readonly head?: HeadOptions;
 }
 
 /** The error a failed worker operation rejects with (name and message from the worker). */
@@ -82,6 +85,7 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<SqliteS
     ...(opts.fileMode !== undefined ? { fileMode: opts.fileMode } : {}),
     ...(opts.staleLockGraceMs !== undefined ? { staleLockGraceMs: opts.staleLockGraceMs } : {}),
     ...(opts.checkAtOpen !== undefined ? { checkAtOpen: opts.checkAtOpen } : {}),
+    ...(opts.head !== undefined ? { head: opts.head } : {}),
   };
   const url = workerUrl();
   // Running from .ts sources (tests, benchmarks), the worker inherits the TypeScript
