@@ -696,18 +696,19 @@ export class SqliteEngine {
       }
       chunkOf[i] = last;
     }
-    const latest = new Map<number, number>(); // series id -> index of its newest sample
-    for (let i = 0; i < n; i++) {
-      if (isStaleNaN(p[i * 3 + 2]!)) continue; // a stale marker is no latest value
-      const id = p[i * 3]!;
-      const l = latest.get(id);
-      if (l === undefined || p[i * 3 + 1]! >= p[l * 3 + 1]!) latest.set(id, i);
-    }
     this.transaction(() => {
       // To the end of the head, ROWS_PER_INSERT rows per multi-row statement (fewer
       // step/reset calls into wasm); a rewrite or late sample to its chunk (sqlite-head.ts).
       // Rows apply in order, so the last duplicate wins.
-      this.head.write(p, chunkOf, bindTriples, ROWS_PER_INSERT, MULTI_VALUES);
+      const toChunks = this.head.write(p, chunkOf, bindTriples, ROWS_PER_INSERT, MULTI_VALUES);
+      // series_latest of those only: latest_metrics takes the head's newest from the head.
+      const latest = new Map<number, number>(); // series id -> index of its newest sample
+      for (const i of toChunks) {
+        if (isStaleNaN(p[i * 3 + 2]!)) continue; // a stale marker is no latest value
+        const id = p[i * 3]!;
+        const l = latest.get(id);
+        if (l === undefined || p[i * 3 + 1]! >= p[l * 3 + 1]!) latest.set(id, i);
+      }
       const up = this.stmt(
         'INSERT INTO series_latest (series_id, ts, value) VALUES (?, ?, ?) ON CONFLICT (series_id) DO UPDATE SET ts = excluded.ts, value = excluded.value WHERE excluded.ts >= series_latest.ts',
       );
@@ -1133,12 +1134,22 @@ export class SqliteEngine {
     }
   }
 
-  /** Finalizes statements, closes the file and gives up ownership. */
+  /** Folds the raw-sample head into the chunk tables, finalizes statements, closes the file and gives up ownership. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     try {
       this.rollback();
+      // A store at rest keeps its samples in the chunk tables, so that tools reading the
+      // file alone (larder migrate, a copy) see them there. A failure (a full disk) leaves
+      // the head as it is: reads and the next open are right either way.
+      if (this.damage === undefined && this.hasHead && !this.needsReconnect) {
+        try {
+          this.head.foldAll();
+        } catch {
+          /* folded at the next open's writes */
+        }
+      }
       for (const s of this.statements.values()) s.finalize();
       this.statements.clear();
       this.db.close();

@@ -41,7 +41,23 @@ CREATE TABLE ${HEADS_STATE_TABLE} (
   folded_below INTEGER NOT NULL
 );
 INSERT INTO ${HEADS_STATE_TABLE} (name, role, folded_below) VALUES ('${HEAD_TABLES[0]}', 'append', -1), ('${HEAD_TABLES[1]}', 'fold', -1);
+DROP VIEW latest_metrics;
+CREATE VIEW latest_metrics AS
+  SELECT se.name AS metric_name, se.labels AS labels, l.value AS value, l.ts AS ts,
+         strftime('%Y-%m-%dT%H:%M:%fZ', l.ts / 1000.0, 'unixepoch') AS timestamp, se.id AS series_id
+  FROM (${latestSql()}) l JOIN series se ON se.id = l.series_id;
 `;
+}
+
+/**
+ * Each series' newest sample: `series_latest` is written when the head is folded (and by
+ * late writes), no longer by every tick (which rewrote its pages, with their journal
+ * copies, at every commit); the head's newer samples are taken from the head. With one
+ * MAX() the bare `value` comes from the row holding it (SQLite's documented rule); a
+ * (series, time) is never in both.
+ */
+function latestSql(): string {
+  return `SELECT series_id, MAX(ts) AS ts, value FROM (SELECT series_id, ts, value FROM series_latest UNION ALL ${headArms('series_id, ts, value', sqliteLive(ident('value')))}) GROUP BY series_id`;
 }
 
 /** The condition that keeps a head's rows not yet folded (`alias.` prefix optional). */

@@ -13,6 +13,7 @@
  */
 import { HEAD_TABLES, HEADS_STATE_TABLE, type HeadTable } from './sqlite-head-sql.js';
 import { ident } from './sqlite-sql.js';
+import { sqliteLive } from './stale.js';
 import type { ChunkInfo, SqlValue } from './store.js';
 
 /** What the head needs of the engine. */
@@ -33,7 +34,7 @@ export interface HeadOptions {
   readonly maxRows?: number;
   /** Rotate once the appending head spans this much sample time. @default 3_600_000 */
   readonly maxSpanMs?: number;
-  /** Rows moved by one fold step (one transaction), whole series at a time. @default 20_000 */
+  /** Rows moved by one fold step (one transaction), whole series at a time. @default 10_000 */
   readonly stepRows?: number;
   /** false: every sample is written to its chunk table, as before the head (benchmarks compare). @default true */
   readonly enabled?: boolean;
@@ -71,7 +72,7 @@ export class SampleHead {
   ) {
     this.maxRows = opts.maxRows ?? 200_000;
     this.maxSpanMs = opts.maxSpanMs ?? 3_600_000;
-    this.stepRows = opts.stepRows ?? 20_000;
+    this.stepRows = opts.stepRows ?? 10_000;
     this.enabled = opts.enabled ?? true;
     for (const [k, v] of Object.entries({ maxRows: this.maxRows, maxSpanMs: this.maxSpanMs, stepRows: this.stepRows })) {
       if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`head ${k}: expected a positive integer, got ${String(v)}`);
@@ -146,9 +147,11 @@ export class SampleHead {
   /**
    * Writes packed `[seriesId, timeMs, value]` triples (bound by `bind`), sample i to chunk
    * `chunkOf[i]`, inside the caller's transaction. `perInsert` rows go per multi-row
-   * statement (`values` is its VALUES list).
+   * statement (`values` is its VALUES list). The indexes of the samples written to their
+   * chunk table, not the head: their series' `series_latest` is the caller's to update
+   * (the head's samples reach it when folded).
    */
-  write(p: Float64Array, chunkOf: readonly ChunkInfo[], bind: (part: Float64Array) => (number | Uint8Array)[], perInsert: number, values: string): void {
+  write(p: Float64Array, chunkOf: readonly ChunkInfo[], bind: (part: Float64Array) => (number | Uint8Array)[], perInsert: number, values: string): number[] {
     const n = chunkOf.length;
     const fast: number[] = [];
     const slow: number[] = [];
@@ -182,6 +185,7 @@ export class SampleHead {
       this.db.run(`DELETE FROM ${ident(this.append)} WHERE ts = ? AND series_id = ?`, key);
       if (key[0]! <= this.foldMax) this.db.run(`DELETE FROM ${ident(this.fold)} WHERE ts = ? AND series_id = ?`, key);
     }
+    return slow;
   }
 
   /** Whether the appending head is due to be rotated out (and no fold is left to finish). */
@@ -239,6 +243,13 @@ export class SampleHead {
           [step.lo, step.hi, c.startMs, c.endMs],
         );
       }
+      // The latest_metrics view reads the head's newest samples from the head until now.
+      this.db.run(
+        `INSERT INTO series_latest (series_id, ts, value)
+         SELECT series_id, MAX(ts), value FROM ${fold} WHERE series_id >= ? AND series_id < ? AND ${sqliteLive('value')} GROUP BY series_id
+         ON CONFLICT (series_id) DO UPDATE SET ts = excluded.ts, value = excluded.value WHERE excluded.ts >= series_latest.ts`,
+        [step.lo, step.hi],
+      );
       if (last) {
         // Whole: SQLite frees the pages without rewriting them.
         this.db.run(`DELETE FROM ${fold}`);

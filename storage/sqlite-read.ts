@@ -38,18 +38,39 @@ export function selectSeries(db: ReadDb, q: ReadQuery): SeriesInfo[] {
 export const SQLITE_IDS_PER_STATEMENT = 500;
 
 /**
+ * Up to this many series, a head read seeks each of the range's distinct times (a tick
+ * writes all its samples at one time: 240 seeks for an hour at 15 s) instead of scanning
+ * every row of the range (a full head holds an hour of every series).
+ */
+const HEAD_SEEK_MAX_IDS = 32;
+
+/**
  * The SQL and parameters reading the heads' rows (not yet folded, stale markers included)
  * of `ids` in `[fromMs, toMs)`, by series then time, `SQLITE_IDS_PER_STATEMENT` ids each.
+ * The heads are keyed by (ts, series_id): many ids scan the time range; a few seek.
  */
 export function headStatements(ids: readonly number[], fromMs: number, toMs: number): { sql: string; params: number[] }[] {
   const out: { sql: string; params: number[] }[] = [];
+  if (fromMs >= toMs) return out;
   for (let i = 0; i < ids.length; i += SQLITE_IDS_PER_STATEMENT) {
     const batch = ids.slice(i, i + SQLITE_IDS_PER_STATEMENT);
     const inList = batch.map((_, k) => `?${k + 3}`).join(',');
-    // The head is keyed by time: the range is a key range, the ids a filter on it.
-    out.push({ sql: `${headArms('series_id, ts, value', `ts >= ?1 AND ts < ?2 AND series_id IN (${inList})`)} ORDER BY series_id, ts`, params: [fromMs, toMs, ...batch] });
+    const sql =
+      batch.length <= HEAD_SEEK_MAX_IDS
+        ? HEAD_TABLES.map((h) => headSeekSql(h, inList)).join(' UNION ALL ')
+        : headArms('series_id, ts, value', `ts >= ?1 AND ts < ?2 AND series_id IN (${inList})`);
+    out.push({ sql: `${sql} ORDER BY 1, 2`, params: [fromMs, toMs, ...batch] });
   }
   return out;
+}
+
+/** One head's rows of the ids `inList` in `[?1, ?2)`: its distinct times walked by seeks (a recursive CTE), a key lookup per time and id. */
+function headSeekSql(h: HeadTable, inList: string): string {
+  const t = ident(h);
+  return `SELECT r.series_id AS series_id, r.ts AS ts, r.value AS value FROM (
+      WITH RECURSIVE d(ts) AS (SELECT (SELECT MIN(ts) FROM ${t} WHERE ts >= ?1) UNION ALL SELECT (SELECT MIN(ts) FROM ${t} WHERE ts > d.ts) FROM d WHERE d.ts < ?2)
+      SELECT ts FROM d WHERE ts < ?2
+    ) d CROSS JOIN ${t} r ON r.ts = d.ts AND r.series_id IN (${inList}) WHERE ${headVisible(h, 'r.')}`;
 }
 
 /** A stored value as a sample's: NULL is NaN, a zero-length BLOB the stale marker. */

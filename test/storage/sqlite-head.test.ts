@@ -58,6 +58,10 @@ t.test('a tick goes to the head; reads see it; a fold in steps moves it without 
   t.same(before.plain, want, 'readSamples');
   t.same(before.packed, want, 'readPacked');
   t.equal(e.maintainHead(), false, 'not due yet');
+  const latest = (): number[][] => e.getLatestMetrics().map((l) => [l.seriesId, l.timeMs, l.value]).sort((a, b) => a[0]! - b[0]!);
+  const newest = ids.map((id, i) => [id, T0 + 39 * STEP, 39 * 1000 + i]);
+  t.same(latest(), newest, 'latest_metrics: the head\'s newest samples');
+  t.equal(count(e, 'SELECT COUNT(*) AS n FROM series_latest'), 0, 'series_latest is not written by ticks');
 
   e.writeSamples(ticks(ids, 40, 20), T0); // 1,200 rows: due
   const all = ticks(ids, 0, 60).map((s) => [s.seriesId, s.timeMs, s.value]).sort((a, b) => a[0]! - b[0]! || a[1]! - b[1]!);
@@ -74,6 +78,8 @@ t.test('a tick goes to the head; reads see it; a fold in steps moves it without 
   }
   t.ok(steps >= 3, `folded in ${steps} steps of about 100 rows`);
   t.equal(count(e, `SELECT COUNT(*) AS n FROM "${chunk}"`), 1200, 'all in the chunk table now');
+  t.same(latest(), ids.map((id, i) => [id, T0 + 59 * STEP, 59 * 1000 + i]), 'latest_metrics after the fold');
+  t.equal(count(e, 'SELECT COUNT(*) AS n FROM series_latest WHERE ts = ?', [T0 + 59 * STEP]), 20, 'series_latest written by the fold');
   t.equal(count(e, 'SELECT COUNT(*) AS n FROM samples_head_a') + count(e, 'SELECT COUNT(*) AS n FROM samples_head_b'), 0, 'the heads are empty');
   const stats = e.getDatabaseStats(0).tables.find((x) => x.table === 'samples')!;
   t.equal(stats.rows, 1200, 'stats count the samples once');
