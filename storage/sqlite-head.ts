@@ -40,6 +40,18 @@ export interface HeadOptions {
   readonly enabled?: boolean;
 }
 
+/** A batch this large, with this many samples per series on average, is written to the chunks directly. */
+const BULK_MIN_ROWS = 1000;
+const BULK_PER_SERIES = 8;
+
+/** Whether packed triples are a bulk write (many samples per series) rather than ticks. */
+function isBulk(p: Float64Array, n: number): boolean {
+  if (n < BULK_MIN_ROWS) return false;
+  const ids = new Set<number>();
+  for (let i = 0; i < n; i++) ids.add(p[i * 3]!);
+  return n >= BULK_PER_SERIES * ids.size;
+}
+
 /** One fold step's series range `[lo, hi)`. */
 interface Step {
   readonly lo: number;
@@ -155,10 +167,15 @@ export class SampleHead {
     const n = chunkOf.length;
     const fast: number[] = [];
     const slow: number[] = [];
+    // A batch of many samples per series (a backfill, a spool forwarded) goes to the chunks
+    // as it always did: it touches each series' leaf once for many samples, and the head
+    // stays small enough that a fold step (a scan of the folding head) stays short. So does
+    // everything once the folds fall behind the writes.
+    const head = this.enabled && !isBulk(p, n) && this.appendRows < 4 * this.maxRows;
     for (let i = 0; i < n; i++) {
       const t = p[i * 3 + 1]!;
       const c = chunkOf[i]!;
-      if (this.enabled && t > this.foldMax && t > this.keyedBound(c)) fast.push(i);
+      if (head && t > this.foldMax && t > this.keyedBound(c)) fast.push(i);
       else {
         slow.push(i);
         if (t > this.keyedBound(c)) this.keyedMax.set(c.name, t);
@@ -178,12 +195,24 @@ export class SampleHead {
       }
       this.appendRows += fast.length;
     }
+    // The rest to their chunks: runs of one chunk perInsert rows a statement, in order.
+    for (let k = 0; k < slow.length; ) {
+      const c = chunkOf[slow[k]!]!;
+      let end = k;
+      while (end < slow.length && chunkOf[slow[end]!] === c) end++;
+      const rows = new Float64Array((end - k) * 3);
+      for (let j = k; j < end; j++) rows.set(p.subarray(slow[j]! * 3, slow[j]! * 3 + 3), (j - k) * 3);
+      const m = end - k;
+      let j = 0;
+      for (; j + perInsert <= m; j += perInsert) this.db.run(`INSERT OR REPLACE INTO ${ident(c.name)} (series_id, ts, value) VALUES ${values}`, bind(rows.subarray(j * 3, (j + perInsert) * 3)));
+      for (; j < m; j++) this.db.run(`INSERT OR REPLACE INTO ${ident(c.name)} (series_id, ts, value) VALUES (?, ?, ?)`, bind(rows.subarray(j * 3, j * 3 + 3)));
+      k = end;
+    }
+    // …and out of the heads, where a head's time range says it may be (a key seek each).
     for (const i of slow) {
-      const triple = p.subarray(i * 3, i * 3 + 3);
       const key = [p[i * 3 + 1]!, p[i * 3]!];
-      this.db.run(`INSERT OR REPLACE INTO ${ident(chunkOf[i]!.name)} (series_id, ts, value) VALUES (?, ?, ?)`, bind(triple));
-      this.db.run(`DELETE FROM ${ident(this.append)} WHERE ts = ? AND series_id = ?`, key);
-      if (key[0]! <= this.foldMax) this.db.run(`DELETE FROM ${ident(this.fold)} WHERE ts = ? AND series_id = ?`, key);
+      if (key[0]! >= this.appendMinTs && key[0]! <= this.appendMaxTs) this.db.run(`DELETE FROM ${ident(this.append)} WHERE ts = ? AND series_id = ?`, key);
+      if (key[0]! >= this.foldMin && key[0]! <= this.foldMax) this.db.run(`DELETE FROM ${ident(this.fold)} WHERE ts = ? AND series_id = ?`, key);
     }
     return slow;
   }

@@ -173,3 +173,16 @@ t.test('a store written before the head (schema 7) opens, migrates and keeps its
   await s2.foldHead();
   t.same(await read(), want, 'and after the fold');
 });
+
+t.test('a batch of many samples per series (a backfill) goes to the chunk table, ticks to the head', async (t) => {
+  const e = open(tempDir(t));
+  t.teardown(() => e.close());
+  const ids = e.resolveSeries(Array.from({ length: 10 }, (_, i) => ({ name: 'm', labels: { i: String(i) }, type: 'gauge' as const })), T0);
+  e.writeSamples(ticks(ids, 0, 120), T0); // 1,200 samples, 120 per series
+  const chunk = e.listChunks('samples')[0]!.name;
+  t.equal(count(e, `SELECT COUNT(*) AS n FROM "${chunk}"`), 1200, 'the backfill is in the chunk table');
+  e.writeSamples(ticks(ids, 120, 1), T0);
+  t.equal(count(e, `SELECT COUNT(*) AS n FROM "${chunk}"`), 1200, 'a tick is not');
+  t.equal(count(e, 'SELECT COUNT(*) AS n FROM samples_all'), 1210);
+  t.same(e.getLatestMetrics().map((l) => l.value), ids.map((_, i) => 120_000 + i), 'latest_metrics: the tick');
+});
