@@ -10,6 +10,7 @@
  * the slice in the worker that owns the file (sqlite-fold-task.ts).
  */
 import { taskModuleUrl } from '../storage/sqlite-task.js';
+import { HEAD_SCHEMA_VERSION, headHasRowsSql } from '../storage/sqlite-head-sql.js';
 import { PG_DDL_LOCK, packedTable, pgRowsTable } from '../storage/pg-sql.js';
 import { mergeTierSliceSql } from '../storage/pg-pack.js';
 import type { ChunkInfo, SeriesInfo, SqlExecutor, Store } from '../storage/store.js';
@@ -205,8 +206,11 @@ export class RollupEngine {
    * would scan a whole raw chunk, whose key leads with series_id; empty buckets cost little).
    */
   private async oldest(table: string): Promise<number | undefined> {
+    // SQLite: raw samples not folded yet sit in the head, outside the chunk tables.
+    const head = table === 'samples' && this.store.dialect === 'sqlite' && this.store.schemaVersion >= HEAD_SCHEMA_VERSION;
     for (const c of await this.store.listChunks(table)) {
-      if ((await this.store.query(`SELECT 1 AS x FROM ${ident(c.name)} LIMIT 1`)).length === 0) continue;
+      const inChunk = (await this.store.query(`SELECT 1 AS x FROM ${ident(c.name)} LIMIT 1`)).length > 0;
+      if (!inChunk && !(head && (await this.store.query(headHasRowsSql(), [c.startMs, c.endMs])).length > 0)) continue;
       if (table === 'samples') return c.startMs;
       const rows = await this.store.query<{ t: unknown }>(`SELECT min(${tsMs(this.store.dialect, 'ts')}) AS t FROM ${ident(c.name)}`);
       return Number(rows[0]!.t);
@@ -362,7 +366,8 @@ export class RollupEngine {
     after: Promise<unknown>,
   ): Promise<{ rows: number; qrows: number; scanned: number }> {
     const d = this.store.dialect;
-    const sources = allSources.filter((c) => c.endMs > from && c.startMs < to).map((c) => c.name);
+    const sourceChunks = allSources.filter((c) => c.endMs > from && c.startMs < to);
+    const sources = sourceChunks.map((c) => c.name);
     const host = this.host;
     return this.store.transaction(async (tx) => {
       if (host !== undefined) {
@@ -393,7 +398,17 @@ export class RollupEngine {
       let increases: IncreaseRow[] | undefined;
       if (tx.runTask !== undefined) {
         // SQLite: one ordered pass in the worker (sqlite-fold-task.ts).
-        const input: FoldSliceInput = { kind: index === 0 ? 'raw' : 'tier', target, sources, resolutionMs: tier.resolutionMs, from, to, carryTable: CARRY_TABLE, tier: tier.name };
+        const input: FoldSliceInput = {
+          kind: index === 0 ? 'raw' : 'tier',
+          target,
+          sources,
+          sourceRanges: sourceChunks.map((c) => [c.startMs, c.endMs] as const),
+          resolutionMs: tier.resolutionMs,
+          from,
+          to,
+          carryTable: CARRY_TABLE,
+          tier: tier.name,
+        };
         await after; // one slice at a time on SQLite (concurrency 1): already settled
         const r = await tx.runTask<FoldSliceResult>(FOLD_TASK, input);
         rows = r.rows;

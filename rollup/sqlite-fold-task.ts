@@ -10,6 +10,7 @@ import type { SqliteTask } from '../storage/sqlite-task.js';
 import { RawFold, ROW_WIDTH, TierFold } from './fold.js';
 import { counterLike, ident } from './sql.js';
 import { sqliteLive } from '../storage/stale.js';
+import { headArms } from '../storage/sqlite-head-sql.js';
 
 /** What the engine asks of one slice. */
 export interface FoldSliceInput {
@@ -19,6 +20,11 @@ export interface FoldSliceInput {
   readonly target: string;
   /** The chunks read, oldest first. */
   readonly sources: readonly string[];
+  /**
+   * Raw only: each source's `[startMs, endMs)`, whose samples still in the store's head
+   * (storage/sqlite-head-sql.ts) are read with it. Without it the head is not read.
+   */
+  readonly sourceRanges?: readonly (readonly [number, number])[];
   readonly resolutionMs: number;
   readonly from: number;
   readonly to: number;
@@ -89,11 +95,24 @@ const foldSlice: SqliteTask<FoldSliceInput, FoldSliceResult> = (ctx, input) => {
     carry.set(Number(r['series_id']), r['last'] === null ? Number.NaN : Number(r['last']));
   }
   const fold = new RawFold(input.resolutionMs, (id) => counters.has(id), carry, sink);
-  for (const s of input.sources) {
-    ctx.scanNumbers(bySeries(s, 'c.series_id, c.ts, c.value', ` AND ${sqliteLive('c.value')}`), range, (r) => {
+  for (const [k, s] of input.sources.entries()) {
+    // The head's samples of this chunk's part of the slice, by series then time, merged
+    // into the chunk's (each series in time order, as the fold needs).
+    const r = input.sourceRanges?.[k];
+    const head = r === undefined ? new Float64Array(0) : headRows(ctx, Math.max(input.from, r[0]), Math.min(input.to, r[1]));
+    let h = 0;
+    const headBefore = (id: number, ts: number): void => {
+      for (; h < head.length && (head[h]! < id || (head[h] === id && head[h + 1]! < ts)); h += 3) {
+        scanned++;
+        fold.add(head[h]!, head[h + 1]!, head[h + 2]!);
+      }
+    };
+    ctx.scanNumbers(bySeries(s, 'c.series_id, c.ts, c.value', ` AND ${sqliteLive('c.value')}`), range, (row) => {
+      headBefore(row[0]!, row[1]!);
       scanned++;
-      fold.add(r[0]!, r[1]!, r[2]!);
+      fold.add(row[0]!, row[1]!, row[2]!);
     });
+    headBefore(Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY);
   }
   fold.finish();
   flush();
@@ -111,5 +130,15 @@ const foldSlice: SqliteTask<FoldSliceInput, FoldSliceResult> = (ctx, input) => {
   }
   return { rows: fold.rows, scanned, histogramIncreases: Float64Array.from(increases) };
 };
+
+/** The heads' live samples in `[from, to)` as triples, by series then time. */
+function headRows(ctx: Parameters<typeof foldSlice>[0], from: number, to: number): Float64Array {
+  if (from >= to) return new Float64Array(0);
+  const out: number[] = [];
+  ctx.scanNumbers(`${headArms('series_id, ts, value', `ts >= ?1 AND ts < ?2 AND ${sqliteLive('value')}`)} ORDER BY series_id, ts`, [from, to], (row) => {
+    out.push(row[0]!, row[1]!, row[2]!);
+  });
+  return Float64Array.from(out);
+}
 
 export default foldSlice;

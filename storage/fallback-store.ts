@@ -69,7 +69,9 @@ export interface SpoolChange {
 
 /** Opens PostgreSQL (or starts spooling if it does not answer) and the spool. */
 export async function openFallbackStore(opts: FallbackStoreOptions): Promise<FallbackStore> {
-  const spool = await openSqliteStore({ path: opts.spoolPath, ...(opts.now !== undefined ? { now: opts.now } : {}) });
+  // No raw-sample head in the spool: forwarding reads and deletes the chunk tables' rows
+  // (a spool lives only while PostgreSQL is away; its write cost matters less).
+  const spool = await openSqliteStore({ path: opts.spoolPath, head: { enabled: false }, ...(opts.now !== undefined ? { now: opts.now } : {}) });
   let pg: PgStore | undefined;
   let cause: Error | undefined;
   try {

@@ -13,11 +13,13 @@ import { checkChunkMs, checkLogicalTable, chunkName, chunkRange, compareChunks, 
 import { checkTimeMs, parseLabels } from './series-key.js';
 import { insertNumbers, scanNumbers } from './sqlite-fast.js';
 import { rollbackJournal, type JournalRollback } from './sqlite-journal.js';
-import { readSamplesFrom, readSeries, type ReadDb } from './sqlite-read.js';
+import { headRowCount, isHeadTable, rawExtent, readSamplesFrom, readSeries, type ReadDb } from './sqlite-read.js';
 import { readPackedFrom } from './sqlite-read-packed.js';
 import { RawChunkCache } from './sqlite-read-cache.js';
 import { lingerLock } from './sqlite-lock-linger.js';
 import type { LockLinger, LockLingerOptions } from './sqlite-lock-linger.js';
+import { SampleHead, type HeadOptions } from './sqlite-head.js';
+import { HEAD_SCHEMA_VERSION, HEAD_TABLES, headArms } from './sqlite-head-sql.js';
 import { acquireOwnership, createWithMode, sleepSync, unwritable, withDotfileLock } from './sqlite-lock.js';
 import { SQLITE_STALE_BLOB, isStaleNaN, sqliteLive } from './stale.js';
 import { SQLITE_MIGRATIONS, allViewDdl, chunkTableDdl, ident, type Migration } from './sqlite-sql.js';
@@ -76,6 +78,8 @@ export interface SqliteEngineOptions {
    * (sqlite-worker.ts): it wraps the thread's `fs.mkdirSync`/`fs.rmdirSync`. @default none
    */
   readonly lockLinger?: LockLingerOptions;
+  /** When the raw-sample head is folded into the chunk tables (sqlite-head.ts). */
+  readonly head?: HeadOptions;
 }
 
 interface CatalogTable {
@@ -146,6 +150,10 @@ export class SqliteEngine {
   private closed = false;
   /** The dotfile lock kept between transactions, where the owner asked for it (the worker does). */
   private linger: LockLinger | undefined;
+  /** The raw-sample head (sqlite-head.ts). */
+  private readonly head: SampleHead;
+  /** Whether the schema has the head tables (a damaged store of an older version does not). */
+  private hasHead = false;
 
   constructor(opts: SqliteEngineOptions) {
     this.path = opts.path;
@@ -153,6 +161,15 @@ export class SqliteEngine {
     this.fileMode = opts.fileMode ?? 0o640;
     const chunkMs = opts.chunkMs ?? 86_400_000;
     checkChunkMs(chunkMs, 'chunkMs');
+    this.head = new SampleHead(
+      {
+        all: (sql, params = []) => this.stmt(sql).all(bindable(params as SqlValue[])) as Record<string, unknown>[],
+        run: (sql, params = []) => void this.stmt(sql).run(params as sqlite3.BindValues),
+        transaction: (fn) => this.transaction(fn),
+        chunks: (fromMs, toMs) => this.overlapping('samples', fromMs, toMs),
+      },
+      opts.head,
+    );
     const ownership = acquireOwnership(this.path, opts.staleLockGraceMs);
     this.release = ownership.release;
     try {
@@ -180,13 +197,16 @@ export class SqliteEngine {
         this.db.exec('PRAGMA query_only = ON');
         try {
           this.schemaVersion = Number(this.db.get('SELECT MAX(version) AS v FROM schema_migrations')?.['v'] ?? 0);
+          this.hasHead = this.schemaVersion >= HEAD_SCHEMA_VERSION;
           this.loadCatalog();
         } catch {
           /* too damaged to list its tables: reads fail too */
         }
       } else {
         this.migrate(opts.nowMs);
+        this.hasHead = true;
         this.loadCatalog();
+        this.head.load();
         this.ensureSamplesView();
         this.withBusyRetry(() => this.db.run("UPDATE chunk_tables SET chunk_ms = ? WHERE logical = 'samples'", [chunkMs]));
         this.catalog.get('samples')!.chunkMs = chunkMs;
@@ -282,6 +302,7 @@ export class SqliteEngine {
     this.pragmas();
     if (this.damage !== undefined) this.db.exec('PRAGMA query_only = ON');
     this.loadCatalog();
+    if (this.damage === undefined) this.head.load();
     this.readCache?.clear();
     this.readCacheVersion = Number.NaN;
     this.needsReconnect = false;
@@ -594,6 +615,7 @@ export class SqliteEngine {
       for (const c of gone) {
         this.db.exec(`DROP TABLE IF EXISTS ${ident(c.name)}`);
         this.db.run('DELETE FROM chunks WHERE name = ?', [c.name]);
+        if (logical === 'samples' && this.hasHead) this.head.dropRange(c);
       }
     });
     t.chunks = keep;
@@ -689,29 +711,18 @@ export class SqliteEngine {
       }
       chunkOf[i] = last;
     }
-    const latest = new Map<number, number>(); // series id -> index of its newest sample
-    for (let i = 0; i < n; i++) {
-      if (isStaleNaN(p[i * 3 + 2]!)) continue; // a stale marker is no latest value
-      const id = p[i * 3]!;
-      const l = latest.get(id);
-      if (l === undefined || p[i * 3 + 1]! >= p[l * 3 + 1]!) latest.set(id, i);
-    }
     this.transaction(() => {
-      // Runs of samples in the same chunk go ROWS_PER_INSERT at a time through one
-      // multi-row statement (fewer step/reset calls into wasm), the rest one by one.
-      // Within a statement rows apply in order, so the last duplicate wins, as singly.
-      let i = 0;
-      while (i < n) {
-        const c = chunkOf[i]!;
-        let end = i;
-        while (end < n && chunkOf[end] === c) end++;
-        const table = ident(c.name);
-        const many = this.stmt(`INSERT OR REPLACE INTO ${table} (series_id, ts, value) VALUES ${MULTI_VALUES}`);
-        const one = this.stmt(`INSERT OR REPLACE INTO ${table} (series_id, ts, value) VALUES (?, ?, ?)`);
-        for (; i + ROWS_PER_INSERT <= end; i += ROWS_PER_INSERT) {
-          many.run(bindTriples(p.subarray(i * 3, (i + ROWS_PER_INSERT) * 3)));
-        }
-        for (; i < end; i++) one.run(bindTriples(p.subarray(i * 3, i * 3 + 3)));
+      // To the end of the head, ROWS_PER_INSERT rows per multi-row statement (fewer
+      // step/reset calls into wasm); a rewrite or late sample to its chunk (sqlite-head.ts).
+      // Rows apply in order, so the last duplicate wins.
+      const toChunks = this.head.write(p, chunkOf, bindTriples, ROWS_PER_INSERT, MULTI_VALUES);
+      // series_latest of those only: latest_metrics takes the head's newest from the head.
+      const latest = new Map<number, number>(); // series id -> index of its newest sample
+      for (const i of toChunks) {
+        if (isStaleNaN(p[i * 3 + 2]!)) continue; // a stale marker is no latest value
+        const id = p[i * 3]!;
+        const l = latest.get(id);
+        if (l === undefined || p[i * 3 + 1]! >= p[l * 3 + 1]!) latest.set(id, i);
       }
       const up = this.stmt(
         'INSERT INTO series_latest (series_id, ts, value) VALUES (?, ?, ?) ON CONFLICT (series_id) DO UPDATE SET ts = excluded.ts, value = excluded.value WHERE excluded.ts >= series_latest.ts',
@@ -719,6 +730,22 @@ export class SqliteEngine {
       for (const j of latest.values()) up.run([p[j * 3]!, p[j * 3 + 1]!, p[j * 3 + 2]!]);
     });
     return n;
+  }
+
+  /**
+   * One step of the raw-sample head's upkeep in its own transaction (sqlite-head.ts):
+   * rotates the appending head out when it is due, or folds the next series range into
+   * the chunk tables. Whether steps are left. The worker runs it after each write.
+   */
+  maintainHead(): boolean {
+    if (this.damage !== undefined || this.depth > 0) return false;
+    return this.head.maintain();
+  }
+
+  /** Folds both heads into the chunk tables entirely (tests, benchmarks). */
+  foldHead(): void {
+    this.assertWritable();
+    this.head.foldAll();
   }
 
   /** readSamples with the samples as columns (transferred to the main thread, not cloned). */
@@ -730,7 +757,7 @@ export class SqliteEngine {
 
   /** One read's samples packed, read in one statement per chunk (sqlite-read-packed.ts). */
   private readPackedIn(q: ReadQuery): PackedReadResult {
-    return readPackedFrom(this.db, this.reads, q, this.overlapping('samples', q.fromMs, q.toMs), this.freshReadCache());
+    return readPackedFrom(this.db, this.reads, q, this.overlapping('samples', q.fromMs, q.toMs), this.freshReadCache(), this.hasHead);
   }
 
   /** Decoded raw chunks kept between reads (sqlite-read-cache.ts); none until enableReadCache. */
@@ -863,7 +890,7 @@ export class SqliteEngine {
   }
 
   private readSamplesIn(q: ReadQuery): ReadResult {
-    return readSamplesFrom(this.reads, q, this.overlapping('samples', q.fromMs, q.toMs));
+    return readSamplesFrom(this.reads, q, this.overlapping('samples', q.fromMs, q.toMs), this.hasHead);
   }
 
   // ---- the seed's operations ---------------------------------------------------------
@@ -903,12 +930,15 @@ export class SqliteEngine {
     let max: number | null = null;
     let firstMs: number | null = null;
     let lastMs: number | null = null;
-    for (const c of this.overlapping('samples', fromMs, nowMs + 1)) {
-      const r = this.query(
-        `SELECT COUNT(*) AS count, COUNT(value) AS n, SUM(value) AS sum, MIN(value) AS min, MAX(value) AS max, MIN(ts) AS first, MAX(ts) AS last
-         FROM ${ident(c.name)} WHERE series_id IN (SELECT id FROM series WHERE name = ?) AND ts >= ? AND ts <= ? AND ${sqliteLive('value')}`,
-        [name, fromMs, nowMs],
-      )[0]!;
+    const aggregates = 'COUNT(*) AS count, COUNT(value) AS n, SUM(value) AS sum, MIN(value) AS min, MAX(value) AS max, MIN(ts) AS first, MAX(ts) AS last';
+    const parts = this.overlapping('samples', fromMs, nowMs + 1).map((c) => ({
+      sql: `SELECT ${aggregates} FROM ${ident(c.name)} WHERE series_id IN (SELECT id FROM series WHERE name = ?1) AND ts >= ?2 AND ts <= ?3 AND ${sqliteLive('value')}`,
+    }));
+    if (this.hasHead && parts.length > 0) {
+      parts.push({ sql: `SELECT ${aggregates} FROM (${headArms('series_id, ts, value', `ts >= ?2 AND ts <= ?3 AND ${sqliteLive('value')}`)}) WHERE series_id IN (SELECT id FROM series WHERE name = ?1)` });
+    }
+    for (const part of parts) {
+      const r = this.query(part.sql, [name, fromMs, nowMs])[0]!;
       const cnt = Number(r['count']);
       if (cnt === 0) continue;
       count += cnt;
@@ -976,7 +1006,16 @@ export class SqliteEngine {
       (c) => `SELECT r.series_id, r.ts, r.value FROM series s0 CROSS JOIN ${ident(c.name)} r ON r.series_id = s0.id
               AND r.ts = (SELECT MAX(p.ts) FROM ${ident(c.name)} p WHERE p.series_id = s0.id AND p.ts < ? AND ${sqliteLive('p.value')})`,
     );
-    const src = [...hourArms, ...prevArms].join(' UNION ALL ');
+    // The heads' samples (not folded yet): the hour's, and each series' last before it in
+    // the week before (times inlined: whole ms, computed here).
+    const headHour = this.hasHead ? [headArms('series_id, ts, value', `ts >= ${fromMs} AND ts < ${toMs} AND ${sqliteLive('value')}`)] : [];
+    const headPrev = this.hasHead
+      ? [
+          `SELECT series_id, ts, value FROM (SELECT series_id, ts, value, ROW_NUMBER() OVER (PARTITION BY series_id ORDER BY ts DESC) AS rn
+           FROM (${headArms('series_id, ts, value', `ts >= ${fromMs - PREDECESSOR_SEARCH_MS} AND ts < ${fromMs} AND ${sqliteLive('value')}`)})) WHERE rn = 1`,
+        ]
+      : [];
+    const src = [...hourArms, ...prevArms, ...headHour, ...headPrev].join(' UNION ALL ');
     const params: SqlValue[] = [...hourArms.flatMap(() => [fromMs, toMs]), ...prevArms.map(() => fromMs), fromMs];
     const inc = `CASE WHEN ${counterLikeSql('se')} THEN coalesce(SUM(r.delta), 0) END`;
     const rows = this.transaction(
@@ -1075,10 +1114,12 @@ export class SqliteEngine {
       .all("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
       .map((r) => String(r['name']));
     for (const name of plain) {
-      const rows = Number(this.db.get(`SELECT COUNT(*) AS n FROM ${ident(name)}`)?.['n'] ?? 0);
+      const head = this.hasHead && isHeadTable(name);
+      const rows = head ? headRowCount(this.reads, name) : Number(this.db.get(`SELECT COUNT(*) AS n FROM ${ident(name)}`)?.['n'] ?? 0);
       const bytes = bytesBy.get(name) ?? 0;
       const logical = chunkOf.get(name);
-      const key = logical ?? name;
+      // The heads' rows are raw samples not yet folded into a chunk: counted with them.
+      const key = logical ?? (head ? 'samples' : name);
       const s = stats.get(key) ?? { rows: 0, bytes: 0, chunks: 0 };
       s.rows += rows;
       s.bytes += bytes;
@@ -1086,23 +1127,7 @@ export class SqliteEngine {
       stats.set(key, s);
     }
     const tables: TableStats[] = [...stats.entries()].sort(([a], [b]) => compareNames(a, b)).map(([table, s]) => ({ table, ...s }));
-    let oldest: number | null = null;
-    let newest: number | null = null;
-    const cs = this.catalog.get('samples')!.chunks;
-    for (const c of cs) {
-      const r = this.db.get(`SELECT MIN(ts) AS lo FROM ${ident(c.name)}`);
-      if (r?.['lo'] !== null && r !== null) {
-        oldest = Number(r['lo']);
-        break;
-      }
-    }
-    for (let i = cs.length - 1; i >= 0; i--) {
-      const r = this.db.get(`SELECT MAX(ts) AS hi FROM ${ident(cs[i]!.name)}`);
-      if (r?.['hi'] !== null && r !== null) {
-        newest = Number(r['hi']);
-        break;
-      }
-    }
+    const { oldest, newest } = rawExtent(this.reads, this.catalog.get('samples')!.chunks, this.hasHead);
     const series = Number(this.db.get('SELECT COUNT(*) AS n FROM series')?.['n'] ?? 0);
     return { dialect: 'sqlite', totalBytes: this.sizeBytes(), series, tables, oldestSampleMs: oldest, newestSampleMs: newest, schemaVersion: this.schemaVersion, spoolDepth };
   }
@@ -1141,12 +1166,22 @@ export class SqliteEngine {
     }
   }
 
-  /** Finalizes statements, closes the file and gives up ownership. */
+  /** Folds the raw-sample head into the chunk tables, finalizes statements, closes the file and gives up ownership. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     try {
       this.rollback();
+      // A store at rest keeps its samples in the chunk tables, so that tools reading the
+      // file alone (larder migrate, a copy) see them there. A failure (a full disk) leaves
+      // the head as it is: reads and the next open are right either way.
+      if (this.damage === undefined && this.hasHead && !this.needsReconnect) {
+        try {
+          this.head.foldAll();
+        } catch {
+          /* folded at the next open's writes */
+        }
+      }
       for (const s of this.statements.values()) s.finalize();
       this.statements.clear();
       this.db.close();

@@ -7,7 +7,7 @@ export type WorkerOp =
   | 'cleanupOldMetrics' | 'saveAlert' | 'getActiveAlerts' | 'saveDailySummary' | 'getDatabaseStats' | 'optimize'
   | 'resolveSeries' | 'listSeries' | 'writeSamples' | 'writePacked' | 'readSamples' | 'readPacked' | 'readPackedMany' | 'readTierRows' | 'readTiered'
   | 'ensureRollupTier' | 'ensureChunk' | 'listChunks' | 'dropChunksBefore' | 'dropChunk' | 'chunkBytes' | 'sizeBytes'
-  | 'runTask' | 'backup' | 'close';
+  | 'runTask' | 'backup' | 'foldHead' | 'close';
 
 /** The open result (the reply with id 0). */
 export interface OpenResult {

@@ -16,7 +16,8 @@ import { compareChunks } from './chunking.js';
 import { parseLabels } from './series-key.js';
 import { ident } from './sqlite-sql.js';
 import { processesWithFileOpen, sleepSync } from './sqlite-lock.js';
-import { readSamplesFrom, readSeries } from './sqlite-read.js';
+import { headRowCount, isHeadTable, rawExtent, readSamplesFrom, readSeries } from './sqlite-read.js';
+import { HEAD_SCHEMA_VERSION } from './sqlite-head-sql.js';
 import { checkReadQuery } from './store-common.js';
 import type {
   AlertRecord,
@@ -186,7 +187,8 @@ export class SqliteReader implements Store {
 
   async readSamples(q: ReadQuery): Promise<ReadResult> {
     checkReadQuery(q);
-    return this.readTransaction(() => readSamplesFrom(this.db, q, this.chunksIn('samples').filter((c) => c.endMs > q.fromMs && c.startMs < q.toMs)));
+    const withHead = this.schemaVersion >= HEAD_SCHEMA_VERSION;
+    return this.readTransaction(() => readSamplesFrom(this.db, q, this.chunksIn('samples').filter((c) => c.endMs > q.fromMs && c.startMs < q.toMs), withHead));
   }
 
   /**
@@ -246,6 +248,7 @@ export class SqliteReader implements Store {
 
   /** Rows and bytes per table as the store's own getDatabaseStats counts them. */
   async getDatabaseStats(): Promise<DatabaseStats> {
+    const withHead = this.schemaVersion >= HEAD_SCHEMA_VERSION;
     const owner = new Map<string, string>();
     for (const r of this.all("SELECT name, tbl_name FROM sqlite_master WHERE type IN ('table', 'index')")) owner.set(String(r['name']), String(r['tbl_name']));
     const bytesBy = new Map<string, number>();
@@ -259,32 +262,18 @@ export class SqliteReader implements Store {
     for (const r of this.all('SELECT logical FROM chunk_tables')) stats.set(String(r['logical']), { rows: 0, bytes: 0, chunks: 0 });
     for (const r of this.all("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")) {
       const name = String(r['name']);
-      const rows = Number(this.all(`SELECT COUNT(*) AS n FROM ${ident(name)}`)[0]?.['n'] ?? 0);
-      const logical = chunkOf.get(name);
+      const head = withHead && isHeadTable(name);
+      const rows = head ? headRowCount(this.db, name) : Number(this.all(`SELECT COUNT(*) AS n FROM ${ident(name)}`)[0]?.['n'] ?? 0);
+      // The heads' rows are raw samples not yet folded into a chunk: counted with them.
+      const logical = chunkOf.get(name) ?? (head ? 'samples' : undefined);
       const s = stats.get(logical ?? name) ?? { rows: 0, bytes: 0, chunks: 0 };
       s.rows += rows;
       s.bytes += bytesBy.get(name) ?? 0;
-      if (logical !== undefined) s.chunks++;
+      if (logical !== undefined && !head) s.chunks++;
       stats.set(logical ?? name, s);
     }
     const tables: TableStats[] = [...stats.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([table, s]) => ({ table, ...s }));
-    const raw = chunks.filter((c) => c.table === 'samples');
-    let oldest: number | null = null;
-    let newest: number | null = null;
-    for (const c of raw) {
-      const v = this.all(`SELECT MIN(ts) AS t FROM ${ident(c.name)}`)[0]?.['t'];
-      if (v !== null && v !== undefined) {
-        oldest = Number(v);
-        break;
-      }
-    }
-    for (const c of [...raw].reverse()) {
-      const v = this.all(`SELECT MAX(ts) AS t FROM ${ident(c.name)}`)[0]?.['t'];
-      if (v !== null && v !== undefined) {
-        newest = Number(v);
-        break;
-      }
-    }
+    const { oldest, newest } = rawExtent(this.db, chunks.filter((c) => c.table === 'samples'), withHead);
     const series = Number(this.all('SELECT COUNT(*) AS n FROM series')[0]?.['n'] ?? 0);
     return { dialect: 'sqlite', totalBytes: await this.sizeBytes(), series, tables, oldestSampleMs: oldest, newestSampleMs: newest, schemaVersion: this.schemaVersion, spoolDepth: 0 };
   }

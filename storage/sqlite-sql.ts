@@ -7,6 +7,7 @@
 import { KIND_COLUMNS, type TableKind } from './table-kinds.js';
 import { sqliteNamedViewsDdl } from './named-views-sql.js';
 import { sqliteLive } from './stale.js';
+import { headMigrationSql, headViewArms } from './sqlite-head-sql.js';
 
 /** A forward-only schema migration. */
 export interface Migration {
@@ -159,6 +160,14 @@ CREATE TABLE notification_log (
 CREATE INDEX notification_log_ts ON notification_log (ts);
 `,
   },
+  {
+    // Raw samples are appended to a time-keyed head and folded into the chunk tables in
+    // bulk (storage/sqlite-head-sql.ts): a tick wrote one B-tree leaf per series before.
+    // `samples_all` gains the heads' arms when the engine rebuilds it at open.
+    version: 8,
+    name: 'raw samples: an append-only head folded into the chunks',
+    sql: headMigrationSql(),
+  },
 ];
 
 /** Columns of one kind, SQLite types. */
@@ -185,19 +194,27 @@ function emptySelect(kind: TableKind): string {
 // SQLite limits a compound SELECT to 500 arms (SQLITE_MAX_COMPOUND_SELECT); nest groups.
 const ARMS = 400;
 
-/** `DROP VIEW` + `CREATE VIEW <logical>_all` as the UNION ALL of `chunks` (oldest first). */
+/** The raw chunks' arms of `samples_all`: stale markers (zero-length BLOBs, storage/stale.ts) left out; nested by ARMS. */
+function chunkArms(chunks: readonly string[], cols: string): string[] {
+  const where = ` WHERE ${sqliteLive(ident('value'))}`;
+  const groups: string[] = [];
+  for (let i = 0; i < chunks.length; i += ARMS) groups.push(chunks.slice(i, i + ARMS).map((c) => `SELECT ${cols} FROM ${ident(c)}${where}`).join(' UNION ALL '));
+  return groups.length <= 1 ? groups : groups.map((g) => `SELECT * FROM (${g})`);
+}
+
+/**
+ * `DROP VIEW` + `CREATE VIEW <logical>_all` as the UNION ALL of `chunks` (oldest first);
+ * for `samples`, also the raw-sample heads (sqlite-head-sql.ts), stale markers left out.
+ */
 export function allViewDdl(logical: string, kind: TableKind, chunks: readonly string[]): string[] {
   const view = ident(`${logical}_all`);
   const cols = kindColumnList(kind);
   let body: string;
-  if (chunks.length === 0) body = emptySelect(kind);
+  if (kind === 'samples') body = [...chunkArms(chunks, cols), headViewArms(cols)].join(' UNION ALL ');
+  else if (chunks.length === 0) body = emptySelect(kind);
   else {
     const groups: string[] = [];
-    // Raw chunks hold stale markers (zero-length BLOBs, storage/stale.ts): the view leaves them out.
-    const where = kind === 'samples' ? ` WHERE ${sqliteLive(ident('value'))}` : '';
-    for (let i = 0; i < chunks.length; i += ARMS) {
-      groups.push(chunks.slice(i, i + ARMS).map((c) => `SELECT ${cols} FROM ${ident(c)}${where}`).join(' UNION ALL '));
-    }
+    for (let i = 0; i < chunks.length; i += ARMS) groups.push(chunks.slice(i, i + ARMS).map((c) => `SELECT ${cols} FROM ${ident(c)}`).join(' UNION ALL '));
     body = groups.length === 1 ? groups[0]! : groups.map((g) => `SELECT * FROM (${g})`).join(' UNION ALL ');
   }
   return [`DROP VIEW IF EXISTS ${view}`, `CREATE VIEW ${view} AS ${body}`];

@@ -4,6 +4,7 @@
  * never blocks on SQLite. An interactive transaction holds a client-side gate: other
  * callers wait until it ends, so nothing interleaves with it in the worker.
  */
+import type { HeadOptions } from './sqlite-head.js';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Worker } from 'node:worker_threads';
 import { checkSamples, packSamples, unpackColumns } from './store-common.js';
@@ -56,6 +57,8 @@ export interface SqliteStoreOptions {
   readonly checkAtOpen?: boolean;
   /** Clock, epoch ms. @default Date.now */
   readonly now?: () => number;
+  /** When the raw-sample head is folded into the chunk tables (sqlite-head.ts). @default its defaults */
+  readonly head?: HeadOptions;
 }
 
 /** The error a failed worker operation rejects with (name and message from the worker). */
@@ -84,6 +87,7 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<SqliteS
     ...(opts.fileMode !== undefined ? { fileMode: opts.fileMode } : {}),
     ...(opts.staleLockGraceMs !== undefined ? { staleLockGraceMs: opts.staleLockGraceMs } : {}),
     ...(opts.checkAtOpen !== undefined ? { checkAtOpen: opts.checkAtOpen } : {}),
+    ...(opts.head !== undefined ? { head: opts.head } : {}),
   };
   const url = workerUrl();
   // Running from .ts sources (tests, benchmarks), the worker inherits the TypeScript
@@ -328,6 +332,14 @@ export class SqliteStore implements Store {
   }
   sizeBytes(): Promise<number> {
     return this.call('sizeBytes');
+  }
+  /**
+   * Folds the raw-sample head into the chunk tables now (sqlite-head.ts), rather than in
+   * steps after writes as it is due: for tests, benchmarks and tools that read the chunk
+   * tables themselves. Reads answer the same before and after.
+   */
+  foldHead(): Promise<void> {
+    return this.call('foldHead');
   }
   backup(destPath: string): Promise<void> {
     return this.call('backup', destPath);

@@ -82,6 +82,7 @@ async function handle(e: SqliteEngine, r: WorkerRequest): Promise<unknown> {
     case 'sizeBytes': return e.sizeBytes();
     case 'runTask': return e.runTask(a[0] as string, a[1]);
     case 'backup': return e.backup(a[0] as string);
+    case 'foldHead': return e.foldHead();
     case 'close': return e.close();
   }
 }
@@ -102,6 +103,7 @@ const KEEPS_RAW_CHUNKS: ReadonlySet<WorkerOp> = new Set<WorkerOp>([
   'readSamples', 'readPacked', 'readPackedMany', 'readTierRows', 'readTiered', 'listSeries', 'listChunks', 'chunkBytes', 'sizeBytes',
   'getLatestMetrics', 'getMetricStats', 'getActiveAlerts', 'getDatabaseStats', 'backup', 'begin', 'commit',
   'resolveSeries', 'ensureChunk', 'ensureRollupTier', 'saveRawMetrics', 'saveAlert', 'saveDailySummary',
+  'foldHead', // moves samples from the head into their chunks: every read answers the same
 ]);
 
 /** Whether `r` may change a raw sample chunk. */
@@ -131,6 +133,23 @@ function transferList(op: WorkerOp, result: unknown): ArrayBuffer[] {
   return packed instanceof Float64Array ? [packed.buffer as ArrayBuffer] : [];
 }
 
+/** Operations after which the raw-sample head may be due for a fold step. */
+const WRITES_SAMPLES: ReadonlySet<WorkerOp> = new Set<WorkerOp>(['writePacked', 'writeSamples', 'saveMetric']);
+
+/**
+ * One step of the head's upkeep (sqlite-head.ts), after the write's reply is sent, so the
+ * writer does not wait for it; the next request waits at most one bounded step. It moves
+ * samples without changing what any read returns, so the read cache stays. A failure is
+ * left for the next write (the step rolled back; an I/O failure reconnects first).
+ */
+function maintainHead(e: SqliteEngine): void {
+  try {
+    e.maintainHead();
+  } catch (err) {
+    e.explainError(err);
+  }
+}
+
 // Requests are chained so an async one (backup) never interleaves with the next.
 let tail: Promise<void> = Promise.resolve();
 port.on('message', (r: WorkerRequest) => {
@@ -147,5 +166,6 @@ port.on('message', (r: WorkerRequest) => {
     }
     port.postMessage(reply, reply.ok ? transferList(r.op, reply.result) : []);
     if (r.op === 'close') port.close();
+    else if (reply.ok && engine !== undefined && WRITES_SAMPLES.has(r.op)) maintainHead(engine);
   });
 });
