@@ -40,12 +40,16 @@ import { formatEta, ProgressBar } from './output.js';
 import { COPY_HEADER, COPY_TRAILER, CopyTupleReader, encodeTuples, type CopyType } from './pg-copy-binary.js';
 import { assertNoDeadWriter, explainOpenError, liveOwner, storeOptionsOf } from './store-access.js';
 import { vacuumInto } from './backup.js';
+import { HEAD_TABLES, HEADS_STATE_TABLE, headArms } from '../../storage/sqlite-head-sql.js';
 
 /** The target's bookkeeping table: one row per verified chunk or table. */
 export const PROGRESS_TABLE = 'larder_migrate_progress';
 
 /** Tables that are the store's own catalog: made by openPgStore / ensureChunk, never copied. */
 const CATALOG = new Set(['schema_migrations', 'chunks', 'chunk_tables']);
+
+/** The raw-sample head's tables (storage/sqlite-head-sql.ts): their rows are copied with the chunk they fall in. */
+const HEAD = new Set<string>([...HEAD_TABLES, HEADS_STATE_TABLE]);
 
 /** Copy order: referenced tables first. Tables not named here follow, by name. */
 const FIRST = ['series', 'series_latest'];
@@ -61,6 +65,8 @@ interface Digest {
 
 interface Ctx {
   readonly src: SqliteReader;
+  /** Whether the source has the raw-sample head (schema 8 on). */
+  readonly headed: boolean;
   readonly dst: Store;
   /** A connection of its own for COPY (and the session's staging tables). */
   readonly copy: Client;
@@ -90,10 +96,16 @@ function copyTypes(kind: TableKind): CopyType[] {
 function* sourceBatches(ctx: Ctx, c: ChunkInfo, kind: TableKind): Generator<unknown[][]> {
   const cols = KIND_COLUMNS[kind].map((k) => k.name);
   const nanCols = cols.map((col) => NAN_AS_NULL.has(`${kind === 'samples' ? 'samples' : c.table}.${col}`));
+  // A raw chunk with the head's samples of its time range (a snapshot of a running Larder
+  // holds up to an hour there); a (series, time) is never in both.
+  const source =
+    kind === 'samples' && ctx.headed
+      ? `(SELECT series_id, ts, value FROM ${ident(c.name)} UNION ALL ${headArms('series_id, ts, value', `ts >= ${c.startMs} AND ts < ${c.endMs}`)})`
+      : ident(c.name);
   let after: [number, number] | undefined;
   for (;;) {
     const rows = ctx.src.all(
-      `SELECT series_id, ts, ${cols.map(ident).join(', ')} FROM ${ident(c.name)}${after ? ' WHERE (series_id, ts) > (?, ?)' : ''} ORDER BY series_id, ts LIMIT ${ctx.batch}`,
+      `SELECT series_id, ts, ${cols.map(ident).join(', ')} FROM ${source}${after ? ' WHERE (series_id, ts) > (?, ?)' : ''} ORDER BY series_id, ts LIMIT ${ctx.batch}`,
       after ?? [],
     );
     if (rows.length === 0) return;
@@ -434,12 +446,13 @@ MONITORING_DB to postgresql.`,
       const plain = src
         .all("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
         .map((r) => String(r['name']))
-        .filter((n) => !CATALOG.has(n) && !chunkNames.has(n))
+        .filter((n) => !CATALOG.has(n) && !HEAD.has(n) && !chunkNames.has(n))
         .sort((a, b) => (FIRST.indexOf(a) + 1 || 99) - (FIRST.indexOf(b) + 1 || 99) || (a < b ? -1 : 1));
       const plainRows = plain.map((t) => Number(src.all(`SELECT COUNT(*) AS n FROM ${ident(t)}`)[0]?.['n'] ?? 0));
       const total = chunkRows.reduce((a, b) => a + b, 0) + plainRows.reduce((a, b) => a + b, 0);
       const bar = new ProgressBar(stderr, 'migrate', total, (n) => `${n}`);
-      const ctx: Ctx = { src, dst, copy, batch, bar, copied: 0, written: 0, fill: { host: config.identity.instance } };
+      const headed = src.all(`SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = '${HEADS_STATE_TABLE}'`).length > 0;
+      const ctx: Ctx = { src, dst, copy, batch, bar, headed, copied: 0, written: 0, fill: { host: config.identity.instance } };
       // series first (the others refer to it), then the chunks, then the rest.
       const [series, ...others] = plain;
       if (series !== 'series') throw new FailedError(`${path} has no series table: not a Larder store`);

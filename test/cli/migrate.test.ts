@@ -213,3 +213,29 @@ t.test('migrate into PostgreSQL', async (t) => {
     t.same(await schemaDigest(pg, b), await schemaDigest(pg, a), 'every table identical to the uninterrupted run');
   });
 });
+
+t.test('beside a running Larder: the samples still in its raw-sample head are copied too', async (t) => {
+  if (!(await need(t, 'postgres'))) return;
+  const dir = tempDir(t);
+  const path = join(dir, 'running.db');
+  const store = await openSqliteStore({ path });
+  t.teardown(() => store.close());
+  const ids = await store.resolveSeries(Array.from({ length: 5 }, (_, i) => ({ name: 'head_gauge', labels: { i: String(i) }, type: 'gauge' as const })));
+  const t0 = Math.floor(Date.now() / 60_000) * 60_000 - 30 * 60_000;
+  // Record ticks as the recorder does: one sample per series each, into the head.
+  for (let k = 0; k < 20; k++) await store.writeSamples(ids.map((id, i) => ({ seriesId: id, timeMs: t0 + k * 15_000, value: k * 10 + i })));
+  const inHead = await store.query<{ n: number }>('SELECT (SELECT COUNT(*) FROM samples_head_a) + (SELECT COUNT(*) FROM samples_head_b) AS n');
+  t.ok(Number(inHead[0]!.n) > 0, `the store holds samples in its head (${inHead[0]!.n})`);
+  const schema = `cli_migrate_head_${process.pid}`;
+  const pgp = pgPromise({ noWarnings: true });
+  const pg = pgp({ ...PG });
+  t.teardown(async () => {
+    await pg.none(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await pg.$pool.end();
+  });
+  const r = await larder(['migrate', '--to', PG_URL, '--to-schema', schema], { MONITORING_DB: 'sqlite', SQLITE_DB_PATH: path });
+  t.equal(r.code, 0, r.stderr);
+  t.notMatch(r.stderr, /samples_head|not copied/, 'no table of the head reported as not copied');
+  const n = await pg.one<{ n: number; s: number }>(`SELECT COUNT(*)::int AS n, SUM(value)::float8 AS s FROM ${schema}.samples`);
+  t.same([n.n, n.s], [100, ids.reduce((s, _, i) => s + Array.from({ length: 20 }, (_, k) => k * 10 + i).reduce((a, b) => a + b, 0), 0)], 'every sample of the head arrived, with its value');
+});
