@@ -5,10 +5,11 @@
  * so a run repeated, or resumed after a crash (rolled back by the database), writes
  * exactly the same rows. A tier's buckets close when the tier below has passed them;
  * the first tier's close `graceMs` after their end, so late samples still count.
- * A slice's rows are folded (fold.ts): on PostgreSQL here, from a binary COPY of the
- * source rows (pg-fold.ts; or by the SQL of sql.ts with `pgFold: false`), two slices in
- * flight on two connections but committed in order; on SQLite by a store task in the
- * worker that owns the file (sqlite-fold-task.ts).
+ * On PostgreSQL the first tier's slices are folded (fold.ts) here from a binary COPY of
+ * the raw samples (pg-fold.ts; the SQL of sql.ts with `pgFold: false`), the higher
+ * tiers' computed by the SQL of sql.ts, two slices in flight on two connections but
+ * committed in order; on SQLite every tier is folded by a store task in the worker that
+ * owns the file (sqlite-fold-task.ts).
  */
 import { taskModuleUrl } from '../storage/sqlite-task.js';
 import { PG_DDL_LOCK, packedTable, pgRowsTable } from '../storage/pg-sql.js';
@@ -101,9 +102,10 @@ export interface RollupOptions {
    */
   readonly hostStaleMs?: number;
   /**
-   * PostgreSQL: fold each slice in Node from a binary COPY of its source rows
-   * (pg-fold.ts), or run the SQL of sql.ts in the server (false). Same rows; the fold
-   * costs the server a fraction of the SQL's CPU. @default true
+   * PostgreSQL: fold the first tier's slices in Node from a binary COPY of the raw
+   * samples (pg-fold.ts), or run the SQL of sql.ts in the server (false). Same rows; the
+   * fold costs the server ~40 % of the SQL's CPU. Higher tiers always run the SQL.
+   * @default true
    */
   readonly pgFold?: boolean;
 }
@@ -409,9 +411,11 @@ export class RollupEngine {
         rows = r.rows;
         scanned = r.scanned;
         increases = unpackIncreases(r.histogramIncreases);
-      } else if (this.pgFold && host !== undefined && tx.copyOut !== undefined) {
-        // PostgreSQL: folded here from a binary COPY of the sources (pg-fold.ts).
-        const input: PgFoldInput = { kind: index === 0 ? 'raw' : 'tier', target, sources, resolutionMs: tier.resolutionMs, from, to, carryTable: CARRY_TABLE, tier: tier.name, host };
+      } else if (index === 0 && this.pgFold && host !== undefined && tx.copyOut !== undefined) {
+        // PostgreSQL's first tier: folded here from a binary COPY of the raw samples
+        // (pg-fold.ts). Higher tiers stay SQL: their sources are 1/12 the rows and the SQL
+        // measured less than half the fold's wall time for them (docs/storage.md).
+        const input: PgFoldInput = { target, sources, resolutionMs: tier.resolutionMs, from, to, carryTable: CARRY_TABLE, tier: tier.name, host };
         const r = await pgFoldSlice(tx, input, after);
         rows = r.rows;
         scanned = r.scanned;

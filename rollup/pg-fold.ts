@@ -1,10 +1,10 @@
 /**
- * The PostgreSQL rollup of one slice, folded in Node (fold.ts) as SQLite's store task
- * folds it in its worker (sqlite-fold-task.ts), instead of the SQL of sql.ts. Each
- * series' source rows leave the server as one COPY row of arrays (array_agg, hashed by
- * series: no sort), in the order they lie on disk; they are put in time order here
- * where they are not already, folded, and the rows go back by binary COPY, all in the
- * engine's slice transaction. Why: the SQL's sort, window and GROUP BY cost ~1.9 s of the
+ * PostgreSQL's first tier (raw samples to 5-minute rows) for one slice, folded in Node
+ * (fold.ts) as SQLite's store task folds it in its worker (sqlite-fold-task.ts), instead
+ * of the SQL of sql.ts. Each series' samples leave the server as one COPY row of arrays
+ * (array_agg, hashed by series: no sort), in the order they lie on disk; they are put in
+ * time order here where they are not already, folded, and the rows go back by binary
+ * COPY, all in the engine's slice transaction. Why: the SQL's sort, window and GROUP BY cost ~1.9 s of the
  * server's CPU per day of 1,000 series at 60 s (EXPLAIN ANALYZE: scan 0.2, sort 0.5,
  * window 0.5, group 0.3, insert 0.4), and the server's CPU is what the hosts share. One
  * COPY row per sample instead of per series measured 3x the Node CPU (a protocol
@@ -14,24 +14,22 @@
 import { CopyArraysReader, encodeNumberTuples, type CopyType } from '../storage/pg-copy-binary.js';
 import { pgLive } from '../storage/stale.js';
 import type { SqlExecutor } from '../storage/store.js';
-import { RawFold, ROW_WIDTH, TierFold } from './fold.js';
+import { RawFold, ROW_WIDTH } from './fold.js';
 import type { IncreaseRow } from './quantile-rows.js';
 import { counterLike, ident, ROLLUP_COLUMNS } from './sql.js';
 
-/** What the engine asks of one slice (as FoldSliceInput on SQLite, plus the owner). */
+/** What the engine asks of one slice of the first tier (as FoldSliceInput on SQLite, plus the owner). */
 export interface PgFoldInput {
-  /** 'raw': the first tier from raw samples; 'tier': a tier from the tier below. */
-  readonly kind: 'raw' | 'tier';
   /** The table written to (a chunk, or the temporary table of a packed one). */
   readonly target: string;
-  /** The chunks read, oldest first. */
+  /** The raw chunks read, oldest first. */
   readonly sources: readonly string[];
   readonly resolutionMs: number;
   readonly from: number;
   readonly to: number;
-  /** First tier only: the carry table and the tier's name in it. */
-  readonly carryTable?: string;
-  readonly tier?: string;
+  /** The carry table and the tier's name in it. */
+  readonly carryTable: string;
+  readonly tier: string;
   /** The Larder whose series are rolled up (`series.host`). */
   readonly host: string;
 }
@@ -57,12 +55,11 @@ const WORK_MEM = '64MB';
 /** Rows per COPY piece written. */
 const PIECE_ROWS = 4096;
 /** Samples folded between two turns of the event loop: the fold runs on the thread that serves /metrics. */
-const STRIDE = 1 << 15;
+const STRIDE = 1 << 13;
 
 const ROW_TYPES: readonly CopyType[] = ['int4', 'timestamptz', 'int4', 'float8', 'float8', 'float8', 'float8', 'float8', 'float8'];
-/** Element types of the arrays read: the times, then the value columns. */
+/** Element types of the arrays read: the times, then the values. */
 const RAW_ARRAYS: readonly CopyType[] = ['timestamptz', 'float8'];
-const TIER_ARRAYS: readonly CopyType[] = ROW_TYPES.slice(1);
 
 /** Lets the event loop run (a scrape, a timer) between two strides of a long loop. */
 function breathe(): Promise<void> {
@@ -75,7 +72,7 @@ function timeLiteral(ms: number): string {
   return `to_timestamp(${ms}::double precision / 1000)`;
 }
 
-/** One series' rows of a slice: columns[0] the times, then the value columns. */
+/** One series' samples of a slice: columns[0] the times, columns[1] the values. */
 interface SeriesRows {
   readonly id: number;
   columns: Float64Array[];
@@ -95,9 +92,9 @@ export function inTimeOrder(columns: Float64Array[]): Float64Array[] {
 }
 
 /**
- * Rolls up one slice of a PostgreSQL tier by folding in Node; `after` is the previous
- * slice's end: the first tier reads the carry that slice writes, so it waits for it
- * after reading its first batch of source rows (the server's part runs meanwhile).
+ * Rolls up one slice of PostgreSQL's first tier by folding in Node; `after` is the
+ * previous slice's end: the carry this one reads is written by that one, so it waits for
+ * it after reading its first batch of samples (the server's part runs meanwhile).
  */
 export async function pgFoldSlice(tx: SqlExecutor, input: PgFoldInput, after: Promise<unknown>): Promise<PgFoldResult> {
   const { copyOut, copyIn } = tx;
@@ -109,10 +106,7 @@ export async function pgFoldSlice(tx: SqlExecutor, input: PgFoldInput, after: Pr
   const ids = own.map((r) => Number(r.id));
   const histograms = new Set(own.filter((r) => r.h === true).map((r) => Number(r.id)));
   const counters = new Set(own.filter((r) => r.c === true).map((r) => Number(r.id)));
-  const raw = input.kind === 'raw';
-  const arrays = raw ? RAW_ARRAYS : TIER_ARRAYS;
-  const aggregated = (raw ? ['ts', 'value'] : ROLLUP_COLUMNS.split(', ').slice(1)).map((c) => `array_agg(${ident(c)})`).join(', ');
-  const where = `ts >= ${timeLiteral(input.from)} AND ts < ${timeLiteral(input.to)}${raw ? ` AND ${pgLive('value')}` : ''}`;
+  const where = `ts >= ${timeLiteral(input.from)} AND ts < ${timeLiteral(input.to)} AND ${pgLive('value')}`;
   await tx.execute(`SET LOCAL work_mem = '${WORK_MEM}'`);
 
   const read = async (batch: readonly number[]): Promise<{ series: SeriesRows[]; rows: number }> => {
@@ -120,12 +114,12 @@ export async function pgFoldSlice(tx: SqlExecutor, input: PgFoldInput, after: Pr
     let rows = 0;
     if (batch.length === 0 || input.sources.length === 0) return { series, rows };
     const mine = `series_id = ANY ('{${batch.join(',')}}'::integer[])`;
-    const src = input.sources.map((c) => `SELECT * FROM ${ident(c)} WHERE ${mine} AND ${where}`).join(' UNION ALL ');
-    const reader = new CopyArraysReader(arrays, (id, columns) => {
+    const src = input.sources.map((c) => `SELECT series_id, ts, value FROM ${ident(c)} WHERE ${mine} AND ${where}`).join(' UNION ALL ');
+    const reader = new CopyArraysReader(RAW_ARRAYS, (id, columns) => {
       series.push({ id, columns });
       rows += columns[0]!.length;
     });
-    await copyOut(`COPY (SELECT series_id, ${aggregated} FROM (${src}) s GROUP BY series_id) TO STDOUT (FORMAT binary)`, (piece) => reader.push(piece));
+    await copyOut(`COPY (SELECT series_id, array_agg(ts), array_agg(value) FROM (${src}) s GROUP BY series_id) TO STDOUT (FORMAT binary)`, (piece) => reader.push(piece));
     if (!reader.ended) throw new Error('rollup: binary COPY ended without its trailer');
     // Series in id order, as the SQL wrote them: the new rows go into the key in order.
     series.sort((a, b) => a.id - b.id);
@@ -152,15 +146,13 @@ export async function pgFoldSlice(tx: SqlExecutor, input: PgFoldInput, after: Pr
   let batch = ids.slice(0, size);
   let got = await read(batch);
   await after;
+  // Each series' last value before the slice, for the delta into its first bucket.
   const carry = new Map<number, number>();
-  if (raw) {
-    if (input.carryTable === undefined || input.tier === undefined) throw new TypeError('pgFoldSlice: the first tier needs carryTable and tier');
-    const rows = await tx.query<{ series_id: unknown; last: unknown }>(
-      `SELECT c.series_id, c.last FROM ${ident(input.carryTable)} c JOIN series se ON se.id = c.series_id WHERE c.tier = $1 AND c.ts < $2::bigint AND se.host = $3`,
-      [input.tier, input.from, input.host],
-    );
-    for (const r of rows) carry.set(Number(r.series_id), r.last === null ? Number.NaN : Number(r.last));
-  }
+  const carried = await tx.query<{ series_id: unknown; last: unknown }>(
+    `SELECT c.series_id, c.last FROM ${ident(input.carryTable)} c JOIN series se ON se.id = c.series_id WHERE c.tier = $1 AND c.ts < $2::bigint AND se.host = $3`,
+    [input.tier, input.from, input.host],
+  );
+  for (const r of carried) carry.set(Number(r.series_id), r.last === null ? Number.NaN : Number(r.last));
   let written = 0;
   let scanned = 0;
   const last: { seriesId: number; bucket: number; last: number }[] = [];
@@ -168,33 +160,20 @@ export async function pgFoldSlice(tx: SqlExecutor, input: PgFoldInput, after: Pr
   let sinceBreath = 0;
   for (;;) {
     scanned += got.rows;
-    const rawFold = raw ? new RawFold(input.resolutionMs, (id) => counters.has(id), carry, sink) : undefined;
-    const tierFold = raw ? undefined : new TierFold(input.resolutionMs, sink);
-    const row = new Float64Array(ROW_WIDTH);
+    const fold = new RawFold(input.resolutionMs, (id) => counters.has(id), carry, sink);
     for (const s of got.series) {
-      const cols = inTimeOrder(s.columns);
+      const [ts, v] = inTimeOrder(s.columns) as [Float64Array, Float64Array];
       s.columns = [];
-      const ts = cols[0]!;
-      if (rawFold !== undefined) {
-        const v = cols[1]!;
-        for (let k = 0; k < ts.length; k++) rawFold.add(s.id, ts[k]!, v[k]!);
-      } else {
-        row[0] = s.id;
-        for (let k = 0; k < ts.length; k++) {
-          for (let j = 0; j < cols.length; j++) row[j + 1] = cols[j]![k]!;
-          tierFold!.add(row);
-        }
-      }
+      for (let k = 0; k < ts.length; k++) fold.add(s.id, ts[k]!, v[k]!);
       sinceBreath += ts.length;
       if (sinceBreath >= STRIDE) {
         sinceBreath = 0;
         await breathe();
       }
     }
-    const fold = rawFold ?? tierFold!;
     fold.finish();
     written += fold.rows;
-    if (rawFold !== undefined) last.push(...rawFold.lastValues());
+    last.push(...fold.lastValues());
     flush();
     if (pieces.length > 0) await copyIn(`COPY ${ident(input.target)} (${ROLLUP_COLUMNS}) FROM STDIN (FORMAT binary)`, pieces);
     pieces = [];
@@ -202,23 +181,21 @@ export async function pgFoldSlice(tx: SqlExecutor, input: PgFoldInput, after: Pr
     if (done >= ids.length) break;
     // The next batch holds about BATCH_BYTES of rows, going by this one's rows per series.
     const perSeries = got.rows / batch.length;
-    size = Math.max(1, perSeries > 0 ? Math.floor(BATCH_BYTES / (8 * (arrays.length) * perSeries)) : ids.length);
+    size = Math.max(1, perSeries > 0 ? Math.floor(BATCH_BYTES / (8 * RAW_ARRAYS.length * perSeries)) : ids.length);
     batch = ids.slice(done, done + size);
     got = await read(batch);
   }
 
-  if (raw) {
-    // Each series' last value in the slice becomes its carry (as carryUpdateSql does).
-    for (let i = 0; i < last.length; i += 500) {
-      const part = last.slice(i, i + 500);
-      const params = part.flatMap((l) => [input.tier!, l.seriesId, l.bucket, Number.isNaN(l.last) ? null : l.last]);
-      const values = part.map((_, k) => `($${4 * k + 1}, $${4 * k + 2}::integer, $${4 * k + 3}::bigint, $${4 * k + 4}::double precision)`);
-      await tx.execute(
-        `INSERT INTO ${ident(input.carryTable!)} (tier, series_id, ts, last) VALUES ${values.join(', ')}
-         ON CONFLICT (tier, series_id) DO UPDATE SET ts = excluded.ts, last = excluded.last`,
-        params,
-      );
-    }
+  // Each series' last value in the slice becomes its carry (as carryUpdateSql does).
+  for (let i = 0; i < last.length; i += 500) {
+    const part = last.slice(i, i + 500);
+    const params = part.flatMap((l) => [input.tier, l.seriesId, l.bucket, Number.isNaN(l.last) ? null : l.last]);
+    const values = part.map((_, k) => `($${4 * k + 1}, $${4 * k + 2}::integer, $${4 * k + 3}::bigint, $${4 * k + 4}::double precision)`);
+    await tx.execute(
+      `INSERT INTO ${ident(input.carryTable)} (tier, series_id, ts, last) VALUES ${values.join(', ')}
+       ON CONFLICT (tier, series_id) DO UPDATE SET ts = excluded.ts, last = excluded.last`,
+      params,
+    );
   }
   return { rows: written, scanned, increases };
 }

@@ -1,7 +1,8 @@
 /**
  * The SQLite rollups (an ordered fold in the worker, rollup/fold.ts), the PostgreSQL
- * rollups (the same fold in Node from a binary COPY, rollup/pg-fold.ts) and PostgreSQL's
- * SQL (rollup/sql.ts, `pgFold: false`) are three implementations of one definition: on
+ * rollups (the first tier by the same fold in Node from a binary COPY, rollup/pg-fold.ts,
+ * the others by SQL) and PostgreSQL's SQL alone (rollup/sql.ts, `pgFold: false`) are
+ * three implementations of one definition: on
  * the same random samples (jittered times, NaNs, counter resets, gaps, a histogram, a
  * day in 12-bucket slices) every tier's rows, quantiles and carries agree. PostgreSQL
  * gets the samples written out of time order (odd minutes first), so the fold has to put
