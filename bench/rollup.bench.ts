@@ -6,6 +6,7 @@
  *   ./scripts/run-bench.sh rollup                 (3 simulated days, both dialects)
  *   FULL=1 ./scripts/run-bench.sh rollup          (30 days: 43.2M samples; or --full when run directly)
  *   DAYS=7 DIALECTS=sqlite ./scripts/run-bench.sh rollup
+ *   PG_ROLLUP=sql DIALECTS=postgresql ./scripts/run-bench.sh rollup   (PostgreSQL's SQL rollups, not the fold)
  *
  * Printed: time to generate, time per tier, rows and bytes per tier and per row (on
  * PostgreSQL also after packing the raw chunks and the tiers' closed chunks, with the
@@ -41,6 +42,9 @@ import { cpuNow, cpuSpent } from './lib/cpu.js';
 const FULL = process.argv.includes('--full') || process.env['FULL'] === '1';
 const DAYS = Number(process.env['DAYS'] ?? (FULL ? 30 : 3));
 const DIALECTS = (process.env['DIALECTS'] ?? 'sqlite,postgresql').split(',');
+/** PostgreSQL's rollups: 'fold' (rollup/pg-fold.ts, the default) or 'sql' (rollup/sql.ts, as before it). */
+const PG_ROLLUP = process.env['PG_ROLLUP'] ?? 'fold';
+if (PG_ROLLUP !== 'fold' && PG_ROLLUP !== 'sql') throw new Error(`PG_ROLLUP must be fold or sql, not ${PG_ROLLUP}`);
 const DAY = 86_400_000;
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 0, 1);
@@ -137,25 +141,26 @@ async function benchDialect(dialect: 'sqlite' | 'postgresql'): Promise<void> {
       return n;
     });
 
-    const engine = new RollupEngine({ store, tiers: DEFAULT_TIERS, graceMs: 2 * MIN, now: () => NOW, maxBucketsPerTransaction: 288 });
+    const engine = new RollupEngine({ store, tiers: DEFAULT_TIERS, graceMs: 2 * MIN, now: () => NOW, maxBucketsPerTransaction: 288, pgFold: PG_ROLLUP === 'fold' });
     await engine.prepare();
     // /metrics latency with nothing else running: the baseline for the figure during rollups.
     const idle = await serveAndScrape();
     await new Promise((r) => setTimeout(r, 5000));
     const idleLat = await idle.stop();
     const scraper = await serveAndScrape();
-    const tierTimes: { tier: string; ms: number; cpuMs: number }[] = [];
+    const tierTimes: { tier: string; ms: number; cpuMs: number; selfMs: number }[] = [];
     // PostgreSQL: its backends' CPU (this process's also serves the scrape loop below).
     for (const t of DEFAULT_TIERS) {
       const c0 = await cpuNow(store, schema);
       const r = await timed(() => engine.run(t.resolutionMs));
-      tierTimes.push({ tier: t.name, ms: r.ms, cpuMs: cpuSpent(c0, await cpuNow(store, schema)).backends });
+      const spent = cpuSpent(c0, await cpuNow(store, schema));
+      tierTimes.push({ tier: t.name, ms: r.ms, cpuMs: spent.backends, selfMs: spent.self });
     }
     const lat = await scraper.stop();
     const total = tierTimes.reduce((a, x) => a + x.ms, 0);
     const totalCpu = tierTimes.reduce((a, x) => a + x.cpuMs, 0);
 
-    const rows: string[][] = [['table', 'rows', 'chunks', 'MB', 'bytes/row', 'rollup s', 'vs GROUP BY baseline', 'PostgreSQL CPU s']];
+    const rows: string[][] = [['table', 'rows', 'chunks', 'MB', 'bytes/row', 'rollup s', 'vs GROUP BY baseline', 'PostgreSQL CPU s', 'this process CPU s']];
     const line = (name: string, s: { rows: number; bytes: number; chunks: number }, ...rest: string[]): string[] =>
       [name, s.rows.toLocaleString(), String(s.chunks), fmt(s.bytes / 1e6), fmt(s.bytes / Math.max(1, s.rows), 1), ...rest];
     rows.push(line('samples (raw)', raw, '', '', ''));
@@ -176,13 +181,14 @@ async function benchDialect(dialect: 'sqlite' | 'postgresql'): Promise<void> {
       const q = await tableStats(store, `rollup_${t.name}_quantiles`);
       const ms = tierTimes.find((x) => x.tier === t.name)!.ms;
       const cpu = tierTimes.find((x) => x.tier === t.name)!.cpuMs;
-      rows.push(line(`rollup_${t.name}`, tierStats.get(t.name)!, fmt(ms / 1000), `${fmt(ms / base.ms)}×`, dialect === 'postgresql' ? fmt(cpu / 1000) : ''));
+      const self = tierTimes.find((x) => x.tier === t.name)!.selfMs;
+      rows.push(line(`rollup_${t.name}`, tierStats.get(t.name)!, fmt(ms / 1000), `${fmt(ms / base.ms)}×`, dialect === 'postgresql' ? fmt(cpu / 1000) : '', fmt(self / 1000)));
       const p = packedTiers.get(t.name);
       if (p !== undefined) rows.push(line(`rollup_${t.name} (${p.packed} of ${p.chunks} chunks packed)`, p, '', '', ''));
       rows.push(line(`rollup_${t.name}_quantiles`, q, '', '', ''));
     }
     printTable(rows);
-    console.log(`all tiers: ${fmt(total / 1000)} s (target: 30 days in under 60 s)${dialect === 'postgresql' ? `, PostgreSQL backends' CPU ${fmt(totalCpu / 1000)} s` : ''}; load average ${loadavg().map((x) => fmt(x)).join(' ')}`);
+    console.log(`all tiers: ${fmt(total / 1000)} s (target: 30 days in under 60 s)${dialect === 'postgresql' ? `, PostgreSQL backends' CPU ${fmt(totalCpu / 1000)} s (rollups by ${PG_ROLLUP === 'fold' ? 'the fold, rollup/pg-fold.ts' : 'SQL, rollup/sql.ts'})` : ''}; load average ${loadavg().map((x) => fmt(x)).join(' ')}`);
     console.log(`/metrics idle (5 s before): ${idleLat.length} scrapes, p50 ${fmt(quantile(idleLat, 0.5))} ms, p99 ${fmt(quantile(idleLat, 0.99))} ms, max ${fmt(Math.max(...idleLat))} ms`);
     console.log(`/metrics while rolling up: ${lat.length} scrapes, p50 ${fmt(quantile(lat, 0.5))} ms, p99 ${fmt(quantile(lat, 0.99))} ms, max ${fmt(Math.max(...lat))} ms (p99 ${fmt(quantile(lat, 0.99) / quantile(idleLat, 0.99))}× idle; target p99 < 20 ms)`);
 

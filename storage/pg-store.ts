@@ -4,7 +4,12 @@
  * Node), native range partitions created ahead of time, migrations under an
  * advisory lock so several Larder hosts can share one database.
  */
+import { pipeline } from 'node:stream/promises';
+
+import type { ClientBase } from 'pg';
 import pgPromise from 'pg-promise';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { COPY_HEADER, COPY_TRAILER } from './pg-copy-binary.js';
 import { checkChunkMs, checkLogicalTable, chunkName, chunkRange, compareChunks } from './chunking.js';
 import { isStaleNaN, pgLive, staleNaN } from './stale.js';
 import { PACKED_ROWS, PG_DDL_LOCK, PG_MIGRATIONS, isPackedKind, msOf, packedRowsSql, packedTable, partitionDdl, pgIdent, pgPackedParent, pgRowsTable, pgTierTableDdl, tombstoneTable, tsOf } from './pg-sql.js';
@@ -38,6 +43,7 @@ import type {
 
 type Db = pgPromise.IDatabase<object>;
 type Task = pgPromise.IBaseProtocol<object>;
+
 
 /** Options of the PostgreSQL store. */
 export interface PgStoreOptions {
@@ -249,11 +255,46 @@ export class PgStore implements Store {
     return params.length === 0 ? sql : new pgPromise.ParameterizedQuery({ text: sql, values: [...params] });
   }
 
-  private static executor(t: Task): SqlExecutor {
-    return {
+  private static executor(t: Task, client?: ClientBase, onCopyFailed?: () => void): SqlExecutor {
+    const ex: SqlExecutor = {
       dialect: 'postgresql',
       query: <R extends Row = Row>(sql: string, params: readonly SqlValue[] = []) => t.any<R>(PgStore.pq(sql, params)),
       execute: async (sql: string, params: readonly SqlValue[] = []) => ({ changes: (await t.result(PgStore.pq(sql, params))).rowCount ?? 0 }),
+    };
+    if (client === undefined) return ex;
+    return {
+      ...ex,
+      // A COPY that failed half way may leave the connection mid-protocol: it is then
+      // closed rather than returned to the pool (onCopyFailed).
+      copyOut: async (sql, onData) => {
+        const stream = client.query(copyTo(sql));
+        try {
+          for await (const piece of stream) onData(piece as Buffer);
+        } catch (e) {
+          onCopyFailed?.();
+          throw e;
+        } finally {
+          // pg arms its query_timeout timer for every query and clears it in the query's
+          // callback, which pg-copy-streams' COPY TO never calls (its COPY FROM does): the
+          // timer would keep the process alive and then fire at a finished query.
+          (stream as unknown as { callback?: () => void }).callback?.();
+        }
+      },
+      copyIn: async (sql, pieces) => {
+        try {
+          await pipeline(
+            (function* () {
+              yield COPY_HEADER;
+              yield* pieces;
+              yield COPY_TRAILER;
+            })(),
+            client.query(copyFrom(sql)),
+          );
+        } catch (e) {
+          onCopyFailed?.();
+          throw e;
+        }
+      },
     };
   }
 
@@ -265,8 +306,25 @@ export class PgStore implements Store {
     return PgStore.executor(this.db).execute(sql, params);
   }
 
-  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    return this.db.tx((t) => fn(PgStore.executor(t)));
+  /**
+   * On a connection of its own (pg-promise's tx would not say which), so that `tx` can
+   * also COPY on it (`copyOut`, `copyIn`: the rollups' reads and writes, rollup/pg-fold.ts).
+   */
+  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    const conn = await this.db.connect();
+    let broken = false;
+    const copyFailed = (): void => {
+      broken = true;
+    };
+    try {
+      // pg-promise types its client as a subset of pg's; it is pg's Client, which COPY streams need.
+      return await conn.tx((t) => fn(PgStore.executor(t, conn.client as unknown as ClientBase, copyFailed)));
+    } catch (e) {
+      broken ||= isConnectionError(e);
+      throw e;
+    } finally {
+      conn.done(broken);
+    }
   }
 
   // ---- chunks -------------------------------------------------------------------

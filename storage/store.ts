@@ -212,6 +212,15 @@ export interface SqlExecutor {
    * where SQL runs in the server anyway.
    */
   runTask?<O>(module: URL, input: unknown): Promise<O>;
+  /**
+   * PostgreSQL only, inside `transaction`: runs `COPY (…) TO STDOUT (FORMAT binary)` on
+   * the transaction's connection and hands the stream's pieces to `onData` in order
+   * (storage/pg-copy-binary.ts reads them). COPY takes no bound parameters: `sql` must
+   * hold its values as literals.
+   */
+  copyOut?(sql: string, onData: (piece: Buffer) => void): Promise<void>;
+  /** PostgreSQL only, inside `transaction`: runs `COPY … FROM STDIN (FORMAT binary)` fed with `pieces` (whole tuples, no header or trailer). */
+  copyIn?(sql: string, pieces: readonly Buffer[]): Promise<void>;
 }
 
 /** Value columns of a rollup tier's rows (docs/storage.md), as `readTierRows` returns them. */

@@ -8,7 +8,7 @@
  *   staging table and is merged as an upsert that leaves identical rows untouched.
  * - After a chunk is copied its rows are read back from PostgreSQL (COPY TO, binary) and
  *   compared with the source: row count and a SHA-256 over the binary tuples in key
- *   order, the very bytes that were sent (src/cli/pg-copy-binary.ts). Only then is the
+ *   order, the very bytes that were sent (storage/pg-copy-binary.ts). Only then is the
  *   chunk recorded in `larder_migrate_progress` in the target. A later run skips a
  *   chunk whose source still has the recorded count and checksum: a run killed half-way
  *   resumes where it stopped, and a second run writes nothing.
@@ -37,7 +37,7 @@ import type { ChunkInfo, SqlValue, Store } from '../../storage/store.js';
 import { carryTableDdl } from '../../rollup/sql.js';
 import { FailedError, intFlag, UsageError, type Command } from './command.js';
 import { formatEta, ProgressBar } from './output.js';
-import { COPY_HEADER, COPY_TRAILER, CopyTupleReader, encodeTuples, type CopyType } from './pg-copy-binary.js';
+import { COPY_HEADER, COPY_TRAILER, CopyTupleReader, encodeTuples, type CopyType } from '../../storage/pg-copy-binary.js';
 import { assertNoDeadWriter, explainOpenError, liveOwner, storeOptionsOf } from './store-access.js';
 import { vacuumInto } from './backup.js';
 import { HEAD_TABLES, HEADS_STATE_TABLE, headArms } from '../../storage/sqlite-head-sql.js';

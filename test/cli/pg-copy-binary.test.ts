@@ -9,7 +9,7 @@ import { finished } from 'node:stream/promises';
 import t from 'tap';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
-import { COPY_HEADER, COPY_TRAILER, CopyTupleReader, encodeTuples, type CopyType } from '../../src/cli/pg-copy-binary.js';
+import { COPY_HEADER, COPY_TRAILER, CopyTupleReader, encodeTuples, type CopyType } from '../../storage/pg-copy-binary.js';
 import { need, PG } from '../helpers/peers.js';
 
 const TYPES: CopyType[] = ['int4', 'timestamptz', 'int4', 'float8'];
