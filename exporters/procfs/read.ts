@@ -36,8 +36,9 @@ export function readWhole(path: string): Promise<string> {
             return;
           }
           if (n === 0) {
-            close(fd, () => {});
-            resolve(buf.toString('utf8', 0, size));
+            // Resolved once closed: a caller that counts descriptors sees none left.
+            const text = buf.toString('utf8', 0, size);
+            close(fd, () => resolve(text));
             return;
           }
           size += n;
