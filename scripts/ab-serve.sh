@@ -19,6 +19,9 @@ names=()
 for spec in "$@"; do
   name=${spec%%|*}
   cmd=${spec#*|}
+  # a relative program path is taken from here, not from the variant's folder
+  prog=${cmd%% *}
+  [ "${prog#/}" = "$prog" ] && [ -e "$prog" ] && cmd="$PWD/$cmd"
   mkdir -p "$dir/$name"
   port=$((port + 1))
   # shellcheck disable=SC2086 # the command is split on purpose
@@ -35,6 +38,9 @@ mainns() { local a; read -r a _ < "/proc/$1/task/$1/schedstat"; echo "$a"; }
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 sleep "$WARM"
+for i in "${!pids[@]}"; do
+  kill -0 "${pids[$i]}" 2>/dev/null || { echo "${names[$i]} exited early:" >&2; cat "$dir/${names[$i]}/err.log" >&2; exit 1; }
+done
 load0=$(cut -d' ' -f1 /proc/loadavg)
 declare -A t0 c0 m0 rss
 for p in "${pids[@]}"; do t0[$p]=$(ticks "$p"); c0[$p]=$(cpuns "$p"); m0[$p]=$(mainns "$p"); rss[$p]=""; done
