@@ -347,6 +347,11 @@ export interface Store extends SqlExecutor {
    */
   readSamplesMany?(qs: readonly ReadQuery[]): Promise<ReadResult[]>;
   /**
+   * readSamplesMany with each answer packed as readSamplesPacked's (no object per sample),
+   * in the order asked. Optional: callers fall back to readSamplesMany or readSamples.
+   */
+  readSamplesPackedMany?(qs: readonly ReadQuery[]): Promise<PackedReadResult[]>;
+  /**
    * Rows of a rollup tier as packed columns (see TierRows), for reads of many buckets
    * (a 30-day chart reads ~40k rows). Rejects an unknown tier. Optional: where absent,
    * `readTierRowsBySql` (storage/tier-rows.ts) reads the same rows through `query`.

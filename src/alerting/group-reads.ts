@@ -5,17 +5,21 @@
  * (the dotfile lock taken and released) and the series looked up by name, ~25 times
  * per evaluation of the host pack alone. Before a group runs, `prefetch` reads every
  * metric its rules name, over the widest window any of its selectors needs, in one
- * `readSamplesMany`; the engine then reads through `store`, which answers from that
- * snapshot exactly what the store would (same series, same samples, same order, same
- * limit) and passes every other read on to the store.
+ * `readSamplesPackedMany` (or `readSamplesMany`); the engine then reads through `store`,
+ * which answers from that snapshot exactly what the store would (same series, same
+ * samples, same order, same limit) and passes every other read on to the store.
+ * The snapshot is kept as columns and answered as columns (`readSamplesPacked`, the
+ * engine's read): a group reading hours of a metric (the filesystem rule's 6 h) makes no
+ * object per sample, where the samples went from the worker's columns to an object each
+ * and back to columns in the engine.
  *
  * Not prefetched: the names the group's own recording rules write, and ALERTS /
  * ALERTS_FOR_STATE (a later rule must read what an earlier one wrote in the same
  * evaluation), and selectors with `@` or inside subqueries (their windows are not the
  * rule's); a read outside the snapshot's window goes to the store.
  */
-import type { LabelMatcher, ReadQuery, ReadResult, Sample, SeriesInfo, Store } from '../../storage/store.js';
-import { matchSeries } from '../../storage/store-common.js';
+import type { LabelMatcher, PackedReadResult, ReadQuery, ReadResult, Sample, SeriesInfo, Store } from '../../storage/store.js';
+import { matchSeries, packColumns } from '../../storage/store-common.js';
 import type { Expr } from '../../query/ast.js';
 import { parseQueryCached } from '../../query/parse.js';
 import type { GroupDef } from './load.js';
@@ -41,8 +45,62 @@ interface Snapshot {
   /** The matchers it was read with: a read without every one of them is not answered from it. */
   readonly matchers: readonly LabelMatcher[];
   readonly series: readonly SeriesInfo[];
-  /** Samples by series id, in time order. */
-  readonly samples: ReadonlyMap<number, readonly Sample[]>;
+  /** Samples by series id, in time order, as columns. */
+  readonly samples: ReadonlyMap<number, Columns>;
+}
+
+/** One series' samples: times and values. */
+interface Columns {
+  readonly ts: Float64Array;
+  readonly vs: Float64Array;
+}
+
+/** Index of the first time in `ts` (ascending) at or after `ms`. */
+function lowerBound(ts: Float64Array, ms: number): number {
+  let lo = 0;
+  let hi = ts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ts[mid]! < ms) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** A packed answer's columns by series id (views: nothing is copied). */
+function columnsOf(r: PackedReadResult): Map<number, Columns> {
+  const out = new Map<number, Columns>();
+  let at = 0;
+  for (let k = 0; k < r.runs.length; k += 2) {
+    const n = r.runs[k + 1]!;
+    out.set(r.runs[k]!, { ts: r.ts.subarray(at, at + n), vs: r.vs.subarray(at, at + n) });
+    at += n;
+  }
+  return out;
+}
+
+/** A store's packed read: its own where it has one, else readSamples packed. */
+async function readPacked(store: Store, q: ReadQuery): Promise<PackedReadResult> {
+  if (store.readSamplesPacked !== undefined) return store.readSamplesPacked(q);
+  const r = await store.readSamples(q);
+  return { series: r.series, ...packColumns(r.samples) };
+}
+
+/** Every read of `plan` in one store call where the store can, as columns. */
+async function readAll(store: Store, plan: readonly ReadQuery[]): Promise<PackedReadResult[]> {
+  if (store.readSamplesPackedMany !== undefined) return store.readSamplesPackedMany(plan);
+  const results = store.readSamplesMany !== undefined ? await store.readSamplesMany(plan) : await Promise.all(plan.map((q) => store.readSamples(q)));
+  // packColumns wants the samples grouped by series, as the stores return them; grouped here
+  // anyway, in the order of the series' first samples
+  return results.map((r) => {
+    const by = new Map<number, Sample[]>();
+    for (const x of r.samples) {
+      let list = by.get(x.seriesId);
+      if (list === undefined) by.set(x.seriesId, (list = []));
+      list.push(x);
+    }
+    return { series: r.series, ...packColumns([...by.values()].flat()) };
+  });
 }
 
 /** The metric name a selector asks for by equality, if any. */
@@ -125,11 +183,11 @@ export class GroupReads {
 
   constructor(readonly base: Store) {
     const read = (q: ReadQuery): Promise<ReadResult> => this.read(q);
+    const readPackedView = (q: ReadQuery): Promise<PackedReadResult> => this.readPacked(q);
     this.store = new Proxy(base, {
       get(target, prop) {
         if (prop === 'readSamples') return read;
-        // hidden so that the engine reads through readSamples, which the snapshot answers
-        if (prop === 'readSamplesPacked') return undefined;
+        if (prop === 'readSamplesPacked') return readPackedView;
         const v: unknown = Reflect.get(target, prop, target);
         return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
       },
@@ -141,16 +199,10 @@ export class GroupReads {
     this.clear();
     const plan = [...planOf(def)].map(([name, r]) => ({ name, matchers: r.eq, fromMs: Math.max(0, tsMs - r.back), toMs: tsMs + r.fwd + 1 })).filter((q) => q.toMs > q.fromMs);
     if (plan.length === 0) return;
-    const results = this.base.readSamplesMany !== undefined ? await this.base.readSamplesMany(plan) : await Promise.all(plan.map((q) => this.base.readSamples(q)));
+    const results = await readAll(this.base, plan);
     plan.forEach((q, i) => {
       const r = results[i]!;
-      const samples = new Map<number, Sample[]>();
-      for (const s of r.samples) {
-        let list = samples.get(s.seriesId);
-        if (list === undefined) samples.set(s.seriesId, (list = []));
-        list.push(s);
-      }
-      const snap: Snapshot = { fromMs: q.fromMs, toMs: q.toMs, matchers: q.matchers, series: r.series, samples };
+      const snap: Snapshot = { fromMs: q.fromMs, toMs: q.toMs, matchers: q.matchers, series: r.series, samples: columnsOf(r) };
       this.snapshot.set(q.name, snap);
       for (const s of r.series) this.byId.set(s.id, snap);
     });
@@ -163,19 +215,47 @@ export class GroupReads {
   }
 
   private read(q: ReadQuery): Promise<ReadResult> {
-    const r = this.fromSnapshot(q);
-    if (r === undefined) {
+    const picked = this.pick(q);
+    if (picked === undefined) {
       this.misses++;
       return this.base.readSamples(q);
     }
     this.hits++;
-    // answered in a turn of the event loop of its own, as a store read is: a group's rules
-    // answered from memory one after the other in one turn held the main thread ~15 ms
-    return new Promise((resolve) => setImmediate(() => resolve(r)));
+    const samples: Sample[] = [];
+    for (const { id, c, from, to } of picked.ranges) for (let i = from; i < to; i++) samples.push({ seriesId: id, timeMs: c.ts[i]!, value: c.vs[i]! });
+    return later({ series: picked.series, samples });
   }
 
-  /** The store's answer to `q` from the snapshot, or undefined when the snapshot does not hold it. */
-  private fromSnapshot(q: ReadQuery): ReadResult | undefined {
+  /** readSamplesPacked from the snapshot (the engine's read), copying only the columns' ranges asked. */
+  private readPacked(q: ReadQuery): Promise<PackedReadResult> {
+    const picked = this.pick(q);
+    if (picked === undefined) {
+      this.misses++;
+      return readPacked(this.base, q);
+    }
+    this.hits++;
+    let n = 0;
+    for (const r of picked.ranges) n += r.to - r.from;
+    const ts = new Float64Array(n);
+    const vs = new Float64Array(n);
+    const runs = new Float64Array(picked.ranges.length * 2);
+    let at = 0;
+    picked.ranges.forEach((r, k) => {
+      ts.set(r.c.ts.subarray(r.from, r.to), at);
+      vs.set(r.c.vs.subarray(r.from, r.to), at); // a block copy: a stale marker keeps its bits
+      at += r.to - r.from;
+      runs[k * 2] = r.id;
+      runs[k * 2 + 1] = r.to - r.from;
+    });
+    return later({ series: picked.series, runs, ts, vs });
+  }
+
+  /**
+   * What the store would answer to `q`, from the snapshot: the series, and the index
+   * range of each one's samples (series without any left out, the limit applied);
+   * undefined when the snapshot does not hold it.
+   */
+  private pick(q: ReadQuery): { series: SeriesInfo[]; ranges: { id: number; c: Columns; from: number; to: number }[] } | undefined {
     const covers = (s: Snapshot): boolean => q.limit === 0 || (q.fromMs >= s.fromMs && q.toMs <= s.toMs);
     let series: SeriesInfo[];
     if (q.seriesIds !== undefined) {
@@ -193,15 +273,26 @@ export class GroupReads {
       if (!snap.matchers.every((m) => q.matchers?.some((x) => sameMatcher(x, m)) === true)) return undefined;
       series = matchSeries(snap.series, q.matchers ?? []);
     }
-    const limit = q.limit ?? Number.POSITIVE_INFINITY;
-    const samples: Sample[] = [];
-    outer: for (const s of series) {
-      for (const x of this.byId.get(s.id)!.samples.get(s.id) ?? []) {
-        if (x.timeMs < q.fromMs || x.timeMs >= q.toMs) continue;
-        if (samples.length >= limit) break outer;
-        samples.push(x);
-      }
+    let left = q.limit ?? Number.POSITIVE_INFINITY;
+    const ranges: { id: number; c: Columns; from: number; to: number }[] = [];
+    for (const s of series) {
+      if (left <= 0) break;
+      const c = this.byId.get(s.id)!.samples.get(s.id);
+      if (c === undefined) continue;
+      const from = lowerBound(c.ts, q.fromMs);
+      const to = Math.min(lowerBound(c.ts, q.toMs), from + left);
+      if (to <= from) continue;
+      ranges.push({ id: s.id, c, from, to });
+      left -= to - from;
     }
-    return { series, samples };
+    return { series, ranges };
   }
+}
+
+/**
+ * `value` in a turn of the event loop of its own, as a store read is: a group's rules
+ * answered from memory one after the other in one turn held the main thread ~15 ms.
+ */
+function later<T>(value: T): Promise<T> {
+  return new Promise((resolve) => setImmediate(() => resolve(value)));
 }

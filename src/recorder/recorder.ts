@@ -2,17 +2,18 @@
  * The recorder: a periodic reader (in opentelemetry-js' sense) that takes one
  * snapshot of the registry /metrics serves and writes every sample in one batch with
  * one timestamp. Scrape targets hand their results to the same write queue. A series
- * missing from its source's next snapshot gets a stale marker (staleness.ts).
+ * missing from its source's next snapshot gets a stale marker (source-series.ts).
  * A failed write is kept and retried (a bounded buffer, oldest batch dropped and
  * counted when full); nothing here ever rejects into the caller's event loop.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { MetricFamily } from '../../exporters/metric-family.js';
 import type { Labels, Sample, Store } from '../../storage/store.js';
+import { staleNaN } from '../../storage/stale.js';
 import { collectSnapshot, type Snapshot } from '../exposition/snapshot.js';
 import type { Logger } from '../log.js';
-import { flattenFamilies, seriesKey, SeriesCache, type FlatSample } from './series-cache.js';
-import { StalenessTracker } from './staleness.js';
+import { seriesKey, SeriesCache } from './series-cache.js';
+import { SourceSeries, type SourceReport, type SourceSeriesEntry } from './source-series.js';
 
 /** What the recorder needs. */
 export interface RecorderOptions {
@@ -56,7 +57,7 @@ export interface RecorderOptions {
 
 /**
  * A snapshot waiting to be written. `samples` is set once its series have ids; until
- * then (the store failed while resolving them) `flat` keeps the values, and the ids are
+ * then (the store failed while resolving them) `report` keeps the values, and the ids are
  * looked up again before the write.
  */
 interface Batch {
@@ -64,7 +65,7 @@ interface Batch {
   /** Samples in it (the retry buffer's unit). */
   readonly count: number;
   samples?: Sample[];
-  flat?: readonly FlatSample[];
+  report?: SourceReport;
 }
 
 /** The staleness source of the registry's snapshots (a target's is `target` + its labels' key). */
@@ -86,7 +87,8 @@ export class Recorder {
   private readonly now: () => number;
   private readonly collect: () => Promise<Snapshot>;
   private readonly cache: SeriesCache;
-  private readonly staleness = new StalenessTracker();
+  /** Each source's series from one report to the next (its stale markers, and no per-sample objects when steady). */
+  private readonly sources = new Map<string, SourceSeries>();
   private readonly ownLabels: Labels | undefined;
   private readonly externalLabels: Labels | undefined;
   private readonly exclude: ReadonlySet<string>;
@@ -193,7 +195,7 @@ export class Recorder {
    * `extraLabels` added to each (and the external labels each lacks), and writes what
    * is queued. The submissions with the same `extraLabels` (a scrape target's job and
    * instance) are one source: a series it reported last time and not now gets a stale
-   * marker (staleness.ts). Resolves when this batch is written or kept for retry; never rejects.
+   * marker (source-series.ts). Resolves when this batch is written or kept for retry; never rejects.
    */
   async submit(families: readonly MetricFamily[], timeMs: number, extraLabels?: Labels): Promise<void> {
     if (await this.queue(families, timeMs, extraLabels, `target${seriesKey('', extraLabels ?? {})}`)) await this.flush();
@@ -207,12 +209,19 @@ export class Recorder {
    * stall of an idle Larder (the rules bench's stall probe).
    */
   private async queue(families: readonly MetricFamily[], timeMs: number, extraLabels: Labels | undefined, source: string): Promise<boolean> {
-    const reported = await this.flattenSliced(families, extraLabels);
-    await yieldToLoop();
-    const markers = this.staleness.markersFor(source, reported, timeMs);
-    const flat = markers.length === 0 ? reported : [...reported, ...markers];
-    if (flat.length === 0) return false;
-    const batch: Batch = { timeMs, count: flat.length, flat };
+    let series = this.sources.get(source);
+    if (series === undefined) this.sources.set(source, (series = new SourceSeries(extraLabels, this.externalLabels)));
+    const done = await series.turn();
+    let report: SourceReport;
+    try {
+      report = await this.reportSliced(series, families);
+      await yieldToLoop();
+      for (const e of series.end()) addMarker(report, e, timeMs);
+    } finally {
+      done();
+    }
+    if (report.entries.length === 0) return false;
+    const batch: Batch = { timeMs, count: report.entries.length, report };
     // A failure here (the store is failing) keeps the values; flush() retries the look-up.
     await this.resolve(batch).catch(() => undefined);
     this.enqueue(batch);
@@ -220,38 +229,44 @@ export class Recorder {
     return true;
   }
 
-  /** flattenFamilies over slices of about SLICE_SAMPLES samples, yielding to the event loop between them. */
-  private async flattenSliced(families: readonly MetricFamily[], extraLabels: Labels | undefined): Promise<FlatSample[]> {
-    const out: FlatSample[] = [];
+  /** One report of `series` from `families`, in slices of about SLICE_SAMPLES samples with the event loop let run between them. */
+  private async reportSliced(series: SourceSeries, families: readonly MetricFamily[]): Promise<SourceReport> {
+    const report = series.begin();
     let from = 0;
     let count = 0;
     for (let i = 0; i < families.length; i++) {
       count += families[i]!.samples.length;
       if (count < SLICE_SAMPLES && i < families.length - 1) continue;
       if (from > 0) await yieldToLoop();
-      for (const f of flattenFamilies(families.slice(from, i + 1), extraLabels, this.externalLabels)) out.push(f);
+      series.add(report, families.slice(from, i + 1));
       from = i + 1;
       count = 0;
     }
-    return out;
+    return report;
   }
 
   /** Gives a batch's samples their series ids (creating missing series); rejects when the store fails. */
   private async resolve(batch: Batch): Promise<Sample[]> {
     if (batch.samples) return batch.samples;
-    const flat = batch.flat!;
-    let ids: number[];
+    const { entries, values, times } = batch.report!;
+    // a steady source's series all have their ids from the last tick: no look-up at all
+    const missing = entries.filter((e) => e.id === undefined);
     try {
-      ids = await this.cache.idsOf(flat);
+      if (missing.length > 0) {
+        const ids = await this.cache.idsOf(missing);
+        missing.forEach((e, i) => (e.id = ids[i]!));
+      }
     } catch (err) {
       this.errors.inc({ stage: 'write' });
       this.log.once('recorder:series', 'error', 'resolving series failed; the values are kept for retry', { error: err as Error });
       throw err;
     }
     if (this.log.clearOnce('recorder:series')) this.log.info('resolving series works again');
-    batch.samples = flat.map((s, i) => ({ seriesId: ids[i]!, timeMs: s.timeMs ?? batch.timeMs, value: s.value }));
-    batch.flat = undefined;
-    return batch.samples;
+    const samples = new Array<Sample>(entries.length);
+    for (let i = 0; i < entries.length; i++) samples[i] = { seriesId: entries[i]!.id!, timeMs: times?.[i] ?? batch.timeMs, value: values[i]! };
+    batch.samples = samples;
+    batch.report = undefined;
+    return samples;
   }
 
   private enqueue(batch: Batch): void {
@@ -328,15 +343,25 @@ export class Recorder {
     this.timer = undefined;
     await this.ticking;
     await this.flush();
-    const markers = this.staleness.endAll(Math.max(Math.round(this.now()), this.lastTickMs + 1));
+    const endMs = Math.max(Math.round(this.now()), this.lastTickMs + 1);
+    const markers: SourceReport = { entries: [], values: [], times: undefined };
+    for (const series of this.sources.values()) for (const e of series.endAll()) addMarker(markers, e, endMs);
+    this.sources.clear();
     // only once every sample is written: the markers must not push kept samples out of
     // the bounded retry buffer, and a store still failing would refuse them too
-    if (markers.length > 0 && this.pending.length === 0) {
-      const batch: Batch = { timeMs: markers[0]!.timeMs!, count: markers.length, flat: markers };
+    if (markers.entries.length > 0 && this.pending.length === 0) {
+      const batch: Batch = { timeMs: endMs, count: markers.entries.length, report: markers };
       await this.resolve(batch).catch(() => undefined); // a failing store: flush() tries once more
       this.enqueue(batch);
       await this.flush();
     }
     if (this.pendingSamples > 0) this.log.warn('recorder stopped with unwritten samples', { samples: this.pendingSamples });
   }
+}
+
+/** Adds a stale marker for `e` at `timeMs` to `report`. */
+function addMarker(report: SourceReport, e: SourceSeriesEntry, timeMs: number): void {
+  (report.times ??= [])[report.entries.length] = timeMs;
+  report.entries.push(e);
+  report.values.push(staleNaN());
 }

@@ -23,6 +23,23 @@ export function seriesKey(name: string, labels: Labels): string {
 }
 
 /**
+ * The labels a sample is stored with: `extraLabels` (job and instance) win over the
+ * sample's own (whose value moves to `exported_<name>`); `externalLabels` are added where
+ * the series lacks them and never override. The sample's own object when neither adds anything.
+ */
+export function storedLabels(labels: Labels, extraLabels?: Labels, externalLabels?: Labels): Labels {
+  const extra = extraLabels && Object.keys(extraLabels).length > 0 ? extraLabels : undefined;
+  const external = externalLabels && Object.keys(externalLabels).length > 0 ? externalLabels : undefined;
+  if (!extra && !external) return labels;
+  const merged: Record<string, string> = {};
+  for (const [k, v] of Object.entries(labels)) merged[extra && k in extra ? `exported_${k}` : k] = v;
+  if (extra) Object.assign(merged, extra);
+  // External labels never override: a series' own label (or job/instance) wins, as in Prometheus.
+  if (external) for (const [k, v] of Object.entries(external)) if (!(k in merged)) merged[k] = v;
+  return merged;
+}
+
+/**
  * Every sample of the families, flattened: gauges, counters, histogram
  * `_bucket`/`_sum`/`_count`, summary quantiles/`_sum`/`_count`. Each series keeps the
  * family's type, so the rollups know a `_bucket` series belongs to a histogram.
@@ -34,21 +51,11 @@ export function seriesKey(name: string, labels: Labels): string {
  */
 export function flattenFamilies(families: readonly MetricFamily[], extraLabels?: Labels, externalLabels?: Labels): FlatSample[] {
   const out: FlatSample[] = [];
-  const extra = extraLabels && Object.keys(extraLabels).length > 0 ? extraLabels : undefined;
-  const external = externalLabels && Object.keys(externalLabels).length > 0 ? Object.entries(externalLabels) : undefined;
   for (const f of families) {
     const type: MetricType = f.type;
     for (const s of f.samples) {
       if (s.name.endsWith('_created') && s.name !== f.name) continue;
-      let labels: Labels = s.labels;
-      if (extra || external) {
-        const merged: Record<string, string> = {};
-        for (const [k, v] of Object.entries(s.labels)) merged[extra && k in extra ? `exported_${k}` : k] = v;
-        if (extra) Object.assign(merged, extra);
-        // External labels never override: a series' own label (or job/instance) wins, as in Prometheus.
-        if (external) for (const [k, v] of external) if (!(k in merged)) merged[k] = v;
-        labels = merged;
-      }
+      const labels = storedLabels(s.labels, extraLabels, externalLabels);
       const flat: FlatSample = { key: seriesKey(s.name, labels), def: { name: s.name, labels, type, help: f.help }, value: s.value };
       out.push(s.timestampMs === undefined ? flat : { ...flat, timeMs: s.timestampMs });
     }
@@ -68,8 +75,8 @@ export class SeriesCache {
   }
 
   /** Ids of the samples' series, in order; unknown series are created with one store call. */
-  async idsOf(samples: readonly FlatSample[]): Promise<number[]> {
-    const missing: FlatSample[] = [];
+  async idsOf(samples: readonly Pick<FlatSample, 'key' | 'def'>[]): Promise<number[]> {
+    const missing: Pick<FlatSample, 'key' | 'def'>[] = [];
     const queued = new Set<string>();
     for (const s of samples) {
       if (!this.ids.has(s.key) && !queued.has(s.key)) {

@@ -7,7 +7,9 @@
  */
 import t from 'tap';
 import { createQueryEngine } from '../../query/engine.js';
-import type { ReadQuery, Store } from '../../storage/store.js';
+import type { PackedReadResult, ReadQuery, Store } from '../../storage/store.js';
+import { packColumns } from '../../storage/store-common.js';
+import { isStaleNaN, staleNaN } from '../../storage/stale.js';
 import { GroupReads } from '../../src/alerting/group-reads.js';
 import { loadRules } from '../../src/alerting/load.js';
 import { bundledScope } from '../../src/alerting/scope.js';
@@ -30,6 +32,13 @@ const RULES = {
 };
 
 const TS = T0 + 12 * MIN + 30_000;
+
+/** The store's packed answer to `q` (PostgreSQL has no packed read: its readSamples, packed). */
+async function packedOf(store: Store, q: ReadQuery): Promise<PackedReadResult> {
+  if (store.readSamplesPacked !== undefined) return store.readSamplesPacked(q);
+  const r = await store.readSamples(q);
+  return { series: r.series, ...packColumns(r.samples) };
+}
 
 for (const dialect of DIALECTS) {
   t.test(`${dialect}: a prefetched group reads what the store reads`, async (t) => {
@@ -54,6 +63,8 @@ for (const dialect of DIALECTS) {
     const hits0 = view.hits;
     for (const [i, q] of reads.entries()) t.same(await view.store.readSamples(q), direct[i], `read ${i} as the store answers it`);
     t.equal(view.hits - hits0, reads.length, 'all from the snapshot');
+    for (const [i, q] of reads.entries()) t.same(await view.store.readSamplesPacked!(q), await packedOf(store, q), `packed read ${i} as the store answers it`);
+    t.equal(view.hits - hits0, 2 * reads.length, 'the packed reads too');
     const ids = direct[0]!.series.map((s) => s.id);
     t.same(await view.store.readSamples({ seriesIds: ids, fromMs: TS - MIN, toMs: TS + 1 }), await store.readSamples({ seriesIds: ids, fromMs: TS - MIN, toMs: TS + 1 }), 'by series id too');
 
@@ -65,6 +76,8 @@ for (const dialect of DIALECTS) {
     ];
     for (const [i, q] of passed.entries()) t.same(await view.store.readSamples(q), await store.readSamples(q), `passed-on read ${i} answered by the store`);
     t.equal(view.misses - misses0, passed.length, 'each went to the store');
+    for (const [i, q] of passed.entries()) t.same(await view.store.readSamplesPacked!(q), await packedOf(store, q), `passed-on packed read ${i} answered by the store`);
+    t.equal(view.misses - misses0, 2 * passed.length, 'the packed ones too');
 
     // every rule's query gives the same answer through the view as over the store
     const viaView = createQueryEngine(view.store);
@@ -79,7 +92,7 @@ for (const dialect of DIALECTS) {
   });
 }
 
-t.test('one store call per prefetch where the store offers readSamplesMany', async (t) => {
+t.test('one store call per prefetch where the store offers readSamplesPackedMany', async (t) => {
   const store = await openTestStore(t, 'sqlite', { now: () => TS });
   if (!store) return;
   await writeSeries(store, 'm', { instance: 'a', job: 'api' }, T0, 30_000, [1, 2, 3]);
@@ -87,7 +100,8 @@ t.test('one store call per prefetch where the store offers readSamplesMany', asy
   let single = 0;
   const counting = new Proxy(store, {
     get(target, prop) {
-      if (prop === 'readSamplesMany') return (qs: readonly ReadQuery[]) => (many++, target.readSamplesMany!(qs));
+      if (prop === 'readSamplesPackedMany') return (qs: readonly ReadQuery[]) => (many++, target.readSamplesPackedMany!(qs));
+      if (prop === 'readSamplesMany') return (qs: readonly ReadQuery[]) => (single++, target.readSamplesMany!(qs));
       if (prop === 'readSamples') return (q: ReadQuery) => (single++, target.readSamples(q));
       const v: unknown = Reflect.get(target, prop, target);
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
@@ -96,8 +110,24 @@ t.test('one store call per prefetch where the store offers readSamplesMany', asy
   const [def] = loadRules([], [{ file: 'test', rules: RULES }]);
   const view = new GroupReads(counting);
   await view.prefetch(def!, TS);
-  t.equal(many, 1, 'one readSamplesMany');
-  t.equal(single, 0, 'no single reads');
+  t.equal(many, 1, 'one readSamplesPackedMany');
+  t.equal(single, 0, 'no other read');
+});
+
+t.test('a stale marker keeps its bits through the snapshot, as objects and as columns', async (t) => {
+  const store = await openTestStore(t, 'sqlite', { now: () => TS });
+  if (!store) return;
+  await writeSeries(store, 'm', { instance: 'a' }, TS - 2 * MIN, 30_000, [1, 2, staleNaN(), 4, Number.NaN]);
+  const [def] = loadRules([], [{ file: 'test', rules: { groups: [{ name: 'g', rules: [{ alert: 'A', expr: 'm > 0' }] }] } }]);
+  const view = new GroupReads(store);
+  await view.prefetch(def!, TS);
+  const q: ReadQuery = { name: 'm', fromMs: TS - 5 * MIN, toMs: TS + 1 };
+  const objects = await view.store.readSamples(q);
+  const packed = await view.store.readSamplesPacked!(q);
+  t.equal(view.hits, 2, 'both from the snapshot');
+  t.same(objects.samples.map((x) => isStaleNaN(x.value)), [false, false, true, false, false]);
+  t.same([...packed.vs].map((v) => isStaleNaN(v)), [false, false, true, false, false]);
+  t.ok(Number.isNaN(packed.vs[4]!) && !isStaleNaN(packed.vs[4]!), 'a plain NaN stays a plain NaN');
 });
 
 t.test('SQLite readSamplesMany answers each read as readSamples does, and refuses a bad one', async (t) => {
@@ -115,6 +145,8 @@ t.test('SQLite readSamplesMany answers each read as readSamples does, and refuse
   ];
   t.same(await store.readSamplesMany!(qs), await Promise.all(qs.map((q) => store.readSamples(q))));
   t.same(await store.readSamplesMany!([]), []);
+  t.same(await store.readSamplesPackedMany!(qs), await Promise.all(qs.map((q) => store.readSamplesPacked!(q))), 'and as columns as readSamplesPacked does');
+  t.same(await store.readSamplesPackedMany!([]), []);
   await t.rejects(store.readSamplesMany!([{ name: 'm', fromMs: 0, toMs: 1 }, { name: 'bad name', fromMs: 0, toMs: 1 }]), /metric name/);
 });
 

@@ -17,8 +17,6 @@ import { formatLabels } from '../../../query/values.js';
 import type { QueryEngine } from '../../../query/index.js';
 import { Logger } from '../../../src/log.js';
 import { Recorder } from '../../../src/recorder/recorder.js';
-import { StalenessTracker } from '../../../src/recorder/staleness.js';
-import { flattenFamilies } from '../../../src/recorder/series-cache.js';
 import { ScrapeTarget } from '../../../src/scrape/target.js';
 import { isStaleNaN } from '../../../storage/stale.js';
 import { openSqliteStore } from '../../../storage/sqlite-store.js';
@@ -44,19 +42,6 @@ async function instant(engine: QueryEngine, q: string, atMs: number): Promise<st
   if (r.value.type !== 'vector') throw new Error(`${q}: expected a vector, got ${r.value.type}`);
   return r.value.samples.map((s) => `${formatLabels(s.metric)} ${s.value}`).sort();
 }
-
-t.test('StalenessTracker: markers for vanished series only, none for series with their own timestamps', async (t) => {
-  const tr = new StalenessTracker();
-  const fam = (names: string[], ts?: number) => flattenFamilies([{ name: 'm', help: '', type: 'gauge', samples: names.map((n) => ({ name: 'm', labels: { n }, value: 1, ...(ts === undefined ? {} : { timestampMs: ts }) })) }]);
-  t.same(tr.markersFor('a', fam(['x', 'y']), 1000), [], 'nothing on the first report');
-  const m = tr.markersFor('a', fam(['x']), 2000);
-  t.same(m.map((s) => [s.def.labels['n'], s.timeMs, isStaleNaN(s.value)]), [['y', 2000, true]], 'y vanished: one marker at the report time');
-  t.same(tr.markersFor('b', fam(['y']), 2000), [], 'sources are apart');
-  t.same(tr.markersFor('a', fam(['x', 'y']), 3000), [], 'y back: no marker');
-  t.same(tr.markersFor('a', [...fam(['x']), ...fam(['z'], 2500)], 4000).map((s) => s.def.labels['n']), ['y'], 'y gone again');
-  t.same(tr.markersFor('a', fam(['x']), 5000), [], 'z had a timestamp of its own: not tracked, no marker');
-  t.equal(tr.tracked('a'), 1);
-});
 
 t.test('a series removed from the registry stops answering at once', async (t) => {
   const s = await store();
