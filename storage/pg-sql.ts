@@ -124,6 +124,16 @@ export function partitionDdl(logical: string, name: string, startMs: number, end
   return `CREATE TABLE IF NOT EXISTS ${pgIdent(name)} PARTITION OF ${pgIdent(pgRowsTable(logical))} FOR VALUES FROM ('${iso(startMs)}') TO ('${iso(endMs)}')`;
 }
 
+/**
+ * One series' rows of a tier (`se.id`, from the enclosing query), from its row partitions
+ * and its packed chunks: both are keyed by series_id first, so each arm is an index scan.
+ */
+function tierRowsOfSeries(tier: string): string {
+  const cols = KIND_COLUMNS.rollup.map((c) => c.name).join(', ');
+  return `SELECT ts, ${cols} FROM ${pgIdent(`rollup_${tier}_rows`)} WHERE series_id = se.id
+    UNION ALL SELECT ${packedSelectSql('rollup').replace('p.series_id, ', '')} FROM ${pgIdent(`rollup_${tier}_packed`)} p ${packedRowsSql('rollup')} WHERE p.series_id = se.id`;
+}
+
 /** The raw samples of packed chunks as rows: `p` is a `samples_packed` row, `u` one element. */
 export const PACKED_ROWS = 'CROSS JOIN LATERAL unnest(p.ts, p.value) AS u(ts, value)';
 
@@ -342,5 +352,30 @@ CREATE OR REPLACE VIEW histogram_buckets_${name} AS
   )
   .join('\n')}
 `,
+  },
+  {
+    // The named views of the tiers joined `series` to the rollup_<tier> view, whose packed
+    // arm PostgreSQL cannot filter by a joined series id: a query of one metric over many
+    // hosts (a nested loop over its series) unnested every packed row once per series,
+    // 17.4 s for 100 hosts' 30 days at 1 h. Each series now reads its own rows and packed
+    // rows (both keyed by series_id first) in a LATERAL subquery; columns and answers are
+    // unchanged.
+    version: 10,
+    name: 'named tier views read each series\' rows and packed rows by its id',
+    sql: [['1m', 60], ['5m', 300], ['1h', 3600], ['1d', 86400]]
+      .map(
+        ([name, seconds]) => `CREATE OR REPLACE VIEW metrics_${name} AS
+  SELECT r.ts AS ts, se.name AS metric_name, se.labels->>'job' AS job, se.labels->>'instance' AS instance, se.labels AS labels, se.type AS type,
+         r.count AS count, r.sum AS sum, r.sum / NULLIF(r.count, 0) AS avg, r.min AS min, r.max AS max,
+         r.first AS first, r.last AS last, r.increase AS increase, r.increase / ${seconds} AS rate, se.id AS series_id
+  FROM series se CROSS JOIN LATERAL (${tierRowsOfSeries(String(name))}) r;
+CREATE OR REPLACE VIEW histogram_buckets_${name} AS
+  SELECT r.ts AS ts, left(se.name, -7) AS metric_name, se.labels->>'job' AS job, se.labels->>'instance' AS instance, se.labels - 'le' AS labels,
+         CASE WHEN se.labels->>'le' IN ('+Inf', 'Inf', '+inf', 'inf') THEN 'Infinity'::float8 ELSE (se.labels->>'le')::float8 END AS le,
+         r.increase AS increase, se.id AS series_id
+  FROM series se CROSS JOIN LATERAL (${tierRowsOfSeries(String(name))}) r
+  WHERE se.type = 'histogram' AND se.name LIKE '%\\_bucket' AND jsonb_typeof(se.labels->'le') = 'string';`,
+      )
+      .join('\n'),
   },
 ];
