@@ -65,11 +65,13 @@ export function lingerLock(dbPath: string, opts: LockLingerOptions): LockLinger 
     if (timer !== undefined) clearTimeout(timer);
     timer = undefined;
     if (state !== 'lingering') return;
-    state = 'free';
     try {
       realRmdir(lockPath);
+      state = 'free';
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      // Gone already: free. Otherwise still ours (it runs from a timer, where a throw would
+      // end the worker): the next transaction adopts it and its unlock tries again.
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') state = 'free';
     }
   };
 
