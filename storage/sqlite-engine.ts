@@ -805,28 +805,11 @@ export class SqliteEngine {
     return cache;
   }
 
-  /**
-   * Several reads in one read transaction, their samples packed one after the other
-   * (`counts[i]` samples for read i) in one transferred array.
-   */
-  readPackedMany(qs: readonly ReadQuery[]): { series: SeriesInfo[][]; counts: number[]; packed: Float64Array } {
+  /** Several reads in one read transaction, each answered as readPacked answers one. */
+  readPackedMany(qs: readonly ReadQuery[]): PackedReadResult[] {
     if (!Array.isArray(qs)) throw new TypeError('readSamplesMany: expected an array of reads');
     for (const q of qs) checkReadQuery(q);
-    const results = this.readTransaction(() => qs.map((q) => this.readPackedIn(q)));
-    // As triples: the rules' prefetch (small reads) turns them into samples on the main thread.
-    const packed = new Float64Array(3 * results.reduce((n, r) => n + r.ts.length, 0));
-    let o = 0;
-    for (const r of results) {
-      let at = 0;
-      for (let k = 0; k < r.runs.length; k += 2) {
-        for (const end = at + r.runs[k + 1]!; at < end; at++, o += 3) {
-          packed[o] = r.runs[k]!;
-          packed[o + 1] = r.ts[at]!;
-          packed[o + 2] = r.vs[at]!;
-        }
-      }
-    }
-    return { series: results.map((r) => [...r.series]), counts: results.map((r) => r.ts.length), packed };
+    return this.readTransaction(() => qs.map((q) => this.readPackedIn(q))).map((r) => ({ ...r, series: [...r.series] }));
   }
 
   /**

@@ -295,25 +295,12 @@ export class SqliteStore implements Store {
   }
   /** One worker round trip and one read transaction for all of `qs`. */
   async readSamplesMany(qs: readonly ReadQuery[]): Promise<ReadResult[]> {
-    if (qs.length === 0) return [];
-    const r = await this.call<{ series: SeriesInfo[][]; counts: number[]; packed: Float64Array }>('readPackedMany', qs);
-    let at = 0;
-    return r.series.map((series, i) => {
-      const samples = unpack(r.packed, at, r.counts[i]!);
-      at += r.counts[i]!;
-      return { series, samples };
-    });
+    return (await this.readSamplesPackedMany(qs)).map((r) => ({ series: r.series, samples: unpackColumns(r) }));
   }
-  /** readSamplesMany as columns: the same worker round trip and read transaction, no object per sample. */
+  /** readSamplesMany as columns: the same worker round trip and read transaction, no object per sample; transferred, not cloned. */
   async readSamplesPackedMany(qs: readonly ReadQuery[]): Promise<PackedReadResult[]> {
     if (qs.length === 0) return [];
-    const r = await this.call<{ series: SeriesInfo[][]; counts: number[]; packed: Float64Array }>('readPackedMany', qs);
-    let at = 0;
-    return r.series.map((series, i) => {
-      const columns = tripleColumns(r.packed, at, r.counts[i]!);
-      at += r.counts[i]!;
-      return { series, ...columns };
-    });
+    return this.call<PackedReadResult[]>('readPackedMany', qs);
   }
   /** Read in the worker with its fast row scan; the columns come back transferred, not cloned. */
   readTierRows(q: TierRowsQuery): Promise<TierRows> {
@@ -377,37 +364,4 @@ export class SqliteStore implements Store {
     })();
     return this.closing;
   }
-}
-
-/** `count` samples packed as (series id, time, value) triples from sample `first` on. */
-function unpack(p: Float64Array, first: number, count: number): Sample[] {
-  const samples: Sample[] = new Array<Sample>(count);
-  for (let i = 0; i < count; i++) {
-    const j = (first + i) * 3;
-    samples[i] = { seriesId: p[j]!, timeMs: p[j + 1]!, value: p[j + 2]! };
-  }
-  return samples;
-}
-
-/**
- * `count` (series id, time, value) triples from triple `first` on as PackedReadResult's
- * columns (the triples come grouped by series, in time order). Copied as 32-bit halves,
- * so every value keeps its exact bits (a stale marker is one NaN among others).
- */
-function tripleColumns(p: Float64Array, first: number, count: number): { runs: Float64Array; ts: Float64Array; vs: Float64Array } {
-  const ts = new Float64Array(count);
-  const vs = new Float64Array(count);
-  const from = new Uint32Array(p.buffer, p.byteOffset, p.length * 2);
-  const to = new Uint32Array(vs.buffer);
-  const runs: number[] = [];
-  for (let i = 0; i < count; i++) {
-    const j = (first + i) * 3;
-    const id = p[j]!;
-    ts[i] = p[j + 1]!;
-    to[i * 2] = from[(j + 2) * 2]!;
-    to[i * 2 + 1] = from[(j + 2) * 2 + 1]!;
-    if (runs.length > 0 && runs[runs.length - 2] === id) runs[runs.length - 1]!++;
-    else runs.push(id, 1);
-  }
-  return { runs: Float64Array.from(runs), ts, vs };
 }

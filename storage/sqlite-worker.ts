@@ -125,6 +125,7 @@ function packedBuffers(r: PackedReadResult): ArrayBuffer[] {
 function transferList(op: WorkerOp, result: unknown): ArrayBuffer[] {
   if (op === 'readTierRows') return tierRowsBuffers(result as TierRows);
   if (op === 'readPacked') return packedBuffers(result as PackedReadResult);
+  if (op === 'readPackedMany') return (result as PackedReadResult[]).flatMap(packedBuffers);
   if (op === 'readTiered') {
     const r = result as TieredReadResult;
     return [...packedBuffers(r.raw), ...tierRowsBuffers(r.tier)];
