@@ -41,18 +41,58 @@ CREATE TABLE ${HEADS_STATE_TABLE} (
   folded_below INTEGER NOT NULL
 );
 INSERT INTO ${HEADS_STATE_TABLE} (name, role, folded_below) VALUES ('${HEAD_TABLES[0]}', 'append', -1), ('${HEAD_TABLES[1]}', 'fold', -1);
-DROP VIEW latest_metrics;
+${latestViewDdl(latestSql())}`;
+}
+
+/** Where `series_latest` stands in the heads (migration 9): one row. */
+export const HEAD_LATEST_TABLE = 'samples_head_latest';
+
+/** The schema version that bounds `latest_metrics`' read of the heads. */
+export const HEAD_LATEST_SCHEMA_VERSION = 9;
+
+/**
+ * DDL of migration 9: `samples_head_latest(through_ms)`. Every live head row at or before
+ * `through_ms` is in `series_latest` (the head refreshes it every 15 minutes of sample
+ * time, sqlite-head.ts), so `latest_metrics` reads only the heads' newer rows: with six
+ * hours in the head, grouping all of it took seconds.
+ */
+export function headLatestMigrationSql(): string {
+  return `CREATE TABLE ${HEAD_LATEST_TABLE} (through_ms INTEGER NOT NULL);
+INSERT INTO ${HEAD_LATEST_TABLE} (through_ms) VALUES (-1);
+${latestViewDdl(boundedLatestSql())}`;
+}
+
+function latestViewDdl(latest: string): string {
+  return `DROP VIEW latest_metrics;
 CREATE VIEW latest_metrics AS
   SELECT se.name AS metric_name, se.labels AS labels, l.value AS value, l.ts AS ts,
          strftime('%Y-%m-%dT%H:%M:%fZ', l.ts / 1000.0, 'unixepoch') AS timestamp, se.id AS series_id
-  FROM (${latestSql()}) l JOIN series se ON se.id = l.series_id;
+  FROM (${latest}) l JOIN series se ON se.id = l.series_id;
 `;
 }
 
+/** Each series' newest sample, the heads read past `through_ms` only (schema version 9). */
+function boundedLatestSql(): string {
+  return `SELECT series_id, MAX(ts) AS ts, value FROM (SELECT series_id, ts, value FROM series_latest UNION ALL ${headArms('series_id, ts, value', `${sqliteLive(ident('value'))} AND ts > (SELECT through_ms FROM ${HEAD_LATEST_TABLE})`)}) GROUP BY series_id`;
+}
+
 /**
- * Each series' newest sample: `series_latest` is written when the head is folded (and by
- * late writes), no longer by every tick (which rewrote its pages, with their journal
- * copies, at every commit); the head's newer samples are taken from the head. With one
+ * The upsert that brings `series_latest` up to the heads' live rows past the stored bound
+ * and up to `?1`: each series' newest (the bare `value` of one MAX(), as in the views),
+ * never moving a series back in time. It starts from the stored bound, not the caller's
+ * idea of it, so a rolled-back refresh leaves no gap.
+ */
+export function refreshLatestSql(): string {
+  return `INSERT INTO series_latest (series_id, ts, value)
+  SELECT series_id, MAX(ts), value FROM (${headArms('series_id, ts, value', `${sqliteLive(ident('value'))} AND ts > (SELECT through_ms FROM ${HEAD_LATEST_TABLE}) AND ts <= ?1`)}) WHERE true GROUP BY series_id
+  ON CONFLICT (series_id) DO UPDATE SET ts = excluded.ts, value = excluded.value WHERE excluded.ts >= series_latest.ts`;
+}
+
+/**
+ * Each series' newest sample (schema version 8): `series_latest` is written when the head
+ * is folded (and by late writes), no longer by every tick (which rewrote its pages, with
+ * their journal copies, at every commit); the head's newer samples are taken from the
+ * head, all of it (version 9 bounds that). With one
  * MAX() the bare `value` comes from the row holding it (SQLite's documented rule); a
  * (series, time) is never in both.
  */

@@ -11,7 +11,7 @@
  *  - any other sample (a rewrite or a late sample) is written to its chunk table as
  *    before, and deleted from both heads by key.
  */
-import { HEAD_TABLES, HEADS_STATE_TABLE, type HeadTable } from './sqlite-head-sql.js';
+import { HEAD_LATEST_TABLE, HEAD_TABLES, HEADS_STATE_TABLE, refreshLatestSql, type HeadTable } from './sqlite-head-sql.js';
 import { ident } from './sqlite-sql.js';
 import { sqliteLive } from './stale.js';
 import type { ChunkInfo, SqlValue } from './store.js';
@@ -30,9 +30,14 @@ export interface HeadDb {
 
 /** When the appending head is rotated out and folded, and how much one fold step moves. */
 export interface HeadOptions {
-  /** Rotate once the appending head holds this many rows. @default 200_000 */
+  /** Rotate once the appending head holds this many rows. @default 1_000_000 */
   readonly maxRows?: number;
-  /** Rotate once the appending head spans this much sample time. @default 3_600_000 */
+  /**
+   * Rotate once the appending head spans this much sample time. Each fold rewrites every
+   * folded series' last leaf of its chunk (with its journal copy): folding 6 hours at once
+   * instead of one measured 40 instead of 140 bytes a sample (docs/cost.md).
+   * @default 21_600_000
+   */
   readonly maxSpanMs?: number;
   /** Rows moved by one fold step (one transaction), whole series at a time. @default 10_000 */
   readonly stepRows?: number;
@@ -52,6 +57,13 @@ function isBulk(p: Float64Array, n: number): boolean {
   return n >= BULK_PER_SERIES * ids.size;
 }
 
+/**
+ * How much sample time the heads may hold past `series_latest` (samples_head_latest):
+ * what `latest_metrics` groups. Each refresh rewrites `series_latest`'s pages (a few KB
+ * per 500 series) in the tick's transaction.
+ */
+const LATEST_REFRESH_MS = 15 * 60_000;
+
 /** One fold step's series range `[lo, hi)`. */
 interface Step {
   readonly lo: number;
@@ -70,6 +82,11 @@ export class SampleHead {
   private appendRows = 0;
   private appendMinTs = Number.POSITIVE_INFINITY;
   private appendMaxTs = Number.NEGATIVE_INFINITY;
+  /**
+   * `samples_head_latest.through_ms` as last written (undefined: a store without it). Only
+   * decides when to refresh: the refresh itself starts from the stored value.
+   */
+  private latestThrough: number | undefined;
   /** Latest time in the folding head (-Infinity when it is empty). */
   private foldMax = Number.NEGATIVE_INFINITY;
   private foldMin = Number.POSITIVE_INFINITY;
@@ -82,8 +99,8 @@ export class SampleHead {
     private readonly db: HeadDb,
     opts: HeadOptions = {},
   ) {
-    this.maxRows = opts.maxRows ?? 200_000;
-    this.maxSpanMs = opts.maxSpanMs ?? 3_600_000;
+    this.maxRows = opts.maxRows ?? 1_000_000;
+    this.maxSpanMs = opts.maxSpanMs ?? 21_600_000;
     this.stepRows = opts.stepRows ?? 10_000;
     this.enabled = opts.enabled ?? true;
     for (const [k, v] of Object.entries({ maxRows: this.maxRows, maxSpanMs: this.maxSpanMs, stepRows: this.stepRows })) {
@@ -103,6 +120,8 @@ export class SampleHead {
     this.appendMinTs = a['lo'] === null ? Number.POSITIVE_INFINITY : Number(a['lo']);
     this.appendMaxTs = a['hi'] === null ? Number.NEGATIVE_INFINITY : Number(a['hi']);
     this.keyedMax.clear();
+    const latest = this.db.all(`SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = ?`, [HEAD_LATEST_TABLE]).length > 0;
+    this.latestThrough = latest ? Number(this.db.all(`SELECT through_ms AS t FROM ${HEAD_LATEST_TABLE}`)[0]?.['t'] ?? -1) : undefined;
     this.loadFold();
   }
 
@@ -194,6 +213,7 @@ export class SampleHead {
         if (t > this.appendMaxTs) this.appendMaxTs = t;
       }
       this.appendRows += fast.length;
+      this.keepLatest(p, fast);
     }
     // The rest to their chunks: runs of one chunk perInsert rows a statement, in order.
     for (let k = 0; k < slow.length; ) {
@@ -295,6 +315,31 @@ export class SampleHead {
       this.foldMax = Number.NEGATIVE_INFINITY;
     }
     return this.plan.length > 0;
+  }
+
+  /**
+   * Keeps `series_latest` holding every live head row up to `samples_head_latest`, in the
+   * caller's transaction: a sample just appended at or before that bound (a target's
+   * scrape written after a later tick) goes to `series_latest` at once; and once the
+   * appending head runs 15 minutes past the bound, the heads' newer rows are folded into
+   * `series_latest` and the bound moves to the newest.
+   */
+  private keepLatest(p: Float64Array, appended: readonly number[]): void {
+    if (this.latestThrough === undefined) return;
+    const head = ident(this.append);
+    for (const i of appended) {
+      if (p[i * 3 + 1]! > this.latestThrough) continue;
+      this.db.run(
+        `INSERT INTO series_latest (series_id, ts, value) SELECT series_id, ts, value FROM ${head} WHERE ts = ? AND series_id = ? AND ${sqliteLive('value')}
+         ON CONFLICT (series_id) DO UPDATE SET ts = excluded.ts, value = excluded.value WHERE excluded.ts >= series_latest.ts`,
+        [p[i * 3 + 1]!, p[i * 3]!],
+      );
+    }
+    if (this.appendMaxTs - this.latestThrough < LATEST_REFRESH_MS) return;
+    const through = this.appendMaxTs;
+    this.db.run(refreshLatestSql(), [through]);
+    this.db.run(`UPDATE ${HEAD_LATEST_TABLE} SET through_ms = ?`, [through]);
+    this.latestThrough = through;
   }
 
   /** Deletes the heads' rows in `[startMs, endMs)` (a dropped chunk's), in the caller's transaction. */

@@ -7,7 +7,7 @@
 import { KIND_COLUMNS, type TableKind } from './table-kinds.js';
 import { sqliteNamedViewsDdl } from './named-views-sql.js';
 import { sqliteLive } from './stale.js';
-import { headMigrationSql, headViewArms } from './sqlite-head-sql.js';
+import { headLatestMigrationSql, headMigrationSql, headViewArms } from './sqlite-head-sql.js';
 
 /** A forward-only schema migration. */
 export interface Migration {
@@ -167,6 +167,13 @@ CREATE INDEX notification_log_ts ON notification_log (ts);
     version: 8,
     name: 'raw samples: an append-only head folded into the chunks',
     sql: headMigrationSql(),
+  },
+  {
+    // With six hours in the head, latest_metrics grouped all of it: series_latest is now
+    // refreshed from the head every 15 minutes and the view reads only what is newer.
+    version: 9,
+    name: 'latest_metrics: series_latest refreshed from the head, the view reads past it',
+    sql: headLatestMigrationSql(),
   },
 ];
 

@@ -40,7 +40,7 @@ import { formatEta, ProgressBar } from './output.js';
 import { COPY_HEADER, COPY_TRAILER, CopyTupleReader, encodeTuples, type CopyType } from '../../storage/pg-copy-binary.js';
 import { assertNoDeadWriter, explainOpenError, liveOwner, storeOptionsOf } from './store-access.js';
 import { vacuumInto } from './backup.js';
-import { HEAD_TABLES, HEADS_STATE_TABLE, headArms } from '../../storage/sqlite-head-sql.js';
+import { HEAD_LATEST_TABLE, HEAD_TABLES, HEADS_STATE_TABLE, headArms } from '../../storage/sqlite-head-sql.js';
 
 /** The target's bookkeeping table: one row per verified chunk or table. */
 export const PROGRESS_TABLE = 'larder_migrate_progress';
@@ -48,8 +48,8 @@ export const PROGRESS_TABLE = 'larder_migrate_progress';
 /** Tables that are the store's own catalog: made by openPgStore / ensureChunk, never copied. */
 const CATALOG = new Set(['schema_migrations', 'chunks', 'chunk_tables']);
 
-/** The raw-sample head's tables (storage/sqlite-head-sql.ts): their rows are copied with the chunk they fall in. */
-const HEAD = new Set<string>([...HEAD_TABLES, HEADS_STATE_TABLE]);
+/** The raw-sample head's tables (storage/sqlite-head-sql.ts): their rows are copied with the chunk they fall in; its state is SQLite's own. */
+const HEAD = new Set<string>([...HEAD_TABLES, HEADS_STATE_TABLE, HEAD_LATEST_TABLE]);
 
 /** Copy order: referenced tables first. Tables not named here follow, by name. */
 const FIRST = ['series', 'series_latest'];

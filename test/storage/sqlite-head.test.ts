@@ -11,6 +11,8 @@ import { openSqliteStore } from '../../storage/sqlite-store.js';
 import { tempDir } from './fixtures/stores.js';
 import { undoVersion8 } from './fixtures/before-v8.js';
 import type { Sample } from '../../storage/store.js';
+import { SQLITE_MIGRATIONS } from '../../storage/sqlite-sql.js';
+import { staleNaN } from '../../storage/stale.js';
 
 const T0 = Date.UTC(2026, 0, 10);
 const STEP = 15_000;
@@ -61,9 +63,11 @@ t.test('a tick goes to the head; reads see it; a fold in steps moves it without 
   const latest = (): number[][] => e.getLatestMetrics().map((l) => [l.seriesId, l.timeMs, l.value]).sort((a, b) => a[0]! - b[0]!);
   const newest = ids.map((id, i) => [id, T0 + 39 * STEP, 39 * 1000 + i]);
   t.same(latest(), newest, 'latest_metrics: the head\'s newest samples');
-  t.equal(count(e, 'SELECT COUNT(*) AS n FROM series_latest'), 0, 'series_latest is not written by ticks');
+  // refreshed from the head every 15 minutes of sample time (the first write finds no bound), not by every write
+  t.equal(count(e, 'SELECT COUNT(*) AS n FROM series_latest WHERE ts = ?', [T0 + 39 * STEP]), ids.length, 'series_latest: the first write\'s newest');
 
   e.writeSamples(ticks(ids, 40, 20), T0); // 1,200 rows: due
+  t.equal(count(e, 'SELECT MAX(ts) AS n FROM series_latest'), T0 + 39 * STEP, 'not the next write\'s, five minutes later: read from the head');
   const all = ticks(ids, 0, 60).map((s) => [s.seriesId, s.timeMs, s.value]).sort((a, b) => a[0]! - b[0]! || a[1]! - b[1]!);
   let steps = 0;
   for (let more = e.maintainHead(); ; more = e.maintainHead()) {
@@ -163,7 +167,7 @@ t.test('a store written before the head (schema 7) opens, migrates and keeps its
 
   const s2 = await openSqliteStore({ path, now: () => T0 });
   t.teardown(() => s2.close());
-  t.equal(s2.schemaVersion, 8);
+  t.equal(s2.schemaVersion, SQLITE_MIGRATIONS.at(-1)!.version);
   const want = ticks(ids, 0, 12).map((s) => [s.seriesId, s.timeMs, s.value]).sort((a, b) => a[0]! - b[0]! || a[1]! - b[1]!);
   await s2.writeSamples(ticks(ids, 10, 2));
   t.equal(Number((await s2.query('SELECT COUNT(*) AS n FROM samples_head_a'))[0]!['n']), 10, 'new ticks go to the head');
@@ -185,4 +189,39 @@ t.test('a batch of many samples per series (a backfill) goes to the chunk table,
   t.equal(count(e, `SELECT COUNT(*) AS n FROM "${chunk}"`), 1200, 'a tick is not');
   t.equal(count(e, 'SELECT COUNT(*) AS n FROM samples_all'), 1210);
   t.same(e.getLatestMetrics().map((l) => l.value), ids.map((_, i) => 120_000 + i), 'latest_metrics: the tick');
+});
+
+t.test('latest_metrics reads the head only past series_latest, and misses no newest sample', async (t) => {
+  const e = open(tempDir(t), { maxSpanMs: 1e12, maxRows: 1e9 });
+  t.teardown(() => e.close());
+  const ids = e.resolveSeries(Array.from({ length: 4 }, (_, i) => ({ name: 'm', labels: { i: String(i) }, type: 'gauge' as const })), T0);
+  const [a, b, c, d] = ids as [number, number, number, number];
+  const latest = (): number[][] => e.query('SELECT series_id, ts, value FROM latest_metrics ORDER BY series_id').map((r) => [Number(r['series_id']), Number(r['ts']), Number(r['value'])]);
+  // The newest live sample of each series, from every raw row: what latest_metrics must say.
+  const truth = (): number[][] =>
+    e.query('SELECT series_id, MAX(ts) AS ts, value FROM samples_all GROUP BY series_id ORDER BY series_id').map((r) => [Number(r['series_id']), Number(r['ts']), Number(r['value'])]);
+  const through = (): number => count(e, 'SELECT through_ms AS n FROM samples_head_latest');
+  t.equal(through(), -1, 'a new store has no bound yet');
+  // Series d stops after tick 9; a, b, c go on for 30 minutes of ticks (15 s).
+  for (let k = 0; k < 120; k++) e.writeSamples(ticks(k < 10 ? ids : [a, b, c], k, 1), T0);
+  t.ok(through() >= T0 + 15 * 60_000, 'the bound moved once the head ran 15 minutes past it');
+  t.equal(count(e, 'SELECT COUNT(*) AS n FROM samples_head_a'), 10 * 4 + 110 * 3, 'every tick is still in the head (nothing folded)');
+  t.same(latest(), truth(), 'each series newest sample, the stopped one (its newest is before the bound) included');
+  t.same(latest().find((r) => r[0] === d), [d, T0 + 9 * STEP, 9 * 1000 + 3], 'd: its last tick');
+  // A target scrape written after a later tick: older than the bound, yet b's newest.
+  const bound = through();
+  e.writeSamples([{ seriesId: c, timeMs: T0 + 200 * STEP, value: 7 }], T0);
+  e.writeSamples([{ seriesId: b, timeMs: T0 + 130 * STEP, value: 5 }], T0);
+  t.ok(T0 + 130 * STEP > bound, 'setting up: b\'s sample is past the bound');
+  e.writeSamples([{ seriesId: d, timeMs: bound - STEP / 2, value: 42 }], T0);
+  t.ok(bound - STEP / 2 <= through(), 'd\'s late sample is at or before the bound');
+  t.same(latest(), truth(), 'a late sample at or before the bound is its series newest at once');
+  t.same(latest().find((r) => r[0] === d), [d, bound - STEP / 2, 42]);
+  // A stale marker is not a latest value.
+  e.writeSamples([{ seriesId: a, timeMs: T0 + 201 * STEP, value: staleNaN() }], T0);
+  for (let k = 202; k < 300; k++) e.writeSamples(ticks([b], k, 1), T0);
+  t.ok(through() >= T0 + 201 * STEP, 'the bound passed the marker');
+  t.same(latest(), truth(), 'after a marker the series keeps its last live sample');
+  e.foldHead();
+  t.same(latest(), truth(), 'and after the fold');
 });
