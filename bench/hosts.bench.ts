@@ -21,7 +21,8 @@
  * and the series lists a host's rollup reads are parsed here, on this machine, not on N.
  *
  * Clock: simulated, compressed. Events (host i records at second 60·i/N of each minute;
- * every host's rollup job at :20, as `--rollup.cron` says; hourly at :00; daily at
+ * every host's rollup job at :20 of every minute, as `--rollup.cron` said before its 6-hourly
+ * default (every minute is the harder case); hourly at :00; daily at
  * 03:00) are taken in time order, and the clock moves to an event when it is
  * dispatched. Writes are dispatched as fast as WRITERS writes in flight allow (or no
  * faster than SPEED× real time when SPEED > 0), so the simulated ingest rate is what

@@ -123,15 +123,15 @@ export const recorderOptions = defineOptions({
   rollupCron: {
     flag: 'rollup.cron',
     env: ['LARDER_ROLLUP_CRON'],
-    default: '20 * * * * *',
-    help: 'when the sub-daily tiers (1m, 5m, hourly) roll up the buckets that have closed (cron, seconds field allowed)',
+    default: '20 2 */6 * * *',
+    help: 'when the sub-daily tiers (1m, 5m, hourly) roll up the buckets that have closed (cron, seconds field allowed); PromQL reads raw samples past them. On SQLite each run rewrites a B-tree leaf per series and tier: fewer runs write less to disk (docs/cost.md)',
     parse: cron(),
   },
   hourlyCron: {
     flag: 'rollup.hourly-cron',
     env: ['LARDER_ROLLUP_HOURLY_CRON'],
     default: '0 * * * *',
-    help: 'the hourly run at the top of the hour (the seed cadence): every sub-daily tier catches up',
+    help: "the hourly run at the top of the hour (the seed cadence): fills the seed's metrics_hourly table",
     parse: cron(),
   },
   dailyCron: {

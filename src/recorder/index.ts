@@ -164,8 +164,8 @@ export function startRecording(opts: RecordingOptions): Recording {
     hourly: () =>
       exclusive(async () => {
         if (!(await spoolDrained())) return;
-        await engine.run(subDaily);
-        // the seed's metrics_hourly keeps being filled, by one host at a time
+        // the seed's metrics_hourly keeps being filled, by one host at a time (the tiers
+        // roll up on --rollup.cron: a run here too would rewrite their leaves once more)
         await onceAcrossHosts(store, 'hourly', () => store.aggregateHourlyMetrics());
       }),
     daily: () =>
