@@ -5,8 +5,11 @@
  * for ever: at 100 ms that was a tenth of an idle Larder's CPU (600 wake-ups a minute at
  * about 40 µs each). This sampler arms one timer at a time instead: every `coarseMs`
  * (1 s) while the loop is idle, every `fineMs` (100 ms) for at least `holdMs` after the
- * loop was busy (event-loop utilisation above `busyRatio` over a second) or a sample
- * lagged by more than `fineMs`. A sample is how late its timer ran (0 when on time).
+ * loop was busy (event-loop utilisation above `busyRatio` over `busyWindowMs`, 5 s) or
+ * a sample lagged by more than `fineMs`. A sample is how late its timer ran (0 when on
+ * time). The 5 s window keeps Larder's own collection every 15 s (some 100 ms of a
+ * loaded machine's wall time) from counting as busy each time, while a 150 ms stall
+ * every 2 s (7.5 %) does.
  *
  * So the figures a busy loop reports are those of a 100 ms monitor. While idle, a
  * coarse sample is recorded with the `coarseMs / fineMs − 1` samples of 0 the 100 ms
@@ -24,13 +27,15 @@ export interface LagSamplerOptions {
   readonly fineMs: number;
   /** Sampling period while idle, ms (a multiple of fineMs). @default 1000 */
   readonly coarseMs: number;
-  /** Event-loop utilisation over a second above which the loop counts as busy. @default 0.05 */
+  /** Event-loop utilisation over `busyWindowMs` above which the loop counts as busy. @default 0.05 */
   readonly busyRatio: number;
+  /** Span over which utilisation is measured, ms (at least coarseMs). @default 5000 */
+  readonly busyWindowMs: number;
   /** How long fine sampling lasts after the loop was last seen busy, ms. @default 5000 */
   readonly holdMs: number;
 }
 
-export const LAG_SAMPLER_DEFAULTS: LagSamplerOptions = Object.freeze({ fineMs: 100, coarseMs: 1000, busyRatio: 0.05, holdMs: 5000 });
+export const LAG_SAMPLER_DEFAULTS: LagSamplerOptions = Object.freeze({ fineMs: 100, coarseMs: 1000, busyRatio: 0.05, busyWindowMs: 5000, holdMs: 5000 });
 
 /** The lag figures of one window, in seconds (NaN when the window holds no sample). */
 export interface LagFigures {
@@ -116,7 +121,7 @@ export class LagSampler {
   private fire(): void {
     const now = performance.now();
     this.wakeups++;
-    const { fineMs, coarseMs, busyRatio, holdMs } = this.opts;
+    const { fineMs, busyRatio, busyWindowMs, holdMs } = this.opts;
     // libuv's millisecond clock lets a timer run up to a millisecond early: that is 0.
     const lagMs = Math.max(0, now - this.due);
     // The histogram takes integers >= 1 (ns): 1 ns stands for on time.
@@ -127,13 +132,13 @@ export class LagSampler {
       for (let i = 0; i < fill; i++) this.hist.record(1);
     }
     if (lagMs > fineMs) this.fineUntil = now + holdMs;
-    if (now - this.windowStart >= coarseMs) {
+    if (now - this.windowStart >= busyWindowMs) {
       const elu = performance.eventLoopUtilization();
       if (this.windowElu && performance.eventLoopUtilization(elu, this.windowElu).utilization > busyRatio) this.fineUntil = now + holdMs;
       this.windowElu = elu;
       this.windowStart = now;
     }
-    this.arm(now < this.fineUntil ? fineMs : coarseMs);
+    this.arm(now < this.fineUntil ? fineMs : this.opts.coarseMs);
   }
 }
 

@@ -98,9 +98,10 @@ t.test('once the loop is busy, a 200 ms stall shows within one busy sampling per
   const h = harness([processCollector]);
   t.teardown(() => h.stop());
   await lag(h);
-  // Busy for a second's worth of sampling: the next idle-period sample sees the utilisation and samples every 100 ms.
-  await stall(300);
-  await idle(1100);
+  // A stall longer than the idle sampling period: the sample due inside it lags past 100 ms,
+  // which switches to sampling every 100 ms for the next 5 s.
+  await stall(1200);
+  await idle(200);
   await lag(h); // a fresh window, sampling at 100 ms now
   const { real, upper } = await stall(200);
   await idle(350);
