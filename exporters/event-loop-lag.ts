@@ -2,8 +2,8 @@
  * Event-loop lag, sampled finely only while the loop is busy.
  *
  * Node's delay monitor (`monitorEventLoopDelay`) wakes the process every `resolution` ms
- * for ever: at 100 ms that was a tenth of an idle Larder's CPU (600 wake-ups a minute at
- * about 40 µs each). This sampler arms one timer at a time instead: every `coarseMs`
+ * for ever: at 100 ms, 600 wake-ups a minute at about 40 µs each, 6–12 % of an idle
+ * Larder's main thread (docs/cost.md). This sampler arms one timer at a time instead: every `coarseMs`
  * (1 s) while the loop is idle, every `fineMs` (100 ms) for at least `holdMs` after the
  * loop was busy (event-loop utilisation above `busyRatio` over `busyWindowMs`, 5 s) or
  * a sample lagged by more than `fineMs`. A sample is how late its timer ran (0 when on

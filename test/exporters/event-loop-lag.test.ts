@@ -17,14 +17,16 @@ t.test('an idle loop is sampled once a second, each sample standing for ten', as
   t.comment(`idle 3.5 s: ${f.wakeups} wake-ups, ${f.count} samples, period ${s.currentPeriodMs()} ms, p50 ${f.p50}, max ${f.max}`);
   // A 100 ms monitor wakes 35 times here. On a loaded machine one second may count as busy
   // (a GC, the test runner), so allow a few fine wake-ups but not a fine second's worth.
-  t.ok(f.wakeups >= 2 && f.wakeups <= 8, `${f.wakeups} wake-ups in 3.5 s`);
-  t.ok(f.count >= 25 && f.count <= 45, `about 35 samples, as a 100 ms monitor takes (${f.count})`);
+  // A sample late by more than 100 ms (a heavily loaded machine) rightly switches to 100 ms for 5 s.
+  t.ok(f.wakeups >= 2 && (f.wakeups <= 8 || f.max > 0.1), `${f.wakeups} wake-ups in 3.5 s (max lag ${f.max} s)`);
+  t.ok(f.count >= 25 && (f.count <= 45 || f.max > 0.1), `about 35 samples, as a 100 ms monitor takes (${f.count})`);
   t.ok(f.p50 < 0.005, `p50 ${f.p50} s near 0`);
 });
 
 t.test('a busy loop is sampled every 100 ms, and back to once a second after the hold', async (t) => {
-  // a 2 s window and a 1.5 s hold instead of 5 s each, to keep the test short
-  const s = new LagSampler({ busyWindowMs: 2000, holdMs: 1500 });
+  // a 2 s window and a 3 s hold instead of 5 s each, to keep the test short; the hold
+  // outlasts the next window check, so the loop still counts as busy when the spin ends
+  const s = new LagSampler({ busyWindowMs: 2000, holdMs: 3000 });
   t.teardown(() => s.stop());
   s.start();
   // 30 ms of code every 60 ms: half busy, no single stall past 100 ms.
@@ -38,11 +40,11 @@ t.test('a busy loop is sampled every 100 ms, and back to once a second after the
   t.equal(s.currentPeriodMs(), 100, 'samples every 100 ms while busy');
   t.ok(busy.wakeups >= 10, `at least ten wake-ups in the busy 3.5 s (${busy.wakeups})`);
   t.ok(busy.max > 0.005, `the busy loop's samples lag (max ${busy.max} s)`);
-  await idle(3500);
+  await idle(5000);
   const after = s.take();
   t.comment(`idle after: ${after.wakeups} wake-ups, period ${s.currentPeriodMs()} ms`);
   t.equal(s.currentPeriodMs(), 1000, 'once a second again when idle past the hold');
-  t.ok(after.wakeups < 30, `fewer wake-ups than a 100 ms monitor's 35 (${after.wakeups})`);
+  t.ok(after.wakeups < 45, `fewer wake-ups than a 100 ms monitor's 50 (${after.wakeups})`);
 });
 
 t.test('a window without a sample reads NaN; bad periods are refused', async (t) => {
@@ -67,5 +69,6 @@ t.test('a burst of 100 ms every few seconds, as Larder\'s own collection, stays 
   }
   const f = s.take();
   t.comment(`bursts: ${f.wakeups} wake-ups in 9 s, period ${s.currentPeriodMs()} ms`);
-  t.ok(f.wakeups <= 16, `about one wake-up a second (${f.wakeups} in 9 s; a 100 ms monitor: 90)`);
+  // (unless a sample was late by more than 100 ms, on a heavily loaded machine)
+  t.ok(f.wakeups <= 24 || f.max > 0.1, `about one wake-up a second (${f.wakeups} in 9 s, max lag ${f.max} s; a 1 s window: 61, a 100 ms monitor: 90)`);
 });
