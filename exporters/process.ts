@@ -1,66 +1,64 @@
 /** Larder's own process metrics (CPU, memory, event loop, GC): prom-client's default metrics. */
+import { createRequire } from 'node:module';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { CollectorDefinition } from './collector.js';
+import { immediateLag, LAG_SAMPLER_DEFAULTS, LagSampler, type LagFigures, type LagSamplerOptions } from './event-loop-lag.js';
 
 const noCollect = (): void => {};
 
-/**
- * Sampling period of the event-loop delay monitor, ms. prom-client's default is 10 ms:
- * 100 wake-ups a second, which measured as half of an idle Larder's CPU (0.45 → 0.21 s/min).
- */
-export const EVENT_LOOP_RESOLUTION_MS = 100;
+/** One of prom-client's default-metric modules: registers its metrics on `registry`. */
+type DefaultMetricModule = (registry: Registry, config: Record<string, unknown>) => void;
 
-/** The delay figures that include the sampling period (stddev is a spread: a constant shift leaves it alone). */
-export const EVENT_LOOP_LAG_GAUGES: readonly string[] = [
-  'nodejs_eventloop_lag_min_seconds',
-  'nodejs_eventloop_lag_max_seconds',
-  'nodejs_eventloop_lag_mean_seconds',
-  'nodejs_eventloop_lag_p50_seconds',
-  'nodejs_eventloop_lag_p90_seconds',
-  'nodejs_eventloop_lag_p99_seconds',
+/**
+ * prom-client's default metrics but its event-loop lag (`eventLoopLag`, which arms
+ * Node's delay monitor at a fixed resolution for ever): each module of
+ * `collectDefaultMetrics.metricsList` (its own list, Node-version checks applied),
+ * loaded from the path prom-client's `defaultMetrics.js` loads it from.
+ */
+function registerDefaultMetricsButLag(registry: Registry): void {
+  const req = createRequire(import.meta.url);
+  for (const name of collectDefaultMetrics.metricsList) {
+    if (name === 'eventLoopLag') continue;
+    (req(`prom-client/lib/metrics/${name}.js`) as DefaultMetricModule)(registry, {});
+  }
+}
+
+type Aggregator = 'min' | 'max' | 'average';
+
+/** The lag gauges this collector sets from the sampler (prom-client's names, help and cluster aggregators). */
+const LAG_GAUGES: ReadonlyArray<readonly [keyof LagFigures, string, string, Aggregator?]> = [
+  ['min', 'nodejs_eventloop_lag_min_seconds', 'The minimum recorded event loop delay.', 'min'],
+  ['max', 'nodejs_eventloop_lag_max_seconds', 'The maximum recorded event loop delay.', 'max'],
+  ['mean', 'nodejs_eventloop_lag_mean_seconds', 'The mean of the recorded event loop delays.'],
+  ['stddev', 'nodejs_eventloop_lag_stddev_seconds', 'The standard deviation of the recorded event loop delays.'],
+  ['p50', 'nodejs_eventloop_lag_p50_seconds', 'The 50th percentile of the recorded event loop delays.'],
+  ['p90', 'nodejs_eventloop_lag_p90_seconds', 'The 90th percentile of the recorded event loop delays.'],
+  ['p99', 'nodejs_eventloop_lag_p99_seconds', 'The 99th percentile of the recorded event loop delays.'],
 ];
 
 /**
- * Node's delay monitor records the time between two runs of a repeating timer of
- * `resolution` ms: an idle loop reads about `resolution` (99.4 to 100.5 ms), not 0.
- * The lag is that time minus the resolution; the timer may fire up to a millisecond
- * early (libuv's millisecond clock), so it is clamped at 0. A stall of T ms shows as a
- * lag between T − resolution and T: the sample lands wherever the timer was due.
- */
-async function subtractResolution(own: Registry, resolutionSeconds: number): Promise<void> {
-  const gauges = EVENT_LOOP_LAG_GAUGES.map((name) => own.getSingleMetric(name) as Gauge | undefined);
-  const values = await Promise.all(gauges.map(async (g) => (g ? (await g.get()).values[0]?.value : undefined)));
-  const [min, max] = values;
-  // No timer run since the last reset (the loop blocked for a whole collect interval):
-  // prom-client reports min as 2^63 ns and max 0; leave those as they are.
-  if (min === undefined || max === undefined || min > max) return;
-  gauges.forEach((g, i) => {
-    const v = values[i];
-    if (g && v !== undefined && Number.isFinite(v)) g.set(Math.max(0, v - resolutionSeconds));
-  });
-}
-
-/**
- * A process collector sampling the event-loop delay every `resolutionMs`.
+ * A process collector whose event-loop lag comes from an adaptive sampler
+ * (exporters/event-loop-lag.ts: every 100 ms while the loop is busy, every second while
+ * idle, by default).
  *
  * prom-client refreshes its default metrics in `collect` hooks run at every scrape:
- * a readdir of /proc/self/fd, a read of /proc/self/status, and the event-loop delay
- * percentiles (0.19 ms of a 2 ms scrape in a CPU profile). Here the hooks run in
- * `update()` on the collector interval instead, and a scrape only serializes, as for
- * every other collector. Names, types and help stay prom-client's. The event-loop
- * delay figures (min, max, percentiles) then cover one collect interval instead of
- * the time since the previous scrape, whoever scraped, and report the lag: the
- * monitor's sampling period is taken out (see subtractResolution).
+ * a readdir of /proc/self/fd, a read of /proc/self/status (0.19 ms of a 2 ms scrape in
+ * a CPU profile). Here the hooks run in `update()` on the collector interval instead,
+ * and a scrape only serializes, as for every other collector. Names, types and help
+ * stay prom-client's. The lag figures (min, max, mean, stddev, percentiles) cover one
+ * collect interval, whoever scraped, and are the lag itself: how late a timer ran,
+ * 0 when on time. A window without a sample (shorter than the sampling period) leaves
+ * them as they were.
  */
-export function processCollectorWith(resolutionMs: number): CollectorDefinition {
+export function processCollectorWith(lagOpts: Partial<LagSamplerOptions> = {}): CollectorDefinition {
   return {
     name: 'process',
     defaultEnabled: true,
     create(ctx) {
       const own = new Registry();
-      collectDefaultMetrics({ register: own, eventLoopMonitoringPrecision: resolutionMs });
+      registerDefaultMetricsButLag(own);
       const hooks: Array<() => void | Promise<void>> = [];
       for (const m of own.getMetricsAsArray()) {
         const metric = own.getSingleMetric(m.name);
@@ -73,6 +71,10 @@ export function processCollectorWith(resolutionMs: number): CollectorDefinition 
         }
         ctx.registry.registerMetric(metric);
       }
+      const sampler = new LagSampler(lagOpts);
+      sampler.start();
+      const lagNow = new Gauge({ name: 'nodejs_eventloop_lag_seconds', help: 'Lag of event loop in seconds.', aggregator: 'average', registers: [ctx.registry] });
+      const lagGauges = LAG_GAUGES.map(([key, name, help, aggregator]) => [key, new Gauge({ name, help, aggregator: aggregator ?? 'average', registers: [ctx.registry] })] as const);
       // Two figures prom-client lacks that the bundled Node.js rules need (rules/packs/nodejs.ts):
       // how busy the loop was (lag shows only stalls, not a loop that is never idle), and
       // the heap's limit, so used/limit says how close an out-of-memory crash is.
@@ -94,7 +96,9 @@ export function processCollectorWith(resolutionMs: number): CollectorDefinition 
       return {
         async update() {
           for (const hook of hooks) await hook();
-          await subtractResolution(own, resolutionMs / 1000);
+          const lag = sampler.take();
+          if (lag.count > 0) for (const [key, g] of lagGauges) g.set(lag[key]);
+          lagNow.set(await immediateLag());
           const elu = performance.eventLoopUtilization();
           const since = performance.eventLoopUtilization(elu, lastElu);
           utilization.set(since.utilization);
@@ -102,10 +106,13 @@ export function processCollectorWith(resolutionMs: number): CollectorDefinition 
           lastElu = elu;
           heapLimit.set(getHeapStatistics().heap_size_limit);
         },
+        close() {
+          sampler.stop();
+        },
       };
     },
   };
 }
 
-/** Larder's process collector: the delay monitor samples every 100 ms (a stall still delays the next sample by its full length, so long stalls show). */
-export const processCollector: CollectorDefinition = processCollectorWith(EVENT_LOOP_RESOLUTION_MS);
+/** Larder's process collector: lag sampled every 100 ms while the loop is busy, every second while idle. */
+export const processCollector: CollectorDefinition = processCollectorWith(LAG_SAMPLER_DEFAULTS);

@@ -3,9 +3,18 @@
  * never overlaps itself: a trigger while it runs is skipped and counted. A job never
  * rejects into the event loop; its failures are logged once and counted.
  */
-import schedule from 'node-schedule';
+import { createRequire } from 'node:module';
+import type schedule from 'node-schedule';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '../log.js';
+import { parseSimpleCron, scheduleSimpleCron, type Trigger } from './simple-cron.js';
+
+/** node-schedule, loaded on first use: Larder's default schedules do without it (simple-cron.ts). */
+let nodeSchedule: typeof schedule | undefined;
+function loadNodeSchedule(): typeof schedule {
+  nodeSchedule ??= createRequire(import.meta.url)('node-schedule') as typeof schedule;
+  return nodeSchedule;
+}
 
 /** A job's function. */
 export type JobFn = () => Promise<unknown>;
@@ -13,7 +22,7 @@ export type JobFn = () => Promise<unknown>;
 interface Entry {
   readonly name: string;
   readonly fn: JobFn;
-  job: schedule.Job | undefined;
+  job: Trigger | undefined;
   running: Promise<void> | undefined;
 }
 
@@ -40,12 +49,15 @@ export class Scheduler {
   /**
    * Adds a job. `when` is a cron expression (5 or 6 fields) or a node-schedule rule;
    * undefined adds a job that only runs through `run()`. Throws on a bad expression.
+   * An expression of fixed or `*` seconds, minutes and hours, every day, runs on one
+   * timer of its own (simple-cron.ts); the rest on node-schedule.
    */
   add(name: string, when: string | schedule.RecurrenceRule | undefined, fn: JobFn): void {
     if (this.entries.has(name)) throw new Error(`job "${name}" is already scheduled`);
     const entry: Entry = { name, fn, job: undefined, running: undefined };
     if (when !== undefined) {
-      const job = schedule.scheduleJob(name, when, () => void this.run(name));
+      const simple = typeof when === 'string' ? parseSimpleCron(when) : undefined;
+      const job = simple ? scheduleSimpleCron(simple, () => void this.run(name)) : loadNodeSchedule().scheduleJob(name, when, () => void this.run(name));
       if (!job) throw new Error(`job "${name}": invalid schedule ${typeof when === 'string' ? JSON.stringify(when) : 'rule'}`);
       entry.job = job;
     }
