@@ -49,8 +49,9 @@ export class Scheduler {
   /**
    * Adds a job. `when` is a cron expression (5 or 6 fields) or a node-schedule rule;
    * undefined adds a job that only runs through `run()`. Throws on a bad expression.
-   * An expression of fixed or `*` seconds, minutes and hours, every day, runs on one
-   * timer of its own (simple-cron.ts); the rest on node-schedule.
+   * An expression whose seconds, minutes and hours are `*`, numbers, lists or `*\/N`
+   * steps, every day, runs on one timer of its own (simple-cron.ts); the rest on
+   * node-schedule.
    */
   add(name: string, when: string | schedule.RecurrenceRule | undefined, fn: JobFn): void {
     if (this.entries.has(name)) throw new Error(`job "${name}" is already scheduled`);

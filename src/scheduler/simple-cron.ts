@@ -1,25 +1,37 @@
 /**
  * Cron expressions simple enough to need no cron parser: second (6 fields), minute and
- * hour each `*` or one number, day of month, month and day of week `*` — Larder's
- * defaults (`20 * * * * *`, `0 * * * *`, `0 3 * * *`). node-schedule's parser finds
- * the next time of `20 * * * * *` by stepping second by second through luxon dates:
- * about 25 ms of CPU a minute and the garbage of it, for a job that runs once a
- * minute. Here the next time is a few steps of `Date` arithmetic in local time, as
- * node-schedule's (cron-parser's) is.
+ * hour each `*`, one number, a step `*\/N` or a list `a,b`; day of month, month and day
+ * of week `*`, as Larder's defaults are (`20 2 *\/6 * * *`, `0 * * * *`, `0 3 * * *`).
+ * node-schedule's parser finds the next time of `20 * * * * *` by stepping second by
+ * second through luxon dates: about 25 ms of CPU a minute and the garbage of it, for a
+ * job that runs once a minute. Here the next time is a few steps of `Date` arithmetic
+ * in local time, as node-schedule's (cron-parser's) is.
  */
 
-/** The fixed fields of a simple expression (undefined: every value). */
+/** The values each field matches (undefined: every value). */
 export interface SimpleCron {
-  readonly second: number | undefined;
-  readonly minute: number | undefined;
-  readonly hour: number | undefined;
+  readonly second: readonly number[] | undefined;
+  readonly minute: readonly number[] | undefined;
+  readonly hour: readonly number[] | undefined;
 }
 
-function field(s: string, max: number): number | undefined | null {
+/** The values of one field, undefined for `*`, null when not simple. */
+function field(s: string, max: number): readonly number[] | undefined | null {
   if (s === '*') return undefined;
-  if (!/^\d{1,2}$/.test(s)) return null;
-  const n = Number(s);
-  return n <= max ? n : null;
+  const step = /^\*\/(\d{1,2})$/.exec(s);
+  if (step) {
+    const n = Number(step[1]);
+    if (n < 1 || n > max) return null;
+    const out: number[] = [];
+    for (let v = 0; v <= max; v += n) out.push(v);
+    return out;
+  }
+  const values: number[] = [];
+  for (const part of s.split(',')) {
+    if (!/^\d{1,2}$/.test(part) || Number(part) > max) return null;
+    values.push(Number(part));
+  }
+  return [...new Set(values)].sort((a, b) => a - b);
 }
 
 /** The expression as a SimpleCron, or undefined when it needs a real cron parser. */
@@ -46,9 +58,9 @@ export function nextSimpleCron(c: SimpleCron, after: Date): Date {
   const t = new Date(Math.floor(after.getTime() / 1000) * 1000 + 1000);
   // At most 24 hour steps, 60 minute steps and 60 second steps, a few more across a DST change.
   for (let i = 0; i < 1000; i++) {
-    if (c.hour !== undefined && t.getHours() !== c.hour) t.setTime(t.getTime() + ((60 - t.getMinutes()) * 60 - t.getSeconds()) * 1000);
-    else if (c.minute !== undefined && t.getMinutes() !== c.minute) t.setTime(t.getTime() + (60 - t.getSeconds()) * 1000);
-    else if (c.second !== undefined && t.getSeconds() !== c.second) t.setTime(t.getTime() + 1000);
+    if (c.hour !== undefined && !c.hour.includes(t.getHours())) t.setTime(t.getTime() + ((60 - t.getMinutes()) * 60 - t.getSeconds()) * 1000);
+    else if (c.minute !== undefined && !c.minute.includes(t.getMinutes())) t.setTime(t.getTime() + (60 - t.getSeconds()) * 1000);
+    else if (c.second !== undefined && !c.second.includes(t.getSeconds())) t.setTime(t.getTime() + 1000);
     else return t;
   }
   throw new Error('simple cron: no next time found');

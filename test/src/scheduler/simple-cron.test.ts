@@ -9,11 +9,13 @@ import { Logger } from '../../../src/log.js';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 t.test('which expressions are simple', async (t) => {
-  t.same(parseSimpleCron('20 * * * * *'), { second: 20, minute: undefined, hour: undefined });
-  t.same(parseSimpleCron('0 * * * *'), { second: 0, minute: 0, hour: undefined }, 'five fields: second 0');
-  t.same(parseSimpleCron('0 3 * * *'), { second: 0, minute: 0, hour: 3 });
+  t.same(parseSimpleCron('20 * * * * *'), { second: [20], minute: undefined, hour: undefined });
+  t.same(parseSimpleCron('0 * * * *'), { second: [0], minute: [0], hour: undefined }, 'five fields: second 0');
+  t.same(parseSimpleCron('0 3 * * *'), { second: [0], minute: [0], hour: [3] });
   t.same(parseSimpleCron('* * * * * *'), { second: undefined, minute: undefined, hour: undefined });
-  for (const e of ['*/5 * * * *', '0 3 * * 1', '0 3 1 * *', '0 0 1 1 *', '1,2 * * * *', '0 24 * * *', '60 * * * * *', '0 3 * *', 'x * * * *', '0 0 3 * * * *']) {
+  t.same(parseSimpleCron('20 2 */6 * * *'), { second: [20], minute: [2], hour: [0, 6, 12, 18] }, 'a step');
+  t.same(parseSimpleCron('30,0 */20 * * *'), { second: [0], minute: [0, 30], hour: [0, 20] }, 'a list, sorted; a step that does not divide the range');
+  for (const e of ['*/0 * * * *', '1-5 * * * *', '0 3 * * 1', '0 3 1 * *', '0 0 1 1 *', '1,,2 * * * *', '0 24 * * *', '60 * * * * *', '*/60 * * * * *', '0 3 * *', 'x * * * *', '0 0 3 * * * *']) {
     t.equal(parseSimpleCron(e), undefined, `${e} goes to node-schedule`);
   }
 });
@@ -22,7 +24,7 @@ t.test('the next times are those node-schedule computes', async (t) => {
   // cron-parser, node-schedule's parser, from where node-schedule loads it
   const req = createRequire(createRequire(import.meta.url).resolve('node-schedule'));
   const parser = req('cron-parser') as { parseExpression(e: string, o: { currentDate: Date }): { next(): { getTime(): number } } };
-  const exprs = ['20 * * * * *', '0 * * * *', '0 3 * * *', '* * * * * *', '30 15 * * * *', '0 0 * * *', '59 59 23 * * *', '5 * 7 * * *'];
+  const exprs = ['20 * * * * *', '0 * * * *', '0 3 * * *', '* * * * * *', '30 15 * * * *', '0 0 * * *', '59 59 23 * * *', '5 * 7 * * *', '20 2 */6 * * *', '0 */15 * * * *', '0,30 * * * *', '*/10 * * * * *', '0 0 1,13 * * *', '0 */7 * * *'];
   // starts spread over two years, on and around the matching seconds
   const starts: Date[] = [];
   for (let i = 0; i < 300; i++) starts.push(new Date(Date.UTC(2026, 0, 1) + Math.floor(i * 2.6e5 * 1000 + i * 7_919)));
@@ -77,7 +79,7 @@ t.test('node-schedule is loaded only for an expression that needs it', async (t)
   const loaded = (): boolean => Object.keys(cache).some((k) => k.includes('/node-schedule/lib/'));
   const s = new Scheduler(new Registry(), new Logger('error', () => {}));
   t.teardown(() => s.stop());
-  s.add('rollup', '20 * * * * *', async () => {});
+  s.add('rollup', '20 2 */6 * * *', async () => {});
   s.add('hourly', '0 * * * *', async () => {});
   s.add('daily', '0 3 * * *', async () => {});
   t.notOk(loaded(), "Larder's default schedules leave node-schedule unloaded");
