@@ -2,7 +2,8 @@
  * Email over SMTP with nodemailer (TLS, STARTTLS, AUTH; a well-kept library with no
  * dependencies of its own). One message per notification, plain text.
  */
-import nodemailer from 'nodemailer';
+import { createRequire } from 'node:module';
+import type nodemailerType from 'nodemailer';
 import type { EmailConfig } from '../config.js';
 import { DeliveryError, scrub } from '../http.js';
 import { body, title, type NotificationData } from '../message.js';
@@ -24,7 +25,9 @@ function classify(err: unknown, secrets: readonly string[]): DeliveryError {
   return new DeliveryError(scrub(`${what}: ${e.message.split('\n')[0]!.slice(0, 200)}`, secrets), retryable);
 }
 
+/** Makes an email receiver's notifier; nodemailer is loaded then (about 15 MB of RSS a Larder without one need not hold). */
 export function emailNotifier(c: EmailConfig): Notifier {
+  const nodemailer = createRequire(import.meta.url)('nodemailer') as typeof nodemailerType;
   const transport = nodemailer.createTransport({
     host: c.host,
     port: c.port,
