@@ -11,7 +11,10 @@
  * | longer | the 1d tier |
  *
  * Each tier is one arm of a UNION ALL guarded by a constant condition on the range, which
- * both planners drop before reading anything. Points are grouped into buckets of
+ * both planners drop before reading anything. A tier arm reads the tier below its
+ * watermark (`rollup_watermarks`) and raw samples above it, aggregated into the same
+ * buckets (the raw tail), so a tier that lags (rolled up once an hour) still answers up to
+ * the range's end; docs/grafana.md, "Up to now, whatever the tiers' lag". Points are grouped into buckets of
  * `max($__interval_ms, the tier's resolution, range / 2000)`, so no series has more than
  * 2,000 points whatever the panel's width.
  *
