@@ -203,7 +203,8 @@ function tailDeltasSql(d: Dialect, p: ArmParts, arm: Arm, names: string): string
 function rawArmSql(d: Dialect, t: SqlTarget, arm: Arm): string {
   const p = armParts(d, t, arm);
   const timeFilter = d === 'sqlite' ? 'ts >= $__from AND ts < $__to' : '$__timeFilter(ts)';
-  const src = `${rowsOf(d, 'samples_named', [p.guard, ...p.series, timeFilter])} src`;
+  // Terms in the order they always had: the SQL of the raw arm is unchanged.
+  const src = `${rowsOf(d, 'samples_named', [p.guard, ...p.series.slice(0, 3), timeFilter, ...p.series.slice(3)])} src`;
   const bucket = bucketOf(d, p.B);
   if (t.kind === 'rate' || t.kind === 'increase') {
     // Deltas between consecutive samples of a series; a drop is a reset (the counter restarted

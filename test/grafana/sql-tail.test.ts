@@ -100,11 +100,13 @@ async function compare(t: Test, dialect: 'sqlite' | 'postgresql'): Promise<void>
   t.same(failures.slice(0, 8), [], `${dialect}: every answer reaches the data's end and agrees with the rolled-up store (${failures.length} failures)`);
 }
 
-t.test('the ranges read the arms they are meant to', async (t) => {
+t.test('the ranges read the arms and bucket widths they are meant to', async (t) => {
+  const resolution: Record<string, number> = { '5m': 5 * MIN, '1h': HOUR, '1d': DAY };
   t.same(RANGES.map((r) => tierForRange(r.range.toMs - r.range.fromMs, 'gauge')), ['5m', '5m', '1h', '1h', '1d']);
   for (const r of RANGES) {
-    const b = Math.max(r.range.intervalMs, r.bucketMs === DAY ? DAY : 0, (r.range.toMs - r.range.fromMs) / 2000);
-    t.ok(b <= r.bucketMs && (r.bucketMs === 5 * MIN || r.bucketMs === HOUR || r.bucketMs === DAY || r.range.intervalMs === r.bucketMs), `${r.name}: buckets of ${r.bucketMs / MIN} min`);
+    const span = r.range.toMs - r.range.fromMs;
+    // What the SQL's bucket is: max($__interval_ms, the tier's resolution, range / 2000).
+    t.equal(Math.max(r.range.intervalMs, resolution[tierForRange(span, 'gauge')]!, span / 2000), r.bucketMs, `${r.name}: buckets of ${r.bucketMs / MIN} min`);
   }
 });
 
