@@ -178,18 +178,35 @@ function lookbackMs(arm: Arm): number {
 }
 
 /**
- * The deltas of counters' raw samples: rows `ts, series_id, metric_name, labels, l_*, d,
- * dt`. A drop is a reset (the counter restarted from 0, so its new value is the
- * increase); the first sample read has no predecessor. With `keepFrom`, the samples read
- * before it (the time filter reaches back for them) only serve as predecessors.
+ * The deltas of counters' raw samples: rows `ts, series_id, d, dt`. A drop is a reset (the
+ * counter restarted from 0, so its new value is the increase); the first sample read has
+ * no predecessor. With `keepFrom`, the samples read before it (the time filter reaches
+ * back for them) only serve as predecessors. No labels: those are taken once per series
+ * (seriesInfoSql), not once per sample.
  */
 function deltasSql(d: Dialect, p: ArmParts, names: string, timeFilter: readonly string[], keepFrom?: string): string {
   const prev = 'lag(value) OVER (PARTITION BY series_id ORDER BY ts)';
   const prevTs = 'lag(ts) OVER (PARTITION BY series_id ORDER BY ts)';
   const dt = d === 'sqlite' ? `(ts - ${prevTs}) / 1000.0` : `extract(epoch from ts - ${prevTs})::float8`;
   const src = rowsOf(d, 'samples_named', [p.guard, names, ...p.series.slice(1), ...timeFilter]);
-  const rows = `SELECT ts, ${p.carried}, labels, CASE WHEN ${prev} IS NULL THEN NULL WHEN value >= ${prev} THEN value - ${prev} ELSE value END AS d, ${dt} AS dt FROM ${src} src`;
+  const rows = `SELECT ts, series_id, CASE WHEN ${prev} IS NULL THEN NULL WHEN value >= ${prev} THEN value - ${prev} ELSE value END AS d, ${dt} AS dt FROM ${src} src`;
   return keepFrom === undefined ? rows : `SELECT * FROM (${rows}) deltas WHERE ${tsCmp(d, '>=', keepFrom)}`;
+}
+
+/**
+ * The series named `names`, one row each: `series_id`, `metric_name`, the carried labels
+ * (`l_*`) and `extra` columns, all derived from `labels` once per series. A tail
+ * aggregates its samples per bucket and series first, then joins this (on SQLite kept
+ * from being flattened by `LIMIT -1`, so the JSON is read once per series, not per row).
+ */
+function seriesInfoSql(d: Dialect, p: ArmParts, names: string, extra: readonly string[] = []): string {
+  const cols = ['id AS series_id', 'name AS metric_name', ...p.labels.map((l) => `${label(d, l)} AS ${col(l)}`), ...extra];
+  return `(SELECT ${cols.join(', ')} FROM series WHERE ${names.replace('metric_name IN', 'name IN')}${d === 'sqlite' ? ' LIMIT -1' : ''})`;
+}
+
+/** `b, series_id, metric_name, l_*` of a tail's rows `t` joined to their series `i`. */
+function joinedCols(p: ArmParts): string {
+  return ['t.b', 'i.series_id', 'i.metric_name', ...p.labels.map((l) => `i.${col(l)}`)].join(', ');
 }
 
 /** A raw tail's deltas: from the tail's start (and a lookback for the first one) to `$__to`. */
@@ -242,15 +259,17 @@ function tierArmSql(d: Dialect, t: SqlTarget, arm: Arm): string {
   if (t.kind === 'gauge') {
     tierPart = `SELECT ${bucketOf(d, p.B)} AS b, ${p.carried}, sum(sum) AS s, sum(count) AS n FROM ${tierRows} src GROUP BY ${p.groupBy}`;
     const tail = rowsOf(d, 'samples_named', [p.guard, ...p.series, tsCmp(d, '>=', tailFromSql(d, arm)), d === 'sqlite' ? 'ts < $__to' : "ts <= to_timestamp($__to / 1000.0)"]);
-    tailPart = `SELECT ${bucketOf(d, p.B)} AS b, ${p.carried}, sum(value) AS s, count(value) AS n FROM ${tail} src GROUP BY ${p.groupBy}`;
+    const perSeries = `SELECT b, series_id, sum(value) AS s, count(value) AS n FROM (SELECT ${bucketOf(d, p.B)} AS b, series_id, value FROM ${tail} src) tail_rows GROUP BY b, series_id`;
+    tailPart = `SELECT ${joinedCols(p)}, t.s, t.n FROM (${perSeries}) t JOIN ${seriesInfoSql(d, p, p.series[0]!)} i ON i.series_id = t.series_id`;
     v = 'sum(s) / NULLIF(sum(n), 0)';
   } else {
     // A tier bucket spans its width, clipped at the watermark where it straddles it; the
     // raw tail's deltas span their own seconds (a bucket still filling spans less).
     const inner = `SELECT ${bucketOf(d, p.B)} AS b, ${p.carried}, increase FROM ${tierRows} src`;
     tierPart = `SELECT ${cols}, sum(increase) AS inc, (${least}(b + ${p.B}, ${W}) - b) / 1000.0 AS secs FROM (${inner}) tier_rows GROUP BY ${p.groupBy}`;
-    const deltas = `SELECT ${bucketOf(d, p.B)} AS b, ${cols.replace('b, ', '')}, d, dt FROM (${tailDeltasSql(d, p, arm, p.series[0]!)}) deltas`;
-    tailPart = `SELECT ${cols}, sum(d) AS inc, sum(CASE WHEN d IS NOT NULL THEN dt END) AS secs FROM (${deltas}) tail_rows GROUP BY ${p.groupBy}`;
+    const deltas = `SELECT ${bucketOf(d, p.B)} AS b, series_id, d, dt FROM (${tailDeltasSql(d, p, arm, p.series[0]!)}) deltas`;
+    const perSeries = `SELECT b, series_id, sum(d) AS inc, sum(CASE WHEN d IS NOT NULL THEN dt END) AS secs FROM (${deltas}) tail_rows GROUP BY b, series_id`;
+    tailPart = `SELECT ${joinedCols(p)}, t.inc, t.secs FROM (${perSeries}) t JOIN ${seriesInfoSql(d, p, p.series[0]!)} i ON i.series_id = t.series_id`;
     v = t.kind === 'rate' ? 'sum(inc) / NULLIF(sum(secs), 0)' : 'sum(inc)';
   }
   return `SELECT ${cols}, ${v} AS v FROM (\n    ${tierPart}\n    UNION ALL\n    ${tailPart}\n  ) parts GROUP BY ${p.groupBy}`;
@@ -279,9 +298,12 @@ function quantileArmSql(d: Dialect, t: SqlTarget, arm: Arm): string {
   const inf = d === 'sqlite' ? '9e999' : "'Infinity'::float8";
   const leText = d === 'sqlite' ? "json_extract(labels, '$.le')" : "(labels->>'le')";
   const le = `CASE WHEN ${leText} IN ('+Inf', 'Inf', '+inf', 'inf') THEN ${inf} ELSE CAST(${leText} AS ${d === 'sqlite' ? 'REAL' : 'float8'}) END`;
-  const base = d === 'sqlite' ? 'substr(metric_name, 1, length(metric_name) - 7)' : 'left(metric_name, -7)';
+  const base = d === 'sqlite' ? 'substr(name, 1, length(name) - 7)' : 'left(name, -7)';
   const names = `metric_name IN (${t.metrics.map((m) => lit(`${m}_bucket`)).join(', ')})`;
-  const incs = `SELECT ${bucketOf(d, String(arm.resolutionMs))} AS s, series_id, ${base} AS metric_name, ${lcols.map((c) => `${c}, `).join('')}${set} AS label_set, ${le} AS le, d FROM (${tailDeltasSql(d, p, arm, names)}) deltas`;
+  // Increases per tier bucket and series, then the series' name, labels and `le` joined once.
+  const perSeries = `SELECT s, series_id, sum(d) AS n FROM (SELECT ${bucketOf(d, String(arm.resolutionMs))} AS s, series_id, d FROM (${tailDeltasSql(d, p, arm, names)}) deltas) tail_rows GROUP BY s, series_id`;
+  const info = seriesInfoSql(d, p, names, [`${base} AS base_name`, `${set} AS label_set`, `${le} AS le`]);
+  const incs = `SELECT t.s, i.series_id, i.base_name AS metric_name, ${lcols.map((c) => `i.${c}, `).join('')}i.label_set, i.le, t.n AS d FROM (${perSeries}) t JOIN ${info} i ON i.series_id = t.series_id`;
   const perLe = `SELECT s, ${keys}, min(series_id) AS series_id, le, sum(d) AS n FROM (${incs}) incs GROUP BY s, ${keys}, le`;
   const m = `SELECT s, ${keys}, series_id, le, max(n) OVER w AS n, lag(le) OVER w AS prev_le FROM (${perLe}) per_le WINDOW w AS (PARTITION BY s, metric_name, label_set ORDER BY le)`;
   const qv = { p50: '0.5', p95: '0.95', p99: '0.99' }[q];
