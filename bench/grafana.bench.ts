@@ -10,6 +10,10 @@
  *   ./scripts/run-bench.sh grafana                    (7 days, a sample every 5 minutes)
  *   DAYS=30 STEP_S=60 ./scripts/run-bench.sh grafana  (the issue's 30 days at 60 s)
  *   DIALECTS=sqlite ./scripts/run-bench.sh grafana
+ *   LAG_MIN=60 ./scripts/run-bench.sh grafana         (the rollups ran 60 minutes before the data's end)
+ *   SQL_FROM=/tmp/old-dashboards ./scripts/run-bench.sh grafana
+ *       (also the dashboards in that folder, <dialect>/<key>.json, e.g. an older commit's
+ *       grafana/dashboards: each query alternates between the versions, same store)
  *
  * The issue's goal: every panel under 200 ms on both dialects for a 90-day range.
  */
@@ -30,6 +34,13 @@ const DAYS = Number(process.env['DAYS'] ?? 7);
 const STEP_MS = Number(process.env['STEP_S'] ?? 300) * 1000;
 const DIALECTS = (process.env['DIALECTS'] ?? 'sqlite,postgresql').split(',') as ('sqlite' | 'postgresql')[];
 const END = Date.UTC(2026, 2, 11, 12);
+/** Minutes before the data's end at which the rollups ran (the tiers' lag); 0: two hours after it. */
+const LAG_MIN = Number(process.env['LAG_MIN'] ?? 0);
+/** The dashboards' folders compared: this checkout's, then SQL_FROM's. */
+const VERSIONS: readonly { label: string; dir: string }[] = [
+  { label: 'this', dir: join(grafanaDir(), 'dashboards') },
+  ...(process.env['SQL_FROM'] ? [{ label: 'SQL_FROM', dir: process.env['SQL_FROM'] }] : []),
+];
 const RANGES = [['6 h', DAY / 4], ['7 d', 7 * DAY], ['30 d', 30 * DAY], ['90 d', 90 * DAY]] as const;
 
 const perInstance = fixtureSeries(['x']).length;
@@ -49,36 +60,45 @@ async function main(): Promise<void> {
     const store = await open(dialect, dir, schema);
     try {
       const t0 = performance.now();
-      const filled = await fillForDashboards(store, { instances: INSTANCES, start: END - DAYS * DAY, end: END, stepMs: STEP_MS });
+      const shape = { instances: INSTANCES, start: END - DAYS * DAY, end: END, stepMs: STEP_MS };
+      const filled = await fillForDashboards(store, shape, LAG_MIN > 0 ? { rollupNow: END - LAG_MIN * 60_000 + 120_000 } : {});
       console.log(`${dialect}: ${filled.samples} samples of ${filled.series} series written and rolled up in ${fmt((performance.now() - t0) / 1000)} s`);
       if (dialect === 'postgresql') await store.execute('ANALYZE');
       for (const [name, span] of RANGES) {
         const range = rangeOf(END - span, END);
-        let slowest = { ms: 0, what: '' };
-        let whole = 0;
+        const slowest = VERSIONS.map(() => ({ ms: 0, what: '' }));
+        const whole = VERSIONS.map(() => 0);
         let queries = 0;
         for (const key of ['host', 'nodejs', 'business', 'larder']) {
-          const d = JSON.parse(readFileSync(join(grafanaDir(), 'dashboards', dialect, `${key}.json`), 'utf8')) as { panels: { title: string; targets?: { refId: string; rawSql?: string; queryText?: string }[] }[] };
-          let dash = 0;
-          for (const p of d.panels) {
-            for (const target of p.targets ?? []) {
+          type Dash = { panels: { title: string; targets?: { refId: string; rawSql?: string; queryText?: string }[] }[] };
+          const dashes = VERSIONS.map((v) => JSON.parse(readFileSync(join(v.dir, dialect, `${key}.json`), 'utf8')) as Dash);
+          const dash = VERSIONS.map(() => 0);
+          for (const [pi, p] of dashes[0]!.panels.entries()) {
+            for (const [ti, target] of (p.targets ?? []).entries()) {
               const vars = { job: ['larder'], instance: INSTANCES };
-              const sql = dialect === 'sqlite' ? expandSqlite(target.queryText!, range, vars) : expandPostgres(target.rawSql!, range, vars);
-              const times: number[] = [];
+              const sqls = dashes.map((d) => {
+                const tg = d.panels[pi]!.targets![ti]!;
+                return dialect === 'sqlite' ? expandSqlite(tg.queryText!, range, vars) : expandPostgres(tg.rawSql!, range, vars);
+              });
+              const times: number[][] = VERSIONS.map(() => []);
               for (let i = 0; i < 3; i++) {
-                const s = performance.now();
-                await store.query(sql);
-                times.push(performance.now() - s);
+                for (const [vi, sql] of sqls.entries()) {
+                  const s = performance.now();
+                  await store.query(sql);
+                  times[vi]!.push(performance.now() - s);
+                }
               }
-              const ms = median(times);
               queries++;
-              dash += ms;
-              if (ms > slowest.ms) slowest = { ms, what: `${key} / ${p.title} ${target.refId}` };
+              times.forEach((ts, vi) => {
+                const ms = median(ts);
+                dash[vi]! += ms;
+                if (ms > slowest[vi]!.ms) slowest[vi] = { ms, what: `${key} / ${p.title} ${target.refId}` };
+              });
             }
           }
-          whole = Math.max(whole, dash);
+          dash.forEach((ms, vi) => (whole[vi] = Math.max(whole[vi]!, ms)));
         }
-        rows.push([dialect, name, String(queries), fmt(slowest.ms), slowest.what, fmt(whole)]);
+        VERSIONS.forEach((v, vi) => rows.push([dialect, v.label, name, String(queries), fmt(slowest[vi]!.ms), slowest[vi]!.what, fmt(whole[vi]!)]));
       }
     } finally {
       await store.close();
@@ -88,7 +108,8 @@ async function main(): Promise<void> {
       }
     }
   }
-  printTable([['dialect', 'range', 'queries', 'slowest ms', 'slowest panel', 'slowest dashboard ms (sequential)'], ...rows]);
+  console.log(`rollups ${LAG_MIN > 0 ? `${LAG_MIN} min before the data's end` : 'to the end'}; load average ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  printTable([['dialect', 'dashboards', 'range', 'queries', 'slowest ms', 'slowest panel', 'slowest dashboard ms (sequential)'], ...rows]);
 }
 
 await main();

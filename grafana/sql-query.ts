@@ -11,7 +11,10 @@
  * | longer | the 1d tier |
  *
  * Each tier is one arm of a UNION ALL guarded by a constant condition on the range, which
- * both planners drop before reading anything. Points are grouped into buckets of
+ * both planners drop before reading anything. A tier arm reads the tier below its
+ * watermark (`rollup_watermarks`) and raw samples above it, aggregated into the same
+ * buckets (the raw tail), so a tier that lags (rolled up once an hour) still answers up to
+ * the range's end; docs/grafana.md, "Up to now, whatever the tiers' lag". Points are grouped into buckets of
  * `max($__interval_ms, the tier's resolution, range / 2000)`, so no series has more than
  * 2,000 points whatever the panel's width.
  *
@@ -92,15 +95,24 @@ function bucketMs(d: Dialect, arm: Arm): string {
   return `${max}($__interval_ms, ${arm.resolutionMs}, ($__to - $__from) / 2000)`;
 }
 
-/** One arm: rows `(b, series_id, metric_name, l_*, v)` of the series in range, per bucket. */
-function armSql(d: Dialect, t: SqlTarget, arm: Arm): string {
+/** The pieces every arm's SQL is made of, for one dialect, target and arm. */
+interface ArmParts {
+  readonly B: string;
+  readonly guard: string;
+  /** The filters of the series shown: names, job, instance, label matches (no time). */
+  readonly series: string[];
+  readonly labels: string[];
+  /** `series_id, metric_name, <label> AS "l_<label>", …` */
+  readonly carried: string;
+  /** `b, series_id, metric_name, "l_<label>", …` */
+  readonly groupBy: string;
+}
+
+function armParts(d: Dialect, t: SqlTarget, arm: Arm): ArmParts {
   const B = bucketMs(d, arm);
   const range = '($__to - $__from)';
   const guard = `${range} > ${arm.minRange}${Number.isFinite(arm.maxRange) ? ` AND ${range} <= ${arm.maxRange}` : ''}`;
-  const timeFilter = d === 'sqlite' ? 'ts >= $__from AND ts < $__to' : '$__timeFilter(ts)';
-  const bucket = d === 'sqlite' ? `(ts / ${B}) * ${B}` : `floor(extract(epoch from ts) * 1000 / ${B}) * ${B}`;
   const labels = carriedLabels(t);
-  const labelCols = labels.map((l) => `${label(d, l)} AS ${col(l)}`);
   const names = `metric_name IN (${t.metrics.map(lit).join(', ')})`;
   const matches = [
     ...Object.entries(t.match ?? {}).map(([k, v]) => `${label(d, k)} = ${lit(v)}`),
@@ -109,17 +121,109 @@ function armSql(d: Dialect, t: SqlTarget, arm: Arm): string {
     // not every mode's (a third of the rows in the bench, an eighth on a real host).
     ...(t.ratio ? [`((${filterSql(t.ratio.num, false, d)}) OR (${filterSql(t.ratio.den, false, d)}))`] : []),
   ];
-  const where = [guard, names, 'job IN ($job)', 'instance IN ($instance)', timeFilter, ...matches].join(' AND ');
-  const seconds = `(${B} / 1000.0)`;
+  const carried = ['series_id', 'metric_name', ...labels.map((l) => `${label(d, l)} AS ${col(l)}`)].join(', ');
   const groupBy = ['b', 'series_id', 'metric_name', ...labels.map(col)].join(', ');
-  const carried = ['series_id', 'metric_name', ...labelCols].join(', ');
-  const view = arm.tier === 'raw' ? 'samples_named' : t.kind === 'quantile' ? `quantiles_${arm.tier}` : `metrics_${arm.tier}`;
-  // The rows in range, filtered in a subquery of their own. On SQLite, `LIMIT -1` (no limit)
-  // keeps it from being flattened into the aggregate: a UNION ALL of chunks cannot be
-  // flattened into an aggregate, so SQLite would materialise every chunk whole; on its own
-  // the filter reaches each chunk's primary key (15x faster over 7 days, bench/grafana.bench.ts).
-  const src = `(SELECT * FROM ${view} WHERE ${where}${d === 'sqlite' ? ' LIMIT -1' : ''}) src`;
-  if (arm.tier === 'raw' && (t.kind === 'rate' || t.kind === 'increase')) {
+  return { B, guard, series: [names, 'job IN ($job)', 'instance IN ($instance)', ...matches], labels, carried, groupBy };
+}
+
+/** The bucket of a row's `ts`, in ms. */
+function bucketOf(d: Dialect, B: string, ts = 'ts'): string {
+  return d === 'sqlite' ? `(${ts} / ${B}) * ${B}` : `floor(extract(epoch from ${ts}) * 1000 / ${B}) * ${B}`;
+}
+
+/** `ts` at or after / before an epoch-ms SQL expression. */
+function tsCmp(d: Dialect, op: '>=' | '<', ms: string): string {
+  return d === 'sqlite' ? `ts ${op} ${ms}` : `ts ${op} to_timestamp((${ms}) / 1000.0)`;
+}
+
+/** The rows of a view that pass `where`, filtered in a subquery of their own (see armSql). */
+function rowsOf(d: Dialect, view: string, where: readonly string[]): string {
+  // On SQLite, `LIMIT -1` (no limit) keeps it from being flattened into the aggregate: a
+  // UNION ALL of chunks cannot be flattened into an aggregate, so SQLite would materialise
+  // every chunk whole; on its own the filter reaches each chunk's primary key (15x faster
+  // over 7 days, bench/grafana.bench.ts).
+  return `(SELECT * FROM ${view} WHERE ${where.join(' AND ')}${d === 'sqlite' ? ' LIMIT -1' : ''})`;
+}
+
+/**
+ * A tier's watermark (epoch ms, the end of its last bucket rolled up; 0 before its first
+ * run). On PostgreSQL, where each host rolls up its own series, the lowest of the live
+ * hosts' (rolled up within a day), as RollupEngine.watermark() decides: the tier holds
+ * every host's buckets below it; a host further ahead is read raw above it.
+ */
+export function watermarkSql(d: Dialect, tier: string): string {
+  if (d === 'sqlite') return `coalesce((SELECT watermark_ms FROM rollup_watermarks WHERE tier = ${lit(tier)}), 0)`;
+  const live = 'updated_ms IS NULL OR updated_ms >= extract(epoch from now()) * 1000 - 86400000';
+  return `coalesce((SELECT coalesce(min(watermark_ms) FILTER (WHERE ${live}), max(watermark_ms)) FROM rollup_watermarks WHERE tier = ${lit(tier)}), 0)`;
+}
+
+/**
+ * Where an arm's raw tail starts (epoch ms): the tier's watermark, not before the range,
+ * and not more than the tier's resolution + 6 hours before its end, so a stalled rollup
+ * costs a bounded read (and shows a gap) instead of reading days of raw samples.
+ */
+function tailFromSql(d: Dialect, arm: Arm): string {
+  return `${d === 'sqlite' ? 'max' : 'greatest'}(${watermarkSql(d, arm.tier)}, $__from, $__to - ${arm.resolutionMs + TAIL_MAX_MS})`;
+}
+
+/** The most a raw tail reads beyond a tier's resolution. */
+export const TAIL_MAX_MS = 6 * HOUR;
+
+/**
+ * Samples read before a tail's start for each counter's first delta there (the
+ * increase across the watermark, which the tier's last bucket does not hold).
+ */
+function lookbackMs(arm: Arm): number {
+  return Math.min(arm.resolutionMs, HOUR);
+}
+
+/**
+ * The deltas of counters' raw samples: rows `ts, series_id, d, dt`. A drop is a reset (the
+ * counter restarted from 0, so its new value is the increase); the first sample read has
+ * no predecessor. With `keepFrom`, the samples read before it (the time filter reaches
+ * back for them) only serve as predecessors. No labels: those are taken once per series
+ * (seriesInfoSql), not once per sample.
+ */
+function deltasSql(d: Dialect, p: ArmParts, names: string, timeFilter: readonly string[], keepFrom?: string): string {
+  const prev = 'lag(value) OVER (PARTITION BY series_id ORDER BY ts)';
+  const prevTs = 'lag(ts) OVER (PARTITION BY series_id ORDER BY ts)';
+  const dt = d === 'sqlite' ? `(ts - ${prevTs}) / 1000.0` : `extract(epoch from ts - ${prevTs})::float8`;
+  const src = rowsOf(d, 'samples_named', [p.guard, names, ...p.series.slice(1), ...timeFilter]);
+  const rows = `SELECT ts, series_id, CASE WHEN ${prev} IS NULL THEN NULL WHEN value >= ${prev} THEN value - ${prev} ELSE value END AS d, ${dt} AS dt FROM ${src} src`;
+  return keepFrom === undefined ? rows : `SELECT * FROM (${rows}) deltas WHERE ${tsCmp(d, '>=', keepFrom)}`;
+}
+
+/**
+ * The series named `names`, one row each: `series_id`, `metric_name`, the carried labels
+ * (`l_*`) and `extra` columns, all derived from `labels` once per series. A tail
+ * aggregates its samples per bucket and series first, then joins this (on SQLite kept
+ * from being flattened by `LIMIT -1`, so the JSON is read once per series, not per row).
+ */
+function seriesInfoSql(d: Dialect, p: ArmParts, names: string, extra: readonly string[] = []): string {
+  const cols = ['id AS series_id', 'name AS metric_name', ...p.labels.map((l) => `${label(d, l)} AS ${col(l)}`), ...extra];
+  return `(SELECT ${cols.join(', ')} FROM series WHERE ${names.replace('metric_name IN', 'name IN')}${d === 'sqlite' ? ' LIMIT -1' : ''})`;
+}
+
+/** `b, series_id, metric_name, l_*` of a tail's rows `t` joined to their series `i`. */
+function joinedCols(p: ArmParts): string {
+  return ['t.b', 'i.series_id', 'i.metric_name', ...p.labels.map((l) => `i.${col(l)}`)].join(', ');
+}
+
+/** A raw tail's deltas: from the tail's start (and a lookback for the first one) to `$__to`. */
+function tailDeltasSql(d: Dialect, p: ArmParts, arm: Arm, names: string): string {
+  const from = tailFromSql(d, arm);
+  const to = d === 'sqlite' ? 'ts < $__to' : 'ts <= to_timestamp($__to / 1000.0)';
+  return deltasSql(d, p, names, [tsCmp(d, '>=', `${from} - ${lookbackMs(arm)}`), to], from);
+}
+
+/** The raw arm (ranges up to 6 h): rows `(b, series_id, metric_name, l_*, v)` per bucket. */
+function rawArmSql(d: Dialect, t: SqlTarget, arm: Arm): string {
+  const p = armParts(d, t, arm);
+  const timeFilter = d === 'sqlite' ? 'ts >= $__from AND ts < $__to' : '$__timeFilter(ts)';
+  // Terms in the order they always had: the SQL of the raw arm is unchanged.
+  const src = `${rowsOf(d, 'samples_named', [p.guard, ...p.series.slice(0, 3), timeFilter, ...p.series.slice(3)])} src`;
+  const bucket = bucketOf(d, p.B);
+  if (t.kind === 'rate' || t.kind === 'increase') {
     // Deltas between consecutive samples of a series; a drop is a reset (the counter restarted
     // from 0, so its new value is the increase); the first sample has no predecessor. A rate
     // divides by the time the deltas span, not the bucket's width: a bucket narrower than the
@@ -127,16 +231,92 @@ function armSql(d: Dialect, t: SqlTarget, arm: Arm): string {
     const prev = 'lag(value) OVER (PARTITION BY series_id ORDER BY ts)';
     const prevTs = 'lag(ts) OVER (PARTITION BY series_id ORDER BY ts)';
     const dt = d === 'sqlite' ? `(ts - ${prevTs}) / 1000.0` : `extract(epoch from ts - ${prevTs})::float8`;
-    const inner = `SELECT ${bucket} AS b, ${carried}, CASE WHEN ${prev} IS NULL THEN NULL WHEN value >= ${prev} THEN value - ${prev} ELSE value END AS d, ${dt} AS dt FROM ${src}`;
+    const inner = `SELECT ${bucket} AS b, ${p.carried}, CASE WHEN ${prev} IS NULL THEN NULL WHEN value >= ${prev} THEN value - ${prev} ELSE value END AS d, ${dt} AS dt FROM ${src}`;
     const agg = t.kind === 'rate' ? 'sum(d) / NULLIF(sum(CASE WHEN d IS NOT NULL THEN dt END), 0)' : 'sum(d)';
-    return `SELECT ${['b', 'series_id', 'metric_name', ...labels.map(col)].join(', ')}, ${agg} AS v FROM (${inner}) deltas GROUP BY ${groupBy}`;
+    return `SELECT ${['b', 'series_id', 'metric_name', ...p.labels.map(col)].join(', ')}, ${agg} AS v FROM (${inner}) deltas GROUP BY ${p.groupBy}`;
   }
+  return `SELECT ${bucket} AS b, ${p.carried}, avg(value) AS v FROM ${src} GROUP BY ${p.groupBy}`;
+}
+
+/**
+ * A tier arm: rows `(b, series_id, metric_name, l_*, v)` per bucket, from the tier below
+ * its watermark and from raw samples above it (the raw tail), so a lagging tier still
+ * answers up to the range's end. The two parts give each bucket additive partial values
+ * (sum and count, increase and the seconds it spans), added up per series and bucket: a
+ * bucket that straddles the watermark gets both parts' share.
+ */
+function tierArmSql(d: Dialect, t: SqlTarget, arm: Arm): string {
+  if (t.kind === 'quantile') return quantileArmSql(d, t, arm);
+  const p = armParts(d, t, arm);
+  const W = watermarkSql(d, arm.tier);
+  const timeFilter = d === 'sqlite' ? 'ts >= $__from AND ts < $__to' : '$__timeFilter(ts)';
+  const cols = ['b', 'series_id', 'metric_name', ...p.labels.map(col)].join(', ');
+  const tierRows = rowsOf(d, `metrics_${arm.tier}`, [p.guard, ...p.series, timeFilter, tsCmp(d, '<', W)]);
+  const least = d === 'sqlite' ? 'min' : 'least';
+  let tierPart: string;
+  let tailPart: string;
   let v: string;
-  if (t.kind === 'gauge') v = arm.tier === 'raw' ? 'avg(value)' : 'sum(sum) / sum(count)';
-  else if (t.kind === 'rate') v = `sum(increase) / ${seconds}`;
-  else if (t.kind === 'increase') v = 'sum(increase)';
-  else v = `max(${t.quantile ?? 'p95'})`;
-  return `SELECT ${bucket} AS b, ${carried}, ${v} AS v FROM ${src} GROUP BY ${groupBy}`;
+  if (t.kind === 'gauge') {
+    tierPart = `SELECT ${bucketOf(d, p.B)} AS b, ${p.carried}, sum(sum) AS s, sum(count) AS n FROM ${tierRows} src GROUP BY ${p.groupBy}`;
+    const tail = rowsOf(d, 'samples_named', [p.guard, ...p.series, tsCmp(d, '>=', tailFromSql(d, arm)), d === 'sqlite' ? 'ts < $__to' : "ts <= to_timestamp($__to / 1000.0)"]);
+    const perSeries = `SELECT b, series_id, sum(value) AS s, count(value) AS n FROM (SELECT ${bucketOf(d, p.B)} AS b, series_id, value FROM ${tail} src) tail_rows GROUP BY b, series_id`;
+    tailPart = `SELECT ${joinedCols(p)}, t.s, t.n FROM (${perSeries}) t JOIN ${seriesInfoSql(d, p, p.series[0]!)} i ON i.series_id = t.series_id`;
+    v = 'sum(s) / NULLIF(sum(n), 0)';
+  } else {
+    // A tier bucket spans its width, clipped at the watermark where it straddles it; the
+    // raw tail's deltas span their own seconds (a bucket still filling spans less).
+    const inner = `SELECT ${bucketOf(d, p.B)} AS b, ${p.carried}, increase FROM ${tierRows} src`;
+    tierPart = `SELECT ${cols}, sum(increase) AS inc, (${least}(b + ${p.B}, ${W}) - b) / 1000.0 AS secs FROM (${inner}) tier_rows GROUP BY ${p.groupBy}`;
+    const deltas = `SELECT ${bucketOf(d, p.B)} AS b, series_id, d, dt FROM (${tailDeltasSql(d, p, arm, p.series[0]!)}) deltas`;
+    const perSeries = `SELECT b, series_id, sum(d) AS inc, sum(CASE WHEN d IS NOT NULL THEN dt END) AS secs FROM (${deltas}) tail_rows GROUP BY b, series_id`;
+    tailPart = `SELECT ${joinedCols(p)}, t.inc, t.secs FROM (${perSeries}) t JOIN ${seriesInfoSql(d, p, p.series[0]!)} i ON i.series_id = t.series_id`;
+    v = t.kind === 'rate' ? 'sum(inc) / NULLIF(sum(secs), 0)' : 'sum(inc)';
+  }
+  return `SELECT ${cols}, ${v} AS v FROM (\n    ${tierPart}\n    UNION ALL\n    ${tailPart}\n  ) parts GROUP BY ${p.groupBy}`;
+}
+
+/**
+ * A quantile arm: the tier's stored quantile of each label set below the watermark (the
+ * highest in the bucket), and above it the same quantile computed from the raw `_bucket`
+ * counters: their increases per tier bucket (deltas, resets handled), merged per `le`
+ * and label set, made monotonic, ranked and interpolated as histogram_quantile does
+ * (docs/storage.md, "A quantile over merged label sets"), then the highest per bucket.
+ */
+function quantileArmSql(d: Dialect, t: SqlTarget, arm: Arm): string {
+  const p = armParts(d, t, arm);
+  const W = watermarkSql(d, arm.tier);
+  const timeFilter = d === 'sqlite' ? 'ts >= $__from AND ts < $__to' : '$__timeFilter(ts)';
+  const lcols = p.labels.map(col);
+  const q = t.quantile ?? 'p95';
+  // A label set is its labels without `le` (those of its `_count` series in the tier), so the
+  // two parts of a bucket that straddles the watermark are one group.
+  const set = d === 'sqlite' ? "json_remove(labels, '$.le')" : "(labels - 'le')";
+  const keys = ['metric_name', ...lcols, 'label_set'].join(', ');
+  const tierRows = rowsOf(d, `quantiles_${arm.tier}`, [p.guard, ...p.series, timeFilter, tsCmp(d, '<', W)]);
+  const tierPart = `SELECT ${bucketOf(d, p.B)} AS b, ${p.carried}, ${set} AS label_set, max(${q}) AS v FROM ${tierRows} src GROUP BY b, series_id, ${keys}`;
+  // The tail, per tier bucket `s` (as the tier computes its quantiles) and label set.
+  const inf = d === 'sqlite' ? '9e999' : "'Infinity'::float8";
+  const leText = d === 'sqlite' ? "json_extract(labels, '$.le')" : "(labels->>'le')";
+  const le = `CASE WHEN ${leText} IN ('+Inf', 'Inf', '+inf', 'inf') THEN ${inf} ELSE CAST(${leText} AS ${d === 'sqlite' ? 'REAL' : 'float8'}) END`;
+  const base = d === 'sqlite' ? 'substr(name, 1, length(name) - 7)' : 'left(name, -7)';
+  const names = `metric_name IN (${t.metrics.map((m) => lit(`${m}_bucket`)).join(', ')})`;
+  // Increases per tier bucket and series, then the series' name, labels and `le` joined once.
+  const perSeries = `SELECT s, series_id, sum(d) AS n FROM (SELECT ${bucketOf(d, String(arm.resolutionMs))} AS s, series_id, d FROM (${tailDeltasSql(d, p, arm, names)}) deltas) tail_rows GROUP BY s, series_id`;
+  const info = seriesInfoSql(d, p, names, [`${base} AS base_name`, `${set} AS label_set`, `${le} AS le`]);
+  const incs = `SELECT t.s, i.series_id, i.base_name AS metric_name, ${lcols.map((c) => `i.${c}, `).join('')}i.label_set, i.le, t.n AS d FROM (${perSeries}) t JOIN ${info} i ON i.series_id = t.series_id`;
+  const perLe = `SELECT s, ${keys}, min(series_id) AS series_id, le, sum(d) AS n FROM (${incs}) incs GROUP BY s, ${keys}, le`;
+  const m = `SELECT s, ${keys}, series_id, le, max(n) OVER w AS n, lag(le) OVER w AS prev_le FROM (${perLe}) per_le WINDOW w AS (PARTITION BY s, metric_name, label_set ORDER BY le)`;
+  const qv = { p50: '0.5', p95: '0.95', p99: '0.99' }[q];
+  const r = `SELECT s, ${keys}, series_id, le, n, prev_le, lag(n) OVER w AS prev_n, ${qv} * max(CASE WHEN le = ${inf} THEN n END) OVER (PARTITION BY s, metric_name, label_set) AS rank FROM (${m}) m WINDOW w AS (PARTITION BY s, metric_name, label_set ORDER BY le)`;
+  const value = `CASE WHEN le = ${inf} THEN prev_le WHEN prev_le IS NULL AND le <= 0 THEN le ELSE coalesce(prev_le, 0) + (le - coalesce(prev_le, 0)) * (rank - coalesce(prev_n, 0)) / (n - coalesce(prev_n, 0)) END`;
+  const b = d === 'sqlite' ? `(s / ${p.B}) * ${p.B}` : `floor(s / ${p.B}) * ${p.B}`;
+  const tailPart = `SELECT ${b} AS b, series_id, ${keys}, ${value} AS v FROM (${r}) r WHERE rank > 0 AND n >= rank AND (prev_n IS NULL OR prev_n < rank)`;
+  return `SELECT b, min(series_id) AS series_id, ${['metric_name', ...lcols].join(', ')}, max(v) AS v FROM (\n    ${tierPart}\n    UNION ALL\n    ${tailPart}\n  ) parts GROUP BY b, ${keys}`;
+}
+
+/** One arm: rows `(b, series_id, metric_name, l_*, v)` of the series in range, per bucket. */
+function armSql(d: Dialect, t: SqlTarget, arm: Arm): string {
+  return arm.tier === 'raw' ? rawArmSql(d, t, arm) : tierArmSql(d, t, arm);
 }
 
 /** The value of a group: `agg(v)`, or the ratio of the two sides' sums, scaled. */

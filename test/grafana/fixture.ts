@@ -124,10 +124,15 @@ function samples(defs: readonly SeriesDef[], ids: readonly number[], ts: readonl
 }
 
 /**
- * Fills `store` and rolls it up; resolves with the number of samples written. Raw
- * samples older than two days before the end are dropped afterwards.
+ * Fills `store` and rolls it up (at `rollupNow`, default two hours after the data's end:
+ * every bucket); resolves with the number of samples written. Raw samples older than two
+ * days before the end are dropped afterwards unless `dropRaw` is false.
  */
-export async function fillForDashboards(store: Store, shape: FixtureShape = SHAPE): Promise<{ samples: number; series: number }> {
+export async function fillForDashboards(
+  store: Store,
+  shape: FixtureShape = SHAPE,
+  opts: { readonly rollupNow?: number; readonly dropRaw?: boolean } = {},
+): Promise<{ samples: number; series: number }> {
   const defs = fixtureSeries(shape.instances);
   const ids = await store.resolveSeries(defs);
   const ts = times(shape);
@@ -138,7 +143,8 @@ export async function fillForDashboards(store: Store, shape: FixtureShape = SHAP
     for (let j = 0; j < batch.length; j += 50_000) await store.writeSamples(batch.slice(j, j + 50_000));
     written += batch.length;
   }
-  await new RollupEngine({ store, tiers: DEFAULT_TIERS, graceMs: 2 * MIN, now: () => shape.end + 2 * HOUR }).run();
-  await store.dropChunksBefore('samples', shape.end - 2 * DAY);
+  const rollupNow = opts.rollupNow ?? shape.end + 2 * HOUR;
+  await new RollupEngine({ store, tiers: DEFAULT_TIERS, graceMs: 2 * MIN, now: () => rollupNow }).run();
+  if (opts.dropRaw !== false) await store.dropChunksBefore('samples', shape.end - 2 * DAY);
   return { samples: written, series: defs.length };
 }
