@@ -159,7 +159,8 @@ export function watermarkSql(d: Dialect, tier: string): string {
 
 /**
  * Where an arm's raw tail starts (epoch ms): the tier's watermark, not before the range,
- * and not more than the tier's resolution + 6 hours before its end, so a stalled rollup
+ * and not more than the tier's resolution + 7 hours before its end (the 6-hourly rollups
+ * lag up to about 6 h 05 min, a slow run more), so a stalled rollup
  * costs a bounded read (and shows a gap) instead of reading days of raw samples.
  */
 function tailFromSql(d: Dialect, arm: Arm): string {
@@ -167,7 +168,7 @@ function tailFromSql(d: Dialect, arm: Arm): string {
 }
 
 /** The most a raw tail reads beyond a tier's resolution. */
-export const TAIL_MAX_MS = 6 * HOUR;
+export const TAIL_MAX_MS = 7 * HOUR;
 
 /**
  * Samples read before a tail's start for each counter's first delta there (the
