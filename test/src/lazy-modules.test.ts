@@ -1,7 +1,7 @@
 /**
  * Libraries only some configurations use are loaded when used, not at start: pg-promise
  * (with pg) for the off-by-default `postgres` collector, nodemailer for an email
- * receiver. Together they held about 5 MB of the RSS of a Larder that used neither
+ * receiver. Importing dist/src/main.js measured 80.0 MB of RSS with both, 71.5 without
  * (docs/cost.md, "Memory").
  */
 import t from 'tap';
