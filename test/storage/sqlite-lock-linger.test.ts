@@ -6,7 +6,7 @@
  */
 import t from 'tap';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, rmdirSync, watch } from 'node:fs';
+import { existsSync, mkdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SqliteEngine } from '../../storage/sqlite-engine.js';
@@ -97,21 +97,25 @@ t.test('in a thread of its own (the engine, as the worker runs it)', async (t) =
   });
 });
 
-t.test('the store\'s worker lingers: far fewer lock cycles than reads', async (t) => {
+t.test('the store\'s worker lingers: the lock outlives its reads', async (t) => {
   const dir = tempDir(t);
   const path = join(dir, 'store.db');
+  const lock = `${path}.lock`;
   const store = await openSqliteStore({ path, now: () => Date.now() });
   const [id] = await store.resolveSeries([{ name: 'linger_gauge', labels: {}, type: 'gauge' }]);
   await store.writeSamples([{ seriesId: id!, timeMs: Date.now() - 1000, value: 1 }]);
   await sleep(50);
-  let created = 0;
-  const w = watch(dir, (event, file) => {
-    if (file === 'store.db.lock' && existsSync(join(dir, file))) created++;
-  });
-  for (let i = 0; i < 100; i++) await store.readSamples({ seriesIds: [id!], fromMs: 0, toMs: Date.now() + 1 });
-  await sleep(50);
-  w.close();
+  // Without lingering the worker removes the lock before it replies, so it is never there
+  // when a read has come back. With it the lock stays the worker's 5 ms: it is there after
+  // every read whose reply reached this thread sooner. How many do depends on this shared
+  // machine's scheduling (a count of lock cycles did too: a hold past maxHoldMs unlocks
+  // after every read for as long, so slow reads add a cycle each), so only one must.
+  let seen = 0;
+  for (let i = 0; i < 100; i++) {
+    await store.readSamples({ seriesIds: [id!], fromMs: 0, toMs: Date.now() + 1 });
+    if (existsSync(lock)) seen++;
+  }
   await store.close();
-  t.ok(created < 30, `100 reads back to back, the lock created ${created} times`);
-  t.notOk(existsSync(`${path}.lock`), 'no lock left after close');
+  t.ok(seen > 0, `the lock was still there just after ${seen} of 100 reads back to back`);
+  t.notOk(existsSync(lock), 'no lock left after close');
 });
