@@ -42,7 +42,7 @@ export interface LarderProcess {
  * Starts `larder serve` on the given port and waits until /healthz answers (sending
  * `readyHeaders`, e.g. credentials), for at most `readyTimeoutMs`.
  */
-export async function startLarderProcess(port: number, args: string[] = [], env: Record<string, string> = {}, readyHeaders: Record<string, string> = {}, readyTimeoutMs = 20_000): Promise<LarderProcess> {
+export async function startLarderProcess(port: number, args: string[] = [], env: Record<string, string> = {}, readyHeaders: Record<string, string> = {}, readyTimeoutMs = 60_000): Promise<LarderProcess> {
   assertBuilt();
   const child = spawn(CLI, ['serve', `--listen=127.0.0.1:${port}`, ...args], {
     env: { ...process.env, MONITORING_DB: 'none', ...env },

@@ -19,6 +19,9 @@ import { HOUR, MIN, SERIES, T0, fixtureSamples } from '../fixtures/rollup/fixtur
 import { QUANTILE_COLS, ROLLUP_COLS, tableRows } from './tables.js';
 import { DIALECTS, dropSchema, freshSchema, openTestStore } from './stores.js';
 
+// About 75 s alone; near the suite's 300 s a file (package.json) with other files beside it on a loaded 2-core machine.
+t.setTimeout(15 * 60_000);
+
 const DAY = 24 * HOUR;
 const END = T0 + DAY + HOUR;
 
