@@ -19,7 +19,7 @@ import { RawChunkCache } from './sqlite-read-cache.js';
 import { lingerLock } from './sqlite-lock-linger.js';
 import type { LockLinger, LockLingerOptions } from './sqlite-lock-linger.js';
 import { SampleHead, type HeadOptions } from './sqlite-head.js';
-import { HEAD_SCHEMA_VERSION, HEAD_TABLES, headArms } from './sqlite-head-sql.js';
+import { HEAD_SCHEMA_VERSION, HEAD_TABLES, headArms, LATEST_UPSERT } from './sqlite-head-sql.js';
 import { acquireOwnership, createWithMode, sleepSync, unwritable, withDotfileLock } from './sqlite-lock.js';
 import { SQLITE_STALE_BLOB, isStaleNaN, sqliteLive } from './stale.js';
 import { SQLITE_MIGRATIONS, allViewDdl, chunkTableDdl, ident, type Migration } from './sqlite-sql.js';
@@ -725,7 +725,7 @@ export class SqliteEngine {
         if (l === undefined || p[i * 3 + 1]! >= p[l * 3 + 1]!) latest.set(id, i);
       }
       const up = this.stmt(
-        'INSERT INTO series_latest (series_id, ts, value) VALUES (?, ?, ?) ON CONFLICT (series_id) DO UPDATE SET ts = excluded.ts, value = excluded.value WHERE excluded.ts >= series_latest.ts',
+        `INSERT INTO series_latest (series_id, ts, value) VALUES (?, ?, ?) ${LATEST_UPSERT}`,
       );
       for (const j of latest.values()) up.run([p[j * 3]!, p[j * 3 + 1]!, p[j * 3 + 2]!]);
     });

@@ -47,9 +47,6 @@ ${latestViewDdl(latestSql())}`;
 /** Where `series_latest` stands in the heads (migration 9): one row. */
 export const HEAD_LATEST_TABLE = 'samples_head_latest';
 
-/** The schema version that bounds `latest_metrics`' read of the heads. */
-export const HEAD_LATEST_SCHEMA_VERSION = 9;
-
 /**
  * DDL of migration 9: `samples_head_latest(through_ms)`. Every live head row at or before
  * `through_ms` is in `series_latest` (the head refreshes it every 15 minutes of sample
@@ -76,6 +73,9 @@ function boundedLatestSql(): string {
   return `SELECT series_id, MAX(ts) AS ts, value FROM (SELECT series_id, ts, value FROM series_latest UNION ALL ${headArms('series_id, ts, value', `${sqliteLive(ident('value'))} AND ts > (SELECT through_ms FROM ${HEAD_LATEST_TABLE})`)}) GROUP BY series_id`;
 }
 
+/** How a row upserted into `series_latest` lands: a newer sample replaces, an older never does. */
+export const LATEST_UPSERT = 'ON CONFLICT (series_id) DO UPDATE SET ts = excluded.ts, value = excluded.value WHERE excluded.ts >= series_latest.ts';
+
 /**
  * The upsert that brings `series_latest` up to the heads' live rows past the stored bound
  * and up to `?1`: each series' newest (the bare `value` of one MAX(), as in the views),
@@ -85,7 +85,7 @@ function boundedLatestSql(): string {
 export function refreshLatestSql(): string {
   return `INSERT INTO series_latest (series_id, ts, value)
   SELECT series_id, MAX(ts), value FROM (${headArms('series_id, ts, value', `${sqliteLive(ident('value'))} AND ts > (SELECT through_ms FROM ${HEAD_LATEST_TABLE}) AND ts <= ?1`)}) WHERE true GROUP BY series_id
-  ON CONFLICT (series_id) DO UPDATE SET ts = excluded.ts, value = excluded.value WHERE excluded.ts >= series_latest.ts`;
+  ${LATEST_UPSERT}`;
 }
 
 /**

@@ -11,7 +11,7 @@
  *  - any other sample (a rewrite or a late sample) is written to its chunk table as
  *    before, and deleted from both heads by key.
  */
-import { HEAD_LATEST_TABLE, HEAD_TABLES, HEADS_STATE_TABLE, refreshLatestSql, type HeadTable } from './sqlite-head-sql.js';
+import { HEAD_LATEST_TABLE, HEAD_TABLES, HEADS_STATE_TABLE, LATEST_UPSERT, refreshLatestSql, type HeadTable } from './sqlite-head-sql.js';
 import { ident } from './sqlite-sql.js';
 import { sqliteLive } from './stale.js';
 import type { ChunkInfo, SqlValue } from './store.js';
@@ -296,7 +296,7 @@ export class SampleHead {
       this.db.run(
         `INSERT INTO series_latest (series_id, ts, value)
          SELECT series_id, MAX(ts), value FROM ${fold} WHERE series_id >= ? AND series_id < ? AND ${sqliteLive('value')} GROUP BY series_id
-         ON CONFLICT (series_id) DO UPDATE SET ts = excluded.ts, value = excluded.value WHERE excluded.ts >= series_latest.ts`,
+         ${LATEST_UPSERT}`,
         [step.lo, step.hi],
       );
       if (last) {
@@ -331,7 +331,7 @@ export class SampleHead {
       if (p[i * 3 + 1]! > this.latestThrough) continue;
       this.db.run(
         `INSERT INTO series_latest (series_id, ts, value) SELECT series_id, ts, value FROM ${head} WHERE ts = ? AND series_id = ? AND ${sqliteLive('value')}
-         ON CONFLICT (series_id) DO UPDATE SET ts = excluded.ts, value = excluded.value WHERE excluded.ts >= series_latest.ts`,
+         ${LATEST_UPSERT}`,
         [p[i * 3 + 1]!, p[i * 3]!],
       );
     }
