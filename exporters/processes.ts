@@ -9,14 +9,51 @@ import { join } from 'node:path';
 import type { CollectorDefinition } from './collector.js';
 import { ConstMetric } from './const-metric.js';
 import { parsePidStat, type PidStat } from './procfs/pid-stat.js';
-import { readSingleShot, readText } from './procfs/read.js';
+import { isProcfs, readProcOnce, readSingleShot, readText } from './procfs/read.js';
 
 /** At most this many /proc/<pid>/stat reads in flight, to leave libuv's thread pool to others. */
 const CONCURRENCY = 16;
 
+/** Longest run of synchronous stat reads before the loop gets a turn, ms. */
+const SLICE_MS = 1;
+
 /** Reads the stat of every process; processes that exit meanwhile are skipped. */
 export async function readAllPidStats(procfs: string): Promise<PidStat[]> {
   const pids = (await readdir(procfs)).filter((n) => /^\d+$/.test(n));
+  return isProcfs(procfs) ? readPidStatsSliced(procfs, pids) : readPidStatsPooled(procfs, pids);
+}
+
+/** Adds the parsed stat to `out`, unless it is a half-written stat of an exiting process. */
+function pushParsed(out: PidStat[], text: string): void {
+  try {
+    out.push(parsePidStat(text));
+  } catch {
+    // a half-written stat of an exiting process
+  }
+}
+
+/**
+ * Under a real procfs: each stat read synchronously (the kernel renders it from memory),
+ * in slices of at most SLICE_MS with a turn of the event loop between them. On libuv's
+ * pool each process was three hand-overs to a pool thread and back: 91 processes took
+ * 6.5 ms of CPU a round that way, 3.2 ms this way (medians of 60 rounds, docs/cost.md).
+ */
+async function readPidStatsSliced(procfs: string, pids: readonly string[]): Promise<PidStat[]> {
+  const out: PidStat[] = [];
+  let sliceStart = performance.now();
+  for (const pid of pids) {
+    if (performance.now() - sliceStart >= SLICE_MS) {
+      await new Promise((r) => setImmediate(r));
+      sliceStart = performance.now();
+    }
+    const text = readProcOnce(join(procfs, pid, 'stat'));
+    if (text !== undefined) pushParsed(out, text);
+  }
+  return out;
+}
+
+/** Elsewhere (a fixture tree): on libuv's pool, CONCURRENCY reads at a time. */
+async function readPidStatsPooled(procfs: string, pids: readonly string[]): Promise<PidStat[]> {
   const out: PidStat[] = [];
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -24,11 +61,7 @@ export async function readAllPidStats(procfs: string): Promise<PidStat[]> {
       const pid = pids[next++]!;
       const text = await readSingleShot(join(procfs, pid, 'stat'));
       if (text === undefined) continue; // exited
-      try {
-        out.push(parsePidStat(text));
-      } catch {
-        // a half-written stat of an exiting process
-      }
+      pushParsed(out, text);
     }
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, pids.length) }, worker));

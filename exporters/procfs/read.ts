@@ -83,7 +83,7 @@ const procRoots = new Map<string, boolean>();
 let keptBuf = Buffer.allocUnsafe(FIRST_CHUNK);
 
 /** Whether root is a mounted procfs (a fixture tree is not), asked once per root. */
-function isProcfs(root: string): boolean {
+export function isProcfs(root: string): boolean {
   let is = procRoots.get(root);
   if (is === undefined) {
     try {
@@ -128,6 +128,42 @@ export function readKept(path: string): string {
     kept.delete(path);
     closeSync(fd);
     throw e;
+  }
+}
+
+/**
+ * Reads a small procfs file once, synchronously: open, one read, close, on the loop
+ * thread (only under a real procfs, see isProcfs). For the files read once a round and
+ * not kept, such as every /proc/<pid>/stat: on the pool each is three hand-overs to a
+ * pool thread and back. A file longer than the buffer is read on to its end. Undefined
+ * when the file is gone or refuses to be read (a process that exited).
+ */
+export function readProcOnce(path: string): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    let size = 0;
+    for (;;) {
+      if (size === keptBuf.length) {
+        const bigger = Buffer.allocUnsafe(keptBuf.length * 4);
+        keptBuf.copy(bigger, 0, 0, size);
+        keptBuf = bigger;
+      }
+      const n = readSync(fd, keptBuf, size, keptBuf.length - size, size);
+      if (n === 0) break;
+      size += n;
+      // seq_file renders a single-record file whole in the first read: no EOF read needed
+      if (size < keptBuf.length && size === n) break;
+    }
+    return keptBuf.toString('utf8', 0, size);
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
   }
 }
 

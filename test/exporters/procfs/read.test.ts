@@ -6,7 +6,8 @@ import t from 'tap';
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { closeKept, readKept, readOptional, readText } from '../../../exporters/procfs/read.js';
+import { closeKept, readKept, readOptional, readProcOnce, readText } from '../../../exporters/procfs/read.js';
+import { readAllPidStats } from '../../../exporters/processes.js';
 
 /** The paths this process has open, by descriptor. */
 function openPaths(): string[] {
@@ -66,4 +67,25 @@ t.test('a missing procfs file rejects with ENOENT and keeps nothing', async (t) 
   await t.rejects(readText('/proc', 'no-such-file'), { code: 'ENOENT' });
   t.equal(await readOptional('/proc', 'no-such-file'), undefined);
   t.notOk(openPaths().some((p) => p.endsWith('/no-such-file')));
+});
+
+t.test('readProcOnce reads a single-record procfs file whole and keeps no descriptor', async (t) => {
+  const path = `/proc/${process.pid}/stat`;
+  const text = readProcOnce(path);
+  t.match(text, new RegExp(`^${process.pid} \\(.+\\) R `), 'this process, running');
+  t.ok(text?.endsWith('\n'), 'to the end of its line');
+  t.equal(text?.split(' ').length, readFileSync(path, 'utf8').split(' ').length, 'as many fields as a plain read');
+  t.notOk(openPaths().includes(path), 'no descriptor left open');
+  t.equal(readProcOnce('/proc/no-such-pid/stat'), undefined, 'a process gone: undefined');
+});
+
+t.test('every process is read under a real procfs, synchronously in slices', async (t) => {
+  const before = readdirSync('/proc').filter((n) => /^\d+$/.test(n)).length;
+  const stats = await readAllPidStats('/proc');
+  const after = readdirSync('/proc').filter((n) => /^\d+$/.test(n)).length;
+  // processes come and go meanwhile (the suite runs beside this test)
+  t.ok(Math.abs(stats.length - (before + after) / 2) <= Math.max(5, Math.abs(after - before)), `${stats.length} stats, ${before} then ${after} pids`);
+  t.ok(stats.some((s) => s.state === 'R'), 'this process among them, running');
+  t.ok(stats.every((s) => s.numThreads >= 1), 'every one with a thread at least');
+  t.notOk(openPaths().some((p) => /^\/proc\/\d+\/stat$/.test(p)), 'no descriptor left open');
 });
