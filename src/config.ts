@@ -4,7 +4,7 @@
  * naming the option, the value and what is allowed; the CLI turns it into exit code 2.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { yamlLib } from './yaml-lib.js';
 import { COLLECTOR_DEFAULTS } from '../exporters/index.js';
 import { closestName, describeRaw, type OptionGroup, type OptionSpec, type OptionValues } from './options/option.js';
 import { generalOptions } from './options/general.js';
@@ -170,10 +170,8 @@ function readConfigFile(path: string, readFile: (path: string) => string): Recor
   }
   let data: unknown;
   try {
-    // YAML is a superset of JSON, so one parser reads both. Loaded only here: the parser
-    // is ~1 MB of heap that a run without a config file never needs.
-    const yaml = createRequire(import.meta.url)('yaml') as typeof import('yaml');
-    data = yaml.parse(text);
+    // YAML is a superset of JSON, so one parser reads both.
+    data = yamlLib().parse(text);
   } catch (err) {
     throw new ConfigError(`config file ${path} is not valid YAML or JSON: ${yamlProblem(err)}`);
   }

@@ -6,7 +6,8 @@
  * type-checked by query/) and templates.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Document, type Node as YamlNode } from 'yaml';
+import type { Document, LineCounter, Node as YamlNode } from 'yaml';
+import { yamlLib } from '../yaml-lib.js';
 import type { RuleFile } from '../../rules/rule-format.js';
 import type { LabelMatcher, Labels } from '../../storage/store.js';
 import { parseQueryCached, typeOf } from '../../query/parse.js';
@@ -240,6 +241,7 @@ function validateRule(
 
 /** Line of a YAML path (of its key when `key`), 1-based. */
 function yamlLines(doc: Document, counter: LineCounter): LineOf {
+  const { isMap, isScalar, isSeq } = yamlLib();
   return (path, key = false) => {
     let p = [...path];
     for (;;) {
@@ -265,6 +267,7 @@ function yamlLines(doc: Document, counter: LineCounter): LineOf {
 
 /** Parses and checks one rule file's text; throws RuleLoadError naming `file:line`. */
 export function parseRuleFileText(text: string, file: string): GroupDef[] {
+  const { LineCounter, parseDocument } = yamlLib();
   const counter = new LineCounter();
   const doc = parseDocument(text, { lineCounter: counter, uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
