@@ -97,6 +97,29 @@ export function isProcfs(root: string): boolean {
 }
 
 /**
+ * Reads `fd` from offset 0 to its end into the shared buffer, which grows as needed: until
+ * a read returns 0, or with `singleRecord` also after a first read short of the buffer
+ * (seq_file renders a single-record file such as /proc/<pid>/stat whole in one read).
+ */
+function readFromStart(fd: number, singleRecord: boolean): string {
+  let size = 0;
+  for (;;) {
+    if (size === keptBuf.length) {
+      const bigger = Buffer.allocUnsafe(keptBuf.length * 4);
+      keptBuf.copy(bigger, 0, 0, size);
+      keptBuf = bigger;
+    }
+    const n = readSync(fd, keptBuf, size, keptBuf.length - size, size);
+    if (n === 0) break;
+    size += n;
+    if (singleRecord && size === n && size < keptBuf.length) break;
+  }
+  const text = keptBuf.toString('utf8', 0, size);
+  if (keptBuf.length > KEEP_BUFFER_BYTES) keptBuf = Buffer.allocUnsafe(FIRST_CHUNK);
+  return text;
+}
+
+/**
  * Reads a procfs file synchronously through a descriptor kept open: pread from offset 0,
  * which makes the kernel render the file anew, until it returns 0. An open, read, read
  * and close on libuv's pool is four hand-overs to a pool thread and back, each a thread
@@ -108,21 +131,9 @@ export function readKept(path: string): string {
   const keep = fd !== undefined || kept.size < MAX_KEPT;
   fd ??= openSync(path, 'r');
   try {
-    let size = 0;
-    for (;;) {
-      if (size === keptBuf.length) {
-        const bigger = Buffer.allocUnsafe(keptBuf.length * 4);
-        keptBuf.copy(bigger, 0, 0, size);
-        keptBuf = bigger;
-      }
-      const n = readSync(fd, keptBuf, size, keptBuf.length - size, size);
-      if (n === 0) break;
-      size += n;
-    }
+    const text = readFromStart(fd, false);
     if (keep) kept.set(path, fd);
     else closeSync(fd);
-    const text = keptBuf.toString('utf8', 0, size);
-    if (keptBuf.length > KEEP_BUFFER_BYTES) keptBuf = Buffer.allocUnsafe(FIRST_CHUNK);
     return text;
   } catch (e) {
     kept.delete(path);
@@ -146,20 +157,7 @@ export function readProcOnce(path: string): string | undefined {
     return undefined;
   }
   try {
-    let size = 0;
-    for (;;) {
-      if (size === keptBuf.length) {
-        const bigger = Buffer.allocUnsafe(keptBuf.length * 4);
-        keptBuf.copy(bigger, 0, 0, size);
-        keptBuf = bigger;
-      }
-      const n = readSync(fd, keptBuf, size, keptBuf.length - size, size);
-      if (n === 0) break;
-      size += n;
-      // seq_file renders a single-record file whole in the first read: no EOF read needed
-      if (size < keptBuf.length && size === n) break;
-    }
-    return keptBuf.toString('utf8', 0, size);
+    return readFromStart(fd, true);
   } catch {
     return undefined;
   } finally {
