@@ -72,9 +72,15 @@ t.test('alerts reach a real Alertmanager and resolve there', async (t) => {
   await until('the alert to resolve', async () => ((await am.alerts()).some((a) => a.labels['alertname'] === 'LarderTestAlert') ? undefined : true));
   t.pass('resolved: Alertmanager no longer lists it as active');
 
-  const metrics = await registry.metrics();
   const good = `alertmanager="${am.url}/api/v2/alerts"`;
   const bad = `alertmanager="http://127.0.0.1:${downPort}/api/v2/alerts"`;
+  // Each Alertmanager is sent to on its own: the down one's second failure may be counted
+  // after the good one has shown the resolution (a loaded CI run read it at 1).
+  const metrics = await until('both sends counted for each Alertmanager', async () => {
+    const m = await registry.metrics();
+    const counted = (name: string, am: string): boolean => (metricValue(m, name, am) ?? 0) >= 2;
+    return counted('larder_notifications_sent_total', good) && counted('larder_notifications_sent_total', bad) && counted('larder_notifications_errors_total', bad) ? m : undefined;
+  });
   t.equal(metricValue(metrics, 'larder_notifications_sent_total', good), 2);
   t.equal(metricValue(metrics, 'larder_notifications_errors_total', good), 0);
   t.equal(metricValue(metrics, 'larder_notifications_sent_total', bad), 2);
