@@ -107,8 +107,13 @@ t.test('credentials in the URL become basic auth and stay out of the label', asy
   t.teardown(() => sink!.stop(500));
   sink!.send([{ labels: { alertname: 'UrlCreds' }, annotations: {}, startsAt: new Date().toISOString(), endsAt: new Date(Date.now() + 600_000).toISOString() }]);
   await until('the alert in Alertmanager', async () => (await am.alerts()).find((a) => a.labels['alertname'] === 'UrlCreds'));
-  const metrics = await registry.metrics();
-  t.match(metrics, new RegExp(`larder_notifications_sent_total\\{alertmanager="${am.url}/api/v2/alerts"\\} 1`));
+  // counted once the sink has read Alertmanager's answer, which may be after the alert shows
+  const sent = new RegExp(`larder_notifications_sent_total\\{alertmanager="${am.url}/api/v2/alerts"\\} 1`);
+  const metrics = await until('the send counted', async () => {
+    const m = await registry.metrics();
+    return sent.test(m) ? m : undefined;
+  });
+  t.match(metrics, sent);
   t.notOk(metrics.includes(PASSWORD), 'no password in /metrics');
   t.notOk(lines.join('\n').includes(PASSWORD), 'no password in the log');
 });
