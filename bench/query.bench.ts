@@ -10,11 +10,14 @@
  *  B. 1,000 counters, 1 day at 60 s: `sum by (group) (rate(bench_requests_total[5m]))`
  *     at a 1 min step over the day. Goal: Larder at most 1.0× Prometheus.
  *
- * Medians of RUNS runs each (default 50), Larder's and Prometheus' alternating so that
- * both see the same machine (measured one after the other, Larder's A ran while the
- * freshly started Prometheus was still busy loading its blocks). Larder's server runs in
- * this process, so the /metrics latency printed (p50/p99 of a scrape loop while B's
- * queries run) is what a Prometheus scraping Larder would see during such queries.
+ * Medians of RUNS runs each (default 50), Larder's, Prometheus' and a floor's in turn so
+ * that all see the same machine (measured one after the other, Larder's A ran while the
+ * freshly started Prometheus was still busy loading its blocks). The floor is Larder's
+ * answer sent at once by a bare HTTP server in this process: what HTTP, the client and
+ * the answer's size cost whatever the server does, so the table shows how much of each
+ * time is the query. Larder's server runs in this process, so the /metrics latency
+ * printed (p50/p99 of a scrape loop while B's queries run) is what a Prometheus scraping
+ * Larder would see during such queries.
  *
  *   ./scripts/run-bench.sh query        (RUNS=20 ./scripts/run-bench.sh query for a quicker look)
  */
@@ -85,37 +88,58 @@ async function fill(store: Store): Promise<string> {
   return om.join('\n') + '\n';
 }
 
-/** One HTTP range query; its latency in ms. */
-async function timeQuery(base: string, body: string, query: string): Promise<number> {
+/** One HTTP range query; its latency in ms and the answer's bytes. */
+async function timeQuery(base: string, body: string, query: string): Promise<{ ms: number; text: string }> {
   const t0 = performance.now();
   const res = await fetch(`${base}/api/v1/query_range`, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
-  const json = (await res.json()) as { status: string; error?: string; data?: { result: unknown[] } };
+  const text = await res.text();
+  const json = JSON.parse(text) as { status: string; error?: string; data?: { result: unknown[] } };
   if (json.status !== 'success') throw new Error(`${base}: ${query}: ${json.error}`);
-  return performance.now() - t0;
+  return { ms: performance.now() - t0, text };
 }
 
 /**
- * Times `runs` HTTP range queries on Larder and on Prometheus, alternating (which goes
- * first alternates too), so that both see the same machine: Prometheus settling after
- * its start, other processes' load. Three warm-up runs each; the first of Larder's is
- * returned apart (cold caches).
+ * A server in this process that answers every request with `answer`, as Larder's API
+ * sends it: the floor that HTTP on loopback, this client and the answer's size put
+ * under any server's time (what an engine that took no time at all would measure).
  */
-async function timeBoth(larder: string, prometheus: string, query: string, startMs: number, endMs: number, stepS: number, runs: number): Promise<{ larder: number[]; prometheus: number[]; firstMs: number }> {
+async function startFloor(answer: string): Promise<{ url: string; close: () => Promise<void> }> {
+  const { createServer } = await import('node:http');
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(answer) }).end(answer));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+/**
+ * Times `runs` HTTP range queries on Larder, on Prometheus and on a floor server
+ * answering Larder's answer at once (startFloor), in turn (which goes first rotates
+ * too), so that all see the same machine: Prometheus settling after its start, other
+ * processes' load. Three warm-up runs each; the first of Larder's is returned apart
+ * (cold caches).
+ */
+async function timeBoth(larder: string, prometheus: string, query: string, startMs: number, endMs: number, stepS: number, runs: number): Promise<{ larder: number[]; prometheus: number[]; floor: number[]; firstMs: number }> {
   const body = new URLSearchParams({ query, start: String(startMs / 1000), end: String(endMs / 1000), step: String(stepS) }).toString();
-  const firstMs = await timeQuery(larder, body, query);
-  for (let i = 0; i < 2; i++) await timeQuery(larder, body, query);
-  for (let i = 0; i < 3; i++) await timeQuery(prometheus, body, query);
-  const out = { larder: [] as number[], prometheus: [] as number[], firstMs };
-  for (let i = 0; i < runs; i++) {
-    if (i % 2 === 0) {
-      out.larder.push(await timeQuery(larder, body, query));
-      out.prometheus.push(await timeQuery(prometheus, body, query));
-    } else {
-      out.prometheus.push(await timeQuery(prometheus, body, query));
-      out.larder.push(await timeQuery(larder, body, query));
+  const first = await timeQuery(larder, body, query);
+  const floor = await startFloor(first.text);
+  try {
+    const bases = [larder, prometheus, floor.url];
+    const out = { larder: [] as number[], prometheus: [] as number[], floor: [] as number[], firstMs: first.ms };
+    const lists = [out.larder, out.prometheus, out.floor];
+    for (const base of bases) for (let i = 0; i < 3; i++) await timeQuery(base, body, query);
+    for (let i = 0; i < runs; i++) {
+      for (let k = 0; k < bases.length; k++) {
+        const j = (i + k) % bases.length;
+        lists[j]!.push((await timeQuery(bases[j]!, body, query)).ms);
+      }
     }
+    return out;
+  } finally {
+    await floor.close();
   }
-  return out;
 }
 
 async function main(): Promise<void> {
@@ -149,18 +173,20 @@ async function main(): Promise<void> {
     const server = await startServer({ registry, collectors, auth: new Authenticator({ basicAuthUsers: {} }, undefined), log: silentLogger, maxRequests: 40, api }, { host: '127.0.0.1', port: 0 });
 
     try {
-      const rows: string[][] = [['query', 'Larder median ms', 'Prometheus median ms', 'ratio', 'goal']];
+      const rows: string[][] = [['query', 'Larder median ms', 'Prometheus median ms', 'ratio', 'goal', 'floor median ms', 'floor / Prometheus']];
+      const floorCells = (t: { floor: number[]; prometheus: number[] }): string[] => [fmt(median(t.floor)), `${fmt(median(t.floor) / median(t.prometheus))}×`];
       const a = 'avg_over_time(bench_temperature[1h])';
       const aT = await timeBoth(server.url, prom.url, a, END - 30 * DAY + HOUR, END, 3600, RUNS);
-      rows.push([`A: ${a}, 30 d at 1 h`, fmt(median(aT.larder)), fmt(median(aT.prometheus)), `${fmt(median(aT.larder) / median(aT.prometheus))}×`, '≤ 0.20×']);
+      rows.push([`A: ${a}, 30 d at 1 h`, fmt(median(aT.larder)), fmt(median(aT.prometheus)), `${fmt(median(aT.larder) / median(aT.prometheus))}×`, '≤ 0.20×', ...floorCells(aT)]);
 
       const b = 'sum by (group) (rate(bench_requests_total[5m]))';
       const scraper = scrapeLoop(`${server.url}/metrics`, 20);
       const bT = await timeBoth(server.url, prom.url, b, END - DAY + 10 * MIN, END, 60, RUNS);
       const lat = await scraper.stop();
-      rows.push([`B: ${b}, 1,000 series, 1 d at 1 min`, fmt(median(bT.larder)), fmt(median(bT.prometheus)), `${fmt(median(bT.larder) / median(bT.prometheus))}×`, '≤ 1.00×']);
-      console.log(`\n${RUNS} runs each after 3 warm-up runs, Larder's and Prometheus' alternating, over HTTP on loopback; ${new Date().toISOString()}, load average ${(await import('node:os')).loadavg().map((x) => fmt(x)).join(' ')}`);
+      rows.push([`B: ${b}, 1,000 series, 1 d at 1 min`, fmt(median(bT.larder)), fmt(median(bT.prometheus)), `${fmt(median(bT.larder) / median(bT.prometheus))}×`, '≤ 1.00×', ...floorCells(bT)]);
+      console.log(`\n${RUNS} runs each after 3 warm-up runs, Larder's, Prometheus' and the floor's in turn, over HTTP on loopback; ${new Date().toISOString()}, load average ${(await import('node:os')).loadavg().map((x) => fmt(x)).join(' ')}`);
       printTable(rows);
+      console.log("\nfloor: Larder's answer sent at once by a bare node:http server in this process (the HTTP, transfer and client cost any server's time includes)");
       console.log(`\nLarder's first run (cold: parse, watermark and decoded-chunk caches empty): A ${fmt(aT.firstMs)} ms, B ${fmt(bT.firstMs)} ms`);
       console.log(`\n/metrics while B's queries ran (Larder's and Prometheus'): p50 ${fmt(quantile(lat, 0.5))} ms, p99 ${fmt(quantile(lat, 0.99))} ms, max ${fmt(Math.max(...lat))} ms over ${lat.length} scrapes`);
     } finally {
