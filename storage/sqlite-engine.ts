@@ -11,12 +11,13 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { checkChunkMs, checkLogicalTable, chunkName, chunkRange, compareChunks, compareNames } from './chunking.js';
 import { checkTimeMs, parseLabels } from './series-key.js';
-import { insertNumbers, scanNumbers } from './sqlite-fast.js';
+import { insertNumbers, scanNumbers, type ScanNumbers } from './sqlite-fast.js';
 import { rollbackJournal, type JournalRollback } from './sqlite-journal.js';
 import { headRowCount, isHeadTable, rawExtent, readSamplesFrom, readSeries, type ReadDb } from './sqlite-read.js';
 import { readPackedFrom } from './sqlite-read-packed.js';
 import { RawChunkCache } from './sqlite-read-cache.js';
 import { lingerLock } from './sqlite-lock-linger.js';
+import { StatementCache } from './sqlite-statements.js';
 import type { LockLinger, LockLingerOptions } from './sqlite-lock-linger.js';
 import { SampleHead, type HeadOptions } from './sqlite-head.js';
 import { HEAD_SCHEMA_VERSION, HEAD_TABLES, headArms, LATEST_UPSERT } from './sqlite-head-sql.js';
@@ -91,6 +92,13 @@ interface CatalogTable {
 
 /** Rows per multi-row INSERT in writeSamples (3 parameters each; well under SQLite's limits). */
 const ROWS_PER_INSERT = 100;
+
+/**
+ * Prepared statements kept (sqlite-statements.ts): the fixed ones and the reads of a few
+ * series that rules and dashboards repeat, whose SQL names a chunk and a number of ids.
+ */
+const STATEMENTS_KEPT = 128;
+
 /** How far before an hour metrics_hourly looks for a series' previous sample (the hour's first delta). */
 const PREDECESSOR_SEARCH_MS = 7 * 86_400_000;
 const MULTI_VALUES = Array.from({ length: ROWS_PER_INSERT }, () => '(?, ?, ?)').join(', ');
@@ -142,7 +150,8 @@ export class SqliteEngine {
   private needsReconnect = false;
   private readonly busyTimeoutMs: number;
   private readonly fileMode: number;
-  private readonly statements = new Map<string, Statement>();
+  /** Prepared statements by SQL (sqlite-statements.ts); `this.db` is read at each prepare, so a reconnect's new connection is used. */
+  private readonly statements = new StatementCache((sql) => this.db.prepare(sql), STATEMENTS_KEPT);
   private readonly catalog = new Map<string, CatalogTable>();
   private readonly seriesIds = new Map<string, number>();
   private readonly knownIds = new Set<number>();
@@ -283,14 +292,11 @@ export class SqliteEngine {
    */
   reconnectIfNeeded(): void {
     if (!this.needsReconnect || this.depth > 0 || this.closed) return;
-    for (const s of this.statements.values()) {
-      try {
-        s.finalize();
-      } catch {
-        /* the connection is being replaced */
-      }
+    try {
+      this.statements.clear();
+    } catch {
+      /* the connection is being replaced */
     }
-    this.statements.clear();
     try {
       this.db.close();
     } catch {
@@ -421,23 +427,9 @@ export class SqliteEngine {
     if (this.db.inTransaction) this.db.exec('ROLLBACK');
   }
 
-  /** A prepared statement, reused until close (or until its chunk is dropped). */
+  /** A prepared statement, reused until close (or until its chunk is dropped, or it is the least recently used of STATEMENTS_KEPT). */
   private stmt(sql: string): Statement {
-    let s = this.statements.get(sql);
-    if (s === undefined) {
-      s = this.db.prepare(sql);
-      this.statements.set(sql, s);
-    }
-    return s;
-  }
-
-  private forgetStatements(fragment: string): void {
-    for (const [sql, s] of this.statements) {
-      if (sql.includes(fragment)) {
-        s.finalize();
-        this.statements.delete(sql);
-      }
-    }
+    return this.statements.get(sql);
   }
 
   /** Rows of arbitrary SQL (the rollups' executor). */
@@ -609,7 +601,7 @@ export class SqliteEngine {
   private dropChunks(logical: string, t: CatalogTable, gone: readonly ChunkInfo[]): void {
     const names = new Set(gone.map((c) => c.name));
     const keep = t.chunks.filter((c) => !names.has(c.name));
-    for (const c of gone) this.forgetStatements(ident(c.name));
+    for (const c of gone) this.statements.forget(ident(c.name));
     this.transaction(() => {
       this.refreshView(logical, t.kind, keep);
       for (const c of gone) {
@@ -667,6 +659,8 @@ export class SqliteEngine {
     return this.readTransaction(() => readSeries(this.reads, ids));
   }
 
+  /** scanNumbers on this connection, through the statement cache (the engine's reads). */
+  private readonly scan: ScanNumbers = (sql, params, each) => scanNumbers(this.db, sql, params, each, this.statements);
   /** The shared reads (sqlite-read.ts) through the statement cache. */
   private readonly reads: ReadDb = { all: (sql, params) => this.stmt(sql).all(params as sqlite3.BindValues) };
 
@@ -757,7 +751,7 @@ export class SqliteEngine {
 
   /** One read's samples packed, read in one statement per chunk (sqlite-read-packed.ts). */
   private readPackedIn(q: ReadQuery): PackedReadResult {
-    return readPackedFrom(this.db, this.reads, q, this.overlapping('samples', q.fromMs, q.toMs), this.freshReadCache(), this.hasHead);
+    return readPackedFrom(this.scan, this.reads, q, this.overlapping('samples', q.fromMs, q.toMs), this.freshReadCache(), this.hasHead);
   }
 
   /** Decoded raw chunks kept between reads (sqlite-read-cache.ts); none until enableReadCache. */
@@ -828,7 +822,7 @@ export class SqliteEngine {
     const b = new TierRowsBuilder(q.columns);
     if (q.seriesIds.length === 0) return b.finish();
     for (const c of this.overlapping(tierTables(q.tier).rollup, q.fromMs, q.toMs)) {
-      for (const st of sqliteTierStatements(c.name, q)) scanNumbers(this.db, st.sql, st.params, (row) => b.pushScanned(row));
+      for (const st of sqliteTierStatements(c.name, q)) this.scan(st.sql, st.params, (row) => b.pushScanned(row));
     }
     return b.finish();
   }
@@ -1120,7 +1114,6 @@ export class SqliteEngine {
     this.withBusyRetry(() => this.db.exec('PRAGMA optimize'));
     this.withBusyRetry(() => this.db.exec('ANALYZE'));
     // VACUUM cannot run with statements pending: finalize the cached ones first.
-    for (const s of this.statements.values()) s.finalize();
     this.statements.clear();
     this.withBusyRetry(() => this.db.exec('VACUUM'));
   }
@@ -1165,7 +1158,6 @@ export class SqliteEngine {
           /* folded at the next open's writes */
         }
       }
-      for (const s of this.statements.values()) s.finalize();
       this.statements.clear();
       this.db.close();
     } finally {

@@ -9,6 +9,7 @@
  * come from the public API, only slower (`fastPathAvailable` tells which).
  */
 import sqlite3 from 'node-sqlite3-wasm';
+import type { StatementCache } from './sqlite-statements.js';
 import { staleNaN } from './stale.js';
 
 type Database = InstanceType<typeof sqlite3.Database>;
@@ -68,17 +69,25 @@ function checkStep(db: Database, rc: number, sql: string): void {
   throw new Error(`SQLite error ${rc} (in ${sql.slice(0, 120)})`);
 }
 
+/** scanNumbers bound to a connection (and its statement cache): what the readers are given. */
+export type ScanNumbers = (sql: string, params: readonly number[], each: (row: Float64Array) => void) => number;
+
 /**
  * Runs a query whose parameters and columns are all numbers (or NULL) and calls `each`
  * with every row, as a Float64Array reused from row to row: NULL is NaN (as NaN is
  * stored as NULL), a BLOB the stale marker (storage/stale.ts), integers come as doubles (exact up to 2^53); parameters are bound
  * as doubles, which compare with INTEGER columns by value. Returns the number of rows.
+ * With `statements`, a statement that cache keeps comes from it and is reset after, not finalized.
  */
-export function scanNumbers(db: Database, sql: string, params: readonly number[], each: (row: Float64Array) => void): number {
-  const st = db.prepare(sql);
+export function scanNumbers(db: Database, sql: string, params: readonly number[], each: (row: Float64Array) => void, statements?: StatementCache): number {
+  const kept = statements !== undefined && api !== undefined && statements.keeps(sql);
+  const st = kept ? statements.get(sql) : db.prepare(sql);
+  const p = handleOf(st);
   try {
-    const p = handleOf(st);
     if (api === undefined || p === undefined) return scanPublic(st, params, each);
+    // A kept statement may have been run to its end by the public API, which resets only
+    // before it binds: binding a statement not reset since its last step fails.
+    if (kept) api._sqlite3_reset(p);
     for (let i = 0; i < params.length; i++) {
       if (api._sqlite3_bind_double(p, i + 1, params[i]!) !== 0) throw new RangeError(`scanNumbers: parameter ${i + 1} of ${params.length} has no placeholder in ${sql.slice(0, 120)}`);
     }
@@ -99,7 +108,11 @@ export function scanNumbers(db: Database, sql: string, params: readonly number[]
       n++;
     }
   } finally {
-    st.finalize();
+    if (!kept) st.finalize();
+    // A kept statement is reset (its run ended, its read released, an error's code
+    // cleared), ready for the next binding; one without a handle cannot be, so it goes.
+    else if (p !== undefined) api._sqlite3_reset(p);
+    else statements.forget(sql);
   }
 }
 

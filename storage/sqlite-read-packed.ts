@@ -9,15 +9,12 @@
  * Answers exactly as readSamplesFrom (sqlite-read.ts) does, which it falls back to when
  * the read is cut by its limit (so the cut lands on the same sample).
  */
-import type sqlite3 from 'node-sqlite3-wasm';
-import { scanNumbers } from './sqlite-fast.js';
+import type { ScanNumbers } from './sqlite-fast.js';
 import { SQLITE_IDS_PER_STATEMENT, headStatements, readSamplesFrom, selectSeries, type ReadDb } from './sqlite-read.js';
 import { ident } from './sqlite-sql.js';
 import type { CachedRun, RawChunkCache } from './sqlite-read-cache.js';
 import { packColumns } from './store-common.js';
 import type { ChunkInfo, PackedReadResult, ReadQuery } from './store.js';
-
-type Database = InstanceType<typeof sqlite3.Database>;
 
 /** A growing array of triples. */
 class Triples {
@@ -41,17 +38,17 @@ class Triples {
  * time; stops once more than `cap` rows were read (the caller then falls back). With
  * `withHead`, the heads' rows of the chunk's time range are merged in.
  */
-function scanChunk(db: Database, c: ChunkInfo, ids: readonly number[], fromMs: number, toMs: number, cap: number, withHead: boolean): Triples {
+function scanChunk(scan: ScanNumbers, c: ChunkInfo, ids: readonly number[], fromMs: number, toMs: number, cap: number, withHead: boolean): Triples {
   const out = new Triples();
   for (let i = 0; i < ids.length; i += SQLITE_IDS_PER_STATEMENT) {
     if (out.n / 3 > cap) break; // already past the limit: the caller reads again the exact way
     const batch = ids.slice(i, i + SQLITE_IDS_PER_STATEMENT);
     const sql = `SELECT series_id, ts, value FROM ${ident(c.name)} WHERE series_id IN (${batch.map(() => '?').join(',')}) AND ts >= ? AND ts < ? ORDER BY series_id, ts`;
-    scanNumbers(db, sql, [...batch, fromMs, toMs], (row) => out.push(row));
+    scan(sql, [...batch, fromMs, toMs], (row) => out.push(row));
   }
   if (!withHead) return out;
   const head = new Triples();
-  for (const st of headStatements(ids, Math.max(fromMs, c.startMs), Math.min(toMs, c.endMs))) scanNumbers(db, st.sql, st.params, (row) => head.push(row));
+  for (const st of headStatements(ids, Math.max(fromMs, c.startMs), Math.min(toMs, c.endMs))) scan(st.sql, st.params, (row) => head.push(row));
   return head.n === 0 ? out : mergeTriples(out, head);
 }
 
@@ -125,15 +122,15 @@ function firstAtOrAfter(a: Float64Array, t: number): number {
  * at least half the chunk, whole-chunk runs are read (those not cached yet) and kept, so
  * the next read of this chunk decodes nothing; otherwise only the range is read.
  */
-function chunkRuns(db: Database, c: ChunkInfo, ids: readonly number[], fromMs: number, toMs: number, cap: number, cache: RawChunkCache | undefined, withHead: boolean): Run[] {
+function chunkRuns(scan: ScanNumbers, c: ChunkInfo, ids: readonly number[], fromMs: number, toMs: number, cap: number, cache: RawChunkCache | undefined, withHead: boolean): Run[] {
   const covered = Math.min(toMs, c.endMs) - Math.max(fromMs, c.startMs);
   if (cache === undefined || cache.maxBytes === 0 || covered * 2 < c.endMs - c.startMs) {
-    return splitRuns(scanChunk(db, c, ids, fromMs, toMs, cap, withHead), ids).map((r) => ({ ts: r.ts, vs: r.vs, lo: 0, hi: r.ts.length }));
+    return splitRuns(scanChunk(scan, c, ids, fromMs, toMs, cap, withHead), ids).map((r) => ({ ts: r.ts, vs: r.vs, lo: 0, hi: r.ts.length }));
   }
   const whole: (CachedRun | undefined)[] = ids.map((id) => cache.get(c.name, id));
   const missing = ids.filter((_, i) => whole[i] === undefined);
   if (missing.length > 0) {
-    const fresh = splitRuns(scanChunk(db, c, missing, c.startMs, c.endMs, Number.POSITIVE_INFINITY, withHead), missing);
+    const fresh = splitRuns(scanChunk(scan, c, missing, c.startMs, c.endMs, Number.POSITIVE_INFINITY, withHead), missing);
     let m = 0;
     for (let i = 0; i < ids.length; i++) {
       if (whole[i] !== undefined) continue;
@@ -147,10 +144,10 @@ function chunkRuns(db: Database, c: ChunkInfo, ids: readonly number[], fromMs: n
 
 /**
  * readSamplesFrom's answer, packed, read in one statement per chunk (and per 500 series),
- * or from `cache` (sqlite-read-cache.ts) when given. `db` is the connection `reads` runs
+ * or from `cache` (sqlite-read-cache.ts) when given. `scan` runs on the connection `reads` runs
  * on; the caller holds a read transaction.
  */
-export function readPackedFrom(db: Database, reads: ReadDb, q: ReadQuery, chunks: readonly ChunkInfo[], cache?: RawChunkCache, withHead = true): PackedReadResult {
+export function readPackedFrom(scan: ScanNumbers, reads: ReadDb, q: ReadQuery, chunks: readonly ChunkInfo[], cache?: RawChunkCache, withHead = true): PackedReadResult {
   const series = selectSeries(reads, q);
   const limit = q.limit ?? Number.POSITIVE_INFINITY;
   const ids = series.map((s) => s.id);
@@ -158,7 +155,7 @@ export function readPackedFrom(db: Database, reads: ReadDb, q: ReadQuery, chunks
   const parts: Run[][] = [];
   let rows = 0;
   for (const c of chunks) {
-    const runs = chunkRuns(db, c, ids, q.fromMs, q.toMs, limit - rows, cache, withHead);
+    const runs = chunkRuns(scan, c, ids, q.fromMs, q.toMs, limit - rows, cache, withHead);
     for (const r of runs) rows += r.hi - r.lo;
     if (rows > limit) {
       // Cut by the limit: the old read stops at the same sample (by series, then time).
