@@ -49,6 +49,15 @@ export function parseQuery(text: string): Expr {
 const MAX_CACHED_QUERIES = 512;
 const MAX_CACHED_QUERY_CHARS = 4096;
 const parsed = new Map<string, Expr>();
+let misses = 0;
+
+/**
+ * How many texts parseQueryCached has parsed (not found kept) since the process started:
+ * what tells that the rules' first evaluation parsed none of them again.
+ */
+export function queriesParsed(): number {
+  return misses;
+}
 
 /**
  * parseQuery, kept by text: the rule loader parses every rule's expression when it
@@ -67,6 +76,7 @@ export function parseQueryCached(text: string): Expr {
     parsed.set(text, expr);
     return expr;
   }
+  misses++;
   expr = parseQuery(text);
   if (text.length <= MAX_CACHED_QUERY_CHARS) {
     if (parsed.size >= MAX_CACHED_QUERIES) parsed.delete(parsed.keys().next().value!);

@@ -23,13 +23,14 @@ import { parseExposition } from '../../exporters/text-parser.js';
 import { bundledRuleFiles } from '../../rules/bundled.js';
 import type { Labels, Store } from '../../storage/store.js';
 import { SliceClock } from '../../src/alerting/slice-clock.js';
+import { queriesParsed } from '../../query/parse.js';
 import { bundledScope } from '../../src/alerting/scope.js';
 import { manager, MIN, ruleFile, sqliteFixture, T0, writeSeries } from './helpers.js';
 
 const STEP = 15_000;
 const BOUND_MS = 5;
-/** The first round's bound: BOUND_MS and a fifth (see the checks at the end of the first test). */
-const FIRST_ROUND_BOUND_MS = 6;
+/** The first round's bound: twice BOUND_MS (see the checks at the end of the first test). */
+const FIRST_ROUND_BOUND_MS = 10;
 
 /** Series of a real Larder's own registry: name, labels (job and instance added), whether a counter. */
 async function ownSeries(): Promise<{ name: string; labels: Labels; counter: boolean }[]> {
@@ -140,9 +141,11 @@ t.test("the bundled rules over a real Larder's series hold the event loop at mos
   const rounds: { slice: number; gc: number }[] = [];
   for (let i = 0; i < 8; i++) {
     f.clock.now = end + 1000 + i * 15_000;
+    const parsedBefore = queriesParsed();
     const p = probe();
     await mgr.evaluateAll(f.clock.now - 500);
     const seen = p.stop();
+    t.equal(queriesParsed() - parsedBefore, 0, `round ${i} parses no expression (they were parsed when the rules were loaded)`);
     const g = gauge(await registry.metrics());
     t.equal(g.size, bundled.length, 'every group reports its longest slice');
     const worst = Math.max(...g.values());
@@ -153,14 +156,15 @@ t.test("the bundled rules over a real Larder's series hold the event loop at mos
   await mgr.stop();
   t.comment(`${series.length} series, ${samples} samples; longest slice per round: ${rounds.map((x) => x.slice.toFixed(2)).join(', ')} ms`);
   // From the first round on: the first compiles the engine's code paths (the rules were
-  // parsed when loaded, and are not parsed again), the second restores the `for` state. A
-  // garbage collection pause on the main thread that falls inside a slice is counted in it
-  // (it is time the loop is held), so a round may exceed the bound by its longest pause.
-  // The first round happens once, so it gets no second chance: it is held to the bound
-  // with a fifth more for this shared machine's scheduling (CI read 5.01 ms with four test
-  // files beside it), which still fails the cost it guards against (parsing the rules in
-  // it read 7.5 ms). Of the steady rounds after it, one may be over, once: a steady round
-  // read 5.04 ms on a shared machine; a cost in the code shows in every round.
+  // parsed when loaded, and are not parsed again: checked above by count, since parsing
+  // them in the first round read 7.5 ms), the second restores the `for` state. A garbage
+  // collection pause on the main thread that falls inside a slice is counted in it (it
+  // is time the loop is held), so a round may exceed the bound by its longest pause. The
+  // first round happens once, so it gets no second chance: it is held to twice the bound
+  // (on this shared 2-core machine it read 5.01 ms with four test files beside it, 7.03
+  // and 8.80 ms beside other engineers' work). Of the steady rounds after it, one may be
+  // over, once: a steady round read 5.04 ms on a shared machine; a cost in the code shows
+  // in every round.
   const within = (r: { slice: number; gc: number }, bound = BOUND_MS): boolean => r.slice <= bound + r.gc;
   const describe = (i: number, r: { slice: number; gc: number }, bound = BOUND_MS): string =>
     `round ${i}: longest slice ${r.slice.toFixed(2)} ms ≤ ${bound} ms${r.gc > 0 ? ` + the round's longest GC pause ${r.gc.toFixed(2)} ms` : ''}`;
