@@ -9,7 +9,7 @@ import { connect } from 'node:net';
 import type { Test } from 'tap';
 
 /** A peer and the variable that makes it mandatory. */
-export type Peer = 'postgres' | 'redis' | 'prometheus' | 'node-exporter' | 'sqlite3' | 'psql' | 'redis-cli' | 'chromium' | 'alertmanager';
+export type Peer = 'postgres' | 'redis' | 'prometheus' | 'node-exporter' | 'sqlite3' | 'psql' | 'redis-cli' | 'chromium' | 'alertmanager' | 'curl';
 
 const REQUIRE: Record<Peer, string> = {
   postgres: 'REQUIRE_POSTGRES',
@@ -21,6 +21,7 @@ const REQUIRE: Record<Peer, string> = {
   'redis-cli': 'REQUIRE_REDIS',
   chromium: 'REQUIRE_CHROMIUM',
   alertmanager: 'REQUIRE_ALERTMANAGER',
+  curl: 'REQUIRE_PROMETHEUS', // the README's query examples, the way a user talks to a Prometheus API
 };
 
 /** Debian's chromium, which the page's browser tests drive with playwright-core. */
@@ -68,6 +69,8 @@ async function available(peer: Peer): Promise<string | undefined> {
       return existsSync(CHROMIUM) ? undefined : `${CHROMIUM} not installed (apt-get install chromium)`;
     case 'alertmanager':
       return hasCommand('prometheus-alertmanager') ? undefined : 'prometheus-alertmanager not installed (apt-get install prometheus-alertmanager)';
+    case 'curl':
+      return hasCommand('curl') ? undefined : 'curl not installed (apt-get install curl)';
   }
 }
 
