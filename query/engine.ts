@@ -85,6 +85,12 @@ function checkTime(what: string, v: number): void {
   if (typeof v !== 'number' || !Number.isFinite(v) || Math.abs(v) > MAX_TIME) throw new QueryError('bad_data', `invalid ${what}: ${String(v)}`);
 }
 
+/** Throws Prometheus' bad_data error when `expr` cannot be a range query's expression (a range vector or a string). */
+export function checkRangeQueryType(expr: Expr): void {
+  const t = typeOf(expr);
+  if (t !== 'scalar' && t !== 'vector') throw new QueryError('bad_data', `invalid expression type "${t === 'matrix' ? 'range vector' : t}" for range query, must be Scalar or instant Vector`);
+}
+
 /** A QueryEngine over `store`. */
 export function createQueryEngine(store: Store, opts: EngineOptions = {}): QueryEngine {
   const tierSource = opts.tiers === undefined ? undefined : withWatermarkMemo(opts.tiers, WATERMARK_TTL_MS);
@@ -156,8 +162,7 @@ export function createQueryEngine(store: Store, opts: EngineOptions = {}): Query
         throw new QueryError('bad_data', 'exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)');
       }
       const expr = parse(query);
-      const t = typeOf(expr);
-      if (t !== 'scalar' && t !== 'vector') throw new QueryError('bad_data', `invalid expression type "${t === 'matrix' ? 'range vector' : t}" for range query, must be Scalar or instant Vector`);
+      checkRangeQueryType(expr);
       const ctx = await prepare(expr, startMs, endMs, stepMs, q);
       if (callsAny(expr, SORTS)) ctx.warnings.push('PromQL warning: sort is ineffective for range queries since results are always ordered by labels');
       const series = new Map<string, { metric: Labels; points: Point[] }>();

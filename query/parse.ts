@@ -9,6 +9,7 @@ import type { LabelMatcher } from '../storage/store.js';
 import { COMPARISON_OPS, SET_OPS } from './ast.js';
 import type { AggregateOp, AtModifier, BinaryOp, Expr, ValueType, VectorMatching, VectorSelector } from './ast.js';
 import { functionSignature } from './function-types.js';
+import { firstLexError, quoteRune } from './lex-errors.js';
 import { compileAnchored } from './regex.js';
 import { QueryError } from './types.js';
 
@@ -272,22 +273,23 @@ class Parser {
   }
 
   private syntaxError(n: SyntaxNode): never {
-    const pos = n.from;
-    if (pos >= this.text.trimEnd().length) throw new ParseError(this.text.length, 'unexpected end of input');
-    const rest = this.text.slice(pos);
-    const ch = rest.trimStart()[0] ?? '';
-    const p = pos + (rest.length - rest.trimStart().length);
-    if (ch === '"' || ch === "'" || ch === '`') {
-      const close = rest.indexOf(ch, rest.indexOf(ch) + 1);
-      if (close < 0) throw new ParseError(p, 'unterminated quoted string');
-    }
+    const end = this.text.trimEnd().length;
+    const rest = this.text.slice(n.from);
+    const p = n.from >= end ? this.text.length : n.from + (rest.length - rest.trimStart().length);
+    // Prometheus' lexer runs ahead of its parser: an unclosed or stray bracket, an
+    // unterminated string or a character it cannot take is reported where it is.
+    const lex = firstLexError(this.text);
+    if (lex !== undefined && lex.at <= p) throw new ParseError(lex.pos, lex.message);
+    if (p >= end) throw new ParseError(this.text.length, 'unexpected end of input');
+    const ch = this.text[p]!;
     // lezer knows function names as tokens: `nope(` is a syntax error at the parenthesis.
     if (ch === '(') {
       const m = /([a-zA-Z_][a-zA-Z0-9_]*)\s*$/.exec(this.text.slice(0, p));
       if (m !== null) throw new ParseError(p - m[0].length, `unknown function with name ${JSON.stringify(m[1])}`);
     }
-    const token = /^([a-zA-Z_:][a-zA-Z0-9_:]*|[0-9.]+|.)/.exec(rest.trimStart())?.[0] ?? ch;
-    throw new ParseError(p, /^[a-zA-Z0-9_:.]/.test(token) ? `unexpected identifier or number ${JSON.stringify(token)}` : `unexpected character: ${JSON.stringify(token)}`);
+    const token = /^([a-zA-Z_:][a-zA-Z0-9_:]*|[0-9][a-zA-Z0-9_.]*|\.[0-9][a-zA-Z0-9_.]*)/.exec(this.text.slice(p))?.[0];
+    if (token === undefined) throw new ParseError(p, `unexpected character: ${quoteRune(ch)}`);
+    throw new ParseError(p, `unexpected ${/^[a-zA-Z_:]/.test(token) ? 'identifier' : 'number'} ${JSON.stringify(token)}`);
   }
 
   private expr(n: SyntaxNode): Expr {

@@ -94,8 +94,8 @@ export const MAX_POINTS_PER_SERIES = 11_000;
 
 /** Checks a range query's start, end and step as Prometheus does; throws BadData. */
 export function checkRange(startMs: number, endMs: number, stepMs: number): void {
-  if (endMs < startMs) throw new BadData('end timestamp must not be before start time');
-  if (stepMs <= 0) throw new BadData('zero or negative query resolution step widths are not accepted. Try a positive integer');
+  if (endMs < startMs) throw new BadData('invalid parameter "end": end timestamp must not be before start time');
+  if (stepMs <= 0) throw new BadData('invalid parameter "step": zero or negative query resolution step widths are not accepted. Try a positive integer');
   if ((endMs - startMs) / stepMs > MAX_POINTS_PER_SERIES) {
     throw new BadData('exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)');
   }

@@ -104,7 +104,7 @@ t.test('limits', async (t) => {
 });
 
 t.test('errors as Prometheus words them', async (t) => {
-  await rejects(t, engine.instant('foo{', T0), 'bad_data', '1:5: parse error: unexpected end of input');
+  await rejects(t, engine.instant('foo{', T0), 'bad_data', '1:5: parse error: unexpected end of input inside braces');
   await rejects(t, engine.instant('nope(foo)', T0), 'bad_data', '1:1: parse error: unknown function with name "nope"');
   await rejects(t, engine.instant('rate(foo)', T0), 'bad_data', '1:1: parse error: expected type range vector in call to function "rate", got instant vector');
   await rejects(t, engine.instant('{job=""}', T0), 'bad_data', /vector selector must contain at least one non-empty matcher/);

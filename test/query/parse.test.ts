@@ -43,7 +43,7 @@ t.test('RE2 syntax JavaScript lacks', async (t) => {
 
 t.test('errors name the position', async (t) => {
   const cases: [string, string][] = [
-    ['foo{', '1:5: parse error: unexpected end of input'],
+    ['foo{', '1:5: parse error: unexpected end of input inside braces'],
     ['sum(foo) by', '1:12: parse error: unexpected end of input'],
     ['nope(foo)', '1:1: parse error: unknown function with name "nope"'],
     ['x + nope(1)', '1:5: parse error: unknown function with name "nope"'],

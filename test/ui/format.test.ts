@@ -40,7 +40,8 @@ t.test('labels and legends', async (t) => {
   t.equal(formatLabels({}), '{}');
   t.equal(fillTemplate('{{device}} read', { device: 'vda' }), 'vda read');
   t.equal(fillTemplate('{{job}} p99', {}), 'p99', 'a missing label reads empty');
-  t.same(errorPosition('1:6: parse error: unexpected end of input'), { line: 1, col: 6 });
+  t.same(errorPosition('1:6: parse error: unclosed left parenthesis'), { line: 1, col: 6 });
+  t.same(errorPosition('invalid parameter "query": 2:3: parse error: unexpected character: \'~\''), { line: 2, col: 3 }, 'as /api/v1/query words a parse error');
   t.equal(errorPosition('query timed out'), undefined);
 });
 

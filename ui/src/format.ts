@@ -111,9 +111,9 @@ export function fillTemplate(template: string, metric: Readonly<Record<string, s
   return template.replace(/\{\{\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}/g, (_m, name: string) => metric[name] ?? '').trim();
 }
 
-/** `1:6: parse error: …` → line 1, column 6 (1-based), as the engine names a position. */
+/** `1:6: parse error: …` → line 1, column 6 (1-based), as the engine names a position (the API puts `invalid parameter "query": ` before it). */
 export function errorPosition(message: string): { line: number; col: number } | undefined {
-  const m = /^(\d+):(\d+):/.exec(message);
+  const m = /^(?:invalid parameter "query": )?(\d+):(\d+):/.exec(message);
   return m ? { line: Number(m[1]), col: Number(m[2]) } : undefined;
 }
 

@@ -29,8 +29,8 @@ t.test('limits', async (t) => {
 });
 
 t.test('range checks word their errors as Prometheus', async (t) => {
-  t.throws(() => checkRange(10, 5, 1), /end timestamp must not be before start time/);
-  t.throws(() => checkRange(0, 5, 0), /zero or negative query resolution step widths are not accepted/);
+  t.throws(() => checkRange(10, 5, 1), /^invalid parameter "end": end timestamp must not be before start time$/);
+  t.throws(() => checkRange(0, 5, 0), /^invalid parameter "step": zero or negative query resolution step widths are not accepted/);
   t.throws(() => checkRange(0, 11_001_000, 1000), /exceeded maximum resolution of 11,000 points per timeseries/);
   t.doesNotThrow(() => checkRange(0, 11_000_000, 1000));
 });
