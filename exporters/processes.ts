@@ -38,7 +38,7 @@ function pushParsed(out: PidStat[], text: string): void {
  * pool each process was three hand-overs to a pool thread and back: 91 processes took
  * 6.5 ms of CPU a round that way, 3.2 ms this way (medians of 60 rounds, docs/cost.md).
  */
-async function readPidStatsSliced(procfs: string, pids: readonly string[]): Promise<PidStat[]> {
+export async function readPidStatsSliced(procfs: string, pids: readonly string[]): Promise<PidStat[]> {
   const out: PidStat[] = [];
   let sliceStart = performance.now();
   for (const pid of pids) {

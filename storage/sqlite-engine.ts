@@ -17,7 +17,7 @@ import { headRowCount, isHeadTable, rawExtent, readSamplesFrom, readSeries, type
 import { readPackedFrom } from './sqlite-read-packed.js';
 import { RawChunkCache } from './sqlite-read-cache.js';
 import { lingerLock } from './sqlite-lock-linger.js';
-import { StatementCache } from './sqlite-statements.js';
+import { StatementCache, type Statement } from './sqlite-statements.js';
 import type { LockLinger, LockLingerOptions } from './sqlite-lock-linger.js';
 import { SampleHead, type HeadOptions } from './sqlite-head.js';
 import { HEAD_SCHEMA_VERSION, HEAD_TABLES, headArms, LATEST_UPSERT } from './sqlite-head-sql.js';
@@ -56,7 +56,6 @@ import type {
 export { NewerSchemaError, checkReadQuery, checkSamples };
 
 type Database = InstanceType<typeof sqlite3.Database>;
-type Statement = ReturnType<Database['prepare']>;
 
 /** Options of the synchronous engine. */
 export interface SqliteEngineOptions {

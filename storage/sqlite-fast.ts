@@ -9,11 +9,10 @@
  * come from the public API, only slower (`fastPathAvailable` tells which).
  */
 import sqlite3 from 'node-sqlite3-wasm';
-import type { StatementCache } from './sqlite-statements.js';
+import type { Statement, StatementCache } from './sqlite-statements.js';
 import { staleNaN } from './stale.js';
 
 type Database = InstanceType<typeof sqlite3.Database>;
-type Statement = ReturnType<Database['prepare']>;
 
 const SQLITE_ROW = 100;
 const SQLITE_DONE = 101;

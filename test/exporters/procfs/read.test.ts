@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { closeKept, readKept, readOptional, readProcOnce, readText } from '../../../exporters/procfs/read.js';
-import { readAllPidStats } from '../../../exporters/processes.js';
+import { readAllPidStats, readPidStatsSliced } from '../../../exporters/processes.js';
 
 /** The paths this process has open, by descriptor. */
 function openPaths(): string[] {
@@ -88,4 +88,24 @@ t.test('every process is read under a real procfs, synchronously in slices', asy
   t.ok(stats.some((s) => s.state === 'R'), 'this process among them, running');
   t.ok(stats.every((s) => s.numThreads >= 1), 'every one with a thread at least');
   t.notOk(openPaths().some((p) => /^\/proc\/\d+\/stat$/.test(p)), 'no descriptor left open');
+});
+
+t.test('a long run of stat reads gives the event loop turns between its slices', async (t) => {
+  const pids = readdirSync('/proc').filter((n) => /^\d+$/.test(n));
+  // thousands of reads take far longer than a slice, however fast the machine
+  const many = Array.from({ length: Math.ceil(5000 / pids.length) }, () => pids).flat();
+  let turns = 0;
+  let reading = true;
+  const spin = (): void => {
+    if (!reading) return;
+    turns++;
+    setImmediate(spin);
+  };
+  setImmediate(spin);
+  const t0 = performance.now();
+  const stats = await readPidStatsSliced('/proc', many);
+  const ms = performance.now() - t0;
+  reading = false;
+  t.ok(stats.length > many.length / 2, `${stats.length} of ${many.length} stats read`);
+  t.ok(turns >= 2, `the loop turned ${turns} times during ${ms.toFixed(1)} ms of reads`);
 });
