@@ -158,7 +158,7 @@ export function createPromApi(opts: PromApiOptions): Router {
     if (requireMatch && match.length === 0) throw new BadData('no match[] parameter provided');
     const startMs = parseTimeOr('start', param(req, 'start'), MIN_TIME_MS);
     const endMs = parseTimeOr('end', param(req, 'end'), MAX_TIME_MS);
-    if (endMs < startMs) throw new BadData('end timestamp must not be before start time');
+    // An end before the start is no error here (Prometheus reads an empty range): no series, no names.
     // absent start/end mean all time; the store holds 1970 to 9999, so ask it for no more
     const clamp = (ms: number): number => Math.min(STORE_MAX_MS, Math.max(STORE_MIN_MS, ms));
     return { match, startMs: clamp(startMs), endMs: clamp(endMs), limit: parseLimit(param(req, 'limit')) };

@@ -170,6 +170,15 @@ t.test('Grafana against the API', async (t) => {
     t.match(long.body.error, /longer than 65536 characters/);
   });
 
+  await t.test('an end before the start: nothing, as Prometheus answers, not an error', async (t) => {
+    for (const path of [`/api/v1/series?match[]=up&start=${sec(END)}&end=${sec(T0)}`, `/api/v1/labels?start=${sec(END)}&end=${sec(T0)}`, `/api/v1/label/job/values?start=${sec(END)}&end=${sec(T0)}`]) {
+      const r = await get(server, path);
+      t.same([r.status, r.body], [200, { status: 'success', data: [] }], path);
+    }
+    const full = await get(server, `/api/v1/series?match[]=up&start=${sec(T0)}&end=${sec(END)}`);
+    t.ok((full.body.data as unknown[]).length > 0, 'the same range the right way round finds up');
+  });
+
   await t.test('limit truncates with Prometheus\' warning', async (t) => {
     const r = await get(server, '/api/v1/label/__name__/values?limit=2');
     t.same(r.body, { status: 'success', data: ['down', 'http_requests_total'], warnings: ['results truncated due to limit'] });
