@@ -246,7 +246,13 @@ async function seriesMatching(store: Store, sq: SeriesQuery): Promise<Labels[]> 
   checkTime('start', sq.startMs);
   checkTime('end', sq.endMs);
   const selectors = sq.match.map((m) => {
-    const e = parseQuery(m);
+    let e: Expr;
+    try {
+      e = parseQuery(m);
+    } catch (err) {
+      if (err instanceof QueryError) throw new QueryError('bad_data', `invalid parameter "match[]": ${err.message}`);
+      throw err;
+    }
     if (e.kind !== 'vector') throw new QueryError('bad_data', `invalid parameter "match[]": ${m} is not a series selector`);
     return e.matchers.map(matcherTest);
   });

@@ -50,9 +50,18 @@ export function parseTime(name: string, value: string): number {
   throw new BadData(`invalid parameter ${JSON.stringify(name)}: cannot parse ${quote(value)} to a valid timestamp`);
 }
 
-/** Parses an optional timestamp parameter, `fallback` when absent or empty. */
+/**
+ * Parses an optional timestamp parameter, `fallback` when absent or empty. Its error
+ * reads as Prometheus' for an optional time (`time`, and `start`/`end` of the series and
+ * label look-ups): `invalid parameter "time": invalid time value for 'time': cannot parse …`.
+ */
 export function parseTimeOr(name: string, value: string | undefined, fallback: number): number {
-  return value === undefined || value === '' ? fallback : parseTime(name, value);
+  if (value === undefined || value === '') return fallback;
+  try {
+    return parseTime(name, value);
+  } catch {
+    throw new BadData(`invalid parameter ${JSON.stringify(name)}: invalid time value for '${name}': cannot parse ${quote(value)} to a valid timestamp`);
+  }
 }
 
 /**

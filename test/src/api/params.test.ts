@@ -1,5 +1,5 @@
 import t from 'tap';
-import { BadData, checkRange, parseDurationParam, parseLimit, parseTime } from '../../../src/api/params.js';
+import { BadData, checkRange, parseDurationParam, parseLimit, parseTime, parseTimeOr } from '../../../src/api/params.js';
 import { encodeValue, formatValue } from '../../../src/api/encode.js';
 
 t.test('times: unix seconds with a fraction, or RFC 3339', async (t) => {
@@ -10,6 +10,10 @@ t.test('times: unix seconds with a fraction, or RFC 3339', async (t) => {
   for (const bad of ['', 'now', '2026-12-03', '1e400', '12:00', 'NaN']) {
     t.throws(() => parseTime('start', bad), new BadData(`invalid parameter "start": cannot parse ${JSON.stringify(bad)} to a valid timestamp`), bad);
   }
+  t.equal(parseTimeOr('time', undefined, 7), 7, 'an optional time absent: the fallback');
+  t.equal(parseTimeOr('time', '', 7), 7, 'or empty');
+  t.equal(parseTimeOr('time', '1700000000', 7), 1_700_000_000_000);
+  t.throws(() => parseTimeOr('time', 'soon', 7), new BadData(`invalid parameter "time": invalid time value for 'time': cannot parse "soon" to a valid timestamp`), 'an optional time says so, as Prometheus 3');
 });
 
 t.test('durations: float seconds or Prometheus durations', async (t) => {
