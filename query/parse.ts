@@ -247,6 +247,8 @@ class Parser {
   }
 
   root(): Expr {
+    // Only blanks and comments: lezer reports a syntax error at the end, Prometheus this.
+    if (/^(?:\s|#[^\n]*)*$/.test(this.text)) throw new ParseError(0, 'no expression found in input');
     const tree = parser.parse(trailingDots(this.text));
     const top = tree.topNode;
     // The first syntax error, if any, wins (lezer recovers; Prometheus stops).

@@ -2,7 +2,8 @@
  * Parse errors word and place what is wrong as Prometheus does: each case's message is
  * what Larder's parser says, and, side by side, what Debian's real Prometheus answers on
  * /api/v1/query for the same text (after its `invalid parameter "query": `). The cases
- * are the lexer's errors (query/lex-errors.ts) and the parser's unexpected tokens.
+ * are the lexer's errors (query/lex-errors.ts), the parser's unexpected tokens and a text
+ * with no expression.
  */
 import t from 'tap';
 import { parseQuery } from '../../query/parse.js';
@@ -37,6 +38,9 @@ const CASES: readonly (readonly [string, string])[] = [
   ['foo bar', '1:5: parse error: unexpected identifier "bar"'],
   ['1 2', '1:3: parse error: unexpected number "2"'],
   ['1 +', '1:4: parse error: unexpected end of input'],
+  ['', '1:1: parse error: no expression found in input'],
+  ['   ', '1:1: parse error: no expression found in input'],
+  ['# only a comment', '1:1: parse error: no expression found in input'],
 ];
 
 /** What parseQuery says of `q`: its message, or `no error`. */
