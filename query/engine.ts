@@ -86,9 +86,9 @@ function checkTime(what: string, v: number): void {
 }
 
 /** Throws Prometheus' bad_data error when `expr` cannot be a range query's expression (a range vector or a string). */
-export function checkRangeQueryType(expr: Expr): void {
+function checkRangeQueryType(expr: Expr): void {
   const t = typeOf(expr);
-  if (t !== 'scalar' && t !== 'vector') throw new QueryError('bad_data', `invalid expression type "${t === 'matrix' ? 'range vector' : t}" for range query, must be Scalar or instant Vector`);
+  if (t !== 'scalar' && t !== 'vector') throw new QueryError('bad_data', `invalid expression type "${t === 'matrix' ? 'range vector' : t}" for range query, must be Scalar or instant Vector`, 'query');
 }
 
 /** A QueryEngine over `store`. */
@@ -250,10 +250,10 @@ async function seriesMatching(store: Store, sq: SeriesQuery): Promise<Labels[]> 
     try {
       e = parseQuery(m);
     } catch (err) {
-      if (err instanceof QueryError) throw new QueryError('bad_data', `invalid parameter "match[]": ${err.message}`);
+      if (err instanceof QueryError) throw new QueryError('bad_data', err.message, 'match[]');
       throw err;
     }
-    if (e.kind !== 'vector') throw new QueryError('bad_data', `invalid parameter "match[]": ${m} is not a series selector`);
+    if (e.kind !== 'vector') throw new QueryError('bad_data', `${m} is not a series selector`, 'match[]');
     return e.matchers.map(matcherTest);
   });
   const all = await store.listSeries();

@@ -33,15 +33,18 @@ function position(text: string, pos: number): string {
   return `${line}:${col}`;
 }
 
-/** Parses `text`; throws QueryError('bad_data') when it is not valid PromQL. */
+/**
+ * Parses `text`; throws QueryError('bad_data') when it is not valid PromQL, its `param`
+ * `query` (the HTTP API names the parameter; a caller with another one re-labels it).
+ */
 export function parseQuery(text: string): Expr {
-  if (typeof text !== 'string') throw new QueryError('bad_data', 'query must be a string');
-  if (text.length > MAX_QUERY_LENGTH) throw new QueryError('bad_data', `query is ${text.length} characters long, more than the ${MAX_QUERY_LENGTH} allowed`);
+  if (typeof text !== 'string') throw new QueryError('bad_data', 'query must be a string', 'query');
+  if (text.length > MAX_QUERY_LENGTH) throw new QueryError('bad_data', `query is ${text.length} characters long, more than the ${MAX_QUERY_LENGTH} allowed`, 'query');
   try {
     const p = new Parser(text);
     return p.root();
   } catch (e) {
-    if (e instanceof ParseError) throw new QueryError('bad_data', `${position(text, e.pos)}: parse error: ${e.message}`);
+    if (e instanceof ParseError) throw new QueryError('bad_data', `${position(text, e.pos)}: parse error: ${e.message}`, 'query');
     throw e;
   }
 }

@@ -42,9 +42,15 @@ export type QueryErrorType = 'bad_data' | 'execution' | 'timeout' | 'canceled' |
 
 /** A failed query; `type` decides the HTTP status (bad_data 400, execution 422, timeout 503). */
 export class QueryError extends Error {
+  /**
+   * @param param the request parameter the error is about, when it is one (`query`,
+   *   `match[]`): the HTTP API then says `invalid parameter "<param>": <message>`, as
+   *   Prometheus' does, and every other caller reads the bare message.
+   */
   constructor(
     readonly type: QueryErrorType,
     message: string,
+    readonly param?: string,
   ) {
     super(message);
     this.name = 'QueryError';

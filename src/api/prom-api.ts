@@ -10,8 +10,7 @@ import type { SeriesInfo, Store } from '../../storage/store.js';
 import { QueryError, type QueryEngine, type QueryErrorType, type SeriesQuery } from '../../query/types.js';
 import type { Expr } from '../../query/ast.js';
 import { exprJson, prettyExpr } from '../../query/format.js';
-import { checkRangeQueryType } from '../../query/engine.js';
-import { parseQuery, parseQueryCached } from '../../query/parse.js';
+import { parseQuery } from '../../query/parse.js';
 import type { Logger } from '../log.js';
 import { VERSION } from '../version.js';
 import { encodeValue, sortedLabels } from './encode.js';
@@ -37,28 +36,6 @@ export interface PromApiOptions {
 
 /** The Prometheus release whose query API and PromQL semantics Larder follows (its promqltest corpus). */
 export const PROMETHEUS_API_VERSION = '3.0.0';
-
-/** Runs `parse`; a QueryError it throws is the `query` parameter's, worded as Prometheus words it. */
-function queryParam<T>(parse: () => T): T {
-  try {
-    return parse();
-  } catch (e) {
-    if (e instanceof QueryError) throw new BadData(`invalid parameter "query": ${e.message}`);
-    throw e;
-  }
-}
-
-/**
- * Parses a query (kept parsed for the engine, query/parse.ts) and, for a range query,
- * checks its type, as Prometheus' engine does before it runs one: these errors name the
- * parameter (`invalid parameter "query": 1:5: parse error: …`); the engine's own are bare.
- */
-function checkQuery(query: string, range: boolean): void {
-  queryParam(() => {
-    const expr = parseQueryCached(query);
-    if (range) checkRangeQueryType(expr);
-  });
-}
 
 /** HTTP status per Prometheus error type (web/api/v1/api.go). */
 const STATUS: Record<QueryErrorType | 'unavailable' | 'not_found', number> = {
@@ -180,7 +157,7 @@ export function createPromApi(opts: PromApiOptions): Router {
       } catch (err) {
         if (err instanceof BadData) return sendError(res, 'bad_data', err.message);
         if (err instanceof ApiError) return sendError(res, err.type, err.message);
-        if (err instanceof QueryError) return sendError(res, err.type, err.message);
+        if (err instanceof QueryError) return sendError(res, err.type, err.param === undefined ? err.message : `invalid parameter ${JSON.stringify(err.param)}: ${err.message}`);
         opts.log.error('query API request failed', { path: req.path, err: err as Error });
         sendError(res, 'internal', 'internal error');
       }
@@ -192,7 +169,6 @@ export function createPromApi(opts: PromApiOptions): Router {
   router.all('/query', handle(async (req, res) => {
     const query = param(req, 'query') ?? '';
     const timeMs = parseTimeOr('time', param(req, 'time'), now());
-    checkQuery(query, false);
     const result = await engine().instant(query, timeMs, { timeoutMs: timeoutOf(req) });
     send(res, encodeValue(result.value), result.warnings);
   }));
@@ -203,7 +179,6 @@ export function createPromApi(opts: PromApiOptions): Router {
     const endMs = parseTime('end', param(req, 'end') ?? '');
     const stepMs = parseDurationParam('step', param(req, 'step') ?? '');
     checkRange(startMs, endMs, stepMs);
-    checkQuery(query, true);
     const result = await engine().range(query, startMs, endMs, stepMs, { timeoutMs: timeoutOf(req) });
     send(res, encodeValue(result.value), result.warnings);
   }));
@@ -246,7 +221,7 @@ export function createPromApi(opts: PromApiOptions): Router {
   }));
 
   // Parse only: no store, no gate (Prometheus answers them without touching its TSDB).
-  const parsed = (req: Request): Expr => queryParam(() => parseQuery(param(req, 'query') ?? ''));
+  const parsed = (req: Request): Expr => parseQuery(param(req, 'query') ?? '');
   router.all('/format_query', handle(async (req, res) => send(res, prettyExpr(parsed(req))), false));
   router.all('/parse_query', handle(async (req, res) => send(res, exprJson(parsed(req))), false));
 

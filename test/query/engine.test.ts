@@ -43,12 +43,13 @@ const vector = (v: QueryValue): { metric: Record<string, string>; value: number 
   return v.samples.map((s) => ({ metric: { ...s.metric }, value: s.value })).sort((x, y) => JSON.stringify(x.metric).localeCompare(JSON.stringify(y.metric)));
 };
 
-async function rejects(t: Test, p: Promise<unknown>, type: string, message: string | RegExp): Promise<void> {
+async function rejects(t: Test, p: Promise<unknown>, type: string, message: string | RegExp, param?: string): Promise<void> {
   try {
     await p;
   } catch (e) {
     t.ok(e instanceof QueryError, 'a QueryError');
     t.equal((e as QueryError).type, type);
+    t.equal((e as QueryError).param, param, `about parameter ${String(param)}`);
     if (typeof message === 'string') t.equal((e as Error).message, message);
     else t.match((e as Error).message, message);
     return;
@@ -75,7 +76,7 @@ t.test('selectors, rate and sum by at an instant', async (t) => {
 t.test('range queries: one point per step, a matrix', async (t) => {
   const r = await engine.range('sum(http_requests_total)', T0, T0 + 10 * MIN, 5 * MIN);
   t.same(r.value, { type: 'matrix', series: [{ metric: {}, points: [0, 5, 10].map((m) => ({ timeMs: T0 + m * MIN, value: m * 180 })) }] });
-  await rejects(t, engine.range('temperature[5m]', T0, T0 + MIN, MIN), 'bad_data', 'invalid expression type "range vector" for range query, must be Scalar or instant Vector');
+  await rejects(t, engine.range('temperature[5m]', T0, T0 + MIN, MIN), 'bad_data', 'invalid expression type "range vector" for range query, must be Scalar or instant Vector', 'query');
 });
 
 t.test('a long range query lets the event loop run', async (t) => {
@@ -104,11 +105,11 @@ t.test('limits', async (t) => {
 });
 
 t.test('errors as Prometheus words them', async (t) => {
-  await rejects(t, engine.instant('foo{', T0), 'bad_data', '1:5: parse error: unexpected end of input inside braces');
-  await rejects(t, engine.instant('nope(foo)', T0), 'bad_data', '1:1: parse error: unknown function with name "nope"');
-  await rejects(t, engine.instant('rate(foo)', T0), 'bad_data', '1:1: parse error: expected type range vector in call to function "rate", got instant vector');
-  await rejects(t, engine.instant('{job=""}', T0), 'bad_data', /vector selector must contain at least one non-empty matcher/);
-  await rejects(t, engine.instant('1 > 2', T0), 'bad_data', /comparisons between scalars must use BOOL modifier/);
+  await rejects(t, engine.instant('foo{', T0), 'bad_data', '1:5: parse error: unexpected end of input inside braces', 'query');
+  await rejects(t, engine.instant('nope(foo)', T0), 'bad_data', '1:1: parse error: unknown function with name "nope"', 'query');
+  await rejects(t, engine.instant('rate(foo)', T0), 'bad_data', '1:1: parse error: expected type range vector in call to function "rate", got instant vector', 'query');
+  await rejects(t, engine.instant('{job=""}', T0), 'bad_data', /vector selector must contain at least one non-empty matcher/, 'query');
+  await rejects(t, engine.instant('1 > 2', T0), 'bad_data', /comparisons between scalars must use BOOL modifier/, 'query');
   await rejects(t, engine.instant('label_replace(http_requests_total, "instance", "same", "instance", ".*")', T0 + MIN), 'execution', 'vector cannot contain metrics with the same labelset');
   await rejects(t, engine.instant('http_requests_total + on(job) http_requests_total', T0 + MIN), 'execution', /found duplicate series for the match group \{job="api"\} on the right hand-side/);
   await rejects(t, engine.instant('up', Number.NaN), 'bad_data', /invalid time/);
@@ -135,7 +136,8 @@ t.test('series, label names and values', async (t) => {
   t.same(await engine.labelValues('__name__', { match: [], startMs: T0, endMs: T0 + MIN }), ['http_requests_total', 'temperature']);
   t.same(await engine.labelValues('instance', { ...q, limit: 1 }), ['a']);
   t.same(await engine.series({ match: ['temperature'], startMs: T0 + 2 * 3_600_000, endMs: T0 + 3 * 3_600_000 }), [], 'no samples in the range: not listed');
-  await rejects(t, engine.series({ match: ['rate(x[5m])'], startMs: T0, endMs: T0 }), 'bad_data', /is not a series selector/);
+  await rejects(t, engine.series({ match: ['rate(x[5m])'], startMs: T0, endMs: T0 }), 'bad_data', 'rate(x[5m]) is not a series selector', 'match[]');
+  await rejects(t, engine.series({ match: ['x{'], startMs: T0, endMs: T0 }), 'bad_data', '1:3: parse error: unexpected end of input inside braces', 'match[]');
   t.same(await engine.series({ match: ['temperature'], startMs: -1e12, endMs: 1e15 }), [{ __name__: 'temperature', room: 'x' }], 'times beyond the store\'s span are clamped, not refused');
   t.same((await engine.instant('temperature', -1e12)).value, { type: 'vector', samples: [] }, 'an instant before 1970 reads nothing');
 });
