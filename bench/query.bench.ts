@@ -19,8 +19,11 @@
  * printed (p50/p99 of a scrape loop while B's queries run) is what a Prometheus scraping
  * Larder would see during such queries.
  *
+ * The process runs with `larder serve`'s V8 tier-up budget (src/v8-tiering.ts).
+ *
  *   ./scripts/run-bench.sh query        (RUNS=20 ./scripts/run-bench.sh query for a quicker look)
  */
+import '../src/v8-tiering.js'; // first, as in the larder command
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -11,6 +11,7 @@
  * can only be set where the process starts (here, ecosystem.config.cjs, README).
  * GLIBC_TUNABLES=glibc.malloc.trim_threshold=N still wins over it.
  */
+import './v8-tiering.js'; // first: it sets how soon V8 optimizes the code imported below
 import { ConfigError, loadConfig, optionsHelp } from './config.js';
 import { Logger } from './log.js';
 import { startLarder } from './main.js';
