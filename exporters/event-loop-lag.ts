@@ -132,7 +132,9 @@ export class LagSampler {
       for (let i = 0; i < fill; i++) this.hist.record(1);
     }
     if (lagMs > fineMs) this.fineUntil = now + holdMs;
-    if (now - this.windowStart >= busyWindowMs) {
+    // The window ends at the tick nearest its end: a timer fires up to a millisecond early
+    // (above), and a window missed by that much waited a whole coarse period more to decide.
+    if (now - this.windowStart >= busyWindowMs - fineMs / 2) {
       const elu = performance.eventLoopUtilization();
       if (this.windowElu && performance.eventLoopUtilization(elu, this.windowElu).utilization > busyRatio) this.fineUntil = now + holdMs;
       this.windowElu = elu;
