@@ -99,8 +99,10 @@ const CHECKS: Check[] = [
   // histograms
   // The histogram reset at the restart: it holds 25 to 60 writes here, so one write more or
   // less on a side moves the quantile's rank by up to 1/25 of the count, inside a bucket
-  // 0.025 to 0.1 s wide holding a few (seen: up to 16 %, at load 13 to 30).
-  { query: 'histogram_quantile(0.9, sum by (le) (larder_recorder_write_duration_seconds_bucket))', tol: { rel: 0.25 } },
+  // 0.025 to 0.1 s wide holding a few (seen: up to 16 %, at load 13 to 30). When the writes
+  // are fast the quantile sits in the 0.01 to 0.025 s bucket, where that is up to half its
+  // 0.015 s width however small the value (seen: 0.0100 against 0.0145, 31 %).
+  { query: 'histogram_quantile(0.9, sum by (le) (larder_recorder_write_duration_seconds_bucket))', tol: { rel: 0.25, abs: 0.0075 } },
   { query: 'histogram_quantile(0.5, rate(larder_recorder_write_duration_seconds_bucket[20s]))', tol: { rel: 0.25 } },
   // aggregations
   // The top 3 (25, 25 and 16 series) are well apart from the rest: no tie at the cut.
