@@ -116,6 +116,9 @@ export type SysinfoReply =
   | { readonly id: number; readonly ok: true; readonly result: ShapedSample | HostInventory }
   | { readonly id: number; readonly ok: false; readonly error: string };
 
+/** The main side's message to the relay thread that lets go of the helper: the relay ends it and exits once it is reaped. */
+export const RELAY_STOP = { relayStop: true } as const;
+
 /** Sent once by the helper when it is loaded and listening. */
 export interface SysinfoReady {
   readonly ready: true;

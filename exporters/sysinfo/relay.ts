@@ -7,12 +7,15 @@
  */
 import { fork } from 'node:child_process';
 import { parentPort, workerData } from 'node:worker_threads';
+import { RELAY_STOP } from './protocol.js';
 
 /** What the relay is given. */
 export interface RelayData {
   readonly helperPath: string;
   readonly execArgv: readonly string[];
 }
+
+const isStop = (m: unknown): boolean => typeof m === 'object' && m !== null && (m as Partial<typeof RELAY_STOP>).relayStop === true;
 
 const port = parentPort;
 if (port !== null) {
@@ -24,11 +27,14 @@ if (port !== null) {
   });
   child.on('message', (m: unknown) => port.postMessage(m));
   child.on('error', (e) => port.postMessage({ relayError: e.message }));
-  // the helper gone: end this thread too, so the main side sees the exit and starts afresh next time
+  // The helper gone: end this thread too, so the main side sees the exit and starts afresh
+  // next time. Only after 'exit': the thread's loop is what reaps the child, and a thread
+  // ended before that leaves it a zombie of Larder's process for as long as Larder runs.
   child.on('exit', () => process.exit(0));
   port.on('message', (m: unknown) => {
-    if (child.connected) child.send(m as object);
+    if (isStop(m)) child.kill();
+    else if (child.connected) child.send(m as object);
   });
-  // the main side closes the port when it lets go: end the helper with it
+  // the main side's port closed: end the helper with it
   port.on('close', () => child.kill());
 }

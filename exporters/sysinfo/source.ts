@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { RelayData } from './relay.js';
 import type { Registry } from 'prom-client';
-import type { HostInventory, SampleLayout, ShapedSample, SysinfoReady, SysinfoReply, SysinfoRequest } from './protocol.js';
+import { RELAY_STOP, type HostInventory, type SampleLayout, type ShapedSample, type SysinfoReady, type SysinfoReply, type SysinfoRequest } from './protocol.js';
 
 /** A host sample as the collectors read it: the label sets (the same object while they do not change) and the numbers in their order (protocol.ts). */
 export interface HostReading {
@@ -24,6 +24,8 @@ const SHARE_MS = 2000;
 const REQUEST_TIMEOUT_MS = 30_000;
 /** The helper not ready after this long is given up (from the tests' TypeScript sources it took 8-30 s on a loaded machine; from dist/ about 0.1 s), ms. */
 const START_TIMEOUT_MS = 180_000;
+/** A relay thread that has not ended its helper this long after being let go is terminated, ms. */
+const STOP_TIMEOUT_MS = 5_000;
 
 const EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 
@@ -177,8 +179,13 @@ export class SysinfoSource {
     const w = this.worker;
     this.worker = undefined;
     this.last = undefined;
-    // ends the relay thread; the helper exits when its IPC channel closes
-    void w?.terminate();
+    if (!w) return;
+    // The relay ends the helper and exits once it has reaped it (terminating the relay
+    // first would leave the helper a zombie); terminated only if that takes too long.
+    w.postMessage(RELAY_STOP);
+    const kill = setTimeout(() => void w.terminate(), STOP_TIMEOUT_MS);
+    kill.unref();
+    w.once('exit', () => clearTimeout(kill));
   }
 }
 

@@ -17,7 +17,7 @@
  * fallback's main-thread work is CPU time (the controls' long gaps hold 5 ms and more).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { arch, platform } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -270,4 +270,35 @@ t.test('the fallback updates under tap too', async (t) => {
   await sleep(2100);
   await h.set.updateAll();
   for (const c of FALLBACK_COLLECTORS) t.equal(value(await h.collect(), 'larder_collector_success', { collector: c }), 1, `${c} succeeded`);
+});
+
+/** This process' children: pid → state (Z: exited, not reaped). */
+function children(): Map<number, string> {
+  const out = new Map<number, string>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(ppid) === process.pid) out.set(Number(d), state!);
+  }
+  return out;
+}
+
+t.test('the helper let go of is reaped, not left a zombie', { skip: platform() !== 'linux' && 'reads /proc' }, async (t) => {
+  const before = new Set(children().keys());
+  const h = harness([hostinfoCollector]);
+  await sysinfoSource(h.registry).inventory();
+  const helpers = [...children().keys()].filter((p) => !before.has(p));
+  t.equal(helpers.length, 1, 'the helper runs as a child of this process');
+  // the collector lets go once it has the inventory; stop() lets go in any case
+  await h.collect();
+  h.stop();
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline && children().has(helpers[0]!)) await sleep(50);
+  t.notOk(children().has(helpers[0]!), `helper ${helpers[0]} gone (state ${children().get(helpers[0]!) ?? 'reaped'})`);
 });
