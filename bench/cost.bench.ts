@@ -13,6 +13,12 @@
  *   `prometheus_tsdb_head_samples_appended_total` and Larder's
  *   `larder_recorder_samples_written_total`.
  *
+ * Beside them, two floors over the same window: `node` alone (a process that only sleeps),
+ * and the stack floor (bench/lib/stack-floor.mjs: node, express, prom-client and a
+ * node-sqlite3-wasm worker committing one 500-row transaction every 15 s, none of
+ * Larder's own code), so the ratios can be read against what the chosen dependencies and
+ * one commit per tick cost by themselves.
+ *
  * Medians of RUNS runs, printed with ratios against the pair. Then the library mode:
  * the examples/recipes service (on the local PostgreSQL and Redis) at rest with
  * `createLarder` and its default collectors, against a bare service with the same
@@ -116,6 +122,12 @@ async function run(dir: string): Promise<Map<string, Figures>> {
     `global:\n  scrape_interval: 15s\n  evaluation_interval: 15s\nscrape_configs:\n  - job_name: node\n    static_configs:\n      - targets: ["127.0.0.1:${nePort}"]\n`,
   );
   const ne: ChildProcess = spawn('prometheus-node-exporter', [`--web.listen-address=127.0.0.1:${nePort}`], { stdio: 'ignore' });
+  const floorPort = await freePort();
+  // Larder's shebang sets the same malloc threshold
+  const floorEnv = { ...process.env, MALLOC_TRIM_THRESHOLD_: '131072' };
+  const floor: ChildProcess = spawn(process.execPath, [join(ROOT, 'bench/lib/stack-floor.mjs'), String(floorPort), join(dir, 'floor.db')], { stdio: ['ignore', 'ignore', 'inherit'], env: floorEnv });
+  const bare: ChildProcess = spawn(process.execPath, ['-e', 'setInterval(() => {}, 15000)'], { stdio: 'ignore', env: floorEnv });
+  const floors = [floor, bare];
   const neFailed = new Promise<never>((_, reject) => ne.once('error', (e) => reject(new Error(`prometheus-node-exporter did not start (${e.message}); make system-deps installs it`))));
   neFailed.catch(() => undefined); // seen through the race below when it happens at start
   const started = await Promise.allSettled([
@@ -128,10 +140,12 @@ async function run(dir: string): Promise<Map<string, Figures>> {
       LARDER_RECORD_INTERVAL: '15s',
     }, {}, 120_000), // a loaded machine can take more than the default 20 s to start it
     Promise.race([waitUp(`http://127.0.0.1:${nePort}/metrics`, 'node_exporter'), neFailed]),
+    waitUp(`http://127.0.0.1:${floorPort}/metrics`, 'the stack floor'),
   ]);
-  const [promStart, larderStart, neStart] = started;
-  if (promStart.status === 'rejected' || larderStart.status === 'rejected' || neStart.status === 'rejected') {
+  const [promStart, larderStart, neStart, floorStart] = started;
+  if (promStart.status === 'rejected' || larderStart.status === 'rejected' || neStart.status === 'rejected' || floorStart.status === 'rejected') {
     ne.kill();
+    for (const f of floors) f.kill();
     if (promStart.status === 'fulfilled') await promStart.value.stop();
     if (larderStart.status === 'fulfilled') await larderStart.value.stop();
     throw started.map((r) => (r.status === 'rejected' ? (r.reason as Error) : undefined)).find((e) => e !== undefined);
@@ -144,9 +158,12 @@ async function run(dir: string): Promise<Map<string, Figures>> {
       { name: 'node_exporter', pid: ne.pid! },
       { name: 'prometheus', pid: prom.pid, samples: () => counter(`${prom.url}/metrics`, 'prometheus_tsdb_head_samples_appended_total') },
       { name: 'larder', pid: larder.child.pid!, samples: () => counter(`${larder.url}/metrics`, 'larder_recorder_samples_written_total') },
+      { name: 'stack floor', pid: floor.pid!, samples: () => counter(`http://127.0.0.1:${floorPort}/metrics`, 'floor_samples_written_total') },
+      { name: 'node alone', pid: bare.pid! },
     ]);
   } finally {
     ne.kill();
+    for (const f of floors) f.kill();
     await Promise.all([prom.stop(), larder.stop()]);
   }
 }
@@ -205,7 +222,10 @@ async function atRest(args: readonly string[], env: Record<string, string>, port
   }
 }
 
-/** The medians of the runs, the pair's sums and Larder's ratios to them. */
+/** The subjects that store samples (the others have no bytes per sample). */
+const STORES = new Set(['prometheus', 'larder', 'stack floor']);
+
+/** The medians of the runs, the pair's sums, and Larder's and the floors' ratios to them. */
 function printPair(runs: readonly Map<string, Figures>[]): void {
   const med = (name: string, pick: (f: Figures) => number): number => median(runs.map((r) => pick(r.get(name)!)));
   const perSample = (f: Figures): number => f.written / f.samples;
@@ -215,8 +235,8 @@ function printPair(runs: readonly Map<string, Figures>[]): void {
     fmt(((med(name, (f) => f.cpuPerMinute) / 60) * 100), 3),
     mb(med(name, (f) => f.rss)),
     mb(med(name, (f) => f.written)),
-    name === 'node_exporter' ? '' : fmt(med(name, (f) => f.samples), 0),
-    name === 'node_exporter' ? '' : fmt(med(name, perSample), 1),
+    STORES.has(name) ? fmt(med(name, (f) => f.samples), 0) : '',
+    STORES.has(name) ? fmt(med(name, perSample), 1) : '',
   ];
   const pairCpu = median(runs.map((r) => r.get('node_exporter')!.cpuPerMinute + r.get('prometheus')!.cpuPerMinute));
   const pairRss = median(runs.map((r) => r.get('node_exporter')!.rss + r.get('prometheus')!.rss));
@@ -226,6 +246,8 @@ function printPair(runs: readonly Map<string, Figures>[]): void {
     row('prometheus'),
     ['the pair', fmt(pairCpu, 3), fmt((pairCpu / 60) * 100, 3), mb(pairRss), '', '', ''],
     row('larder'),
+    row('stack floor'),
+    row('node alone'),
   ]);
   const cpuRatio = median(runs.map((r) => r.get('larder')!.cpuPerMinute / (r.get('node_exporter')!.cpuPerMinute + r.get('prometheus')!.cpuPerMinute)));
   const rssRatio = median(runs.map((r) => r.get('larder')!.rss / (r.get('node_exporter')!.rss + r.get('prometheus')!.rss)));
@@ -233,6 +255,12 @@ function printPair(runs: readonly Map<string, Figures>[]): void {
   console.log(`ratio larder/pair CPU: ${fmt(cpuRatio)} (goal <= 1.0)`);
   console.log(`ratio larder/pair RSS: ${fmt(rssRatio)} (goal <= 1.0)`);
   console.log(`ratio larder/prometheus bytes written per sample: ${fmt(writeRatio, 1)} over ${WRITE}s (goal <= 2, over at least 600s)`);
+  const floorRatio = (name: string, pick: (f: Figures) => number, against: (r: Map<string, Figures>) => number): string => fmt(median(runs.map((r) => pick(r.get(name)!) / against(r))));
+  const pair = (pick: (f: Figures) => number) => (r: Map<string, Figures>): number => pick(r.get('node_exporter')!) + pick(r.get('prometheus')!);
+  for (const name of ['stack floor', 'node alone']) {
+    const bytes = name === 'stack floor' ? `, bytes per sample ${fmt(median(runs.map((r) => perSample(r.get(name)!) / perSample(r.get('prometheus')!))), 1)}` : '';
+    console.log(`ratio ${name}/pair: CPU ${floorRatio(name, (f) => f.cpuPerMinute, pair((f) => f.cpuPerMinute))}, RSS ${floorRatio(name, (f) => f.rss, pair((f) => f.rss))}${bytes}`);
+  }
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'larder-cost-'));
