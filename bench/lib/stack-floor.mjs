@@ -12,29 +12,65 @@
  *   node bench/lib/stack-floor.mjs <port> <database path>
  *   (FLOOR_SERIES=500 FLOOR_INTERVAL_MS=15000; to see what a part of the stack costs:
  *    FLOOR_HTTP=node serves /metrics with node:http instead of express,
- *    FLOOR_SQLITE=main runs SQLite on the main thread instead of a worker)
+ *    FLOOR_SQLITE=main runs SQLite on the main thread instead of a worker;
+ *    to see what another write design would write:
+ *    FLOOR_COMMIT_TICKS=N commits every N ticks, each tick first appended to
+ *    `<database>.log` with one write() (no fsync: it survives a SIGKILL, not a power
+ *    loss, as Prometheus' WAL between its syncs), the log emptied after each commit;
+ *    FLOOR_LAYOUT=packed stores a tick as one row (ts, values as a BLOB of float64s))
  *
  * Rows committed are counted in `floor_samples_written_total`.
  */
 import { setFlagsFromString } from 'node:v8';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 
-/** Opens the database with Larder's pragmas; returns a function that commits one tick. */
+/**
+ * Opens the database with Larder's pragmas; returns a function that takes one tick and
+ * answers how many rows it committed (0 while the tick waits in the log for its commit).
+ */
 async function openWriter(dbPath) {
   // Larder's SQLite worker compiles the wasm with Liftoff only (storage/sqlite-worker.ts)
   setFlagsFromString('--liftoff-only');
   const { default: sqlite } = await import('node-sqlite3-wasm');
+  const { openSync, writeSync, ftruncateSync } = await import('node:fs');
+  const commitTicks = Math.max(1, Number(process.env['FLOOR_COMMIT_TICKS'] ?? 1));
+  const packed = process.env['FLOOR_LAYOUT'] === 'packed';
   const db = new sqlite.Database(dbPath);
   db.exec('PRAGMA journal_mode = DELETE');
   db.exec('PRAGMA synchronous = NORMAL');
   db.exec('PRAGMA cache_size = -4000');
-  db.exec('CREATE TABLE IF NOT EXISTS head (ts INTEGER NOT NULL, series_id INTEGER NOT NULL, value REAL, PRIMARY KEY (ts, series_id)) WITHOUT ROWID');
-  const insert = db.prepare('INSERT INTO head VALUES (?, ?, ?)');
-  return ({ ts, values }) => {
+  db.exec(
+    packed
+      ? 'CREATE TABLE IF NOT EXISTS head_packed (ts INTEGER PRIMARY KEY, vals BLOB NOT NULL)'
+      : 'CREATE TABLE IF NOT EXISTS head (ts INTEGER NOT NULL, series_id INTEGER NOT NULL, value REAL, PRIMARY KEY (ts, series_id)) WITHOUT ROWID',
+  );
+  const insert = db.prepare(packed ? 'INSERT INTO head_packed VALUES (?, ?)' : 'INSERT INTO head VALUES (?, ?, ?)');
+  const log = commitTicks > 1 ? openSync(`${dbPath}.log`, 'w') : undefined;
+  let logBytes = 0;
+  const pending = [];
+  return (tick) => {
+    const { ts, values } = tick;
+    if (log !== undefined) {
+      const record = new Float64Array(values.length + 1);
+      record[0] = ts;
+      record.set(values, 1);
+      logBytes += writeSync(log, new Uint8Array(record.buffer), 0, record.byteLength, logBytes);
+    }
+    pending.push(tick);
+    if (pending.length < commitTicks) return 0;
+    let rows = 0;
     db.exec('BEGIN');
-    for (let i = 0; i < values.length; i++) insert.run([ts, i, values[i]]);
+    for (const p of pending.splice(0)) {
+      if (packed) insert.run([p.ts, new Uint8Array(p.values.buffer, p.values.byteOffset, p.values.byteLength)]);
+      else for (let i = 0; i < p.values.length; i++) insert.run([p.ts, i, p.values[i]]);
+      rows += p.values.length;
+    }
     db.exec('COMMIT');
-    return values.length;
+    if (log !== undefined) {
+      ftruncateSync(log, 0);
+      logBytes = 0;
+    }
+    return rows;
   };
 }
 
