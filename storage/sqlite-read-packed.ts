@@ -18,7 +18,7 @@ import type { ChunkInfo, PackedReadResult, ReadQuery } from './store.js';
 
 /**
  * A growing array of triples. It starts small: most reads (the rules', a panel's) are a
- * few rows, and a zeroed 24 KB array per chunk and head read was about a tenth of an idle
+ * few rows, and a zeroed 24 KB array per chunk and head read was 3-8 % of an idle
  * worker's CPU (allocation and the garbage collector, in a profile of `larder serve`).
  */
 class Triples {
