@@ -249,17 +249,17 @@ function printPair(runs: readonly Map<string, Figures>[]): void {
     row('stack floor'),
     row('node alone'),
   ]);
-  const cpuRatio = median(runs.map((r) => r.get('larder')!.cpuPerMinute / (r.get('node_exporter')!.cpuPerMinute + r.get('prometheus')!.cpuPerMinute)));
-  const rssRatio = median(runs.map((r) => r.get('larder')!.rss / (r.get('node_exporter')!.rss + r.get('prometheus')!.rss)));
-  const writeRatio = median(runs.map((r) => perSample(r.get('larder')!) / perSample(r.get('prometheus')!)));
-  console.log(`ratio larder/pair CPU: ${fmt(cpuRatio)} (goal <= 1.0)`);
-  console.log(`ratio larder/pair RSS: ${fmt(rssRatio)} (goal <= 1.0)`);
-  console.log(`ratio larder/prometheus bytes written per sample: ${fmt(writeRatio, 1)} over ${WRITE}s (goal <= 2, over at least 600s)`);
-  const floorRatio = (name: string, pick: (f: Figures) => number, against: (r: Map<string, Figures>) => number): string => fmt(median(runs.map((r) => pick(r.get(name)!) / against(r))));
-  const pair = (pick: (f: Figures) => number) => (r: Map<string, Figures>): number => pick(r.get('node_exporter')!) + pick(r.get('prometheus')!);
+  // medians of each run's ratio: to the pair's sum (CPU, RSS) and to Prometheus (bytes per sample)
+  const toPair = (name: string, pick: (f: Figures) => number): number => median(runs.map((r) => pick(r.get(name)!) / (pick(r.get('node_exporter')!) + pick(r.get('prometheus')!))));
+  const toPrometheus = (name: string): number => median(runs.map((r) => perSample(r.get(name)!) / perSample(r.get('prometheus')!)));
+  const cpu = (f: Figures): number => f.cpuPerMinute;
+  const rss = (f: Figures): number => f.rss;
+  console.log(`ratio larder/pair CPU: ${fmt(toPair('larder', cpu))} (goal <= 1.0)`);
+  console.log(`ratio larder/pair RSS: ${fmt(toPair('larder', rss))} (goal <= 1.0)`);
+  console.log(`ratio larder/prometheus bytes written per sample: ${fmt(toPrometheus('larder'), 1)} over ${WRITE}s (goal <= 2, over at least 600s)`);
   for (const name of ['stack floor', 'node alone']) {
-    const bytes = name === 'stack floor' ? `, bytes per sample ${fmt(median(runs.map((r) => perSample(r.get(name)!) / perSample(r.get('prometheus')!))), 1)}` : '';
-    console.log(`ratio ${name}/pair: CPU ${floorRatio(name, (f) => f.cpuPerMinute, pair((f) => f.cpuPerMinute))}, RSS ${floorRatio(name, (f) => f.rss, pair((f) => f.rss))}${bytes}`);
+    const bytes = STORES.has(name) ? `, bytes per sample ${fmt(toPrometheus(name), 1)}` : '';
+    console.log(`ratio ${name}/pair: CPU ${fmt(toPair(name, cpu))}, RSS ${fmt(toPair(name, rss))}${bytes}`);
   }
 }
 

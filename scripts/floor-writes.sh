@@ -8,6 +8,7 @@
 #   (WARMUP_SECONDS=60 MEASURE_SECONDS=600)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+make -s build # the floor imports Larder's V8 setting from dist/
 WARM=${WARMUP_SECONDS:-60}
 MEAS=${MEASURE_SECONDS:-600}
 dir=$(mktemp -d "${TMPDIR:-/tmp}/larder-floor.XXXXXX")

@@ -9,7 +9,7 @@
  * queries, no rollups: what Larder's dependencies and its one-commit-per-tick design cost
  * before any of Larder's own code runs.
  *
- *   node bench/lib/stack-floor.mjs <port> <database path>
+ *   node bench/lib/stack-floor.mjs <port> <database path>   (after `make build`)
  *   (FLOOR_SERIES=500 FLOOR_INTERVAL_MS=15000; to see what a part of the stack costs:
  *    FLOOR_HTTP=node serves /metrics with node:http instead of express,
  *    FLOOR_SQLITE=main runs SQLite on the main thread instead of a worker;
@@ -75,8 +75,8 @@ async function openWriter(dbPath) {
 }
 
 if (isMainThread) {
-  // Larder's command sets the same tier-up budget (src/v8-tiering.ts)
-  setFlagsFromString('--interrupt-budget=675840');
+  // the tier-up budget Larder's command sets, by the same module (needs `make build`)
+  await import('../../dist/src/v8-tiering.js');
   const [port, dbPath] = process.argv.slice(2);
   if (!port || !dbPath) throw new Error('usage: node stack-floor.mjs <port> <database path>');
   const series = Number(process.env['FLOOR_SERIES'] ?? 500);
