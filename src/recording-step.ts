@@ -143,6 +143,7 @@ export function recordingStep(registry: Registry, config: RecordingSettings, log
       store = await openStore({
         engine: storage.engine === 'postgresql' ? 'postgresql' : 'sqlite',
         sqlitePath: storage.sqlitePath,
+        sqliteCommitIntervalMs: storage.sqliteCommitInterval,
         databaseUrl: storage.databaseUrl,
         dbHost: storage.dbHost,
         dbPort: storage.dbPort,

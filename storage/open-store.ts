@@ -37,6 +37,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
         ...(opts.chunkMs !== undefined ? { chunkMs: opts.chunkMs } : {}),
         ...(opts.busyTimeoutMs !== undefined ? { busyTimeoutMs: opts.busyTimeoutMs } : {}),
         ...(opts.fileMode !== undefined ? { fileMode: opts.fileMode } : {}),
+        ...(opts.sqliteCommitIntervalMs !== undefined ? { commitIntervalMs: opts.sqliteCommitIntervalMs } : {}),
         ...(opts.now !== undefined ? { now: opts.now } : {}),
       });
     case 'postgresql': {

@@ -5,7 +5,7 @@
  * stays on the main thread.
  */
 import sqlite3 from 'node-sqlite3-wasm';
-import { chmodSync, createReadStream, createWriteStream, renameSync, rmSync, statfsSync } from 'node:fs';
+import { chmodSync, createReadStream, createWriteStream, existsSync, renameSync, rmSync, statfsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
@@ -15,6 +15,8 @@ import { insertNumbers, scanNumbers, type ScanNumbers } from './sqlite-fast.js';
 import { rollbackJournal, type JournalRollback } from './sqlite-journal.js';
 import { headRowCount, isHeadTable, rawExtent, readSamplesFrom, readSeries, type ReadDb } from './sqlite-read.js';
 import { readPackedFrom } from './sqlite-read-packed.js';
+import { PendingTicks } from './sqlite-pending.js';
+import { TickLog, encodable, tickLogPath } from './sqlite-tick-log.js';
 import { RawChunkCache } from './sqlite-read-cache.js';
 import { lingerLock } from './sqlite-lock-linger.js';
 import { StatementCache, type Statement } from './sqlite-statements.js';
@@ -80,6 +82,13 @@ export interface SqliteEngineOptions {
   readonly lockLinger?: LockLingerOptions;
   /** When the raw-sample head is folded into the chunk tables (sqlite-head.ts). */
   readonly head?: HeadOptions;
+  /**
+   * Record ticks go to the tick log (sqlite-tick-log.ts) and are committed together at
+   * most this often, ms; 0 commits each write at once. Only for an owner that lets the
+   * engine commit them before other operations (commitPendingFirst in sqlite-worker.ts).
+   * @default 0
+   */
+  readonly commitIntervalMs?: number;
 }
 
 interface CatalogTable {
@@ -169,6 +178,8 @@ export class SqliteEngine {
     this.fileMode = opts.fileMode ?? 0o640;
     const chunkMs = opts.chunkMs ?? 86_400_000;
     checkChunkMs(chunkMs, 'chunkMs');
+    this.commitIntervalMs = opts.commitIntervalMs ?? 0;
+    if (!(this.commitIntervalMs >= 0 && this.commitIntervalMs <= 3_600_000)) throw new RangeError(`commitIntervalMs: expected 0 to 3,600,000 ms, got ${this.commitIntervalMs}`);
     this.head = new SampleHead(
       {
         all: (sql, params = []) => this.stmt(sql).all(bindable(params as SqlValue[])) as Record<string, unknown>[],
@@ -219,6 +230,7 @@ export class SqliteEngine {
         this.withBusyRetry(() => this.db.run("UPDATE chunk_tables SET chunk_ms = ? WHERE logical = 'samples'", [chunkMs]));
         this.catalog.get('samples')!.chunkMs = chunkMs;
         chmodSync(this.path, this.fileMode);
+        this.openTickLog(this.commitIntervalMs, opts.nowMs);
       }
     } catch (e) {
       this.db.close();
@@ -260,7 +272,8 @@ export class SqliteEngine {
    * roll back (see sqlite-journal.ts).
    */
   explainError(e: unknown): unknown {
-    if (!(e instanceof Error) || !IO_FAILURE.test(e.message)) return e;
+    // ENOSPC: the tick log's append (sqlite-tick-log.ts) on a full disk.
+    if (!(e instanceof Error) || !(IO_FAILURE.test(e.message) || (e as NodeJS.ErrnoException).code === 'ENOSPC')) return e;
     this.needsReconnect = true;
     const dir = dirname(resolve(this.path));
     let free: number | undefined;
@@ -275,7 +288,7 @@ export class SqliteEngine {
     } catch {
       /* retried before the next operation */
     }
-    if (/disk is full|SQLITE_FULL/i.test(e.message) || (free !== undefined && free < FULL_BELOW_BYTES)) {
+    if (/disk is full|SQLITE_FULL|ENOSPC/i.test(e.message) || (free !== undefined && free < FULL_BELOW_BYTES)) {
       return new StoreDiskFullError(
         `SQLite store ${this.path}: the filesystem holding it is full (${free ?? 'unknown'} bytes free in ${dir}); this write was not stored ` +
           `and the store is unchanged; recording resumes by itself once space is freed`,
@@ -686,16 +699,28 @@ export class SqliteEngine {
 
   /**
    * Writes a checked batch packed as `[seriesId, timeMs, value]` triples (what the
-   * main thread transfers, instead of cloning thousands of objects).
+   * main thread transfers, instead of cloning thousands of objects). With a tick log
+   * (`commitIntervalMs`), a record tick newer than everything stored is appended to the
+   * log and committed with the ticks after it (deferTick); anything else is committed
+   * now, together with the ticks pending before it.
    */
   writePacked(p: Float64Array, nowMs: number): number {
     const n = p.length / 3;
     if (!Number.isInteger(n)) throw new TypeError('writeSamples: packed batch length is not a multiple of 3');
     if (n === 0) return 0;
     this.checkSeriesIds(p);
+    const chunkOf = this.chunksOf(p, nowMs);
+    if (this.deferTick(p, chunkOf)) return n;
+    if (this.pending.size === 0) this.writeRows(p, chunkOf, false);
+    else this.commitPending(p, nowMs);
+    return n;
+  }
+
+  /** The chunk of each sample, created where missing (each in its own tiny transaction, before the data's). */
+  private chunksOf(p: Float64Array, nowMs: number): ChunkInfo[] {
     const samplesTable = this.catalog.get('samples')!;
-    // Chunks are created before the data transaction (each in its own, tiny one).
     let last: ChunkInfo | undefined;
+    const n = p.length / 3;
     const chunkOf: ChunkInfo[] = new Array<ChunkInfo>(n);
     for (let i = 0; i < n; i++) {
       const t = p[i * 3 + 1]!;
@@ -704,11 +729,21 @@ export class SqliteEngine {
       }
       chunkOf[i] = last;
     }
+    return chunkOf;
+  }
+
+  /** One transaction writing a batch to the head or its chunks (`ticks`: the tick log's, see SampleHead.write). */
+  private writeRows(p: Float64Array, chunkOf: readonly ChunkInfo[], ticks: boolean): void {
+    const cache = this.readCache;
+    if (cache !== undefined) {
+      let last: ChunkInfo | undefined;
+      for (const c of chunkOf) if (c !== last) cache.dropChunk((last = c).name);
+    }
     this.transaction(() => {
       // To the end of the head, ROWS_PER_INSERT rows per multi-row statement (fewer
       // step/reset calls into wasm); a rewrite or late sample to its chunk (sqlite-head.ts).
       // Rows apply in order, so the last duplicate wins.
-      const toChunks = this.head.write(p, chunkOf, bindTriples, ROWS_PER_INSERT, MULTI_VALUES);
+      const toChunks = this.head.write(p, chunkOf, bindTriples, ROWS_PER_INSERT, MULTI_VALUES, ticks);
       // series_latest of those only: latest_metrics takes the head's newest from the head.
       const latest = new Map<number, number>(); // series id -> index of its newest sample
       for (const i of toChunks) {
@@ -722,7 +757,106 @@ export class SqliteEngine {
       );
       for (const j of latest.values()) up.run([p[j * 3]!, p[j * 3 + 1]!, p[j * 3 + 2]!]);
     });
-    return n;
+  }
+
+  // ---- the tick log (sqlite-tick-log.ts, sqlite-pending.ts) --------------------------
+
+  /** The log of ticks not yet committed; undefined without `commitIntervalMs`. */
+  private tickLog: TickLog | undefined;
+  private readonly pending = new PendingTicks();
+  private readonly commitIntervalMs: number;
+
+  /**
+   * Appends `p` to the tick log instead of committing it, when that keeps every read
+   * exact: each sample newer than anything stored or pending (a read adds the pending
+   * samples after the stored ones), each series' samples in time order, the head to take
+   * it, and the pending ticks not yet due. Whether it did.
+   */
+  private deferTick(p: Float64Array, chunkOf: readonly ChunkInfo[]): boolean {
+    const log = this.tickLog;
+    if (log === undefined || this.depth > 0 || this.damage !== undefined || this.needsReconnect) return false;
+    if (this.pending.ageMs(performance.now()) >= this.commitIntervalMs || !encodable(p)) return false;
+    const floor = Math.max(this.pending.newestMs, this.head.appendFloor(p, chunkOf, this.pending.size));
+    const seen = new Map<number, number>();
+    for (let i = 0; i < p.length; i += 3) {
+      const t = p[i + 1]!;
+      if (!(t > floor) || (seen.get(p[i]!) ?? Number.NEGATIVE_INFINITY) >= t) return false;
+      seen.set(p[i]!, t);
+    }
+    log.append(p);
+    this.pending.add(p, performance.now());
+    return true;
+  }
+
+  /** Samples appended to the tick log and not yet committed. */
+  get pendingSamples(): number {
+    return this.pending.size;
+  }
+
+  /** Milliseconds until the pending ticks are due to be committed; undefined when none are pending. */
+  commitDueInMs(): number | undefined {
+    if (this.pending.size === 0) return undefined;
+    return Math.max(0, this.commitIntervalMs - this.pending.ageMs(performance.now()));
+  }
+
+  /**
+   * Commits the pending ticks, and `then` after them, in one transaction, then empties
+   * the log. On failure both stay pending (the log still holds the ticks) and it throws.
+   */
+  commitPending(then?: Float64Array, nowMs = Date.now()): void {
+    if (this.pending.size === 0 && then === undefined) return;
+    this.assertWritable();
+    const ticks = this.pending.packed();
+    const tickChunks = this.chunksOf(ticks, nowMs);
+    const thenChunks = then === undefined ? [] : this.chunksOf(then, nowMs);
+    // The ticks take the head's append path (as checked when deferred); a batch after them
+    // is checked as any write is.
+    this.transaction(() => {
+      if (ticks.length > 0) this.writeRows(ticks, tickChunks, true);
+      if (then !== undefined) this.writeRows(then, thenChunks, false);
+    });
+    this.pending.clear();
+    this.tickLog?.clear();
+  }
+
+  /**
+   * Opens the tick log (when `intervalMs` > 0, or to replay one a previous run left) and
+   * commits what a previous run left in it: each record was acknowledged, and writing it
+   * again is harmless if it was committed before the log was emptied.
+   */
+  private openTickLog(intervalMs: number, nowMs: number): void {
+    const path = tickLogPath(this.path);
+    if (intervalMs <= 0 && !existsSync(path)) return;
+    const log = new TickLog(path, this.fileMode);
+    try {
+      if (log.found.length > 0) {
+        const batches = log.found.map((b) => this.knownSeriesOnly(b)).filter((b) => b.length > 0);
+        for (const b of batches) this.writeRows(b, this.chunksOf(b, nowMs), false);
+        log.clear();
+      }
+    } catch (e) {
+      log.close();
+      throw e;
+    }
+    if (intervalMs > 0) this.tickLog = log;
+    else log.close();
+  }
+
+  /** `p` without the samples of series the store does not hold (deleted since they were logged). */
+  private knownSeriesOnly(p: Float64Array): Float64Array {
+    const keep: number[] = [];
+    const sel = this.stmt('SELECT 1 AS x FROM series WHERE id = ?');
+    for (let i = 0; i < p.length; i += 3) {
+      const id = p[i]!;
+      if (this.knownIds.has(id) || first(sel, [id]) !== undefined) {
+        this.knownIds.add(id);
+        keep.push(i);
+      }
+    }
+    if (keep.length * 3 === p.length) return p;
+    const out = new Float64Array(keep.length * 3);
+    keep.forEach((i, k) => out.set(p.subarray(i, i + 3), k * 3));
+    return out;
   }
 
   /**
@@ -750,7 +884,9 @@ export class SqliteEngine {
 
   /** One read's samples packed, read in one statement per chunk (sqlite-read-packed.ts). */
   private readPackedIn(q: ReadQuery): PackedReadResult {
-    return readPackedFrom(this.scan, this.reads, q, this.overlapping('samples', q.fromMs, q.toMs), this.freshReadCache(), this.hasHead);
+    const r = readPackedFrom(this.scan, this.reads, q, this.overlapping('samples', q.fromMs, q.toMs), this.freshReadCache(), this.hasHead);
+    // A read with a limit is cut by series then time: the worker commits pending ticks before it.
+    return q.limit === undefined ? this.pending.mergeInto(r, q.fromMs, q.toMs) : r;
   }
 
   /** Decoded raw chunks kept between reads (sqlite-read-cache.ts); none until enableReadCache. */
@@ -769,20 +905,10 @@ export class SqliteEngine {
    * Before operation `op`: drops the cached chunks it may change (writePacked's chunks
    * only; everything for any other write). `writes` is false for operations that only read.
    */
-  noteOperation(op: string, writes: boolean, packed?: Float64Array): void {
+  noteOperation(op: string, writes: boolean): void {
     const cache = this.readCache;
-    if (cache === undefined || !writes) return;
-    if (op === 'writePacked' && packed instanceof Float64Array) {
-      const samplesTable = this.catalog.get('samples');
-      let last: ChunkInfo | undefined;
-      for (let i = 1; i < packed.length; i += 3) {
-        const t = packed[i]!;
-        if (last !== undefined && t >= last.startMs && t < last.endMs) continue;
-        last = samplesTable === undefined ? undefined : this.findChunk(samplesTable, t);
-        if (last !== undefined) cache.dropChunk(last.name);
-      }
-      return;
-    }
+    // writePacked drops the chunks it commits to itself (writeRows); a tick it only logs changes no chunk.
+    if (cache === undefined || !writes || op === 'writePacked') return;
     cache.clear();
   }
 
@@ -1147,6 +1273,15 @@ export class SqliteEngine {
     this.closed = true;
     try {
       this.rollback();
+      // Pending ticks to the file; if that fails the log keeps them for the next open.
+      if (this.damage === undefined && !this.needsReconnect) {
+        try {
+          this.commitPending();
+        } catch {
+          /* replayed at the next open */
+        }
+      }
+      this.tickLog?.close();
       // A store at rest keeps its samples in the chunk tables, so that tools reading the
       // file alone (larder migrate, a copy) see them there. A failure (a full disk) leaves
       // the head as it is: reads and the next open are right either way.

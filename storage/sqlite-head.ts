@@ -176,13 +176,33 @@ export class SampleHead {
   }
 
   /**
+   * The time a batch's samples must all be after to be appended to the head, with
+   * `extraRows` more rows already promised to it: the newest the head, its chunks and the
+   * folding head may hold. +∞ when the head would not take the batch that way (the head
+   * is off, the batch is bulk, or the folds are behind).
+   */
+  appendFloor(p: Float64Array, chunkOf: readonly ChunkInfo[], extraRows: number): number {
+    const n = chunkOf.length;
+    if (!this.enabled || isBulk(p, n) || this.appendRows + extraRows + n >= 4 * this.maxRows) return Number.POSITIVE_INFINITY;
+    let floor = Math.max(this.foldMax, this.appendMaxTs);
+    let last: ChunkInfo | undefined;
+    for (const c of chunkOf) {
+      if (c === last) continue;
+      last = c;
+      floor = Math.max(floor, this.keyedBound(c));
+    }
+    return floor;
+  }
+
+  /**
    * Writes packed `[seriesId, timeMs, value]` triples (bound by `bind`), sample i to chunk
    * `chunkOf[i]`, inside the caller's transaction. `perInsert` rows go per multi-row
    * statement (`values` is its VALUES list). The indexes of the samples written to their
    * chunk table, not the head: their series' `series_latest` is the caller's to update
-   * (the head's samples reach it when folded).
+   * (the head's samples reach it when folded). `ticks` says the batch is record ticks
+   * however many (the tick log's, checked one by one as they were deferred), not bulk.
    */
-  write(p: Float64Array, chunkOf: readonly ChunkInfo[], bind: (part: Float64Array) => (number | Uint8Array)[], perInsert: number, values: string): number[] {
+  write(p: Float64Array, chunkOf: readonly ChunkInfo[], bind: (part: Float64Array) => (number | Uint8Array)[], perInsert: number, values: string, ticks = false): number[] {
     const n = chunkOf.length;
     const fast: number[] = [];
     const slow: number[] = [];
@@ -190,7 +210,7 @@ export class SampleHead {
     // as it always did: it touches each series' leaf once for many samples, and the head
     // stays small enough that a fold step (a scan of the folding head) stays short. So does
     // everything once the folds fall behind the writes.
-    const head = this.enabled && !isBulk(p, n) && this.appendRows < 4 * this.maxRows;
+    const head = this.enabled && (ticks || !isBulk(p, n)) && this.appendRows < 4 * this.maxRows;
     for (let i = 0; i < n; i++) {
       const t = p[i * 3 + 1]!;
       const c = chunkOf[i]!;

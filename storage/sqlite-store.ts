@@ -59,6 +59,13 @@ export interface SqliteStoreOptions {
   readonly now?: () => number;
   /** When the raw-sample head is folded into the chunk tables (sqlite-head.ts). @default its defaults */
   readonly head?: HeadOptions;
+  /**
+   * Record ticks are appended to a tick log beside the file (`<path>.larder-ticks`,
+   * synced) and committed together at most this often, ms: a commit rewrites at least
+   * ~17 KB of the file whatever it holds. The store's reads see them at once; other
+   * connections to the file see them once committed. 0 commits every write. @default 0
+   */
+  readonly commitIntervalMs?: number;
 }
 
 /** The error a failed worker operation rejects with (name and message from the worker). */
@@ -88,6 +95,7 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<SqliteS
     ...(opts.staleLockGraceMs !== undefined ? { staleLockGraceMs: opts.staleLockGraceMs } : {}),
     ...(opts.checkAtOpen !== undefined ? { checkAtOpen: opts.checkAtOpen } : {}),
     ...(opts.head !== undefined ? { head: opts.head } : {}),
+    ...(opts.commitIntervalMs !== undefined ? { commitIntervalMs: opts.commitIntervalMs } : {}),
   };
   const url = workerUrl();
   // Running from .ts sources (tests, benchmarks), the worker inherits the TypeScript

@@ -151,6 +151,70 @@ function maintainHead(e: SqliteEngine): void {
   }
 }
 
+/**
+ * Operations that need no pending tick committed first (sqlite-pending.ts): the packed raw
+ * reads add them to what they read, and the rest do not read or write raw samples.
+ * `writePacked` commits them itself with a batch it does not log.
+ */
+const SEES_PENDING: ReadonlySet<WorkerOp> = new Set<WorkerOp>([
+  'writePacked', 'readPacked', 'readPackedMany', 'readTiered', 'readTierRows', 'resolveSeries', 'listSeries',
+  'sizeBytes', 'listChunks', 'chunkBytes', 'getActiveAlerts', 'saveAlert', 'ensureChunk', 'ensureRollupTier',
+]);
+
+/** Whether a read asks for at most some samples: cut by series then time, it is read from the file alone. */
+function limited(r: WorkerRequest): boolean {
+  const q = r.op === 'readTiered' ? (r.args[0] as { raw?: { limit?: unknown } } | null)?.raw : r.args[0];
+  const qs = r.op === 'readPackedMany' && Array.isArray(q) ? q : [q];
+  return qs.some((x) => typeof (x as { limit?: unknown } | null)?.limit === 'number' && (x as { limit: number }).limit > 0);
+}
+
+/**
+ * Commits the tick log's pending ticks before an operation that reads the file for them
+ * (SQL, stats, a backup) or changes samples. A read goes on if that fails (a full disk);
+ * any other operation fails with it.
+ */
+function commitPendingFirst(e: SqliteEngine, r: WorkerRequest): void {
+  if (e.pendingSamples === 0 || (SEES_PENDING.has(r.op) && !limited(r))) return;
+  try {
+    e.commitPending();
+  } catch (err) {
+    if (!READ_OPS.has(r.op)) throw err; // explained with the operation's own failures
+    e.explainError(err);
+    e.reconnectIfNeeded();
+  }
+}
+
+/** Retry delay of a commit of pending ticks that failed (a full disk), ms. */
+const COMMIT_RETRY_MS = 5000;
+let commitTimer: NodeJS.Timeout | undefined;
+
+/** Commits the pending ticks when they fall due, if nothing else has by then. */
+function scheduleCommit(e: SqliteEngine): void {
+  const due = e.commitDueInMs();
+  if (due === undefined || commitTimer !== undefined) return;
+  commitTimer = setTimeout(() => {
+    tail = tail.then(() => {
+      commitTimer = undefined;
+      let delay = 0;
+      try {
+        e.reconnectIfNeeded();
+        e.commitPending();
+        maintainHead(e);
+      } catch (err) {
+        e.explainError(err);
+        delay = COMMIT_RETRY_MS;
+      }
+      if (delay === 0) scheduleCommit(e);
+      else if (e.pendingSamples > 0) {
+        commitTimer = setTimeout(() => {
+          commitTimer = undefined;
+          scheduleCommit(e);
+        }, delay);
+      }
+    });
+  }, due);
+}
+
 // Requests are chained so an async one (backup) never interleaves with the next.
 let tail: Promise<void> = Promise.resolve();
 port.on('message', (r: WorkerRequest) => {
@@ -160,13 +224,20 @@ port.on('message', (r: WorkerRequest) => {
       if (engine === undefined) throw new Error('the SQLite store failed to open');
       if (!READ_OPS.has(r.op)) engine.assertWritable();
       if (r.op !== 'close') engine.reconnectIfNeeded();
-      engine.noteOperation(r.op, mayWriteRawChunks(r), r.op === 'writePacked' ? (r.args[0] as Float64Array) : undefined);
+      commitPendingFirst(engine, r);
+      engine.noteOperation(r.op, mayWriteRawChunks(r));
       reply = { id: r.id, ok: true, result: await handle(engine, r) };
     } catch (e) {
       reply = { id: r.id, ok: false, error: errorOf(engine?.explainError(e) ?? e) };
     }
     port.postMessage(reply, reply.ok ? transferList(r.op, reply.result) : []);
-    if (r.op === 'close') port.close();
-    else if (reply.ok && engine !== undefined && WRITES_SAMPLES.has(r.op)) maintainHead(engine);
+    if (r.op === 'close') {
+      clearTimeout(commitTimer);
+      commitTimer = undefined;
+      port.close();
+    } else if (engine !== undefined) {
+      if (reply.ok && WRITES_SAMPLES.has(r.op)) maintainHead(engine);
+      scheduleCommit(engine);
+    }
   });
 });

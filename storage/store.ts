@@ -419,6 +419,8 @@ export interface StoreOptions {
   readonly engine: Dialect;
   /** SQLite file (SQLITE_DB_PATH). @default 'data/monitoring.db' */
   readonly sqlitePath?: string;
+  /** SQLite: commit record ticks together at most this often, keeping them in a tick log meanwhile (SqliteStoreOptions.commitIntervalMs). @default 0 */
+  readonly sqliteCommitIntervalMs?: number;
   /** PostgreSQL URL (DATABASE_URL); when empty the db* fields are used. @default '' */
   readonly databaseUrl?: string;
   /** @default 'localhost' */

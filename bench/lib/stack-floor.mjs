@@ -17,6 +17,7 @@
  *    FLOOR_COMMIT_TICKS=N commits every N ticks, each tick first appended to
  *    `<database>.log` with one write() (no fsync: it survives a SIGKILL, not a power
  *    loss, as Prometheus' WAL between its syncs), the log emptied after each commit;
+ *    FLOOR_LOG_SYNC=1 fdatasyncs each append, as Larder's tick log does (storage/sqlite-tick-log.ts);
  *    FLOOR_LAYOUT=packed stores a tick as one row (ts, values as a BLOB of float64s))
  *
  * Rows committed are counted in `floor_samples_written_total`.
@@ -32,7 +33,8 @@ async function openWriter(dbPath) {
   // Larder's SQLite worker compiles the wasm with Liftoff only (storage/sqlite-worker.ts)
   setFlagsFromString('--liftoff-only');
   const { default: sqlite } = await import('node-sqlite3-wasm');
-  const { openSync, writeSync, ftruncateSync } = await import('node:fs');
+  const { fdatasyncSync, openSync, writeSync, ftruncateSync } = await import('node:fs');
+  const syncLog = process.env['FLOOR_LOG_SYNC'] === '1';
   const commitTicks = Math.max(1, Number(process.env['FLOOR_COMMIT_TICKS'] ?? 1));
   const packed = process.env['FLOOR_LAYOUT'] === 'packed';
   const db = new sqlite.Database(dbPath);
@@ -55,6 +57,7 @@ async function openWriter(dbPath) {
       record[0] = ts;
       record.set(values, 1);
       logBytes += writeSync(log, new Uint8Array(record.buffer), 0, record.byteLength, logBytes);
+      if (syncLog) fdatasyncSync(log);
     }
     pending.push(tick);
     if (pending.length < commitTicks) return 0;

@@ -4,10 +4,11 @@
  * or as the owner (openStore) for the commands that write, which a running Larder
  * refuses. PostgreSQL: the store itself, without the spool (the CLI must never spool).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { Config } from '../config.js';
 import { openStore, pgOptionsOf } from '../../storage/open-store.js';
 import { openSqliteReader, type SqliteReader } from '../../storage/sqlite-reader.js';
+import { tickLogPath } from '../../storage/sqlite-tick-log.js';
 import { ownerAlive, type Owner } from '../../storage/sqlite-lock.js';
 import type { Store, StoreOptions } from '../../storage/store.js';
 import { FailedError, UsageError } from './command.js';
@@ -72,11 +73,19 @@ export function explainOpenError(opts: StoreOptions, e: unknown): Error {
  * half-written transaction (docs/storage.md). Larder rolls it back when it starts.
  */
 export function assertNoDeadWriter(dbPath: string): void {
-  if (!existsSync(`${dbPath}.larder-pid`) || !existsSync(`${dbPath}-journal`)) return;
   if (liveOwner(dbPath) !== undefined) return;
-  throw new FailedError(
-    `${dbPath}: the Larder that wrote it was killed in the middle of a transaction (its ${dbPath}-journal is still there); start larder serve on it once (it rolls the transaction back), then run this again`,
-  );
+  if (existsSync(`${dbPath}.larder-pid`) && existsSync(`${dbPath}-journal`)) {
+    throw new FailedError(
+      `${dbPath}: the Larder that wrote it was killed in the middle of a transaction (its ${dbPath}-journal is still there); start larder serve on it once (it rolls the transaction back), then run this again`,
+    );
+  }
+  // Ticks a stopped Larder logged and did not commit (storage/sqlite-tick-log.ts): the file lacks them.
+  const log = tickLogPath(dbPath);
+  if (existsSync(log) && statSync(log).size > 0) {
+    throw new FailedError(
+      `${dbPath}: the Larder that wrote it stopped before committing its last record ticks (they are in ${log}); start larder serve on it once (it commits them), then run this again`,
+    );
+  }
 }
 
 /** A store opened for reading: the read-only SQLite view, or the PostgreSQL store. */

@@ -45,6 +45,14 @@ export const storageOptions = defineOptions({
     // LARDER_SPOOL_PATH= (empty) turns the spool off, as --storage.spool-path= does.
     emptyEnvIsValue: true,
   },
+  sqliteCommitInterval: {
+    flag: 'storage.sqlite-commit-interval',
+    env: ['LARDER_SQLITE_COMMIT_INTERVAL'],
+    default: 60_000,
+    help: 'SQLite: record ticks are appended (and synced) to a log beside the file and committed to it together at most this often, so that the file is rewritten less; SQL readers of the file see a tick up to this late, PromQL and the API at once (0 = commit every tick)',
+    parse: duration({ min: 0, max: 3_600_000 }),
+    show: showDuration,
+  },
   pgWriteTimeout: {
     flag: 'storage.pg-write-timeout',
     env: ['LARDER_PG_WRITE_TIMEOUT'],

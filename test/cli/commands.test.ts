@@ -344,3 +344,24 @@ t.test('operation failures: exit code 1 and what to do next', async (t) => {
   t.match(mig.stderr, new RegExp(`cannot reach PostgreSQL 127\\.0\\.0\\.1:${port}/x .*the --to URL points at it`));
   t.notMatch(mig.stderr, /hunter2/);
 });
+
+t.test('a tick log left by a stopped Larder: read commands say to start it once, then work', async (t) => {
+  const path = join(tempDir(t), 'monitoring.db');
+  const s = await openSqliteStore({ path, commitIntervalMs: 3_600_000 });
+  const [id] = await s.resolveSeries([{ name: 'left_in_log', labels: {}, type: 'gauge' }]);
+  await s.writeSamples([{ seriesId: id!, timeMs: Date.now(), value: 42 }]);
+  // The log as a kill leaves it, with no Larder running (here close() had committed the tick too: committing it again changes nothing).
+  const log = `${path}.larder-ticks`;
+  const kept = readFileSync(log);
+  await s.close();
+  writeFileSync(log, kept);
+  const env = { MONITORING_DB: 'sqlite', SQLITE_DB_PATH: path };
+  const refused = await inProcess(['query', '--sql', 'SELECT COUNT(*) AS n FROM samples_all'], env);
+  t.equal(refused.code, 1);
+  t.match(refused.stderr, `the Larder that wrote it stopped before committing its last record ticks (they are in ${log}); start larder serve on it once`);
+  await (await openSqliteStore({ path })).close(); // what starting it once does to the log
+  const after = await inProcess(['query', '--sql', 'SELECT COUNT(*) AS n FROM samples_all'], env);
+  t.equal(after.code, 0, after.stderr);
+  t.match(after.stdout, /\b1\b/, 'the logged tick is in the file');
+  t.notOk(existsSync(log));
+});

@@ -59,7 +59,8 @@ async function until(what: string, cond: () => Promise<boolean>, timeoutMs = 30_
   return Date.now() - started;
 }
 
-t.test('disk full: a clear error, /metrics served, recording resumes when space is freed, nothing damaged', async (t) => {
+// Each tick committed as it comes, and ticks logged beside the file and committed each second (docs/storage.md, the tick log).
+for (const commit of ['0s', '1s']) t.test(`disk full (--storage.sqlite-commit-interval=${commit}): a clear error, /metrics served, recording resumes when space is freed, nothing damaged`, async (t) => {
   const dir = mountTmpfs(t, '2m');
   if (dir === undefined) {
     t.pass('a small filesystem', { skip: 'needs root and a tmpfs mount (mount -t tmpfs -o size=2m)' });
@@ -69,7 +70,7 @@ t.test('disk full: a clear error, /metrics served, recording resumes when space 
   const path = join(dir, 'monitoring.db');
   const lines: string[] = [];
   const log = new Logger('info', (l) => lines.push(l));
-  const { config } = loadConfig({ argv: ['--listen=127.0.0.1:0', '--record-interval=1s', '--collect-interval=1s'], env: { MONITORING_DB: 'sqlite', SQLITE_DB_PATH: path } });
+  const { config } = loadConfig({ argv: ['--listen=127.0.0.1:0', '--record-interval=1s', '--collect-interval=1s', `--storage.sqlite-commit-interval=${commit}`], env: { MONITORING_DB: 'sqlite', SQLITE_DB_PATH: path } });
   const larder = await startLarder(config, log);
   let stopped = false;
   t.teardown(async () => {
@@ -104,8 +105,8 @@ t.test('disk full: a clear error, /metrics served, recording resumes when space 
   rmSync(filler);
   const freedAt = Date.now();
   const resumedMs = await until('samples stored after the space was freed', async () => newest() > freedAt);
-  figure(t, 'disk full: recording resumed after space was freed', resumedMs, 'ms');
-  figure(t, 'disk full: seconds without samples stored', Math.round((freedAt - Math.max(stuck, fullAt - 1000)) / 1000), 's');
+  figure(t, `disk full: recording resumed after space was freed (commit interval ${commit})`, resumedMs, 'ms');
+  figure(t, `disk full: seconds without samples stored (commit interval ${commit})`, Math.round((freedAt - Math.max(stuck, fullAt - 1000)) / 1000), 's');
   const healthy = await fetch(`${url}/healthz`);
   t.equal(healthy.status, 200, '/healthz OK once writing works again');
   stopped = true;
@@ -114,7 +115,7 @@ t.test('disk full: a clear error, /metrics served, recording resumes when space 
   const s = await openSqliteStore({ path });
   t.teardown(() => s.close());
   const ok = await s.query<{ integrity_check: string }>('PRAGMA integrity_check');
-  figure(t, 'disk full: integrity failures', ok[0]?.integrity_check === 'ok' ? 0 : 1);
+  figure(t, `disk full: integrity failures (commit interval ${commit})`, ok[0]?.integrity_check === 'ok' ? 0 : 1);
   t.same(ok, [{ integrity_check: 'ok' }], 'the store is intact');
   const written = await s.query<{ n: number }>('SELECT COUNT(*) AS n FROM samples_all WHERE ts < ?', [fullAt - 1000]);
   t.ok(Number(written[0]!.n) > 0, 'what was stored before the disk filled is still there');

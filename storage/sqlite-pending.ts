@@ -1,0 +1,111 @@
+/**
+ * Record ticks written to the tick log (sqlite-tick-log.ts) and not yet committed to the
+ * SQLite file. Every sample here is newer than anything the store holds for its series
+ * (the engine defers a batch only then), so a read of the store is made whole by adding
+ * each series' pending samples after its stored ones.
+ */
+import type { PackedReadResult } from './store.js';
+
+/** The deferred batches, in the order written. */
+export class PendingTicks {
+  private batches: Float64Array[] = [];
+  private samples = 0;
+  private newest = Number.NEGATIVE_INFINITY;
+  /** performance.now() when the oldest pending batch was deferred. */
+  private since = 0;
+
+  /** Samples held. */
+  get size(): number {
+    return this.samples;
+  }
+
+  /** The newest time held, −∞ when empty. */
+  get newestMs(): number {
+    return this.newest;
+  }
+
+  /** Milliseconds (performance.now) since the oldest batch was deferred; 0 when empty. */
+  ageMs(nowMs: number): number {
+    return this.samples === 0 ? 0 : nowMs - this.since;
+  }
+
+  /** Adds a batch deferred at `nowMs` (performance.now). */
+  add(p: Float64Array, nowMs: number): void {
+    if (p.length === 0) return;
+    if (this.samples === 0) this.since = nowMs;
+    this.batches.push(p);
+    this.samples += p.length / 3;
+    for (let i = 1; i < p.length; i += 3) if (p[i]! > this.newest) this.newest = p[i]!;
+  }
+
+  /** All pending samples as one packed batch, in the order written. */
+  packed(): Float64Array {
+    if (this.batches.length === 1) return this.batches[0]!;
+    const out = new Float64Array(this.samples * 3);
+    let o = 0;
+    for (const b of this.batches) {
+      out.set(b, o);
+      o += b.length;
+    }
+    return out;
+  }
+
+  /** Forgets everything (committed). */
+  clear(): void {
+    this.batches = [];
+    this.samples = 0;
+    this.newest = Number.NEGATIVE_INFINITY;
+  }
+
+  /**
+   * `r` (a read of the store over `[fromMs, toMs)`) with the pending samples of its series
+   * in that range added after each series' stored ones. `r` itself when none apply.
+   */
+  mergeInto(r: PackedReadResult, fromMs: number, toMs: number): PackedReadResult {
+    if (this.samples === 0 || r.series.length === 0 || fromMs > this.newest) return r;
+    const wanted = new Map<number, number[]>(); // series id -> [batch, index] pairs, in time order
+    for (const s of r.series) wanted.set(s.id, []);
+    let added = 0;
+    for (let b = 0; b < this.batches.length; b++) {
+      const p = this.batches[b]!;
+      for (let i = 0; i < p.length; i += 3) {
+        const t = p[i + 1]!;
+        if (t < fromMs || t >= toMs) continue;
+        const hits = wanted.get(p[i]!);
+        if (hits === undefined) continue;
+        hits.push(b, i);
+        added++;
+      }
+    }
+    if (added === 0) return r;
+    const stored = new Map<number, [number, number]>(); // series id -> [offset, count] in r
+    for (let k = 0, o = 0; k < r.runs.length; k += 2) {
+      stored.set(r.runs[k]!, [o, r.runs[k + 1]!]);
+      o += r.runs[k + 1]!;
+    }
+    const ts = new Float64Array(r.ts.length + added);
+    const vs = new Float64Array(r.vs.length + added);
+    const runs: number[] = [];
+    let o = 0;
+    // Series in the order the read lists them, as its runs are.
+    for (const s of r.series) {
+      const start = o;
+      const own = stored.get(s.id);
+      if (own !== undefined) {
+        ts.set(r.ts.subarray(own[0], own[0] + own[1]), o);
+        vs.set(r.vs.subarray(own[0], own[0] + own[1]), o);
+        o += own[1];
+      }
+      const hits = wanted.get(s.id)!;
+      for (let h = 0; h < hits.length; h += 2) {
+        const p = this.batches[hits[h]!]!;
+        const i = hits[h + 1]!;
+        ts[o] = p[i + 1]!;
+        vs[o] = p[i + 2]!;
+        o++;
+      }
+      if (o > start) runs.push(s.id, o - start);
+    }
+    return { series: r.series, runs: Float64Array.from(runs), ts, vs };
+  }
+}
