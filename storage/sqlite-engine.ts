@@ -885,8 +885,7 @@ export class SqliteEngine {
   /** One read's samples packed, read in one statement per chunk (sqlite-read-packed.ts). */
   private readPackedIn(q: ReadQuery): PackedReadResult {
     const r = readPackedFrom(this.scan, this.reads, q, this.overlapping('samples', q.fromMs, q.toMs), this.freshReadCache(), this.hasHead);
-    // A read with a limit is cut by series then time: the worker commits pending ticks before it.
-    return q.limit === undefined ? this.pending.mergeInto(r, q.fromMs, q.toMs) : r;
+    return this.pending.mergeInto(r, q.fromMs, q.toMs, q.limit);
   }
 
   /** Decoded raw chunks kept between reads (sqlite-read-cache.ts); none until enableReadCache. */

@@ -59,10 +59,14 @@ export class PendingTicks {
 
   /**
    * `r` (a read of the store over `[fromMs, toMs)`) with the pending samples of its series
-   * in that range added after each series' stored ones. `r` itself when none apply.
+   * in that range added after each series' stored ones, cut at `limit` samples by series
+   * then time as the read was. A read cut by its limit holds the first `limit` stored
+   * samples in that order, so the first `limit` of the merge are among them and the
+   * pending ones: the cut is what a store holding every tick would answer. `r` itself
+   * when nothing applies.
    */
-  mergeInto(r: PackedReadResult, fromMs: number, toMs: number): PackedReadResult {
-    if (this.samples === 0 || r.series.length === 0 || fromMs > this.newest) return r;
+  mergeInto(r: PackedReadResult, fromMs: number, toMs: number, limit = Number.POSITIVE_INFINITY): PackedReadResult {
+    if (this.samples === 0 || r.series.length === 0 || fromMs > this.newest || !(limit > 0)) return r;
     const wanted = new Map<number, number[]>(); // series id -> [batch, index] pairs, in time order
     for (const s of r.series) wanted.set(s.id, []);
     let added = 0;
@@ -83,21 +87,24 @@ export class PendingTicks {
       stored.set(r.runs[k]!, [o, r.runs[k + 1]!]);
       o += r.runs[k + 1]!;
     }
-    const ts = new Float64Array(r.ts.length + added);
-    const vs = new Float64Array(r.vs.length + added);
+    const total = Math.min(r.ts.length + added, limit);
+    const ts = new Float64Array(total);
+    const vs = new Float64Array(total);
     const runs: number[] = [];
     let o = 0;
     // Series in the order the read lists them, as its runs are.
     for (const s of r.series) {
+      if (o === total) break;
       const start = o;
       const own = stored.get(s.id);
       if (own !== undefined) {
-        ts.set(r.ts.subarray(own[0], own[0] + own[1]), o);
-        vs.set(r.vs.subarray(own[0], own[0] + own[1]), o);
-        o += own[1];
+        const n = Math.min(own[1], total - o);
+        ts.set(r.ts.subarray(own[0], own[0] + n), o);
+        vs.set(r.vs.subarray(own[0], own[0] + n), o);
+        o += n;
       }
       const hits = wanted.get(s.id)!;
-      for (let h = 0; h < hits.length; h += 2) {
+      for (let h = 0; h < hits.length && o < total; h += 2) {
         const p = this.batches[hits[h]!]!;
         const i = hits[h + 1]!;
         ts[o] = p[i + 1]!;

@@ -161,20 +161,13 @@ const SEES_PENDING: ReadonlySet<WorkerOp> = new Set<WorkerOp>([
   'sizeBytes', 'listChunks', 'chunkBytes', 'getActiveAlerts', 'saveAlert', 'ensureChunk', 'ensureRollupTier',
 ]);
 
-/** Whether a read asks for at most some samples: cut by series then time, it is read from the file alone. */
-function limited(r: WorkerRequest): boolean {
-  const q = r.op === 'readTiered' ? (r.args[0] as { raw?: { limit?: unknown } } | null)?.raw : r.args[0];
-  const qs = r.op === 'readPackedMany' && Array.isArray(q) ? q : [q];
-  return qs.some((x) => typeof (x as { limit?: unknown } | null)?.limit === 'number' && (x as { limit: number }).limit > 0);
-}
-
 /**
  * Commits the tick log's pending ticks before an operation that reads the file for them
  * (SQL, stats, a backup) or changes samples. A read goes on if that fails (a full disk);
  * any other operation fails with it.
  */
 function commitPendingFirst(e: SqliteEngine, r: WorkerRequest): void {
-  if (e.pendingSamples === 0 || (SEES_PENDING.has(r.op) && !limited(r))) return;
+  if (e.pendingSamples === 0 || SEES_PENDING.has(r.op)) return;
   try {
     e.commitPending();
   } catch (err) {
