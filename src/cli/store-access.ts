@@ -70,7 +70,9 @@ export function explainOpenError(opts: StoreOptions, e: unknown): Error {
 /**
  * Refuses to read a SQLite file whose Larder was killed mid-transaction: the dotfile
  * protocol cannot tell its journal from a live one, so a reader would see the
- * half-written transaction (docs/storage.md). Larder rolls it back when it starts.
+ * half-written transaction (docs/storage.md). Larder rolls it back when it starts. Also
+ * refuses one whose stopped Larder left record ticks in its tick log, which the file lacks
+ * until Larder starts on it again and commits them.
  */
 export function assertNoDeadWriter(dbPath: string): void {
   if (liveOwner(dbPath) !== undefined) return;
