@@ -810,7 +810,7 @@ export class SqliteEngine {
     const tickChunks = this.chunksOf(ticks, nowMs);
     const thenChunks = then === undefined ? [] : this.chunksOf(then, nowMs);
     // The ticks take the head's append path (as checked when deferred); a batch after them
-    // is checked as any write is.
+    // is checked as every write is.
     this.transaction(() => {
       if (ticks.length > 0) this.writeRows(ticks, tickChunks, true);
       if (then !== undefined) this.writeRows(then, thenChunks, false);

@@ -164,7 +164,7 @@ const SEES_PENDING: ReadonlySet<WorkerOp> = new Set<WorkerOp>([
 /**
  * Commits the tick log's pending ticks before an operation that reads the file for them
  * (SQL, stats, a backup) or changes samples. A read goes on if that fails (a full disk);
- * any other operation fails with it.
+ * every other operation fails with it.
  */
 function commitPendingFirst(e: SqliteEngine, r: WorkerRequest): void {
   if (e.pendingSamples === 0 || SEES_PENDING.has(r.op)) return;
