@@ -13,6 +13,12 @@ export class PendingTicks {
   private newest = Number.NEGATIVE_INFINITY;
   /** performance.now() when the oldest pending batch was deferred. */
   private since = 0;
+  /**
+   * Series id -> its samples as [batch, index] pairs in time order; built by the first
+   * read after a batch is added, so the reads between two ticks (the rules' several)
+   * look up their series rather than each scanning every pending sample.
+   */
+  private index: Map<number, number[]> | undefined;
 
   /** Samples held. */
   get size(): number {
@@ -33,6 +39,7 @@ export class PendingTicks {
   add(p: Float64Array, nowMs: number): void {
     if (p.length === 0) return;
     if (this.samples === 0) this.since = nowMs;
+    this.index = undefined;
     this.batches.push(p);
     this.samples += p.length / 3;
     for (let i = 1; i < p.length; i += 3) if (p[i]! > this.newest) this.newest = p[i]!;
@@ -53,6 +60,7 @@ export class PendingTicks {
   /** Forgets everything (committed). */
   clear(): void {
     this.batches = [];
+    this.index = undefined;
     this.samples = 0;
     this.newest = Number.NEGATIVE_INFINITY;
   }
@@ -67,19 +75,20 @@ export class PendingTicks {
    */
   mergeInto(r: PackedReadResult, fromMs: number, toMs: number, limit = Number.POSITIVE_INFINITY): PackedReadResult {
     if (this.samples === 0 || r.series.length === 0 || fromMs > this.newest || !(limit > 0)) return r;
-    const wanted = new Map<number, number[]>(); // series id -> [batch, index] pairs, in time order
-    for (const s of r.series) wanted.set(s.id, []);
+    const index = this.indexed();
+    const wanted = new Map<number, number[]>(); // series id -> [batch, index] pairs in range, in time order
     let added = 0;
-    for (let b = 0; b < this.batches.length; b++) {
-      const p = this.batches[b]!;
-      for (let i = 0; i < p.length; i += 3) {
-        const t = p[i + 1]!;
-        if (t < fromMs || t >= toMs) continue;
-        const hits = wanted.get(p[i]!);
-        if (hits === undefined) continue;
-        hits.push(b, i);
-        added++;
+    for (const s of r.series) {
+      const all = index.get(s.id);
+      if (all === undefined) continue;
+      const hits: number[] = [];
+      for (let h = 0; h < all.length; h += 2) {
+        const t = this.batches[all[h]!]![all[h + 1]! + 1]!;
+        if (t >= fromMs && t < toMs) hits.push(all[h]!, all[h + 1]!);
       }
+      if (hits.length === 0) continue;
+      wanted.set(s.id, hits);
+      added += hits.length / 2;
     }
     if (added === 0) return r;
     const stored = new Map<number, [number, number]>(); // series id -> [offset, count] in r
@@ -103,7 +112,7 @@ export class PendingTicks {
         vs.set(r.vs.subarray(own[0], own[0] + n), o);
         o += n;
       }
-      const hits = wanted.get(s.id)!;
+      const hits = wanted.get(s.id) ?? [];
       for (let h = 0; h < hits.length && o < total; h += 2) {
         const p = this.batches[hits[h]!]!;
         const i = hits[h + 1]!;
@@ -114,5 +123,22 @@ export class PendingTicks {
       if (o > start) runs.push(s.id, o - start);
     }
     return { series: r.series, runs: Float64Array.from(runs), ts, vs };
+  }
+
+  /** The index of the pending samples by series, built once per batch added. */
+  private indexed(): Map<number, number[]> {
+    if (this.index !== undefined) return this.index;
+    const index = new Map<number, number[]>();
+    for (let b = 0; b < this.batches.length; b++) {
+      const p = this.batches[b]!;
+      for (let i = 0; i < p.length; i += 3) {
+        const id = p[i]!;
+        const at = index.get(id);
+        if (at === undefined) index.set(id, [b, i]);
+        else at.push(b, i);
+      }
+    }
+    this.index = index;
+    return index;
   }
 }

@@ -3,10 +3,12 @@
  * the event loop free, online backup, the seed's queries through the sqlite3 CLI.
  */
 import t from 'tap';
+import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { need, run } from '../helpers/peers.js';
 import { clock, tempDir } from './fixtures/stores.js';
@@ -187,4 +189,18 @@ t.test("the seed's queries through the sqlite3 CLI (dotfile VFS)", async (t) => 
   t.equal(sql(`SELECT json_extract(labels, '$.core'), value FROM system_metrics WHERE metric_name = 'cpu_usage' AND ts >= ${T0} AND ts < ${T0 + 1} `), '0|12.5');
   // Grafana's SQLite plugin reads seconds: ts / 1000.0 AS time.
   t.equal(sql(`SELECT ts / 1000.0 AS time FROM system_metrics ORDER BY ts LIMIT 1`), String(T0 / 1000) + '.0');
+});
+
+t.test("a transaction turns Node's promise hooks on only while it runs", async (t) => {
+  const child = fileURLToPath(new URL('./tx-hooks-child.ts', import.meta.url));
+  const out = await new Promise<string>((resolve, reject) => {
+    execFile(process.execPath, [...process.execArgv, child, tempDir(t)], { env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1' }, timeout: 60_000 }, (e, stdout) => (e ? reject(e) : resolve(stdout)));
+  });
+  const r = JSON.parse(out) as Record<string, number>;
+  t.equal(r['before'], 0, 'no promise hooks before the store is opened (nothing else in the child turns them on)');
+  t.ok(r['inside']! > 0, 'on inside the transaction: the store knows its own calls from there');
+  t.equal(r['joined'], 1, 'a store call from inside the transaction joins it (sees its uncommitted row)');
+  t.equal(r['after'], 0, 'off again once it has ended');
+  t.equal(r['afterSecond'], 0, 'and after the next one, which turned them on again');
+  t.equal(r['rows'], 2, 'both transactions committed');
 });
