@@ -4,8 +4,9 @@
  * and record every 15 s) and Debian's prometheus-node-exporter plus a Debian prometheus
  * scraping it every 15 s into a temporary TSDB. After WARMUP_SECONDS:
  *
- * - CPU seconds per minute over MEASURE_SECONDS (utime+stime from /proc/<pid>/stat,
- *   Larder's helper processes included, live or reaped) and RSS (VmRSS, median of a
+ * - CPU seconds per minute over MEASURE_SECONDS (every thread's time on a CPU from
+ *   /proc/<pid>/task/<tid>/schedstat, or utime+stime of /proc/<pid>/stat if a thread ended
+ *   in the window; Larder's helper processes included, live or reaped) and RSS (VmRSS, median of a
  *   sample every 5 s; Larder's live helpers added);
  * - bytes written to disk per sample (`write_bytes` of /proc/<pid>/io) over
  *   WRITE_SECONDS, which starts with the CPU window and is one longer window (the CPU
@@ -35,7 +36,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { fmt, median, printTable } from './lib/stats.js';
-import { treeCost, type TreeCost } from './lib/proc.js';
+import { cpuSpentSeconds, treeCost, type TreeCost } from './lib/proc.js';
 import { freePort, launchPrometheus } from '../test/helpers/prometheus.js';
 import { startLarderProcess } from '../test/helpers/larder-process.js';
 
@@ -99,7 +100,7 @@ async function window(subjects: readonly Subject[]): Promise<Map<string, Figures
     await sleep(Math.min(5000, MEASURE * 1000 - (Date.now() - t0)));
     for (const s of subjects) rss.get(s.name)!.push(treeCost(s.pid).rssBytes);
   }
-  const cpu = new Map(subjects.map((s) => [s.name, ((treeCost(s.pid).cpuSeconds - start.get(s.name)!.cost.cpuSeconds) / ((Date.now() - t0) / 1000)) * 60]));
+  const cpu = new Map(subjects.map((s) => [s.name, (cpuSpentSeconds(start.get(s.name)!.cost, treeCost(s.pid)) / ((Date.now() - t0) / 1000)) * 60]));
   await sleep(Math.max(0, WRITE * 1000 - (Date.now() - t0)));
   const out = new Map<string, Figures>();
   for (const s of subjects) {
@@ -208,14 +209,14 @@ async function atRest(args: readonly string[], env: Record<string, string>, port
       throw new Error(`${e.message}; its stderr: ${stderr.slice(-2000)}`);
     });
     await sleep(WARMUP * 1000);
-    const c0 = treeCost(child.pid!).cpuSeconds;
+    const c0 = treeCost(child.pid!);
     const t0 = Date.now();
     const rss: number[] = [];
     while (Date.now() - t0 < EXAMPLE * 1000) {
       await sleep(5000);
       rss.push(treeCost(child.pid!).rssBytes);
     }
-    return { cpuPerMinute: ((treeCost(child.pid!).cpuSeconds - c0) / ((Date.now() - t0) / 1000)) * 60, rss: median(rss) };
+    return { cpuPerMinute: (cpuSpentSeconds(c0, treeCost(child.pid!)) / ((Date.now() - t0) / 1000)) * 60, rss: median(rss) };
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));

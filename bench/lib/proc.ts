@@ -52,11 +52,49 @@ export function descendants(pid: number): number[] {
   return out;
 }
 
+/** Nanoseconds each thread of pid has run on a CPU (`/proc/<pid>/task/<tid>/schedstat`), by "pid/tid". */
+function threadNs(pid: number, into: Map<string, number>): void {
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return; // gone
+  }
+  for (const tid of tids) {
+    try {
+      into.set(`${pid}/${tid}`, Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'latin1').split(' ')[0]));
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+}
+
 /** A process tree's cost so far: CPU of the root (reaped children included) and of its live descendants, RSS summed, disk writes. */
 export interface TreeCost {
+  /** utime+stime, in the kernel's 10 ms ticks: complete (ended threads and reaped helpers included) but coarse. */
   readonly cpuSeconds: number;
+  /** Time on a CPU of every live thread of the tree, ns, by "pid/tid": exact, but only for threads still running. */
+  readonly threadNs: ReadonlyMap<string, number>;
   readonly rssBytes: number;
   readonly writeBytes: number;
+}
+
+/**
+ * CPU seconds the tree spent from `a` to `b`: to the nanosecond from its threads, unless
+ * the ticks say that threads' time is missing there (a thread or helper that ended, or
+ * came and went, between the readings). The ticks are the same runtime cut to whole ticks
+ * (utime and stime each rounded down), so within two ticks a process of it, they agree.
+ * Over two minutes the ticks alone are ±1 in 7 for node_exporter (0.035 s a minute).
+ */
+export function cpuSpentSeconds(a: TreeCost, b: TreeCost): number {
+  let ns = 0;
+  const pids = new Set<string>();
+  for (const [k, v] of b.threadNs) {
+    ns += v - (a.threadNs.get(k) ?? 0);
+    pids.add(k.slice(0, k.indexOf('/')));
+  }
+  const ticks = b.cpuSeconds - a.cpuSeconds;
+  return ticks - ns / 1e9 > (2 * Math.max(1, pids.size)) / sysconf.clockTicks ? ticks : ns / 1e9;
 }
 
 /**
@@ -69,14 +107,17 @@ export function treeCost(pid: number): TreeCost {
   let cpu = cpuSeconds(pid, true);
   let rss = rssBytes(pid);
   let written = writeBytes(pid);
+  const threads = new Map<string, number>();
+  threadNs(pid, threads);
   for (const c of live) {
     try {
       cpu += cpuSeconds(c, true);
       written += writeBytes(c);
       rss += rssBytes(c);
+      threadNs(c, threads);
     } catch {
       // ended between the listing and the read: reaped into the root's figures
     }
   }
-  return { cpuSeconds: cpu, rssBytes: rss, writeBytes: written };
+  return { cpuSeconds: cpu, threadNs: threads, rssBytes: rss, writeBytes: written };
 }
