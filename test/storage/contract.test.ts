@@ -26,15 +26,18 @@ const HOSTILE = [
   `{"json": [1, 2]}`,
 ];
 
-const VARIANTS = DIALECTS.flatMap((dialect): { dialect: Dialect; name: string; commitIntervalMs?: number }[] =>
-  dialect === 'sqlite' ? [{ dialect, name: 'sqlite' }, { dialect, name: 'sqlite, ticks in the tick log', commitIntervalMs: 3_600_000 }] : [{ dialect, name: dialect }],
+/** Each dialect, and SQLite a second time with its ticks kept in the tick log (`opts`: what openTestStore gets besides the clock). */
+const VARIANTS = DIALECTS.flatMap((dialect): { dialect: Dialect; name: string; opts: { commitIntervalMs?: number } }[] =>
+  dialect === 'sqlite'
+    ? [{ dialect, name: 'sqlite', opts: {} }, { dialect, name: 'sqlite, ticks in the tick log', opts: { commitIntervalMs: 3_600_000 } }]
+    : [{ dialect, name: dialect, opts: {} }],
 );
 
-for (const { dialect, name, commitIntervalMs } of VARIANTS) {
+for (const { dialect, name, opts } of VARIANTS) {
   t.test(name, async (t) => {
     t.test('empty store', async (t) => {
       const c = clock(T0);
-      const s = (await openTestStore(t, dialect, { now: c.now, ...(commitIntervalMs !== undefined ? { commitIntervalMs } : {}) }))!;
+      const s = (await openTestStore(t, dialect, { now: c.now, ...opts }))!;
       if (s === undefined) return;
       t.equal(s.dialect, dialect);
       t.equal(s.schemaVersion, LATEST[dialect]);
@@ -66,7 +69,7 @@ for (const { dialect, name, commitIntervalMs } of VARIANTS) {
 
     t.test('series: idempotent, label order irrelevant, hostile values', async (t) => {
       const c = clock(T0);
-      const s = (await openTestStore(t, dialect, { now: c.now, ...(commitIntervalMs !== undefined ? { commitIntervalMs } : {}) }))!;
+      const s = (await openTestStore(t, dialect, { now: c.now, ...opts }))!;
       if (s === undefined) return;
       const defs = HOSTILE.map((v, i) => ({ name: 'http_requests_total', labels: { path: v, code: String(200 + i) }, type: 'counter' as const, help: 'Requests.' }));
       const ids = await s.resolveSeries(defs);
@@ -95,7 +98,7 @@ for (const { dialect, name, commitIntervalMs } of VARIANTS) {
 
     t.test('samples: NaN and ±Inf round-trip, replace, ranges, matchers, limit', async (t) => {
       const c = clock(T0);
-      const s = (await openTestStore(t, dialect, { now: c.now, ...(commitIntervalMs !== undefined ? { commitIntervalMs } : {}) }))!;
+      const s = (await openTestStore(t, dialect, { now: c.now, ...opts }))!;
       if (s === undefined) return;
       const [a, b, z] = await s.resolveSeries([
         { name: 'temp', labels: { room: 'kitchen' }, type: 'gauge' },
@@ -154,7 +157,7 @@ for (const { dialect, name, commitIntervalMs } of VARIANTS) {
 
     t.test('seed operations: saveMetric, stats, hourly, raw, summaries', async (t) => {
       const c = clock(DAY0 + 10 * H);
-      const s = (await openTestStore(t, dialect, { now: c.now, ...(commitIntervalMs !== undefined ? { commitIntervalMs } : {}) }))!;
+      const s = (await openTestStore(t, dialect, { now: c.now, ...opts }))!;
       if (s === undefined) return;
       for (const [i, v] of [1, 2, 3, Number.NaN, 6].entries()) {
         c.ms = DAY0 + 10 * H + i * 20 * 60_000; // 10:00, 10:20, 10:40, 11:00, 11:20
@@ -210,7 +213,7 @@ for (const { dialect, name, commitIntervalMs } of VARIANTS) {
 
     t.test('metrics_hourly: counters get their increase and rate, resets and NaN handled', async (t) => {
       const c = clock(DAY0 + 12 * H + 5 * 60_000);
-      const s = (await openTestStore(t, dialect, { now: c.now, ...(commitIntervalMs !== undefined ? { commitIntervalMs } : {}) }))!;
+      const s = (await openTestStore(t, dialect, { now: c.now, ...opts }))!;
       if (s === undefined) return;
       const [reqs, temp, bucket] = await s.resolveSeries([
         { name: 'reqs_total', labels: { path: '/' }, type: 'counter' },
@@ -254,7 +257,7 @@ for (const { dialect, name, commitIntervalMs } of VARIANTS) {
 
     t.test('alerts', async (t) => {
       const c = clock(T0);
-      const s = (await openTestStore(t, dialect, { now: c.now, ...(commitIntervalMs !== undefined ? { commitIntervalMs } : {}) }))!;
+      const s = (await openTestStore(t, dialect, { now: c.now, ...opts }))!;
       if (s === undefined) return;
       const id1 = await s.saveAlert({ name: 'HighCPU', severity: 'warning', message: 'cpu 91%', value: 91, threshold: 90, labels: { host: "a'b" } });
       c.ms += 60_000;
@@ -279,7 +282,7 @@ for (const { dialect, name, commitIntervalMs } of VARIANTS) {
 
     t.test('retention drops whole chunks, exactly at the edge', async (t) => {
       const c = clock(T0);
-      const s = (await openTestStore(t, dialect, { now: c.now, ...(commitIntervalMs !== undefined ? { commitIntervalMs } : {}) }))!;
+      const s = (await openTestStore(t, dialect, { now: c.now, ...opts }))!;
       if (s === undefined) return;
       const [id] = await s.resolveSeries([{ name: 'g', labels: {}, type: 'gauge' }]);
       // one sample at the first and last ms of each of the days DAY0-3 .. DAY0
@@ -305,7 +308,7 @@ for (const { dialect, name, commitIntervalMs } of VARIANTS) {
 
     t.test('rollup tiers, chunks and transactions', async (t) => {
       const c = clock(T0);
-      const s = (await openTestStore(t, dialect, { now: c.now, ...(commitIntervalMs !== undefined ? { commitIntervalMs } : {}) }))!;
+      const s = (await openTestStore(t, dialect, { now: c.now, ...opts }))!;
       if (s === undefined) return;
       await s.ensureRollupTier({ tier: '5m', chunkMs: 7 * D });
       await s.ensureRollupTier({ tier: '5m', chunkMs: 7 * D }); // idempotent
